@@ -1,0 +1,252 @@
+//! The one interface both engines implement: the reference `Model` here and the
+//! optimized `Engine` in the `engine` crate.
+//!
+//! An engine owns the keyspace (16 databases of keys, values and expire times)
+//! and nothing else: clients, configuration, replication and persistence live in
+//! the node core. Everything an engine needs from the outside world comes in
+//! through [`Context`]: the time, a seeded random generator, and the settings
+//! that change command behaviour. That is what makes every run replayable.
+
+use bytes::Bytes;
+use rand_chacha::ChaCha8Rng;
+
+use crate::command::Command;
+use crate::resp::Frame;
+
+/// What one command needs from the world while it runs, and what it tells the
+/// world besides its reply.
+pub struct Context<'a> {
+    /// The client's selected database.
+    pub db: usize,
+    /// Unix time in milliseconds. Fixed for the duration of one command, as in
+    /// Redis, so that a key cannot expire half-way through a command.
+    pub now_ms: i64,
+    /// The node's seeded generator: RANDOMKEY, SPOP and friends draw from it.
+    pub rng: &'a mut ChaCha8Rng,
+    /// Settings that change what commands do.
+    pub config: &'a EngineConfig,
+    /// The command as the client sent it: what is propagated when the command
+    /// changed the dataset and did not rewrite itself.
+    pub argv: &'a [Bytes],
+    /// Effects propagated during the command, before the command itself
+    /// (Redis's `alsoPropagate`): DELs of keys found expired on access.
+    pub effects: Vec<Effect>,
+    /// The command's own effect form when it differs from argv
+    /// (Redis's `rewriteClientCommandVector`: `SET k v EX 10` → `SET k v PXAT t`).
+    pub rewritten: Option<Vec<Bytes>>,
+    /// Changes made (Redis's `server.dirty`). A command is propagated only if
+    /// it changed something; lazy expiry alone does not count.
+    pub dirty: u64,
+    /// Propagate the command even if it changed nothing (FLUSHALL on an empty
+    /// dataset must still reach replicas).
+    pub force_propagation: bool,
+}
+
+impl<'a> Context<'a> {
+    /// A context for running `argv` in `db` at `now_ms`.
+    pub fn new(
+        db: usize,
+        now_ms: i64,
+        rng: &'a mut ChaCha8Rng,
+        config: &'a EngineConfig,
+        argv: &'a [Bytes],
+    ) -> Context<'a> {
+        Context {
+            db,
+            now_ms,
+            rng,
+            config,
+            argv,
+            effects: Vec::new(),
+            rewritten: None,
+            dirty: 0,
+            force_propagation: false,
+        }
+    }
+
+    /// Queues `argv` for propagation in database `db`, ahead of the command itself.
+    pub fn also_propagate(&mut self, db: usize, argv: Vec<Bytes>) {
+        self.effects.push(Effect { db, argv });
+    }
+
+    /// Replaces what will be propagated for this command.
+    pub fn rewrite(&mut self, argv: Vec<Bytes>) {
+        self.rewritten = Some(argv);
+    }
+
+    /// What this command sends to the AOF and replicas, in order: the effects
+    /// queued during execution, then the command itself (rewritten or as sent)
+    /// if it changed the dataset. More than one effect is wrapped in
+    /// MULTI/EXEC so replicas apply them atomically, as Redis 7.0 does.
+    pub fn into_effects(self) -> Vec<Effect> {
+        let Context { db, argv, mut effects, rewritten, dirty, force_propagation, .. } = self;
+        if dirty > 0 || force_propagation {
+            let own = rewritten.unwrap_or_else(|| argv.to_vec());
+            effects.push(Effect { db, argv: own });
+        }
+        if effects.len() > 1 {
+            let first_db = effects[0].db;
+            let last_db = effects[effects.len() - 1].db;
+            effects.insert(0, Effect { db: first_db, argv: vec![Bytes::from_static(b"MULTI")] });
+            effects.push(Effect { db: last_db, argv: vec![Bytes::from_static(b"EXEC")] });
+        }
+        effects
+    }
+}
+
+/// One command to propagate, with the database it applies to. The node core
+/// inserts `SELECT` when the database changes, as Redis does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Effect {
+    pub db: usize,
+    pub argv: Vec<Bytes>,
+}
+
+/// Settings that change command behaviour; the node core keeps them in sync
+/// with `CONFIG SET`.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// `proto-max-bulk-len`: the largest string SETRANGE/APPEND may build.
+    pub proto_max_bulk_len: u64,
+    /// `maxmemory-policy`: OBJECT FREQ needs an LFU policy, OBJECT IDLETIME a non-LFU one.
+    pub maxmemory_policy: MaxmemoryPolicy,
+    /// `lazyfree-lazy-expire`: expired keys propagate as UNLINK instead of DEL.
+    pub lazyfree_lazy_expire: bool,
+    /// `lazyfree-lazy-user-del`: DEL behaves as UNLINK (only the effect name changes here).
+    pub lazyfree_lazy_user_del: bool,
+    /// `lazyfree-lazy-user-flush`: FLUSHALL/FLUSHDB without a flag default to ASYNC.
+    pub lazyfree_lazy_user_flush: bool,
+    /// `maxmemory`: with a limit and an LRU/LFU policy, integers are not shared.
+    pub maxmemory: u64,
+    /// `lfu-log-factor` and `lfu-decay-time`, for OBJECT FREQ.
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
+    /// `cluster-enabled`: SORT refuses BY/GET patterns in cluster mode.
+    pub cluster_enabled: bool,
+    /// When false the node is a replica: keys are not deleted on expiry, only
+    /// reported as missing (replicas wait for the master's DEL).
+    pub is_master: bool,
+}
+
+impl EngineConfig {
+    /// Whether new integer values 0..9999 share one object, as Redis does unless
+    /// a memory limit with an LRU/LFU policy needs per-key access data
+    /// (OBJECT REFCOUNT shows the difference).
+    pub fn shares_integers(&self) -> bool {
+        self.maxmemory == 0 || !self.maxmemory_policy.tracks_access()
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            maxmemory_policy: MaxmemoryPolicy::NoEviction,
+            maxmemory: 0,
+            lazyfree_lazy_expire: false,
+            lazyfree_lazy_user_del: false,
+            lazyfree_lazy_user_flush: false,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+            cluster_enabled: false,
+            is_master: true,
+        }
+    }
+}
+
+/// Redis's `maxmemory-policy` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaxmemoryPolicy {
+    VolatileLru,
+    VolatileLfu,
+    VolatileRandom,
+    VolatileTtl,
+    AllkeysLru,
+    AllkeysLfu,
+    AllkeysRandom,
+    NoEviction,
+}
+
+impl MaxmemoryPolicy {
+    pub const ALL: [(&'static str, MaxmemoryPolicy); 8] = [
+        ("volatile-lru", MaxmemoryPolicy::VolatileLru),
+        ("volatile-lfu", MaxmemoryPolicy::VolatileLfu),
+        ("volatile-random", MaxmemoryPolicy::VolatileRandom),
+        ("volatile-ttl", MaxmemoryPolicy::VolatileTtl),
+        ("allkeys-lru", MaxmemoryPolicy::AllkeysLru),
+        ("allkeys-lfu", MaxmemoryPolicy::AllkeysLfu),
+        ("allkeys-random", MaxmemoryPolicy::AllkeysRandom),
+        ("noeviction", MaxmemoryPolicy::NoEviction),
+    ];
+
+    pub fn is_lfu(self) -> bool {
+        matches!(self, MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu)
+    }
+
+    /// LRU/LFU policies need per-key access data.
+    pub fn tracks_access(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::VolatileLru
+                | MaxmemoryPolicy::VolatileLfu
+                | MaxmemoryPolicy::AllkeysLru
+                | MaxmemoryPolicy::AllkeysLfu
+        )
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(_, p)| *p == self).map(|(n, _)| *n).unwrap()
+    }
+}
+
+/// Per-database counts for INFO's keyspace section.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DbInfo {
+    pub keys: u64,
+    pub expires: u64,
+    /// Average TTL in ms of the keys with an expire, as Redis estimates it
+    /// (Redis samples; engines may compute it exactly).
+    pub avg_ttl: u64,
+}
+
+/// Counters an engine keeps for INFO stats.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyspaceStats {
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+    pub expired_stale_perc: u64,
+    pub expired_time_cap_reached_count: u64,
+    pub evicted_keys: u64,
+}
+
+/// The keyspace of one node.
+pub trait Engine {
+    /// Which engine this is ("model" or "engine"), for INFO and reports.
+    fn name(&self) -> &'static str;
+
+    /// Runs one keyspace command and returns its reply. Connection and server
+    /// commands (CLIENT, CONFIG, INFO ...) never reach an engine.
+    fn execute(&mut self, cx: &mut Context<'_>, cmd: &Command) -> Frame;
+
+    /// One run of the active expire cycle: deletes keys whose time has come,
+    /// propagating a DEL for each, as Redis's `activeExpireCycle` does every
+    /// 100 ms. `cx.db` is ignored: every database is visited. The caller takes
+    /// `cx.effects` as they are: Redis does not wrap these DELs in MULTI/EXEC.
+    fn active_expire_cycle(&mut self, cx: &mut Context<'_>);
+
+    /// Number of keys in `db`, expired-but-not-yet-collected ones included (as DBSIZE).
+    fn dbsize(&self, db: usize) -> u64;
+
+    /// Keyspace counts of every database, for INFO keyspace.
+    fn db_info(&self, now_ms: i64) -> Vec<DbInfo>;
+
+    /// Hit/miss/expiry counters, for INFO stats.
+    fn stats(&self) -> KeyspaceStats;
+
+    /// Clears the counters (CONFIG RESETSTAT).
+    fn reset_stats(&mut self);
+
+    /// Bytes of memory the dataset is estimated to use, for INFO memory.
+    fn used_memory(&self) -> u64;
+}

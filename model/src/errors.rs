@@ -1,0 +1,141 @@
+//! Redis's error replies, word for word, in one place.
+//!
+//! Clients match on these strings (and the differential test compares them with
+//! real Redis byte for byte), so both engines, the parser and the node core take
+//! their texts from here instead of spelling them inline.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::resp::Frame;
+
+/// An error reply: the full text after `-`, code included (`ERR ...`, `WRONGTYPE ...`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedisError(pub Cow<'static, str>);
+
+impl RedisError {
+    /// An error with a text known at compile time.
+    pub const fn fixed(text: &'static str) -> RedisError {
+        RedisError(Cow::Borrowed(text))
+    }
+
+    /// An error with a text built at run time.
+    pub fn owned(text: String) -> RedisError {
+        RedisError(Cow::Owned(text))
+    }
+
+    pub fn text(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RedisError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RedisError {}
+
+impl From<RedisError> for Frame {
+    fn from(e: RedisError) -> Frame {
+        Frame::Error(e.0.into_owned())
+    }
+}
+
+/// Result of parsing or executing a command.
+pub type RedisResult<T> = Result<T, RedisError>;
+
+// ---- generic argument errors (shared by every command) ----
+pub const SYNTAX: RedisError = RedisError::fixed("ERR syntax error");
+pub const NOT_INTEGER: RedisError = RedisError::fixed("ERR value is not an integer or out of range");
+pub const NOT_FLOAT: RedisError = RedisError::fixed("ERR value is not a valid float");
+pub const WRONGTYPE: RedisError =
+    RedisError::fixed("WRONGTYPE Operation against a key holding the wrong kind of value");
+pub const OVERFLOW: RedisError = RedisError::fixed("ERR increment or decrement would overflow");
+pub const NO_SUCH_KEY: RedisError = RedisError::fixed("ERR no such key");
+pub const OUT_OF_RANGE: RedisError = RedisError::fixed("ERR index out of range");
+pub const DB_INDEX_OUT_OF_RANGE: RedisError = RedisError::fixed("ERR DB index is out of range");
+pub const INVALID_DB_INDEX: RedisError = RedisError::fixed("ERR invalid DB index");
+pub const STRING_TOO_LONG: RedisError =
+    RedisError::fixed("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+pub const OFFSET_OUT_OF_RANGE: RedisError = RedisError::fixed("ERR offset is out of range");
+pub const INVALID_CURSOR: RedisError = RedisError::fixed("ERR invalid cursor");
+pub const INCR_NAN_OR_INF: RedisError =
+    RedisError::fixed("ERR increment would produce NaN or Infinity");
+pub const SAME_OBJECT: RedisError =
+    RedisError::fixed("ERR source and destination objects are the same");
+pub const TIMEOUT_NOT_FLOAT: RedisError =
+    RedisError::fixed("ERR timeout is not a float or out of range");
+pub const TIMEOUT_NEGATIVE: RedisError = RedisError::fixed("ERR timeout is negative");
+
+// ---- connection and server ----
+pub const NOAUTH: RedisError = RedisError::fixed("NOAUTH Authentication required.");
+pub const WRONGPASS: RedisError = RedisError::fixed(
+    "WRONGPASS invalid username-password pair or user is disabled.",
+);
+pub const AUTH_NOT_CONFIGURED: RedisError = RedisError::fixed(
+    "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+);
+
+/// `ERR wrong number of arguments for 'get' command`; `name` is as the table spells it
+/// (lower case, `client|kill` for subcommands).
+pub fn wrong_arity(name: &str) -> RedisError {
+    RedisError::owned(format!("ERR wrong number of arguments for '{name}' command"))
+}
+
+/// `ERR unknown command 'foo', with args beginning with: 'a' 'b' `.
+///
+/// Redis cuts the name and each argument to 128 bytes and lists the arguments
+/// until 128 bytes of them have been shown; it also replaces CR/LF with spaces so
+/// the reply stays one line.
+pub fn unknown_command(argv: &[bytes::Bytes]) -> RedisError {
+    let mut args = String::new();
+    for a in argv.iter().skip(1) {
+        if args.len() >= 128 {
+            break;
+        }
+        let remaining = 128 - args.len();
+        args.push('\'');
+        args.push_str(&printable(&a[..a.len().min(remaining)]));
+        args.push_str("' ");
+    }
+    let name = argv.first().map(|n| &n[..n.len().min(128)]).unwrap_or(&[]);
+    RedisError::owned(format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        printable(name),
+        args
+    ))
+}
+
+/// `ERR unknown subcommand 'foo'. Try CLIENT HELP.`
+pub fn unknown_subcommand(container: &str, sub: &[u8]) -> RedisError {
+    let sub = &sub[..sub.len().min(128)];
+    RedisError::owned(format!(
+        "ERR unknown subcommand '{}'. Try {} HELP.",
+        printable(sub),
+        container.to_ascii_uppercase()
+    ))
+}
+
+/// The text of a command that exists in Redis 7.0 but not (yet) in redsim.
+pub fn not_implemented(name: &str) -> RedisError {
+    RedisError::owned(format!("ERR command '{name}' is not implemented by redsim yet"))
+}
+
+/// Bytes as Redis prints them inside an error: lossy UTF-8 with CR and LF turned
+/// into spaces, so that the error line cannot break the protocol.
+pub fn printable(b: &[u8]) -> String {
+    String::from_utf8_lossy(b)
+        .chars()
+        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+        .collect()
+}
+
+// ---- command table: COMMAND GETKEYS / GETKEYSANDFLAGS (owned by table/) ----
+pub const INVALID_COMMAND_SPECIFIED: RedisError = RedisError::fixed("ERR Invalid command specified");
+pub const NO_KEY_ARGUMENTS: RedisError = RedisError::fixed("ERR The command has no key arguments");
+pub const INVALID_NUMBER_OF_ARGUMENTS: RedisError =
+    RedisError::fixed("ERR Invalid number of arguments specified for command");
+pub const INVALID_ARGUMENTS: RedisError =
+    RedisError::fixed("ERR Invalid arguments specified for command");

@@ -1,0 +1,167 @@
+//! `Model`: the reference engine. Plain std collections, one straightforward
+//! function per command, Redis's checks in Redis's order. The simulator's
+//! linearizability checker uses it as the sequential specification, and the
+//! optimized engine is tested against it, so clarity wins over speed here.
+
+mod access;
+mod db;
+mod digest;
+mod expire;
+mod keys;
+mod lcs;
+pub mod scan_map;
+mod sha1;
+mod sort;
+mod strings;
+mod value;
+
+use bytes::Bytes;
+
+use crate::command::{help, Command};
+use crate::engine::{Context, DbInfo, Engine, KeyspaceStats};
+use crate::errors::RedisResult;
+use crate::resp::Frame;
+
+pub use db::{Db, Entry};
+pub use value::{StrEncoding, StrValue, Value};
+
+/// The reference engine: `databases` databases of keys.
+#[derive(Clone, Debug)]
+pub struct Model {
+    dbs: Vec<Db>,
+    stats: KeyspaceStats,
+}
+
+impl Model {
+    /// An empty dataset with `databases` databases (Redis's `databases`, 16 by default).
+    pub fn new(databases: usize) -> Model {
+        Model { dbs: vec![Db::default(); databases.max(1)], stats: KeyspaceStats::default() }
+    }
+
+    /// The databases, for tests and the simulator's checker to inspect.
+    pub fn dbs(&self) -> &[Db] {
+        &self.dbs
+    }
+
+    fn run(&mut self, cx: &mut Context<'_>, cmd: &Command) -> RedisResult<Frame> {
+        use Command::*;
+        match cmd {
+            Append { key, value } => self.append(cx, key, value),
+            IncrBy { key, by } => self.incr_by(cx, key, *by),
+            IncrByFloat { key, incr } => self.incr_by_float(cx, key, incr),
+            Get { key } => self.get(cx, key),
+            GetDel { key } => self.getdel(cx, key),
+            GetEx { key, option } => self.getex(cx, key, option),
+            GetRange { key, start, end } => self.getrange(cx, key, *start, *end),
+            GetSet { key, value } => self.getset(cx, key, value),
+            Lcs(args) => self.lcs(cx, args),
+            MGet { keys } => self.mget(cx, keys),
+            MSet { pairs, nx } => self.mset(cx, pairs, *nx),
+            Set(args) => self.set(cx, args),
+            SetRange { key, offset, value } => self.setrange(cx, key, *offset, value),
+            Strlen { key } => self.strlen(cx, key),
+
+            Copy { source, destination, db, replace } => {
+                self.copy(cx, source, destination, *db, *replace)
+            }
+            Del { keys, unlink: _ } => self.del(cx, keys),
+            Exists { keys } => self.exists_count(cx, keys),
+            Expire(args) => self.expire(cx, args),
+            ExpireTime { key, millis } => self.expiretime(cx, key, *millis),
+            Keys { pattern } => self.keys(cx, pattern),
+            Move { key, db } => self.move_key(cx, key, *db),
+            Object { sub, key } => self.object(cx, *sub, key),
+            Persist { key } => self.persist(cx, key),
+            Ttl { key, millis } => self.ttl(cx, key, *millis),
+            RandomKey => self.randomkey(cx),
+            Rename { source, destination, nx } => self.rename(cx, source, destination, *nx),
+            Scan(args) => self.scan(cx, args),
+            Sort(args) => self.sort(cx, args),
+            Touch { keys } => self.touch(cx, keys),
+            Type { key } => self.type_of(cx, key),
+
+            DbSize => Ok(Frame::Integer(self.dbs[cx.db].len() as i64)),
+            Flush { all, sync: _ } => Ok(self.flush(cx, *all)),
+            SwapDb { a, b } => Ok(self.swapdb(cx, *a, *b)),
+            DebugDigest => Ok(Frame::Simple(digest::dataset_hex(&self.dbs))),
+            DebugDigestValue { keys } => Ok(self.digest_values(cx, keys)),
+
+            Help { command } => Ok(help::reply(command)),
+            Connection(_) | Server(_) => {
+                Err(crate::errors::RedisError::fixed("ERR this command is executed by the node, not the keyspace"))
+            }
+            NotImplemented { name } => Err(crate::errors::not_implemented(name)),
+        }
+    }
+
+    fn flush(&mut self, cx: &mut Context<'_>, all: bool) -> Frame {
+        let flushed: Vec<usize> = if all { (0..self.dbs.len()).collect() } else { vec![cx.db] };
+        for db in flushed {
+            cx.dirty += self.dbs[db].len() as u64;
+            self.dbs[db].clear();
+        }
+        if all {
+            // FLUSHALL counts one more change, for the RDB it resets.
+            cx.dirty += 1;
+        }
+        // Even a flush of empty databases reaches replicas and the AOF.
+        cx.force_propagation = true;
+        Frame::ok()
+    }
+
+    fn swapdb(&mut self, cx: &mut Context<'_>, a: usize, b: usize) -> Frame {
+        self.dbs.swap(a, b);
+        cx.dirty += 1;
+        Frame::ok()
+    }
+
+    fn digest_values(&self, cx: &Context<'_>, keys: &[Bytes]) -> Frame {
+        // Debugging looks at keys as stored, logically expired ones included.
+        let db = &self.dbs[cx.db];
+        Frame::Array(keys.iter().map(|k| Frame::Simple(digest::value_hex(db.get(k)))).collect())
+    }
+}
+
+impl Engine for Model {
+    fn name(&self) -> &'static str {
+        "model"
+    }
+
+    fn execute(&mut self, cx: &mut Context<'_>, cmd: &Command) -> Frame {
+        self.run(cx, cmd).unwrap_or_else(Frame::from)
+    }
+
+    fn active_expire_cycle(&mut self, cx: &mut Context<'_>) {
+        self.expire_due_keys(cx);
+    }
+
+    fn dbsize(&self, db: usize) -> u64 {
+        self.dbs.get(db).map_or(0, |d| d.len() as u64)
+    }
+
+    fn db_info(&self, now_ms: i64) -> Vec<DbInfo> {
+        self.dbs.iter().map(|d| expire::db_info(d, now_ms)).collect()
+    }
+
+    fn stats(&self) -> KeyspaceStats {
+        self.stats
+    }
+
+    fn reset_stats(&mut self) {
+        self.stats = KeyspaceStats::default();
+    }
+
+    fn used_memory(&self) -> u64 {
+        self.dbs
+            .iter()
+            .flat_map(|d| d.iter())
+            .map(|(k, e)| {
+                let v = match &e.value {
+                    Value::Str(s) => s.bytes.len(),
+                };
+                // Roughly what Redis spends per key: dict entry, key sds, object.
+                (k.len() + v + 64) as u64
+            })
+            .sum()
+    }
+}

@@ -1,0 +1,24 @@
+//! redsim's deterministic simulator.
+//!
+//! Everything here runs inside madsim's simulated runtime: time, task
+//! scheduling and (later) the network and disks are simulated, and every
+//! source of randomness derives from one seed, so a run replays exactly.
+//! This crate only makes sense when compiled with `--cfg madsim`, which the
+//! workspace's `.cargo/config.toml` turns on; without it the tests fail.
+//!
+//! For now the simulator drives the reference engine directly with a seeded
+//! workload on simulated time ([`workload`]); nodes, faults and the
+//! linearizability checker come with the simulator issue.
+
+#[cfg(not(madsim))]
+compile_error!(
+    "redsim-sim must be compiled with `--cfg madsim` (set by the workspace's .cargo/config.toml). \
+     RUSTFLAGS overrides it: add `--cfg madsim` to your RUSTFLAGS, or unset them."
+);
+
+pub mod workload;
+
+/// True when compiled for simulation. Tests assert it so that a build with the
+/// cfg missing (for example RUSTFLAGS overridden) fails instead of silently
+/// running nothing.
+pub const SIMULATION: bool = cfg!(madsim);
