@@ -569,6 +569,7 @@ impl<'a> SeedRun<'a> {
             };
             self.run_cmd(&quit)?;
             let (_, b) = &mut self.conns[conn];
+            let _ = b.set_read_timeout(Duration::from_secs(2));
             if !matches!(b.recv(), Err(e) if e.kind() == io::ErrorKind::UnexpectedEof) {
                 let m = Mismatch {
                     seed: self.seed,

@@ -75,8 +75,16 @@ pub enum Begin {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Find {
-    Range { lastkey: i32, keystep: i32, limit: i32 },
-    Keynum { keynumidx: i32, firstkey: i32, keystep: i32 },
+    Range {
+        lastkey: i32,
+        keystep: i32,
+        limit: i32,
+    },
+    Keynum {
+        keynumidx: i32,
+        firstkey: i32,
+        keystep: i32,
+    },
     Unknown,
 }
 
@@ -98,8 +106,12 @@ pub struct ArgDef {
 /// Reads every command file in `dir` (Sentinel-mode files excluded) and
 /// returns the top-level commands sorted by name, subcommands attached.
 pub fn load(dir: &Path) -> Result<Vec<Cmd>, String> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read the command spec directory {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        format!(
+            "cannot read the command spec directory {}: {e}",
+            dir.display()
+        )
+    })?;
     let mut files: Vec<PathBuf> = Vec::new();
     for entry in entries {
         let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
@@ -119,7 +131,9 @@ pub fn load(dir: &Path) -> Result<Vec<Cmd>, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let doc: Value =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        let obj = doc.as_object().ok_or_else(|| format!("{}: not an object", path.display()))?;
+        let obj = doc
+            .as_object()
+            .ok_or_else(|| format!("{}: not an object", path.display()))?;
         for (name, body) in obj {
             let cmd = parse_command(name, body).map_err(|e| format!("{}: {e}", path.display()))?;
             match &cmd.container {
@@ -146,17 +160,36 @@ pub fn load(dir: &Path) -> Result<Vec<Cmd>, String> {
 }
 
 fn parse_command(json_name: &str, body: &Value) -> Result<Cmd, String> {
-    let o = body.as_object().ok_or_else(|| format!("{json_name}: not an object"))?;
+    let o = body
+        .as_object()
+        .ok_or_else(|| format!("{json_name}: not an object"))?;
     const KNOWN: &[&str] = &[
-        "summary", "complexity", "group", "since", "arity", "function", "command_flags",
-        "acl_categories", "key_specs", "arguments", "container", "command_tips", "history",
-        "get_keys_function", "doc_flags", "deprecated_since", "replaced_by",
+        "summary",
+        "complexity",
+        "group",
+        "since",
+        "arity",
+        "function",
+        "command_flags",
+        "acl_categories",
+        "key_specs",
+        "arguments",
+        "container",
+        "command_tips",
+        "history",
+        "get_keys_function",
+        "doc_flags",
+        "deprecated_since",
+        "replaced_by",
     ];
     if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(format!("{json_name}: unexpected field {k}"));
     }
     let name = json_name.to_ascii_lowercase();
-    let container = o.get("container").map(|c| str_of(c, "container")).transpose()?;
+    let container = o
+        .get("container")
+        .map(|c| str_of(c, "container"))
+        .transpose()?;
     let container = container.map(|c| c.to_ascii_lowercase());
     let fullname = match &container {
         Some(c) => format!("{c}|{name}"),
@@ -179,9 +212,14 @@ fn parse_command(json_name: &str, body: &Value) -> Result<Cmd, String> {
         .collect::<Result<Vec<_>, _>>()?;
     let doc_flags = names(o, "doc_flags")?
         .iter()
-        .map(|f| DocFlag::from_spec_name(f).ok_or_else(|| format!("{json_name}: unknown doc flag {f}")))
+        .map(|f| {
+            DocFlag::from_spec_name(f).ok_or_else(|| format!("{json_name}: unknown doc flag {f}"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let tips = names(o, "command_tips")?.iter().map(|t| t.to_ascii_lowercase()).collect();
+    let tips = names(o, "command_tips")?
+        .iter()
+        .map(|t| t.to_ascii_lowercase())
+        .collect();
     let key_specs = match o.get("key_specs") {
         None => Vec::new(),
         Some(v) => v
@@ -207,8 +245,10 @@ fn parse_command(json_name: &str, body: &Value) -> Result<Cmd, String> {
             )
         }
     };
-    let deprecated_since =
-        o.get("deprecated_since").map(|v| str_of(v, "deprecated_since")).transpose()?;
+    let deprecated_since = o
+        .get("deprecated_since")
+        .map(|v| str_of(v, "deprecated_since"))
+        .transpose()?;
     Ok(Cmd {
         name,
         fullname,
@@ -234,7 +274,9 @@ fn parse_key_spec(v: &Value) -> Result<Spec, String> {
         .iter()
         .map(|f| KeyFlag::from_spec_name(f).ok_or_else(|| format!("unknown key spec flag {f}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let bs = req(o, "begin_search")?.as_object().ok_or("begin_search: not an object")?;
+    let bs = req(o, "begin_search")?
+        .as_object()
+        .ok_or("begin_search: not an object")?;
     let begin = if let Some(i) = bs.get("index") {
         Begin::Index(int_of(field(i, "pos")?, "pos")?)
     } else if let Some(k) = bs.get("keyword") {
@@ -247,7 +289,9 @@ fn parse_key_spec(v: &Value) -> Result<Spec, String> {
     } else {
         return Err("begin_search: unknown type".into());
     };
-    let fk = req(o, "find_keys")?.as_object().ok_or("find_keys: not an object")?;
+    let fk = req(o, "find_keys")?
+        .as_object()
+        .ok_or("find_keys: not an object")?;
     let find = if let Some(r) = fk.get("range") {
         Find::Range {
             lastkey: int_of(field(r, "lastkey")?, "lastkey")?,
@@ -274,8 +318,18 @@ fn parse_args(v: &Value) -> Result<Vec<ArgDef>, String> {
     for a in list {
         let o = a.as_object().ok_or("argument: not an object")?;
         const KNOWN: &[&str] = &[
-            "name", "type", "key_spec_index", "token", "optional", "multiple", "multiple_token",
-            "since", "deprecated_since", "arguments", "summary", "display",
+            "name",
+            "type",
+            "key_spec_index",
+            "token",
+            "optional",
+            "multiple",
+            "multiple_token",
+            "since",
+            "deprecated_since",
+            "arguments",
+            "summary",
+            "display",
         ];
         if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
             return Err(format!("argument: unexpected field {k}"));
@@ -295,7 +349,13 @@ fn parse_args(v: &Value) -> Result<Vec<ArgDef>, String> {
         let token = o.get("token").map(|t| str_of(t, "token")).transpose()?;
         // Redis's own generator pastes the token between C quotes and upper-cases
         // it, so MIGRATE's token `""` (two quote characters) becomes the empty string.
-        let token = token.map(|t| if t == "\"\"" { String::new() } else { t.to_ascii_uppercase() });
+        let token = token.map(|t| {
+            if t == "\"\"" {
+                String::new()
+            } else {
+                t.to_ascii_uppercase()
+            }
+        });
         let flag = |k: &str| -> Result<bool, String> {
             match o.get(k) {
                 None => Ok(false),
@@ -308,8 +368,10 @@ fn parse_args(v: &Value) -> Result<Vec<ArgDef>, String> {
             Some(v) => parse_args(v)?,
         };
         let has_children = matches!(kind, ArgType::Oneof | ArgType::Block);
-        if has_children != !arguments.is_empty() {
-            return Err(format!("argument {name}: sub-arguments do not fit its type"));
+        if has_children == arguments.is_empty() {
+            return Err(format!(
+                "argument {name}: sub-arguments do not fit its type"
+            ));
         }
         if kind == ArgType::PureToken && token.is_none() {
             return Err(format!("argument {name}: pure-token without token"));
@@ -340,7 +402,10 @@ fn check_key_spec_refs(args: &[ArgDef], n: usize) -> Result<(), String> {
     for a in args {
         if let Some(i) = a.key_spec_index {
             if i as usize >= n {
-                return Err(format!("argument {} points at missing key spec {i}", a.name));
+                return Err(format!(
+                    "argument {} points at missing key spec {i}",
+                    a.name
+                ));
             }
         }
         check_key_spec_refs(&a.arguments, n)?;
@@ -357,7 +422,9 @@ fn field<'a>(v: &'a Value, k: &str) -> Result<&'a Value, String> {
 }
 
 fn str_of(v: &Value, what: &str) -> Result<String, String> {
-    v.as_str().map(str::to_string).ok_or_else(|| format!("{what}: not a string"))
+    v.as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("{what}: not a string"))
 }
 
 fn int_of(v: &Value, what: &str) -> Result<i32, String> {
@@ -428,8 +495,18 @@ pub fn legacy_range(specs: &[Spec]) -> ((i32, i32, i32), bool) {
     }
     let incomplete = |s: &Spec| s.flags.contains(&KeyFlag::Incomplete);
     if let [s] = specs {
-        if let (Begin::Index(pos), Find::Range { lastkey, keystep, .. }) = (&s.begin, &s.find) {
-            let last = if *lastkey >= 0 { pos + lastkey } else { *lastkey };
+        if let (
+            Begin::Index(pos),
+            Find::Range {
+                lastkey, keystep, ..
+            },
+        ) = (&s.begin, &s.find)
+        {
+            let last = if *lastkey >= 0 {
+                pos + lastkey
+            } else {
+                *lastkey
+            };
             return ((*pos, last, *keystep), incomplete(s));
         }
     }
@@ -441,7 +518,12 @@ pub fn legacy_range(specs: &[Spec]) -> ((i32, i32, i32), bool) {
     let mut prev_last: i32 = 0;
     for s in specs {
         let (pos, lastkey, keystep) = match (&s.begin, &s.find) {
-            (Begin::Index(pos), Find::Range { lastkey, keystep, .. }) => (*pos, *lastkey, *keystep),
+            (
+                Begin::Index(pos),
+                Find::Range {
+                    lastkey, keystep, ..
+                },
+            ) => (*pos, *lastkey, *keystep),
             _ => {
                 movable = true;
                 continue;
@@ -456,7 +538,11 @@ pub fn legacy_range(specs: &[Spec]) -> ((i32, i32, i32), bool) {
         }
         first = first.min(pos);
         let abs = if lastkey >= 0 { lastkey + pos } else { lastkey };
-        last = if (last as u32) >= (abs as u32) { last } else { abs };
+        last = if (last as u32) >= (abs as u32) {
+            last
+        } else {
+            abs
+        };
         prev_last = last;
     }
     if first == i32::MAX {
@@ -495,7 +581,11 @@ pub fn generate(dir: &Path) -> Result<String, String> {
          use super::spec::*;\n\n",
     );
     let _ = writeln!(out, "/// Every top-level command, sorted by name.");
-    let _ = writeln!(out, "pub(super) static COMMANDS: [CommandSpec; {}] = [", cmds.len());
+    let _ = writeln!(
+        out,
+        "pub(super) static COMMANDS: [CommandSpec; {}] = [",
+        cmds.len()
+    );
     for c in &cmds {
         emit_command(&mut out, c, 1);
     }
@@ -504,7 +594,11 @@ pub fn generate(dir: &Path) -> Result<String, String> {
         if c.subcommands.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "\n/// The subcommands of {}, sorted by name.", c.name.to_ascii_uppercase());
+        let _ = writeln!(
+            out,
+            "\n/// The subcommands of {}, sorted by name.",
+            c.name.to_ascii_uppercase()
+        );
         let _ = writeln!(
             out,
             "static {}: [CommandSpec; {}] = [",
@@ -522,7 +616,13 @@ pub fn generate(dir: &Path) -> Result<String, String> {
 fn subcommands_static(name: &str) -> String {
     let mut s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     s.push_str("_SUBCOMMANDS");
     s
@@ -549,8 +649,18 @@ fn emit_command(out: &mut String, c: &Cmd, level: usize) {
         let items: Vec<String> = flags.iter().map(|x| format!("Flag::{x:?}")).collect();
         emit_list_field(out, &f, "flags", "Flags::of(&[", &items, "])");
     }
-    let acl: Vec<String> = effective_acl(c).iter().map(|x| format!("AclCategory::{x:?}")).collect();
-    emit_list_field(out, &f, "acl_categories", "AclCategories::of(&[", &acl, "])");
+    let acl: Vec<String> = effective_acl(c)
+        .iter()
+        .map(|x| format!("AclCategory::{x:?}"))
+        .collect();
+    emit_list_field(
+        out,
+        &f,
+        "acl_categories",
+        "AclCategories::of(&[",
+        &acl,
+        "])",
+    );
     let ((first, last, step), _) = legacy_range(&c.key_specs);
     if (first, last, step) != (0, 0, 0) {
         let _ = writeln!(
@@ -577,7 +687,11 @@ fn emit_command(out: &mut String, c: &Cmd, level: usize) {
         emit_list_field(out, &f, "tips", "&[", &items, "]");
     }
     if !c.doc_flags.is_empty() {
-        let items: Vec<String> = c.doc_flags.iter().map(|x| format!("DocFlag::{x:?}")).collect();
+        let items: Vec<String> = c
+            .doc_flags
+            .iter()
+            .map(|x| format!("DocFlag::{x:?}"))
+            .collect();
         emit_list_field(out, &f, "doc_flags", "DocFlags::of(&[", &items, "])");
     }
     if let Some(d) = &c.deprecated_since {
@@ -594,7 +708,14 @@ fn emit_command(out: &mut String, c: &Cmd, level: usize) {
 }
 
 /// `field: open a, b, c close,` on one line when it fits, else one item a line.
-fn emit_list_field(out: &mut String, ind: &str, field: &str, open: &str, items: &[String], close: &str) {
+fn emit_list_field(
+    out: &mut String,
+    ind: &str,
+    field: &str,
+    open: &str,
+    items: &[String],
+    close: &str,
+) {
     let one_line = format!("{ind}{field}: {open}{}{close},", items.join(", "));
     if one_line.len() <= WIDTH {
         out.push_str(&one_line);
@@ -617,7 +738,10 @@ fn emit_key_spec(out: &mut String, s: &Spec, level: usize) {
     let begin = match &s.begin {
         Begin::Index(p) => format!("BeginSearch::Index({p})"),
         Begin::Keyword(k, from) => {
-            format!("BeginSearch::Keyword {{ keyword: {}, startfrom: {from} }}", quote(k))
+            format!(
+                "BeginSearch::Keyword {{ keyword: {}, startfrom: {from} }}",
+                quote(k)
+            )
         }
         Begin::Unknown => "BeginSearch::Unknown".to_string(),
     };
@@ -677,7 +801,10 @@ fn arg_leaf(a: &ArgDef) -> String {
         ArgType::Pattern => format!("Arg::pattern({n})"),
         ArgType::UnixTime => format!("Arg::unix_time({n})"),
         ArgType::PureToken => {
-            format!("Arg::pure_token({n}, {})", quote(a.token.as_deref().unwrap_or("")))
+            format!(
+                "Arg::pure_token({n}, {})",
+                quote(a.token.as_deref().unwrap_or(""))
+            )
         }
         ArgType::Oneof | ArgType::Block => unreachable!("containers are emitted by emit_arg"),
     };
@@ -688,9 +815,18 @@ fn arg_leaf(a: &ArgDef) -> String {
 fn arg_inline(a: &ArgDef) -> String {
     match a.kind {
         ArgType::Oneof | ArgType::Block => {
-            let ctor = if a.kind == ArgType::Oneof { "oneof" } else { "block" };
+            let ctor = if a.kind == ArgType::Oneof {
+                "oneof"
+            } else {
+                "block"
+            };
             let kids: Vec<String> = a.arguments.iter().map(arg_inline).collect();
-            format!("Arg::{ctor}({}, &[{}]){}", quote(&a.name), kids.join(", "), arg_modifiers(a))
+            format!(
+                "Arg::{ctor}({}, &[{}]){}",
+                quote(&a.name),
+                kids.join(", "),
+                arg_modifiers(a)
+            )
         }
         _ => arg_leaf(a),
     }
@@ -699,11 +835,15 @@ fn arg_inline(a: &ArgDef) -> String {
 fn emit_arg(out: &mut String, a: &ArgDef, level: usize) {
     let ind = "    ".repeat(level);
     let inline = arg_inline(a);
-    if ind.len() + inline.len() + 1 <= WIDTH || a.arguments.is_empty() {
+    if ind.len() + inline.len() < WIDTH || a.arguments.is_empty() {
         let _ = writeln!(out, "{ind}{inline},");
         return;
     }
-    let ctor = if a.kind == ArgType::Oneof { "oneof" } else { "block" };
+    let ctor = if a.kind == ArgType::Oneof {
+        "oneof"
+    } else {
+        "block"
+    };
     let _ = writeln!(out, "{ind}Arg::{ctor}(");
     let _ = writeln!(out, "{ind}    {},", quote(&a.name));
     let _ = writeln!(out, "{ind}    &[");

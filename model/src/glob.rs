@@ -2,15 +2,19 @@
 //! MATCH, PSUBSCRIBE, CONFIG GET and others.
 //!
 //! The rules, as Redis 7.0.15 applies them:
-//! - `*` matches any run of bytes, but a whole pattern only matches the empty
-//!   string if it is empty: `*` alone does not match "" (trailing stars match
-//!   nothing only after at least one byte was consumed).
+//! - `*` matches any run of bytes, except that a non-empty pattern never
+//!   matches the empty string: `*` and `**` do not match "" (while `a*`
+//!   matches "a"). KEYS and SCAN skip matching altogether for the one-byte
+//!   pattern `*`, so they do list an empty key: callers must special-case it.
 //! - `?` matches one byte; `\x` matches `x` literally (a lone trailing `\` is
 //!   itself).
 //! - `[...]` matches one byte from a class: `^` first negates; `\x` inside is
 //!   `x` compared case-sensitively even in nocase mode; `a-z` is a range
 //!   (reversed bounds are swapped; bounds compare as C's signed `char`, so a
-//!   byte >= 0x80 sorts below 0); an unclosed class ends with the pattern.
+//!   byte >= 0x80 sorts below 0; nocase lowers the bounds, so `[A-z]` then
+//!   misses the punctuation between `Z` and `a`); `]` right after `[` closes
+//!   an empty class; an unclosed class ends with the pattern (`[` alone
+//!   matches nothing, `[^` any byte).
 //! - nocase folds ASCII letters only.
 //! - Redis recurses once per star and gives up (no match) when a match
 //!   attempt reaches the 1001st group of stars, unless that group ends the
@@ -18,7 +22,7 @@
 //!
 //! Redis's recursion with its "skip longer matches" cut-off only ever resumes
 //! the most recent star, so the matcher below is the classic loop that
-//! remembers the last star and where it was tried: linear memory, O(n * m)
+//! remembers the last star and where it was tried: constant memory, O(n * m)
 //! time at worst.
 
 /// Depth at which Redis's matcher stops recursing (CVE-2022-36021 fix).
@@ -33,7 +37,10 @@ pub fn glob_match(pattern: &[u8], s: &[u8], nocase: bool) -> bool {
     let mut resume: Option<(usize, usize)> = None;
     let mut stars = 0;
     loop {
-        if matches!(run(pattern, s, &mut p, &mut i, nocase, &mut stars, &mut resume), Step::Match) {
+        if matches!(
+            run(pattern, s, &mut p, &mut i, nocase, &mut stars, &mut resume),
+            Step::Match
+        ) {
             return true;
         }
         if stars > MAX_STAR_NESTING {
@@ -159,7 +166,13 @@ fn class(pat: &[u8], mut q: usize, c: u8, nocase: bool) -> (bool, usize) {
             }
             let mut x = c as i8 as i32;
             if nocase {
-                let lower = |v: i32| if (b'A' as i32..=b'Z' as i32).contains(&v) { v + 32 } else { v };
+                let lower = |v: i32| {
+                    if (b'A' as i32..=b'Z' as i32).contains(&v) {
+                        v + 32
+                    } else {
+                        v
+                    }
+                };
                 lo = lower(lo);
                 hi = lower(hi);
                 x = lower(x);
@@ -234,7 +247,13 @@ mod tests {
                             let a = pat[k] as i8 as i32;
                             let b = pat[k + 2] as i8 as i32;
                             let (lo, hi) = (a.min(b), a.max(b));
-                            let low = |v: i32| if nocase && (65..=90).contains(&v) { v + 32 } else { v };
+                            let low = |v: i32| {
+                                if nocase && (65..=90).contains(&v) {
+                                    v + 32
+                                } else {
+                                    v
+                                }
+                            };
                             let x = low(s[0] as i8 as i32);
                             hit |= low(lo) <= x && x <= low(hi);
                             k += 2;
@@ -274,8 +293,11 @@ mod tests {
 
     #[test]
     fn basics() {
-        let yes = |p: &str, s: &str| assert!(glob_match(p.as_bytes(), s.as_bytes(), false), "{p} ~ {s}");
-        let no = |p: &str, s: &str| assert!(!glob_match(p.as_bytes(), s.as_bytes(), false), "{p} !~ {s}");
+        let yes =
+            |p: &str, s: &str| assert!(glob_match(p.as_bytes(), s.as_bytes(), false), "{p} ~ {s}");
+        let no = |p: &str, s: &str| {
+            assert!(!glob_match(p.as_bytes(), s.as_bytes(), false), "{p} !~ {s}")
+        };
         yes("", "");
         no("*", "");
         no("**", "");
@@ -333,10 +355,22 @@ mod tests {
         assert!(glob_match(ok.as_bytes(), s.as_bytes(), false));
         // A 1001st group followed by more pattern: Redis gives up.
         let too_deep = format!("{}a", "*a".repeat(1001));
-        assert!(!glob_match(too_deep.as_bytes(), "a".repeat(2000).as_bytes(), false));
+        assert!(!glob_match(
+            too_deep.as_bytes(),
+            "a".repeat(2000).as_bytes(),
+            false
+        ));
         let just_fits = format!("{}a", "*a".repeat(1000));
-        assert!(glob_match(just_fits.as_bytes(), "a".repeat(2000).as_bytes(), false));
-        assert_eq!(reference(too_deep.as_bytes(), "a".repeat(2000).as_bytes(), false), false);
+        assert!(glob_match(
+            just_fits.as_bytes(),
+            "a".repeat(2000).as_bytes(),
+            false
+        ));
+        assert!(!reference(
+            too_deep.as_bytes(),
+            "a".repeat(2000).as_bytes(),
+            false
+        ));
     }
 
     #[test]
@@ -349,8 +383,18 @@ mod tests {
     fn pattern_strategy() -> impl Strategy<Value = Vec<u8>> {
         proptest::collection::vec(
             prop_oneof![
-                Just(b'a'), Just(b'b'), Just(b'A'), Just(b'*'), Just(b'?'), Just(b'['), Just(b']'),
-                Just(b'^'), Just(b'-'), Just(b'\\'), Just(0xe9u8), Just(b'z'),
+                Just(b'a'),
+                Just(b'b'),
+                Just(b'A'),
+                Just(b'*'),
+                Just(b'?'),
+                Just(b'['),
+                Just(b']'),
+                Just(b'^'),
+                Just(b'-'),
+                Just(b'\\'),
+                Just(0xe9u8),
+                Just(b'z'),
             ],
             0..10,
         )
@@ -358,7 +402,16 @@ mod tests {
 
     fn string_strategy() -> impl Strategy<Value = Vec<u8>> {
         proptest::collection::vec(
-            prop_oneof![Just(b'a'), Just(b'b'), Just(b'A'), Just(b'-'), Just(b']'), Just(b'\\'), Just(0xe9u8), Just(b'*')],
+            prop_oneof![
+                Just(b'a'),
+                Just(b'b'),
+                Just(b'A'),
+                Just(b'-'),
+                Just(b']'),
+                Just(b'\\'),
+                Just(0xe9u8),
+                Just(b'*')
+            ],
             0..8,
         )
     }
@@ -367,6 +420,15 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(20000))]
         #[test]
         fn loop_equals_recursion(pat in pattern_strategy(), s in string_strategy(), nocase in any::<bool>()) {
+            prop_assert_eq!(glob_match(&pat, &s, nocase), reference(&pat, &s, nocase));
+        }
+
+        #[test]
+        fn any_bytes_agree_too(
+            pat in proptest::collection::vec(any::<u8>(), 0..12),
+            s in proptest::collection::vec(any::<u8>(), 0..12),
+            nocase in any::<bool>(),
+        ) {
             prop_assert_eq!(glob_match(&pat, &s, nocase), reference(&pat, &s, nocase));
         }
     }

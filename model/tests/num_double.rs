@@ -14,7 +14,12 @@ fn report(failures: &[String], total: usize) {
         failures.is_empty(),
         "{} of {total} vectors differ:\n{}",
         failures.len(),
-        failures.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+        failures
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 
@@ -25,12 +30,17 @@ fn printf_g_matches_glibc() {
     let mut total = 0;
     for line in text.lines() {
         let mut parts = line.splitn(3, ' ');
-        let (Some(bits), Some(prec), Some(want)) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some(bits), Some(prec), Some(want)) = (parts.next(), parts.next(), parts.next())
+        else {
             panic!("bad line {line:?}");
         };
         let v = f64::from_bits(u64::from_str_radix(bits, 16).expect("bits"));
         let prec: usize = prec.parse().expect("precision");
-        let got = if prec == 17 { fmt_g17(v) } else { fmt_g(v, prec) };
+        let got = if prec == 17 {
+            fmt_g17(v)
+        } else {
+            fmt_g(v, prec)
+        };
         total += 1;
         if got != want {
             failures.push(format!("{bits} %.{prec}g: got {got}, glibc {want}"));
@@ -56,4 +66,33 @@ fn strtod_matches_glibc_under_redis_rules() {
         }
     }
     report(&failures, total);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        #[test]
+        fn any_bytes_parse_without_panic(b in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let _ = parse_f64(&b);
+        }
+
+        #[test]
+        fn g17_round_trips(bits in any::<u64>()) {
+            let v = f64::from_bits(bits);
+            prop_assume!(v.is_finite());
+            let text = fmt_g17(v);
+            prop_assert_eq!(parse_f64(text.as_bytes()).map(f64::to_bits), Some(bits), "{}", text);
+        }
+
+        #[test]
+        fn g_of_any_precision_round_trips_at_17_and_more(bits in any::<u64>(), p in 17usize..40) {
+            let v = f64::from_bits(bits);
+            prop_assume!(v.is_finite());
+            prop_assert_eq!(parse_f64(fmt_g(v, p).as_bytes()).map(f64::to_bits), Some(bits));
+        }
+    }
 }

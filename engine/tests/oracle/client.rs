@@ -75,6 +75,10 @@ impl Conn {
         read_reply(&mut self.reader)
     }
 
+    pub fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        self.writer.set_read_timeout(Some(timeout))
+    }
+
     pub fn call(&mut self, args: &[Vec<u8>]) -> io::Result<Reply> {
         self.send(args)?;
         self.recv()

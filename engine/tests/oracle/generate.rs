@@ -662,12 +662,16 @@ impl Gen {
             .choose(&mut self.rng)
             .unwrap();
         let mut args = vec![self.word(name), k];
+        // An invalid increment may be rejected before the key is looked up.
+        let mut valid = true;
         if name.ends_with("BY") {
-            args.push(self.int_arg());
+            let n = self.int_arg();
+            valid = strict_int(&n).is_some_and(|n| n != i64::MIN);
+            args.push(n);
         }
         let mut c = cmd(conn, name, args);
         c.touches.push(dk);
-        c.lookups = true;
+        c.lookups = valid;
         Action::Cmd(c)
     }
 
@@ -683,7 +687,6 @@ impl Gen {
         };
         let mut c = cmd(conn, "INCRBYFLOAT", vec![self.word("INCRBYFLOAT"), k, f]);
         c.touches.push(dk);
-        c.lookups = true;
         Action::Cmd(c)
     }
 

@@ -35,6 +35,6 @@ pub fn lines(command: &str, entries: &[(&str, &str)]) -> Frame {
         out.push(Frame::simple(format!("    {text}")));
     }
     out.push(Frame::simple("HELP"));
-    out.push(Frame::simple("    Print this help."));
+    out.push(Frame::simple("    Prints this help."));
     Frame::Array(out)
 }

@@ -2,7 +2,6 @@
 
 use super::fp::{self, Rounded, Syntax, F64};
 
-
 /// Parses a command argument as a double the way Redis 7.0's `string2d` does
 /// with glibc's `strtod` (ZADD scores, ZRANGEBYSCORE bounds, INCRBYFLOAT-free
 /// paths): the whole input must be a number; no leading whitespace; decimal
@@ -13,7 +12,13 @@ use super::fp::{self, Rounded, Syntax, F64};
 pub fn parse_f64(b: &[u8]) -> Option<f64> {
     let (negative, magnitude) = match fp::scan(b)? {
         Syntax::Inf { negative } => (negative, f64::INFINITY),
-        Syntax::Num { negative, hex: true, int, frac, exp } => {
+        Syntax::Num {
+            negative,
+            hex: true,
+            int,
+            frac,
+            exp,
+        } => {
             let m = match fp::hex_to_binary(int, frac, exp, &F64) {
                 Rounded::Inf => return None,
                 Rounded::Zero if fp::any_nonzero(int, frac) => return None,
@@ -22,7 +27,12 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
             };
             (negative, m)
         }
-        Syntax::Num { hex: false, int, frac, .. } => {
+        Syntax::Num {
+            hex: false,
+            int,
+            frac,
+            ..
+        } => {
             // std's parser is correctly rounded and accepts this grammar
             // (sign included); the text is ASCII since `scan` accepted it.
             let v: f64 = std::str::from_utf8(b).ok()?.parse().ok()?;
@@ -115,15 +125,50 @@ pub(crate) fn layout_g(negative: bool, digits: &[u8], exp: i64, p: usize) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// std's decimal parser and the exact big-integer path used for long
+        /// doubles must agree on doubles, subnormals and limits included.
+        #[test]
+        fn std_parse_agrees_with_exact_path(
+            int in "[0-9]{0,25}", frac in "[0-9]{0,25}", e in -400i64..400
+        ) {
+            let text = format!("{int}.{frac}e{e}");
+            let exact = match fp::scan(text.as_bytes()) {
+                Some(Syntax::Num { int, frac, exp, .. }) => match fp::decimal_to_binary(int, frac, exp, &F64) {
+                    Rounded::Inf => None,
+                    Rounded::Zero if fp::any_nonzero(int, frac) => None,
+                    Rounded::Zero => Some(0.0),
+                    Rounded::Finite { m, e } => Some(f64_from_parts(m, e)),
+                },
+                _ => None,
+            };
+            prop_assert_eq!(parse_f64(text.as_bytes()), exact);
+        }
+    }
 
     #[test]
     fn parses_like_redis_7_0_15() {
         // Checked against redis-server 7.0.15 with `ZADD z <x> m` / `ZSCORE z m`.
         let ok: &[(&str, f64)] = &[
-            ("1.", 1.0), (".5", 0.5), ("+.5", 0.5), ("00012", 12.0), ("1e+5", 1e5), ("1E5", 1e5),
-            ("0e-400", 0.0), ("1e-310", 1e-310), ("3e-324", 5e-324), ("0x1.8p3", 12.0),
-            ("0x.8", 0.5), ("0X1P3", 8.0), ("0x1p-1074", 5e-324), ("inf", f64::INFINITY),
-            ("+inf", f64::INFINITY), ("-inf", f64::NEG_INFINITY), ("Infinity", f64::INFINITY),
+            ("1.", 1.0),
+            (".5", 0.5),
+            ("+.5", 0.5),
+            ("00012", 12.0),
+            ("1e+5", 1e5),
+            ("1E5", 1e5),
+            ("0e-400", 0.0),
+            ("1e-310", 1e-310),
+            ("3e-324", 5e-324),
+            ("0x1.8p3", 12.0),
+            ("0x.8", 0.5),
+            ("0X1P3", 8.0),
+            ("0x1p-1074", 5e-324),
+            ("inf", f64::INFINITY),
+            ("+inf", f64::INFINITY),
+            ("-inf", f64::NEG_INFINITY),
+            ("Infinity", f64::INFINITY),
             ("INF", f64::INFINITY),
         ];
         for &(s, v) in ok {
@@ -131,8 +176,26 @@ mod tests {
         }
         assert!(parse_f64(b"-0").unwrap().is_sign_negative());
         for bad in [
-            "", "1e-400", "2e-324", "1e309", "nan", "0x1p-1075", "0x1p1024", " 1", "1 ", "1e", ".", "0x",
-            "0x1p", "infinit", "1_0", "1\x002", "-nan", "nan(1)", "+-1", "0x1p+",
+            "",
+            "1e-400",
+            "2e-324",
+            "1e309",
+            "nan",
+            "0x1p-1075",
+            "0x1p1024",
+            " 1",
+            "1 ",
+            "1e",
+            ".",
+            "0x",
+            "0x1p",
+            "infinit",
+            "1_0",
+            "1\x002",
+            "-nan",
+            "nan(1)",
+            "+-1",
+            "0x1p+",
         ] {
             assert_eq!(parse_f64(bad.as_bytes()), None, "{bad:?}");
         }
@@ -141,10 +204,20 @@ mod tests {
     #[test]
     fn formats_like_printf() {
         let cases: &[(f64, &str)] = &[
-            (0.0, "0"), (-0.0, "-0"), (1.0, "1"), (0.1, "0.10000000000000001"), (1e17, "1e+17"),
-            (1e16, "10000000000000000"), (123456789012345678.0, "1.2345678901234568e+17"),
-            (0.0001, "0.0001"), (0.00001, "1.0000000000000001e-05"), (5e-324, "4.9406564584124654e-324"),
-            (f64::INFINITY, "inf"), (f64::NEG_INFINITY, "-inf"), (1.5, "1.5"), (-2.5e-300, "-2.5e-300"),
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1.0, "1"),
+            (0.1, "0.10000000000000001"),
+            (1e17, "1e+17"),
+            (1e16, "10000000000000000"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (0.0001, "0.0001"),
+            (0.00001, "1.0000000000000001e-05"),
+            (5e-324, "4.9406564584124654e-324"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (1.5, "1.5"),
+            (-2.5e-300, "-2.5e-300"),
         ];
         for &(v, s) in cases {
             assert_eq!(fmt_g17(v), s, "{v:e}");

@@ -46,12 +46,24 @@ enum Class {
 
 impl LongDouble {
     /// Positive zero.
-    pub const ZERO: LongDouble = LongDouble { negative: false, exp: 0, mant: 0 };
+    pub const ZERO: LongDouble = LongDouble {
+        negative: false,
+        exp: 0,
+        mant: 0,
+    };
     /// The NaN the x87 unit makes for invalid operations such as inf - inf.
-    const DEFAULT_NAN: LongDouble = LongDouble { negative: true, exp: EXP_SPECIAL, mant: INT_BIT | QUIET_BIT };
+    const DEFAULT_NAN: LongDouble = LongDouble {
+        negative: true,
+        exp: EXP_SPECIAL,
+        mant: INT_BIT | QUIET_BIT,
+    };
 
     fn infinity(negative: bool) -> LongDouble {
-        LongDouble { negative, exp: EXP_SPECIAL, mant: INT_BIT }
+        LongDouble {
+            negative,
+            exp: EXP_SPECIAL,
+            mant: INT_BIT,
+        }
     }
 
     /// The value from its fields: sign, biased exponent (15 bits), significand.
@@ -61,12 +73,20 @@ impl LongDouble {
     pub fn from_bits(negative: bool, exp: u16, mant: u64) -> LongDouble {
         let exp = exp & EXP_SPECIAL;
         if exp == 0 && mant & INT_BIT != 0 {
-            return LongDouble { negative, exp: 1, mant };
+            return LongDouble {
+                negative,
+                exp: 1,
+                mant,
+            };
         }
         if exp != 0 && mant & INT_BIT == 0 {
             return LongDouble::DEFAULT_NAN;
         }
-        LongDouble { negative, exp, mant }
+        LongDouble {
+            negative,
+            exp,
+            mant,
+        }
     }
 
     /// Sign, biased exponent and significand, as stored in memory by C.
@@ -79,20 +99,36 @@ impl LongDouble {
             EXP_SPECIAL if self.mant == INT_BIT => Class::Inf,
             EXP_SPECIAL => Class::Nan,
             0 if self.mant == 0 => Class::Zero,
-            0 => Class::Finite { m: self.mant, e: 1 - EXP_OFFSET },
-            exp => Class::Finite { m: self.mant, e: exp as i64 - EXP_OFFSET },
+            0 => Class::Finite {
+                m: self.mant,
+                e: 1 - EXP_OFFSET,
+            },
+            exp => Class::Finite {
+                m: self.mant,
+                e: exp as i64 - EXP_OFFSET,
+            },
         }
     }
 
     fn from_rounded(negative: bool, r: Rounded) -> LongDouble {
         match r {
-            Rounded::Zero => LongDouble { negative, exp: 0, mant: 0 },
+            Rounded::Zero => LongDouble {
+                negative,
+                exp: 0,
+                mant: 0,
+            },
             Rounded::Inf => LongDouble::infinity(negative),
-            Rounded::Finite { m, e } if m & INT_BIT != 0 => {
-                LongDouble { negative, exp: (e + EXP_OFFSET) as u16, mant: m }
-            }
+            Rounded::Finite { m, e } if m & INT_BIT != 0 => LongDouble {
+                negative,
+                exp: (e + EXP_OFFSET) as u16,
+                mant: m,
+            },
             // Subnormal: `e` is the format's minimum.
-            Rounded::Finite { m, .. } => LongDouble { negative, exp: 0, mant: m },
+            Rounded::Finite { m, .. } => LongDouble {
+                negative,
+                exp: 0,
+                mant: m,
+            },
         }
     }
 
@@ -108,7 +144,13 @@ impl LongDouble {
         }
         match fp::scan(b)? {
             Syntax::Inf { negative } => Some(LongDouble::infinity(negative)),
-            Syntax::Num { negative, hex, int, frac, exp } => {
+            Syntax::Num {
+                negative,
+                hex,
+                int,
+                frac,
+                exp,
+            } => {
                 let r = if hex {
                     fp::hex_to_binary(int, frac, exp, &F80)
                 } else {
@@ -136,9 +178,16 @@ impl LongDouble {
         let frac = bits & ((1 << 52) - 1);
         match exp {
             0x7ff if frac == 0 => LongDouble::infinity(negative),
-            0x7ff => LongDouble { negative, exp: EXP_SPECIAL, mant: INT_BIT | QUIET_BIT | (frac << 11) },
+            0x7ff => LongDouble {
+                negative,
+                exp: EXP_SPECIAL,
+                mant: INT_BIT | QUIET_BIT | (frac << 11),
+            },
             0 => LongDouble::from_rounded(negative, fp::round(frac as u128, -1074, false, &F80)),
-            _ => LongDouble::from_rounded(negative, fp::round((frac | 1 << 52) as u128, exp - 1075, false, &F80)),
+            _ => LongDouble::from_rounded(
+                negative,
+                fp::round((frac | 1 << 52) as u128, exp - 1075, false, &F80),
+            ),
         }
     }
 
@@ -147,7 +196,13 @@ impl LongDouble {
         let magnitude = match self.class() {
             Class::Zero => 0.0,
             Class::Inf => f64::INFINITY,
-            Class::Nan => return f64::from_bits((self.negative as u64) << 63 | 0x7ff8_0000_0000_0000 | ((self.mant & !INT_BIT) >> 11)),
+            Class::Nan => {
+                return f64::from_bits(
+                    (self.negative as u64) << 63
+                        | 0x7ff8_0000_0000_0000
+                        | ((self.mant & !INT_BIT) >> 11),
+                )
+            }
             Class::Finite { m, e } => match fp::round(m as u128, e, false, &F64) {
                 Rounded::Zero => 0.0,
                 Rounded::Inf => f64::INFINITY,
@@ -179,60 +234,34 @@ impl LongDouble {
     }
 
     /// `self + other`, correctly rounded to 64 bits (x87 extended precision
-    /// control, round to nearest even), subnormals included.
+    /// control, round to nearest even), subnormals included. Same as `+`.
+    #[allow(clippy::should_implement_trait)] // it is implemented too; this needs no import
     pub fn add(self, other: LongDouble) -> LongDouble {
-        let (a, b) = (self.class(), other.class());
-        match (a, b) {
-            (Class::Nan, _) => return self.quieted(),
-            (_, Class::Nan) => return other.quieted(),
-            (Class::Inf, Class::Inf) if self.negative != other.negative => return LongDouble::DEFAULT_NAN,
-            (Class::Inf, _) => return self,
-            (_, Class::Inf) => return other,
-            (Class::Zero, Class::Zero) => {
-                return LongDouble { negative: self.negative && other.negative, exp: 0, mant: 0 };
-            }
-            (Class::Zero, _) => return other,
-            (_, Class::Zero) => return self,
+        match (self.class(), other.class()) {
+            (Class::Nan, _) => self.quieted(),
+            (_, Class::Nan) => other.quieted(),
+            (Class::Inf, Class::Inf) if self.negative != other.negative => LongDouble::DEFAULT_NAN,
+            (Class::Inf, _) => self,
+            (_, Class::Inf) => other,
+            // -0 + -0 is -0; any other sum of zeros is +0.
+            (Class::Zero, Class::Zero) => LongDouble {
+                negative: self.negative && other.negative,
+                exp: 0,
+                mant: 0,
+            },
+            (Class::Zero, _) => other,
+            (_, Class::Zero) => self,
             (Class::Finite { m: ma, e: ea }, Class::Finite { m: mb, e: eb }) => {
-                // Normalize so the exponents order the magnitudes.
-                let (za, zb) = (ma.leading_zeros(), mb.leading_zeros());
-                let x = (self.negative, ma << za, ea - za as i64);
-                let y = (other.negative, mb << zb, eb - zb as i64);
-                let (big, small) = if x.2 >= y.2 { (x, y) } else { (y, x) };
-                // 62 guard bits below the larger significand: the exact sum
-                // then needs at most 127 bits, and whatever of the smaller
-                // operand falls below them only matters as a sticky bit.
-                let n_big = (big.1 as u128) << 62;
-                let d = (big.2 - small.2) as u64;
-                let (n_small, sticky) = if d <= 62 {
-                    ((small.1 as u128) << (62 - d), false)
-                } else if d - 62 < 64 {
-                    let s = d - 62;
-                    ((small.1 >> s) as u128, small.1 & ((1u64 << s) - 1) != 0)
-                } else {
-                    (0, true)
-                };
-                let e = big.2 - 62;
-                if big.0 == small.0 {
-                    return LongDouble::from_rounded(big.0, fp::round(n_big + n_small, e, sticky, &F80));
-                }
-                if n_big == n_small && !sticky {
-                    return LongDouble::ZERO;
-                }
-                if n_big > n_small {
-                    // With a sticky part the true difference is just below
-                    // n_big - n_small: one less, plus something in (0, 1).
-                    let diff = n_big - n_small - sticky as u128;
-                    return LongDouble::from_rounded(big.0, fp::round(diff, e, sticky, &F80));
-                }
-                // Only possible with no bits lost (equal exponents).
-                LongDouble::from_rounded(small.0, fp::round(n_small - n_big, e, false, &F80))
+                add_finite((self.negative, ma, ea), (other.negative, mb, eb))
             }
         }
     }
 
     fn quieted(self) -> LongDouble {
-        LongDouble { mant: self.mant | QUIET_BIT, ..self }
+        LongDouble {
+            mant: self.mant | QUIET_BIT,
+            ..self
+        }
     }
 
     /// Redis's `ld2string` in LD_STR_HUMAN mode (INCRBYFLOAT's reply and stored
@@ -307,6 +336,50 @@ impl LongDouble {
     }
 }
 
+/// The sum of two nonzero finite values `(negative, m, e)` meaning `m * 2^e`.
+fn add_finite(x: (bool, u64, i64), y: (bool, u64, i64)) -> LongDouble {
+    // Normalize so the exponents order the magnitudes.
+    let norm =
+        |(neg, m, e): (bool, u64, i64)| (neg, m << m.leading_zeros(), e - m.leading_zeros() as i64);
+    let (x, y) = (norm(x), norm(y));
+    let (big, small) = if x.2 >= y.2 { (x, y) } else { (y, x) };
+    // 62 guard bits below the larger significand: the exact sum then needs at
+    // most 127 bits, and whatever of the smaller operand falls below them only
+    // matters as a sticky bit.
+    let n_big = (big.1 as u128) << 62;
+    let d = (big.2 - small.2) as u64;
+    let (n_small, sticky) = if d <= 62 {
+        ((small.1 as u128) << (62 - d), false)
+    } else if d - 62 < 64 {
+        let s = d - 62;
+        ((small.1 >> s) as u128, small.1 & ((1u64 << s) - 1) != 0)
+    } else {
+        (0, true)
+    };
+    let e = big.2 - 62;
+    if big.0 == small.0 {
+        LongDouble::from_rounded(big.0, fp::round(n_big + n_small, e, sticky, &F80))
+    } else if n_big == n_small && !sticky {
+        LongDouble::ZERO
+    } else if n_big > n_small {
+        // With a sticky part the true difference is just below
+        // n_big - n_small: one less, plus something in (0, 1).
+        let diff = n_big - n_small - sticky as u128;
+        LongDouble::from_rounded(big.0, fp::round(diff, e, sticky, &F80))
+    } else {
+        // Only possible with no bits lost (equal exponents).
+        LongDouble::from_rounded(small.0, fp::round(n_small - n_big, e, false, &F80))
+    }
+}
+
+impl std::ops::Add for LongDouble {
+    type Output = LongDouble;
+
+    fn add(self, other: LongDouble) -> LongDouble {
+        LongDouble::add(self, other)
+    }
+}
+
 fn pow10(k: u32) -> Big {
     let mut p = Big::from_u64(1);
     p.mul_pow10(k);
@@ -370,13 +443,27 @@ mod tests {
 
     #[test]
     fn parse_rejections() {
-        for bad in ["", " 1", "1 ", "nan", "1e5000", "1e-5000", "1e-4952", "1.18973149535723176508e+4932", "0x", "1\x00"] {
+        for bad in [
+            "",
+            " 1",
+            "1 ",
+            "nan",
+            "1e5000",
+            "1e-5000",
+            "1e-4952",
+            "1.18973149535723176508e+4932",
+            "0x",
+            "1\x00",
+        ] {
             assert_eq!(LongDouble::parse(bad.as_bytes()), None, "{bad:?}");
         }
         assert!(ld("inf").is_infinite());
         assert!(ld("-0").is_sign_negative());
         let long_ok = format!("{}1", "0".repeat(MAX_LONG_DOUBLE_CHARS - 2));
-        assert_eq!(LongDouble::parse(long_ok.as_bytes()), Some(LongDouble::from_i64(1)));
+        assert_eq!(
+            LongDouble::parse(long_ok.as_bytes()),
+            Some(LongDouble::from_i64(1))
+        );
         let too_long = format!("0{long_ok}");
         assert_eq!(LongDouble::parse(too_long.as_bytes()), None);
     }
@@ -395,7 +482,10 @@ mod tests {
         assert_eq!(ld("-0").add(ld("0")).to_bits(), (false, 0, 0));
         assert_eq!(ld("1").add(ld("-1")).to_bits(), (false, 0, 0));
         assert_eq!(LongDouble::from_f64(0.1).to_f64(), 0.1);
-        assert_eq!(LongDouble::from_i64(i64::MIN).to_human_string(), "-9223372036854775808");
+        assert_eq!(
+            LongDouble::from_i64(i64::MIN).to_human_string(),
+            "-9223372036854775808"
+        );
         assert_eq!(ld("0.1").to_auto_string(), "0.1");
         assert_eq!(ld("1e300").to_auto_string(), "1e+300");
     }

@@ -4,6 +4,7 @@ use bytes::Bytes;
 
 use super::access::{idle_ms, lfu_counter, Access};
 use super::db::Entry;
+use super::value::{StrEncoding, StrValue, Value};
 use super::Model;
 use crate::command::{ExpireArgs, ObjectSub, ScanArgs};
 use crate::engine::Context;
@@ -236,7 +237,14 @@ impl Model {
         if self.exists(cx, to, dst, Access::Write) && !replace {
             return Ok(Frame::Integer(0));
         }
-        let copy = Entry { lru: super::access::new_lru(cx), ..entry };
+        // A copy is a new object: never one of the shared integers.
+        let value = match entry.value {
+            Value::Str(StrValue { bytes, encoding: StrEncoding::Int { .. } }) => {
+                Value::Str(StrValue { bytes, encoding: StrEncoding::Int { shared: false } })
+            }
+            other => other,
+        };
+        let copy = Entry { value, expire_at: entry.expire_at, lru: super::access::new_lru(cx) };
         self.dbs[to].insert(dst.clone(), copy);
         cx.dirty += 1;
         Ok(Frame::Integer(1))

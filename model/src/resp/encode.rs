@@ -134,70 +134,9 @@ fn push_header(out: &mut Vec<u8>, tag: u8, n: i64) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// C's `%.17g`, the way Redis prints doubles in replies; infinities are spelled
-/// `inf`/`-inf` as Redis special-cases them, and every NaN prints as `nan`.
-// TODO(num): use crate::num::fmt_g17
+/// C's `%.17g`, the way Redis prints doubles in replies.
 fn fmt_double(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".to_string();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.to_string();
-    }
-    // `{:.16e}` yields the 17 correctly rounded significant digits (ties to
-    // even, like glibc) as `[-]d.dddddddddddddddde<exp>`; only the layout
-    // differs from %g.
-    let sci = format!("{:.16e}", x);
-    let (negative, sci) = match sci.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, sci.as_str()),
-    };
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-
-    let mut s = String::with_capacity(32);
-    if negative {
-        s.push('-');
-    }
-    if !(-4..17).contains(&exp) {
-        // Exponent form: one digit, the rest as a fraction, then e±XX.
-        s.push(char::from(digits[0]));
-        let frac = trim_zeros(&digits[1..]);
-        if !frac.is_empty() {
-            s.push('.');
-            s.extend(frac.iter().map(|&d| char::from(d)));
-        }
-        s.push('e');
-        s.push(if exp < 0 { '-' } else { '+' });
-        let e = exp.unsigned_abs();
-        if e < 10 {
-            s.push('0');
-        }
-        s.push_str(&e.to_string());
-    } else if exp >= 0 {
-        // exp is at most 16, so the integer part uses at most all 17 digits.
-        let int_len = exp as usize + 1;
-        s.extend(digits[..int_len].iter().map(|&d| char::from(d)));
-        let frac = trim_zeros(&digits[int_len..]);
-        if !frac.is_empty() {
-            s.push('.');
-            s.extend(frac.iter().map(|&d| char::from(d)));
-        }
-    } else {
-        // -4 <= exp <= -1: 0.000ddd with all 17 digits as the fraction.
-        s.push_str("0.");
-        for _ in 0..(-exp - 1) {
-            s.push('0');
-        }
-        s.extend(trim_zeros(&digits).iter().map(|&d| char::from(d)));
-    }
-    s
-}
-
-fn trim_zeros(digits: &[u8]) -> &[u8] {
-    let end = digits.iter().rposition(|&d| d != b'0').map_or(0, |p| p + 1);
-    &digits[..end]
+    crate::num::fmt_g17(x)
 }
 
 #[cfg(test)]
