@@ -5,15 +5,16 @@
 //! next to the repository; the real-server tests need `redis-server` on PATH.
 //! Both are hard requirements: a missing one fails the test, it never skips.
 
+mod support;
+
 #[path = "../codegen/command_table.rs"]
 mod codegen;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use redsim_model::resp::{encode, Protocol};
@@ -281,51 +282,15 @@ fn generator_derives_legacy_ranges_like_redis() {
 // ---------------------------------------------------------------------------
 
 /// A redis-server child process on a free port, killed on drop.
-struct Server {
-    child: Child,
-    port: u16,
-}
+struct Server(support::RealRedis);
 
 impl Server {
     fn start() -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("no free local port");
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start redis-server (Redis 7.0 must be installed for this test): {e}")
-            });
-        let server = Server { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not start listening on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
+        Server(support::RealRedis::start())
     }
 
     fn client(&self, proto: Protocol) -> Client {
-        let stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to redis-server");
+        let stream = TcpStream::connect(("127.0.0.1", self.0.port)).expect("connect to redis-server");
         stream.set_read_timeout(Some(Duration::from_secs(20))).ok();
         let mut c = Client {
             stream,
@@ -348,12 +313,6 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 struct Client {
     stream: TcpStream,

@@ -1,14 +1,7 @@
-//! Checks number formats and glob matching against a running redis-server 7.0
-//! (not started here). Ignored by default; run with a server on
-//! `REDSIM_REDIS_PORT` (default 7802):
-//!
-//! ```sh
-//! redis-server --port 7802 --save '' --daemonize yes
-//! cargo test -p redsim-model --test num_against_redis -- --ignored --test-threads 1
-//! redis-cli -p 7802 shutdown nosave
-//! ```
-//!
-//! Each test flushes the server's data.
+//! Checks number formats and glob matching against a real redis-server 7.0,
+//! which each test starts on a free port (see `support`).
+
+mod support;
 
 use redsim_model::glob::glob_match;
 use redsim_model::num::{fmt_g17, parse_f64, LongDouble};
@@ -30,10 +23,8 @@ struct Conn {
 }
 
 impl Conn {
-    fn open() -> Conn {
-        let port = std::env::var("REDSIM_REDIS_PORT").unwrap_or_else(|_| "7802".to_string());
-        let out = TcpStream::connect(format!("127.0.0.1:{port}"))
-            .expect("a redis-server on REDSIM_REDIS_PORT");
+    fn open(server: &support::RealRedis) -> Conn {
+        let out = TcpStream::connect(("127.0.0.1", server.port)).expect("connect to redis-server");
         let inp = BufReader::new(out.try_clone().expect("clone"));
         Conn { out, inp }
     }
@@ -155,9 +146,9 @@ fn model_incrbyfloat(a: &str, b: &str) -> Reply {
 }
 
 #[test]
-#[ignore = "needs a redis-server 7.0 on REDSIM_REDIS_PORT"]
 fn incrbyfloat_matches_redis() {
-    let mut c = Conn::open();
+    let server = support::RealRedis::start();
+    let mut c = Conn::open(&server);
     c.cmd(&[b"FLUSHALL"]);
     let mut rng = Rng(7);
     let mut pairs: Vec<(String, String)> =
@@ -187,9 +178,9 @@ fn incrbyfloat_matches_redis() {
 }
 
 #[test]
-#[ignore = "needs a redis-server 7.0 on REDSIM_REDIS_PORT"]
 fn zadd_zscore_match_redis() {
-    let mut c = Conn::open();
+    let server = support::RealRedis::start();
+    let mut c = Conn::open(&server);
     c.cmd(&[b"FLUSHALL"]);
     // The skiplist encoding keeps the double itself (a listpack would store
     // "-0" as 0).
@@ -227,9 +218,9 @@ const PATTERN_BYTES: &[u8] = b"ab*?[]^-\\A\xe9z";
 const KEY_BYTES: &[u8] = b"abA-]\\*z\xe9[";
 
 #[test]
-#[ignore = "needs a redis-server 7.0 on REDSIM_REDIS_PORT"]
 fn keys_match_redis() {
-    let mut c = Conn::open();
+    let server = support::RealRedis::start();
+    let mut c = Conn::open(&server);
     c.cmd(&[b"FLUSHALL"]);
     let mut rng = Rng(3);
     let mut keys: Vec<Vec<u8>> = (0..400).map(|_| rng.pick(KEY_BYTES, 6)).collect();
@@ -296,9 +287,9 @@ fn keys_match_redis() {
 
 /// CONFIG GET matches parameter names case-insensitively.
 #[test]
-#[ignore = "needs a redis-server 7.0 on REDSIM_REDIS_PORT"]
 fn config_get_nocase_matches_redis() {
-    let mut c = Conn::open();
+    let server = support::RealRedis::start();
+    let mut c = Conn::open(&server);
     let names = |r: Reply| -> Vec<Vec<u8>> {
         let Reply::Array(items) = r else {
             panic!("CONFIG GET reply")
