@@ -98,7 +98,9 @@ fn dataset(model: &Model) -> Vec<(usize, Bytes, Vec<u8>, Option<i64>)> {
     out
 }
 
-fn run(seed: u64, commands: usize) {
+/// Runs one seed; returns the number of keys left, so the caller can check the
+/// runs did not trivially end empty.
+fn run(seed: u64, commands: usize) -> usize {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut master = Model::new(16);
     let master_config = EngineConfig::default();
@@ -137,14 +139,13 @@ fn run(seed: u64, commands: usize) {
     }
     assert!(propagated > commands / 4, "seed {seed}: too few effects ({propagated}) to mean anything");
     assert_eq!(dataset(&master), dataset(&replica.model), "seed {seed}: replica diverged from master");
-    assert!(!dataset(&master).is_empty() || seed % 2 == 0, "seed {seed}: empty dataset proves little");
+    dataset(&master).len()
 }
 
 #[test]
 fn effect_stream_rebuilds_the_dataset() {
-    for seed in 0..40 {
-        run(seed, 3000);
-    }
+    let non_empty = (0..40).filter(|&seed| run(seed, 3000) > 0).count();
+    assert!(non_empty >= 30, "only {non_empty} of 40 runs ended with keys: the comparison proves little");
 }
 
 #[test]

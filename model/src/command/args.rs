@@ -43,6 +43,7 @@ impl<'a> Args<'a> {
 
     /// The next argument; a missing one is a syntax error (arity checks happen
     /// before parsing, so this only fires for options missing their value).
+    #[allow(clippy::should_implement_trait)] // not an iterator: a missing argument is an error
     pub fn next(&mut self) -> RedisResult<Bytes> {
         let a = self.argv.get(self.pos).ok_or(errors::SYNTAX)?;
         self.pos += 1;

@@ -106,7 +106,7 @@ pub(super) fn parse(name: &str, a: &mut Args) -> RedisResult<Option<Command>> {
         "mget" => Command::MGet { keys: a.rest().to_vec() },
         "mset" | "msetnx" => {
             let rest = a.rest();
-            if rest.len() % 2 != 0 {
+            if !rest.len().is_multiple_of(2) {
                 return Err(errors::wrong_arity(name));
             }
             let pairs = rest.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();

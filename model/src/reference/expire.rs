@@ -33,6 +33,6 @@ pub fn db_info(db: &Db, now_ms: i64) -> DbInfo {
         sum += (at - now_ms) as u128;
         n += 1;
     }
-    let avg_ttl = if n == 0 { 0 } else { (sum / n) as u64 };
+    let avg_ttl = sum.checked_div(n).unwrap_or(0) as u64;
     DbInfo { keys: db.len() as u64, expires: db.expires_len() as u64, avg_ttl }
 }

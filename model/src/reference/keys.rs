@@ -127,7 +127,7 @@ impl Model {
         // KEYS skips expired keys but, unlike SCAN, does not delete them.
         let keys = self.dbs[cx.db]
             .iter()
-            .filter(|(k, e)| (all || glob_match(pattern, k, false)) && !e.expire_at.is_some_and(|t| now > t))
+            .filter(|(k, e)| (all || glob_match(pattern, k, false)) && e.expire_at.is_none_or(|t| now <= t))
             .map(|(k, _)| Frame::Bulk(k.clone()))
             .collect();
         Ok(Frame::Array(keys))
