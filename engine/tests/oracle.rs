@@ -23,7 +23,10 @@
 //! CLIENT ID/INFO/LIST, HELLO, INFO, TIME (shape), RANDOMKEY (nil-ness, and
 //! the key must come from the pool). Replies that may have raced an expiry
 //! are counted as "racy", not as mismatches, and their keys are deleted on
-//! both servers to resynchronise.
+//! both servers to resynchronise. Before DBSIZE, keys that have certainly
+//! expired are looked up on both servers (eviction timing is not part of the
+//! contract). After the stream, every database's keys, values, PTTLs and
+//! encodings are compared, and QUIT must answer OK and close the connection.
 
 mod oracle {
     pub mod client;
@@ -40,7 +43,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use oracle::client::{Conn, Reply};
 use oracle::compare::{compare, show_args, show_reply, Check, TimeUnit, Tolerance};
 use oracle::expiry::Expiries;
-use oracle::generate::{key_pool, Action, Cmd, DbKey, Gen, Scope, DBS, STREAM_CONNS};
+use oracle::generate::{cmd, key_pool, Action, Cmd, DbKey, Gen, Scope, DBS, STREAM_CONNS};
 use oracle::servers::{check_redis_installed, Server, Target};
 
 /// Connection used for the end-of-seed state comparison.
@@ -155,7 +158,7 @@ impl Report {
     fn print(&self, settings: &Settings, elapsed: Duration) {
         println!();
         println!(
-            "oracle: redis-server vs {:?}, {} seeds x {} commands, {:.1}s",
+            "oracle: redis-server (oracle) vs {:?} (subject), {} seeds x {} commands, {:.1}s",
             settings.target,
             settings.seeds.len(),
             settings.commands,
@@ -410,20 +413,8 @@ impl<'a> SeedRun<'a> {
         }
         let select = vec![b"SELECT".to_vec(), db.to_string().into_bytes()];
         self.exchange(RESYNC_CONN, &select, "(settle)")?;
-        let mut exists = Cmd {
-            conn: RESYNC_CONN,
-            args: vec![b"EXISTS".to_vec()],
-            check: Check::Exact,
-            label: "(settle) EXISTS".into(),
-            touches: vec![],
-            scope: Scope::None,
-            lookups: true,
-            clears: vec![],
-            ttl_sets: vec![],
-            ttl_copies: vec![],
-            swap: None,
-            flush: None,
-        };
+        let mut exists = cmd(RESYNC_CONN, "(settle) EXISTS", vec![b"EXISTS".to_vec()]);
+        exists.lookups = true;
         for k in keys {
             exists.args.push(k.clone());
             exists.touches.push((db, k));
@@ -502,18 +493,8 @@ impl<'a> SeedRun<'a> {
     fn check_final_state(&mut self) -> Result<(), Abort> {
         self.index = self.settings.commands;
         let check_cmd = |label: &str, args: Vec<Vec<u8>>, check: Check| Cmd {
-            conn: CHECK_CONN,
-            args,
             check,
-            label: format!("(final) {label}"),
-            touches: vec![],
-            scope: Scope::None,
-            lookups: false,
-            clears: vec![],
-            ttl_sets: vec![],
-            ttl_copies: vec![],
-            swap: None,
-            flush: None,
+            ..cmd(CHECK_CONN, &format!("(final) {label}"), args)
         };
         for db in DBS {
             self.run_cmd(&check_cmd(
@@ -553,21 +534,7 @@ impl<'a> SeedRun<'a> {
     /// QUIT on every stream connection: both must answer OK and close.
     fn quit_all(&mut self) -> Result<(), Abort> {
         for conn in 0..STREAM_CONNS {
-            let quit = Cmd {
-                conn,
-                args: vec![b"QUIT".to_vec()],
-                check: Check::Exact,
-                label: "QUIT".into(),
-                touches: vec![],
-                scope: Scope::None,
-                lookups: false,
-                clears: vec![],
-                ttl_sets: vec![],
-                ttl_copies: vec![],
-                swap: None,
-                flush: None,
-            };
-            self.run_cmd(&quit)?;
+            self.run_cmd(&cmd(conn, "QUIT", vec![b"QUIT".to_vec()]))?;
             let (_, b) = &mut self.conns[conn];
             let _ = b.set_read_timeout(Duration::from_secs(2));
             if !matches!(b.recv(), Err(e) if e.kind() == io::ErrorKind::UnexpectedEof) {

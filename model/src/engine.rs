@@ -40,6 +40,10 @@ pub struct Context<'a> {
     /// Propagate the command even if it changed nothing (FLUSHALL on an empty
     /// dataset must still reach replicas).
     pub force_propagation: bool,
+    /// Keys the command changed, as (db, key), in order (Redis's
+    /// `signalModifiedKey`): WATCH is invalidated by them, and clients blocked
+    /// on them get another chance.
+    pub touched: Vec<(usize, Bytes)>,
 }
 
 impl<'a> Context<'a> {
@@ -61,6 +65,7 @@ impl<'a> Context<'a> {
             rewritten: None,
             dirty: 0,
             force_propagation: false,
+            touched: Vec::new(),
         }
     }
 
@@ -123,6 +128,20 @@ pub struct EngineConfig {
     pub lfu_decay_time: u32,
     /// `cluster-enabled`: SORT refuses BY/GET patterns in cluster mode.
     pub cluster_enabled: bool,
+    /// `hash-max-listpack-entries` / `hash-max-listpack-value`: past either, a
+    /// hash converts from listpack to hashtable (and never back).
+    pub hash_max_listpack_entries: u64,
+    pub hash_max_listpack_value: u64,
+    /// `set-max-intset-entries`: past it, an all-integer set becomes a hashtable.
+    pub set_max_intset_entries: u64,
+    /// `zset-max-listpack-entries` / `zset-max-listpack-value`: past either, a
+    /// sorted set converts from listpack to skiplist.
+    pub zset_max_listpack_entries: u64,
+    pub zset_max_listpack_value: u64,
+    /// `list-max-listpack-size` and `list-compress-depth` (lists are always
+    /// "quicklist" in Redis 7.0; these only shape its nodes).
+    pub list_max_listpack_size: i64,
+    pub list_compress_depth: u64,
     /// When false the node is a replica: keys are not deleted on expiry, only
     /// reported as missing (replicas wait for the master's DEL).
     pub is_master: bool,
@@ -148,6 +167,13 @@ impl Default for EngineConfig {
             lazyfree_lazy_user_flush: false,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            list_max_listpack_size: -2,
+            list_compress_depth: 0,
             cluster_enabled: false,
             is_master: true,
         }

@@ -139,3 +139,92 @@ pub const INVALID_NUMBER_OF_ARGUMENTS: RedisError =
     RedisError::fixed("ERR Invalid number of arguments specified for command");
 pub const INVALID_ARGUMENTS: RedisError =
     RedisError::fixed("ERR Invalid arguments specified for command");
+
+// ---- node core: connection, server and transaction commands (owned by the node) ----
+pub const INT_OUT_OF_RANGE: RedisError = RedisError::fixed(
+    "ERR value is out of range, value must between -2147483648 and 2147483647",
+);
+pub const SELECT_IN_CLUSTER: RedisError =
+    RedisError::fixed("ERR SELECT is not allowed in cluster mode");
+pub const HELLO_PROTOVER_NOT_INTEGER: RedisError =
+    RedisError::fixed("ERR Protocol version is not an integer or out of range");
+pub const NOPROTO: RedisError = RedisError::fixed("NOPROTO unsupported protocol version");
+pub const HELLO_NOAUTH: RedisError = RedisError::fixed(
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+);
+pub const BAD_CLIENT_NAME: RedisError =
+    RedisError::fixed("ERR Client names cannot contain spaces, newlines or special characters.");
+pub const NO_SUCH_CLIENT: RedisError = RedisError::fixed("ERR No such client");
+pub const CLIENT_ID_NOT_POSITIVE: RedisError =
+    RedisError::fixed("ERR client-id should be greater than 0");
+pub const INVALID_CLIENT_ID: RedisError = RedisError::fixed("ERR Invalid client ID");
+pub const TIMEOUT_NOT_INTEGER: RedisError =
+    RedisError::fixed("ERR timeout is not an integer or out of range");
+pub const PAUSE_MODE: RedisError = RedisError::fixed("ERR CLIENT PAUSE mode must be WRITE or ALL");
+pub const UNBLOCK_REASON: RedisError =
+    RedisError::fixed("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+pub const CACHING_WITHOUT_TRACKING: RedisError = RedisError::fixed(
+    "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+);
+pub const MULTI_NESTED: RedisError = RedisError::fixed("ERR MULTI calls can not be nested");
+pub const EXEC_WITHOUT_MULTI: RedisError = RedisError::fixed("ERR EXEC without MULTI");
+pub const DISCARD_WITHOUT_MULTI: RedisError = RedisError::fixed("ERR DISCARD without MULTI");
+pub const WATCH_IN_MULTI: RedisError = RedisError::fixed("ERR WATCH inside MULTI is not allowed");
+pub const EXECABORT: RedisError =
+    RedisError::fixed("EXECABORT Transaction discarded because of previous errors.");
+pub const NOT_IN_MULTI: RedisError =
+    RedisError::fixed("ERR Command not allowed inside a transaction");
+pub const MONITOR_DENY_BLOCKING: RedisError =
+    RedisError::fixed("ERR MONITOR isn't allowed for DENY BLOCKING client");
+pub const DEBUG_NOT_ALLOWED: RedisError = RedisError::fixed(
+    "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+);
+pub const SLOWLOG_COUNT: RedisError =
+    RedisError::fixed("ERR count should be greater than or equal to -1");
+pub const NO_CONFIG_FILE: RedisError =
+    RedisError::fixed("ERR The server is running without a config file");
+pub const NO_SHUTDOWN_IN_PROGRESS: RedisError = RedisError::fixed("ERR No shutdown in progress.");
+pub const MAX_CLIENTS: RedisError = RedisError::fixed("ERR max number of clients reached");
+
+/// `ERR Unknown client type 'x'` (CLIENT LIST / CLIENT KILL TYPE).
+pub fn unknown_client_type(name: &[u8]) -> RedisError {
+    RedisError::owned(format!("ERR Unknown client type '{}'", printable(name)))
+}
+
+/// `ERR No such user 'x'` (CLIENT KILL USER).
+pub fn no_such_user(name: &[u8]) -> RedisError {
+    RedisError::owned(format!("ERR No such user '{}'", printable(name)))
+}
+
+/// `ERR Syntax error in HELLO option 'x'`.
+pub fn hello_option(opt: &[u8]) -> RedisError {
+    RedisError::owned(format!("ERR Syntax error in HELLO option '{}'", printable(opt)))
+}
+
+/// The error a container gives when a known subcommand gets arguments it does
+/// not accept: `ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP.`
+pub fn subcommand_syntax(container: &str, sub: &[u8]) -> RedisError {
+    let sub = &sub[..sub.len().min(128)];
+    RedisError::owned(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        printable(sub),
+        container.to_ascii_uppercase()
+    ))
+}
+
+/// `ERR Unknown option or number of arguments for CONFIG SET - 'x'`.
+pub fn config_set_unknown(name: &[u8]) -> RedisError {
+    RedisError::owned(format!(
+        "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+        printable(name)
+    ))
+}
+
+/// `ERR CONFIG SET failed (possibly related to argument 'x') - why`.
+pub fn config_set_failed(name: &[u8], why: &str) -> RedisError {
+    RedisError::owned(format!(
+        "ERR CONFIG SET failed (possibly related to argument '{}') - {}",
+        printable(name),
+        why
+    ))
+}

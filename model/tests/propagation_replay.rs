@@ -85,13 +85,13 @@ impl Replica {
     }
 }
 
-/// Keys, values and expire times of every database.
-fn dataset(model: &Model) -> Vec<(usize, Bytes, Vec<u8>, Option<i64>)> {
+/// Keys, value digests and expire times of every database (digests, not
+/// encodings: a replica may encode a value differently, as in Redis).
+fn dataset(model: &Model) -> Vec<(usize, Bytes, String, Option<i64>)> {
     let mut out = Vec::new();
     for (i, db) in model.dbs().iter().enumerate() {
         for (k, e) in db.iter() {
-            let redsim_model::reference::Value::Str(s) = &e.value;
-            out.push((i, k.clone(), s.bytes.clone(), e.expire_at));
+            out.push((i, k.clone(), model.value_digest(i, k), e.expire_at));
         }
     }
     out.sort();

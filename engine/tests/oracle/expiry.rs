@@ -146,24 +146,14 @@ impl Expiries {
 
 #[cfg(test)]
 mod tests {
-    use super::super::compare::Check;
+    use super::super::generate::cmd;
     use super::*;
 
     fn cmd_on(key: &[u8]) -> Cmd {
-        Cmd {
-            conn: 0,
-            args: vec![],
-            check: Check::Exact,
-            label: String::new(),
-            touches: vec![(0, key.to_vec())],
-            scope: Scope::None,
-            lookups: true,
-            clears: vec![],
-            ttl_sets: vec![],
-            ttl_copies: vec![],
-            swap: None,
-            flush: None,
-        }
+        let mut c = cmd(0, "test", vec![]);
+        c.touches.push((0, key.to_vec()));
+        c.lookups = true;
+        c
     }
 
     #[test]

@@ -230,8 +230,8 @@ pub fn strict_int(s: &[u8]) -> Option<i64> {
     t.parse().ok()
 }
 
-/// What a command built by a `form` function does to the model.
-fn cmd(conn: usize, label: &str, args: Vec<Vec<u8>>) -> Cmd {
+/// A command with no model effects yet; the caller fills them in.
+pub fn cmd(conn: usize, label: &str, args: Vec<Vec<u8>>) -> Cmd {
     Cmd {
         conn,
         args,

@@ -15,6 +15,43 @@ fn entries(command: &str) -> &'static [(&'static str, &'static str)] {
             ("IDLETIME <key>", "Seconds since <key> was last read or written (not with an LFU policy)."),
             ("REFCOUNT <key>", "How many references the value at <key> has."),
         ],
+        "client" => &[
+            ("CACHING (YES|NO)", "Refused: client-side caching (tracking) is never enabled in redsim."),
+            ("GETNAME", "The name this connection was given, or null."),
+            ("GETREDIR", "Where tracking notifications go: always -1, tracking being off."),
+            ("ID", "The unique number of this connection."),
+            ("INFO", "One CLIENT LIST line describing this connection."),
+            ("KILL <ip:port>", "Close the connection coming from <ip:port>."),
+            (
+                "KILL <option> <value> [<option> <value> [...]]",
+                "Close every connection matching all filters: ID, TYPE, USER, ADDR, LADDR; SKIPME yes|no decides about the caller.",
+            ),
+            ("LIST [TYPE <type>|ID <id> [<id> ...]]", "One line per connection, optionally only of a type or with given IDs."),
+            ("NO-EVICT (ON|OFF)", "Exempt this connection from client eviction, or not."),
+            ("PAUSE <timeout> [WRITE|ALL]", "Hold commands of all clients (or only writes) for <timeout> milliseconds."),
+            ("REPLY (ON|OFF|SKIP)", "Turn replies to this connection on or off, or drop only the next one."),
+            ("SETNAME <name>", "Name this connection (no spaces); an empty name removes it."),
+            ("TRACKINGINFO", "The tracking state of this connection."),
+            ("UNBLOCK <clientid> [TIMEOUT|ERROR]", "Wake a client blocked in a blocking command."),
+            ("UNPAUSE", "End a CLIENT PAUSE early."),
+        ],
+        "config" => &[
+            ("GET <pattern> [<pattern> ...]", "Parameters whose names match a glob pattern, with their values."),
+            ("SET <directive> <value> [<directive> <value> ...]", "Change parameters at run time, all or none."),
+            ("RESETSTAT", "Zero the statistics INFO reports."),
+            ("REWRITE", "Write the running configuration back to the configuration file."),
+        ],
+        "slowlog" => &[
+            ("GET [<count>]", "The newest <count> entries (10 by default, -1 for all)."),
+            ("LEN", "How many entries the slow log holds."),
+            ("RESET", "Empty the slow log."),
+        ],
+        "debug" => &[
+            ("DIGEST", "A hash of the whole dataset; all zeros when it is empty."),
+            ("DIGEST-VALUE <key> [<key> ...]", "A hash of each key's value."),
+            ("SET-ACTIVE-EXPIRE <0|1>", "Switch off (0) or on the periodic deletion of expired keys."),
+            ("SLEEP <seconds>", "Stop the whole server for <seconds> (a decimal number)."),
+        ],
         _ => &[],
     }
 }

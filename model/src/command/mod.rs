@@ -10,13 +10,21 @@
 mod args;
 pub mod connection;
 pub mod database;
+pub mod hashes;
 pub mod help;
 pub mod keys;
+pub mod lists;
 pub mod server;
+pub mod sets;
+pub mod sorted_sets;
 pub mod strings;
 
 pub use args::{parse_i32, parse_i64, token, Args};
+pub use hashes::HashCommand;
 pub use keys::*;
+pub use lists::ListCommand;
+pub use sets::SetCommand;
+pub use sorted_sets::ZSetCommand;
 pub use strings::*;
 
 use bytes::Bytes;
@@ -46,6 +54,12 @@ pub enum Command {
     Set(SetArgs),
     SetRange { key: Bytes, offset: i64, value: Bytes },
     Strlen { key: Bytes },
+
+    // ---- the collection types ----
+    Lists(lists::ListCommand),
+    Hashes(hashes::HashCommand),
+    Sets(sets::SetCommand),
+    SortedSets(sorted_sets::ZSetCommand),
 
     // ---- generic group ----
     Copy { source: Bytes, destination: Bytes, db: Option<usize>, replace: bool },
@@ -100,6 +114,10 @@ impl Command {
         let parsed = match spec.group {
             "string" => strings::parse(spec.fullname, &mut a)?,
             "generic" => keys::parse(spec.fullname, &mut a, env)?,
+            "list" => lists::parse(spec.fullname, &mut a, env)?,
+            "hash" => hashes::parse(spec.fullname, &mut a, env)?,
+            "set" => sets::parse(spec.fullname, &mut a, env)?,
+            "sorted-set" => sorted_sets::parse(spec.fullname, &mut a, env)?,
             "connection" => connection::parse(spec.fullname, &mut a, env)?,
             "server" => match database::parse(spec.fullname, &mut a, env)? {
                 Some(cmd) => Some(cmd),

@@ -5,8 +5,10 @@ use bytes::Bytes;
 use rand::Rng;
 
 use super::db::Entry;
+use super::value::Value;
 use super::Model;
 use crate::engine::Context;
+use crate::errors::{self, RedisResult};
 
 /// How a command looks a key up (Redis's lookupKeyRead / lookupKeyWrite / LOOKUP_NOTOUCH).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +87,42 @@ impl Model {
             self.touch_key(cx, db, key);
         }
         self.dbs[db].get(key)
+    }
+
+    /// The value at `key` if `pick` accepts its type: `Ok(None)` for a missing
+    /// key, WRONGTYPE for a key of another type. Each type's commands use it
+    /// with a `pick` such as `|v| match v { Value::List(l) => Some(l), _ => None }`.
+    pub(super) fn lookup_typed<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        db: usize,
+        key: &[u8],
+        access: Access,
+        pick: impl for<'v> Fn(&'v Value) -> Option<&'v T>,
+    ) -> RedisResult<Option<&T>> {
+        match self.lookup(cx, db, key, access) {
+            None => Ok(None),
+            Some(entry) => pick(&entry.value).map(Some).ok_or(errors::WRONGTYPE),
+        }
+    }
+
+    /// Like [`Model::lookup_typed`], for changing the value in place. The key
+    /// counts as touched; the caller deletes it if it became empty.
+    pub(super) fn lookup_typed_mut<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        db: usize,
+        key: &[u8],
+        access: Access,
+        pick: impl for<'v> Fn(&'v mut Value) -> Option<&'v mut T>,
+    ) -> RedisResult<Option<&mut T>> {
+        if self.lookup(cx, db, key, access).is_none() {
+            return Ok(None);
+        }
+        match self.dbs[db].get_mut_value(key) {
+            None => Ok(None),
+            Some(value) => pick(value).map(Some).ok_or(errors::WRONGTYPE),
+        }
     }
 
     /// True if the key exists and is not expired (with the lookup's effects).

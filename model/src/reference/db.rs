@@ -20,10 +20,13 @@ pub struct Entry {
 
 /// The keys of one database. Expire times live in the entries; `deadlines`
 /// indexes them by time so the active expire cycle finds due keys directly.
+/// Every change is logged in `touched` until the engine hands it to the node
+/// (for WATCH and blocked clients).
 #[derive(Clone, Debug, Default)]
 pub struct Db {
     entries: ScanMap<Entry>,
     deadlines: BTreeSet<(i64, Bytes)>,
+    touched: Vec<Bytes>,
 }
 
 impl Db {
@@ -45,8 +48,22 @@ impl Db {
         self.entries.get(key)
     }
 
+    /// The value to change in place; the key counts as touched.
     pub fn get_mut_value(&mut self, key: &[u8]) -> Option<&mut Value> {
-        self.entries.get_mut(key).map(|e| &mut e.value)
+        let e = self.entries.get_mut(key)?;
+        self.touched.push(Bytes::copy_from_slice(key));
+        Some(&mut e.value)
+    }
+
+    /// Keys changed since the last call, in order.
+    pub fn take_touched(&mut self) -> Vec<Bytes> {
+        std::mem::take(&mut self.touched)
+    }
+
+    /// Marks every key as touched (FLUSHDB, SWAPDB replace the whole database).
+    pub fn touch_all(&mut self) {
+        let keys: Vec<Bytes> = self.entries.keys().cloned().collect();
+        self.touched.extend(keys);
     }
 
     pub fn set_lru(&mut self, key: &[u8], lru: u32) {
@@ -58,6 +75,7 @@ impl Db {
     /// Stores an entry, replacing any previous one (and its expire time).
     pub fn insert(&mut self, key: Bytes, entry: Entry) {
         self.remove(&key);
+        self.touched.push(key.clone());
         if let Some(t) = entry.expire_at {
             self.deadlines.insert((t, key.clone()));
         }
@@ -66,6 +84,7 @@ impl Db {
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let e = self.entries.remove(key)?;
+        self.touched.push(Bytes::copy_from_slice(key));
         if let Some(t) = e.expire_at {
             self.deadlines.remove(&(t, Bytes::copy_from_slice(key)));
         }
@@ -76,6 +95,7 @@ impl Db {
     pub fn set_expire(&mut self, key: &[u8], at: Option<i64>) -> bool {
         let Some(e) = self.entries.get_mut(key) else { return false };
         let k = Bytes::copy_from_slice(key);
+        self.touched.push(k.clone());
         if let Some(old) = e.expire_at {
             self.deadlines.remove(&(old, k.clone()));
         }
@@ -87,6 +107,7 @@ impl Db {
     }
 
     pub fn clear(&mut self) {
+        self.touch_all();
         self.entries.clear();
         self.deadlines.clear();
     }

@@ -11,9 +11,13 @@ use super::value::Value;
 
 /// Redis's type codes, which the digest mixes in.
 const OBJ_STRING: u32 = 0;
+const OBJ_LIST: u32 = 1;
+const OBJ_SET: u32 = 2;
+const OBJ_ZSET: u32 = 3;
+const OBJ_HASH: u32 = 4;
 
 /// XORs the SHA-1 of `data` into `digest` (Redis's xorDigest).
-fn xor_digest(digest: &mut [u8; 20], data: &[u8]) {
+pub fn xor_digest(digest: &mut [u8; 20], data: &[u8]) {
     let h = sha1(data);
     for (d, x) in digest.iter_mut().zip(h) {
         *d ^= x;
@@ -22,18 +26,27 @@ fn xor_digest(digest: &mut [u8; 20], data: &[u8]) {
 
 /// XORs in `data`, then replaces the digest by its own SHA-1, so the order of
 /// mixed items matters (Redis's mixDigest).
-fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
+pub fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
     xor_digest(digest, data);
     *digest = sha1(digest);
 }
 
 /// The digest of one value (without its key), as DEBUG DIGEST-VALUE computes it.
 fn value_digest(digest: &mut [u8; 20], value: &Value, has_expire: bool) {
+    let type_code = match value {
+        Value::Str(_) => OBJ_STRING,
+        Value::List(_) => OBJ_LIST,
+        Value::Set(_) => OBJ_SET,
+        Value::ZSet(_) => OBJ_ZSET,
+        Value::Hash(_) => OBJ_HASH,
+    };
+    mix_digest(digest, &type_code.to_be_bytes());
     match value {
-        Value::Str(s) => {
-            mix_digest(digest, &OBJ_STRING.to_be_bytes());
-            mix_digest(digest, &s.bytes);
-        }
+        Value::Str(s) => mix_digest(digest, &s.bytes),
+        Value::List(v) => v.digest_into(digest),
+        Value::Hash(v) => v.digest_into(digest),
+        Value::Set(v) => v.digest_into(digest),
+        Value::ZSet(v) => v.digest_into(digest),
     }
     if has_expire {
         xor_digest(digest, b"!!expire!!");

@@ -7,11 +7,15 @@ mod access;
 mod db;
 mod digest;
 mod expire;
+mod hashes;
 mod keys;
 mod lcs;
+mod lists;
 pub mod scan_map;
+mod sets;
 mod sha1;
 mod sort;
+mod sorted_sets;
 mod strings;
 mod value;
 
@@ -23,6 +27,10 @@ use crate::errors::RedisResult;
 use crate::resp::Frame;
 
 pub use db::{Db, Entry};
+pub use hashes::HashValue;
+pub use lists::ListValue;
+pub use sets::SetValue;
+pub use sorted_sets::ZSetValue;
 pub use value::{StrEncoding, StrValue, Value};
 
 /// The reference engine: `databases` databases of keys.
@@ -43,6 +51,12 @@ impl Model {
         &self.dbs
     }
 
+    /// DEBUG DIGEST-VALUE of one key: equal for equal contents (and expire
+    /// flag), whatever the encoding.
+    pub fn value_digest(&self, db: usize, key: &[u8]) -> String {
+        digest::value_hex(self.dbs[db].get(key))
+    }
+
     fn run(&mut self, cx: &mut Context<'_>, cmd: &Command) -> RedisResult<Frame> {
         use Command::*;
         match cmd {
@@ -60,6 +74,11 @@ impl Model {
             Set(args) => self.set(cx, args),
             SetRange { key, offset, value } => self.setrange(cx, key, *offset, value),
             Strlen { key } => self.strlen(cx, key),
+
+            Lists(c) => self.run_lists(cx, c),
+            Hashes(c) => self.run_hashes(cx, c),
+            Sets(c) => self.run_sets(cx, c),
+            SortedSets(c) => self.run_sorted_sets(cx, c),
 
             Copy { source, destination, db, replace } => {
                 self.copy(cx, source, destination, *db, *replace)
@@ -110,7 +129,15 @@ impl Model {
     }
 
     fn swapdb(&mut self, cx: &mut Context<'_>, a: usize, b: usize) -> Frame {
+        self.dbs[a].touch_all();
+        self.dbs[b].touch_all();
         self.dbs.swap(a, b);
+        // Each database's log moved with it; the keys were touched in both places.
+        let (ta, tb) = (self.dbs[a].take_touched(), self.dbs[b].take_touched());
+        for k in ta.iter().chain(tb.iter()) {
+            cx.touched.push((a, k.clone()));
+            cx.touched.push((b, k.clone()));
+        }
         cx.dirty += 1;
         Frame::ok()
     }
@@ -122,17 +149,31 @@ impl Model {
     }
 }
 
+impl Model {
+    /// Moves the databases' change logs into the context.
+    fn report_touched(&mut self, cx: &mut Context<'_>) {
+        for (i, db) in self.dbs.iter_mut().enumerate() {
+            for key in db.take_touched() {
+                cx.touched.push((i, key));
+            }
+        }
+    }
+}
+
 impl Engine for Model {
     fn name(&self) -> &'static str {
         "model"
     }
 
     fn execute(&mut self, cx: &mut Context<'_>, cmd: &Command) -> Frame {
-        self.run(cx, cmd).unwrap_or_else(Frame::from)
+        let reply = self.run(cx, cmd).unwrap_or_else(Frame::from);
+        self.report_touched(cx);
+        reply
     }
 
     fn active_expire_cycle(&mut self, cx: &mut Context<'_>) {
         self.expire_due_keys(cx);
+        self.report_touched(cx);
     }
 
     fn dbsize(&self, db: usize) -> u64 {
@@ -155,13 +196,8 @@ impl Engine for Model {
         self.dbs
             .iter()
             .flat_map(|d| d.iter())
-            .map(|(k, e)| {
-                let v = match &e.value {
-                    Value::Str(s) => s.bytes.len(),
-                };
-                // Roughly what Redis spends per key: dict entry, key sds, object.
-                (k.len() + v + 64) as u64
-            })
+            // Roughly what Redis spends per key: dict entry, key sds, object.
+            .map(|(k, e)| (k.len() + e.value.approx_bytes() + 64) as u64)
             .sum()
     }
 }

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use super::access::Access;
 use super::db::Entry;
 use super::value::Value;
+use super::ListValue;
 use super::Model;
 use crate::command::SortArgs;
 use crate::engine::Context;
@@ -39,10 +40,14 @@ enum Source {
 
 impl Model {
     pub(super) fn sort(&mut self, cx: &mut Context<'_>, args: &SortArgs) -> RedisResult<Frame> {
-        let (source, elements) = match self.lookup(cx, cx.db, &args.key, Access::Read) {
+        let bytes = |e: &[u8]| Bytes::copy_from_slice(e);
+        let (source, elements): (Source, Vec<Bytes>) = match self.lookup(cx, cx.db, &args.key, Access::Read) {
             // A missing key sorts like an empty list.
             None => (Source::Ordered, Vec::new()),
-            Some(Entry { value: Value::Str(_), .. }) => return Err(errors::WRONGTYPE),
+            Some(Entry { value: Value::List(l), .. }) => (Source::Ordered, l.iter().map(bytes).collect()),
+            Some(Entry { value: Value::ZSet(z), .. }) => (Source::Ordered, z.iter().map(|(m, _)| bytes(m)).collect()),
+            Some(Entry { value: Value::Set(s), .. }) => (Source::Unordered, s.iter().map(bytes).collect()),
+            Some(Entry { value: Value::Str(_) | Value::Hash(_), .. }) => return Err(errors::WRONGTYPE),
         };
         let mut dont_sort = args.by.as_ref().is_some_and(|p| !p.contains(&b'*'));
         let mut alpha = args.alpha;
@@ -136,8 +141,11 @@ impl Model {
                     }
                     return Ok(Frame::Integer(0));
                 }
-                // Storing a non-empty result needs the list type.
-                Err(errors::not_implemented("sort ... store (lists)"))
+                // GET patterns that found nothing store empty strings.
+                let elements = output.into_iter().map(|v| v.map_or_else(Vec::new, |b| b.to_vec())).collect();
+                self.set_key(cx, cx.db, dst, Value::List(ListValue::from_elements(elements)), false);
+                cx.dirty += n as u64;
+                Ok(Frame::Integer(n))
             }
         }
     }
@@ -161,8 +169,8 @@ impl Model {
         let entry = self.lookup(cx, cx.db, &key, Access::Read)?;
         match (&entry.value, field) {
             (Value::Str(s), None) => Some(Bytes::from(s.bytes.clone())),
-            // A hash field needs the hash type.
-            (Value::Str(_), Some(_)) => None,
+            (Value::Hash(h), Some(f)) => h.get(f).map(Bytes::copy_from_slice),
+            _ => None,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! What a key holds, with the metadata Redis keeps on every object.
 
+use super::{HashValue, ListValue, SetValue, ZSetValue};
 use crate::num;
 
 /// Objects of the integers 0..9999 are shared in Redis (OBJ_SHARED_INTEGERS).
@@ -13,6 +14,10 @@ pub const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    List(ListValue),
+    Hash(HashValue),
+    Set(SetValue),
+    ZSet(ZSetValue),
 }
 
 impl Value {
@@ -20,6 +25,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -31,6 +40,21 @@ impl Value {
                 StrEncoding::Embstr => "embstr",
                 StrEncoding::Raw => "raw",
             },
+            Value::List(v) => v.encoding_name(),
+            Value::Hash(v) => v.encoding_name(),
+            Value::Set(v) => v.encoding_name(),
+            Value::ZSet(v) => v.encoding_name(),
+        }
+    }
+
+    /// Rough memory use of the value in bytes, for INFO memory.
+    pub fn approx_bytes(&self) -> usize {
+        match self {
+            Value::Str(s) => s.bytes.len(),
+            Value::List(v) => v.approx_bytes(),
+            Value::Hash(v) => v.approx_bytes(),
+            Value::Set(v) => v.approx_bytes(),
+            Value::ZSet(v) => v.approx_bytes(),
         }
     }
 

@@ -1,0 +1,37 @@
+//! The hashe value.
+
+/// A value of the hash type.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct HashValue {}
+
+impl HashValue {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// OBJECT ENCODING's answer.
+    pub fn encoding_name(&self) -> &'static str {
+        ""
+    }
+
+    /// Mixes this value into a DEBUG DIGEST-VALUE digest, as Redis's xorObjectDigest.
+    pub fn digest_into(&self, digest: &mut [u8; 20]) {
+        let _ = digest;
+    }
+
+    /// Rough memory use in bytes, for INFO memory.
+    pub fn approx_bytes(&self) -> usize {
+        0
+    }
+
+    /// The value of `field`.
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        let _ = field;
+        None
+    }
+}
