@@ -44,6 +44,24 @@ pub struct Context<'a> {
     /// `signalModifiedKey`): WATCH is invalidated by them, and clients blocked
     /// on them get another chance.
     pub touched: Vec<(usize, Bytes)>,
+    /// False where a blocking command must not block (inside MULTI/EXEC): it
+    /// then replies at once as if its timeout had passed.
+    pub may_block: bool,
+    /// Set by a blocking command (BLPOP, BZPOPMIN, ...) that found nothing to
+    /// serve; its reply is then ignored. The node parks the client on these
+    /// keys, runs the command again when one of them is touched, and replies
+    /// `on_timeout` when the timeout passes.
+    pub block: Option<BlockOn>,
+}
+
+/// What a blocked client waits for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockOn {
+    pub keys: Vec<Bytes>,
+    /// Relative timeout in ms from the first attempt; `None` waits forever.
+    pub timeout_ms: Option<u64>,
+    /// The reply when the timeout passes (a null of the command's kind).
+    pub on_timeout: Frame,
 }
 
 impl<'a> Context<'a> {
@@ -66,6 +84,8 @@ impl<'a> Context<'a> {
             dirty: 0,
             force_propagation: false,
             touched: Vec::new(),
+            may_block: true,
+            block: None,
         }
     }
 
