@@ -96,11 +96,13 @@ pub fn unknown_command(argv: &[bytes::Bytes]) -> RedisError {
             break;
         }
         let remaining = 128 - args.len();
+        let a = c_string(a);
         args.push('\'');
         args.push_str(&printable(&a[..a.len().min(remaining)]));
         args.push_str("' ");
     }
-    let name = argv.first().map(|n| &n[..n.len().min(128)]).unwrap_or(&[]);
+    let name = argv.first().map(|n| c_string(n)).unwrap_or(&[]);
+    let name = &name[..name.len().min(128)];
     RedisError::owned(format!(
         "ERR unknown command '{}', with args beginning with: {}",
         printable(name),
@@ -110,6 +112,7 @@ pub fn unknown_command(argv: &[bytes::Bytes]) -> RedisError {
 
 /// `ERR unknown subcommand 'foo'. Try CLIENT HELP.`
 pub fn unknown_subcommand(container: &str, sub: &[u8]) -> RedisError {
+    let sub = c_string(sub);
     let sub = &sub[..sub.len().min(128)];
     RedisError::owned(format!(
         "ERR unknown subcommand '{}'. Try {} HELP.",
@@ -121,6 +124,15 @@ pub fn unknown_subcommand(container: &str, sub: &[u8]) -> RedisError {
 /// The text of a command that exists in Redis 7.0 but not (yet) in redsim.
 pub fn not_implemented(name: &str) -> RedisError {
     RedisError::owned(format!("ERR command '{name}' is not implemented by redsim yet"))
+}
+
+/// The bytes before the first NUL: Redis formats arguments into errors with
+/// `%s`, which stops there.
+pub fn c_string(b: &[u8]) -> &[u8] {
+    match b.iter().position(|&c| c == 0) {
+        Some(nul) => &b[..nul],
+        None => b,
+    }
 }
 
 /// Bytes as Redis prints them inside an error: lossy UTF-8 with CR and LF turned

@@ -107,9 +107,13 @@ impl Server {
             }
             Target::Redsim => {
                 let mut c = Command::new(env!("CARGO_BIN_EXE_redsim-server"));
+                // The same directives as the oracle, so both accept DEBUG.
                 c.arg("--port")
                     .arg(port.to_string())
-                    .args(["--bind", "127.0.0.1"]);
+                    .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                    .args(["--enable-debug-command", "yes", "--daemonize", "no"])
+                    .arg("--dir")
+                    .arg(&dir);
                 c.current_dir(&dir);
                 let out = fs::File::create(&log).map_err(|e| e.to_string())?;
                 let err = out.try_clone().map_err(|e| e.to_string())?;

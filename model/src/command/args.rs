@@ -92,8 +92,12 @@ pub fn parse_i64(a: &[u8]) -> RedisResult<i64> {
 }
 
 /// An int argument (Redis's `getIntFromObjectOrReply`): an i64 that must also
-/// fit in 32 bits.
+/// fit in 32 bits, with Redis's separate error for an integer out of that range.
 pub fn parse_i32(a: &[u8]) -> RedisResult<i32> {
     let v = parse_i64(a)?;
-    i32::try_from(v).map_err(|_| errors::NOT_INTEGER)
+    i32::try_from(v).map_err(|_| {
+        errors::RedisError::fixed(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        )
+    })
 }

@@ -29,6 +29,18 @@ pub fn encode(frame: &Frame, proto: Protocol, out: &mut Vec<u8>) {
             push_pairs(out, pairs, proto);
         }
         Frame::Set(items) => push_seq(out, if resp3 { b'~' } else { b'*' }, items, proto),
+        Frame::Pairs(pairs) if resp3 => {
+            push_header(out, b'*', len_i64(pairs.len()));
+            for (a, b) in pairs {
+                out.extend_from_slice(b"*2\r\n");
+                encode(a, proto, out);
+                encode(b, proto, out);
+            }
+        }
+        Frame::Pairs(pairs) => {
+            push_header(out, b'*', len_i64(pairs.len()).saturating_mul(2));
+            push_pairs(out, pairs, proto);
+        }
         Frame::Double(d) => {
             let text = fmt_double(*d);
             if resp3 {
@@ -177,6 +189,13 @@ mod tests {
         for &(x, want) in cases {
             assert_eq!(fmt_double(x), want, "{x:e}");
         }
+    }
+
+    #[test]
+    fn pairs_nest_in_resp3_and_flatten_in_resp2() {
+        let f = Frame::Pairs(vec![(Frame::bulk("a"), Frame::Double(1.5))]);
+        assert_eq!(enc(&f, Protocol::Resp3), b"*1\r\n*2\r\n$1\r\na\r\n,1.5\r\n");
+        assert_eq!(enc(&f, Protocol::Resp2), b"*2\r\n$1\r\na\r\n$3\r\n1.5\r\n");
     }
 
     #[test]

@@ -42,6 +42,10 @@ pub enum Frame {
     Push(Vec<Frame>),
     /// RESP3 `|`: attributes that decorate the frame that follows; RESP2 drops them.
     Attribute(Vec<(Frame, Frame)>, Box<Frame>),
+    /// An array of pairs, as Redis sends WITHSCORES/WITHVALUES results: RESP3
+    /// nests each pair in a two-element array, RESP2 flattens them. Only
+    /// replies are built this way; parsing gives back plain arrays.
+    Pairs(Vec<(Frame, Frame)>),
 }
 
 impl Frame {
