@@ -18,6 +18,7 @@ pub mod server;
 pub mod sets;
 pub mod sorted_sets;
 pub mod strings;
+pub mod timeout;
 
 pub use args::{parse_i32, parse_i64, token, Args};
 pub use hashes::HashCommand;
