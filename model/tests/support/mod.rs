@@ -30,9 +30,7 @@ impl RealRedis {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start redis-server (Redis 7.0 must be installed for this test): {e}")
-            });
+            .unwrap_or_else(|e| panic!("cannot start redis-server (Redis 7.0 must be installed for this test): {e}"));
         let server = RealRedis { child, port };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -63,7 +61,6 @@ impl RealRedis {
         stream.set_read_timeout(Some(Duration::from_secs(20))).ok();
         RealConn { stream, buf: Vec::new() }
     }
-
 }
 
 impl RealConn {
