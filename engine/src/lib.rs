@@ -1,1 +1,15 @@
-//! placeholder
+//! redsim's server: the node core and its tokio driver.
+//!
+//! - [`node`]: the sans-IO node core. It owns the engine, the clients, the
+//!   configuration and the statistics, and is driven by events (a client
+//!   connected, bytes arrived, a timer ticked) carrying the time; it answers
+//!   with [`node::Action`]s (bytes to send, connections to close, a sleep).
+//!   Nothing in it reads a clock, a socket or OS randomness, so the simulator
+//!   can drive it deterministically.
+//! - [`server`]: the tokio driver behind the `redsim-server` binary: sockets,
+//!   the wall clock, signals, log files and the command line.
+
+pub mod node;
+pub mod server;
+
+pub use node::{Action, ClientId, Config, ConnInfo, LogLevel, Node, NodeOptions, ProcessInfo};

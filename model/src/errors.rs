@@ -240,3 +240,4 @@ pub fn config_set_failed(name: &[u8], why: &str) -> RedisError {
         why
     ))
 }
+pub const UNBLOCKED: RedisError = RedisError::fixed("UNBLOCKED client unblocked via CLIENT UNBLOCK");

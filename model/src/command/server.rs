@@ -13,25 +13,39 @@ use crate::errors::{self, RedisResult};
 #[derive(Clone, Debug, PartialEq)]
 pub enum ServerCommand {
     /// Section names lower-cased; empty means "default".
-    Info { sections: Vec<String> },
+    Info {
+        sections: Vec<String>,
+    },
     Time,
     LastSave,
     Role,
     Monitor,
     /// COMMAND and its subcommands: the arguments after `COMMAND`, subcommand
     /// name first (lower-cased), for `table::introspect::command`.
-    Introspect { args: Vec<Bytes> },
-    ConfigGet { patterns: Vec<Bytes> },
-    ConfigSet { pairs: Vec<(Bytes, Bytes)> },
+    Introspect {
+        args: Vec<Bytes>,
+    },
+    ConfigGet {
+        patterns: Vec<Bytes>,
+    },
+    ConfigSet {
+        pairs: Vec<(Bytes, Bytes)>,
+    },
     ConfigResetStat,
     ConfigRewrite,
     /// `count` -1 means every entry.
-    SlowlogGet { count: i64 },
+    SlowlogGet {
+        count: i64,
+    },
     SlowlogLen,
     SlowlogReset,
     /// DEBUG SLEEP: microseconds to block the whole server (0 for none).
-    DebugSleep { micros: u64 },
-    DebugSetActiveExpire { enabled: bool },
+    DebugSleep {
+        micros: u64,
+    },
+    DebugSetActiveExpire {
+        enabled: bool,
+    },
     Shutdown(ShutdownArgs),
 }
 
@@ -48,12 +62,38 @@ pub struct ShutdownArgs {
 /// DEBUG subcommands of Redis 7.0 that redsim does not implement; any other
 /// word is Redis's "unknown subcommand" error.
 const DEBUG_UNIMPLEMENTED: &[&str] = &[
-    "segfault", "panic", "restart", "crash-and-recover", "assert", "log", "leak", "reload",
-    "loadaof", "drop-cluster-packet-filter", "object", "sdslen", "ziplist", "listpack",
-    "quicklist-packed-threshold", "populate", "protocol", "jmap", "change-repl-id",
-    "stringmatch-len", "set-skip-checksum-validation", "aof-flush-sleep", "replicate",
-    "mallctl", "mallctl-str", "client-eviction", "pause-cron", "replybuffer",
-    "dict-resizing", "stringmatch-test", "set-disable-deny-scripts", "config-rewrite-force-all",
+    "segfault",
+    "panic",
+    "restart",
+    "crash-and-recover",
+    "assert",
+    "log",
+    "leak",
+    "reload",
+    "loadaof",
+    "drop-cluster-packet-filter",
+    "object",
+    "sdslen",
+    "ziplist",
+    "listpack",
+    "quicklist-packed-threshold",
+    "populate",
+    "protocol",
+    "jmap",
+    "change-repl-id",
+    "stringmatch-len",
+    "set-skip-checksum-validation",
+    "aof-flush-sleep",
+    "replicate",
+    "mallctl",
+    "mallctl-str",
+    "client-eviction",
+    "pause-cron",
+    "replybuffer",
+    "dict-resizing",
+    "stringmatch-test",
+    "set-disable-deny-scripts",
+    "config-rewrite-force-all",
     "script",
 ];
 
@@ -62,20 +102,33 @@ pub(super) fn parse(name: &str, a: &mut Args, env: &ParseEnv) -> RedisResult<Opt
     use ServerCommand as S;
     let cmd = match name {
         "info" => S::Info {
-            sections: a.rest().iter().map(|s| String::from_utf8_lossy(s).to_ascii_lowercase()).collect(),
+            sections: a
+                .rest()
+                .iter()
+                .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase())
+                .collect(),
         },
         "time" => S::Time,
         "lastsave" => S::LastSave,
         "role" => S::Role,
         "monitor" => S::Monitor,
-        "command" => S::Introspect { args: a.rest().to_vec() },
-        "config|get" => S::ConfigGet { patterns: a.rest().to_vec() },
+        "command" => S::Introspect {
+            args: a.rest().to_vec(),
+        },
+        "config|get" => S::ConfigGet {
+            patterns: a.rest().to_vec(),
+        },
         "config|set" => {
             let rest = a.rest();
-            if rest.len() % 2 != 0 {
+            if !rest.len().is_multiple_of(2) {
                 return Err(errors::SYNTAX);
             }
-            S::ConfigSet { pairs: rest.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect() }
+            S::ConfigSet {
+                pairs: rest
+                    .chunks(2)
+                    .map(|p| (p[0].clone(), p[1].clone()))
+                    .collect(),
+            }
         }
         "config|resetstat" => S::ConfigResetStat,
         "config|rewrite" => S::ConfigRewrite,
@@ -118,14 +171,20 @@ fn parse_debug(a: &mut Args) -> RedisResult<Option<Command>> {
             let secs = strtod_prefix(&a.next()?);
             let micros = secs * 1_000_000.0;
             // Negative or NaN durations do not sleep, as nanosleep refuses them.
-            let micros = if micros.is_nan() || micros <= 0.0 { 0 } else { micros.min(u64::MAX as f64) as u64 };
+            let micros = if micros.is_nan() || micros <= 0.0 {
+                0
+            } else {
+                micros.min(u64::MAX as f64) as u64
+            };
             Command::Server(ServerCommand::DebugSleep { micros })
         }
-        ("set-active-expire", 3) => {
-            Command::Server(ServerCommand::DebugSetActiveExpire { enabled: atoi_prefix(&a.next()?) != 0 })
-        }
+        ("set-active-expire", 3) => Command::Server(ServerCommand::DebugSetActiveExpire {
+            enabled: atoi_prefix(&a.next()?) != 0,
+        }),
         ("digest", 2) => Command::DebugDigest,
-        ("digest-value", _) => Command::DebugDigestValue { keys: a.rest().to_vec() },
+        ("digest-value", _) => Command::DebugDigestValue {
+            keys: a.rest().to_vec(),
+        },
         (other, _) if DEBUG_UNIMPLEMENTED.contains(&other) => {
             return Err(errors::not_implemented(&format!("debug {other}")));
         }
@@ -153,19 +212,27 @@ fn parse_shutdown(a: &mut Args) -> RedisResult<ShutdownArgs> {
     if (s.abort && flagged) || (save && nosave) {
         return Err(errors::SYNTAX);
     }
-    s.save = if save { Some(true) } else if nosave { Some(false) } else { None };
+    s.save = if save {
+        Some(true)
+    } else if nosave {
+        Some(false)
+    } else {
+        None
+    };
     Ok(s)
 }
 
 /// C's `strtod` on a NUL-free string: the longest prefix that is a number, 0
 /// when there is none (DEBUG SLEEP accepts anything).
 fn strtod_prefix(b: &[u8]) -> f64 {
-    let s = String::from_utf8_lossy(b);
+    // No number needs more than a few hundred characters; bounding the
+    // prefix keeps this linear whatever the argument's size.
+    let s = String::from_utf8_lossy(&b[..b.len().min(400)]);
     let s = s.trim_start();
     (1..=s.len())
+        .rev()
         .filter(|&end| s.is_char_boundary(end))
-        .filter_map(|end| s[..end].parse::<f64>().ok())
-        .last()
+        .find_map(|end| s[..end].parse::<f64>().ok())
         .unwrap_or(0.0)
 }
 
@@ -181,7 +248,9 @@ fn atoi_prefix(b: &[u8]) -> i64 {
     let n: i64 = digits
         .bytes()
         .take_while(u8::is_ascii_digit)
-        .fold(0i64, |acc, d| acc.wrapping_mul(10).wrapping_add(i64::from(d - b'0')));
+        .fold(0i64, |acc, d| {
+            acc.wrapping_mul(10).wrapping_add(i64::from(d - b'0'))
+        });
     if neg {
         -n
     } else {
@@ -194,7 +263,10 @@ mod tests {
     use super::*;
 
     fn parse_words(words: &[&str]) -> Result<Command, String> {
-        let argv: Vec<Bytes> = words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
+        let argv: Vec<Bytes> = words
+            .iter()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect();
         Command::from_argv(&argv, &ParseEnv::default()).map_err(|e| e.text().to_string())
     }
 
@@ -207,10 +279,22 @@ mod tests {
 
     #[test]
     fn debug_subcommands() {
-        assert_eq!(server(&["debug", "sleep", "0.5"]), ServerCommand::DebugSleep { micros: 500_000 });
-        assert_eq!(server(&["debug", "sleep", "abc"]), ServerCommand::DebugSleep { micros: 0 });
-        assert_eq!(server(&["debug", "sleep", "-1"]), ServerCommand::DebugSleep { micros: 0 });
-        assert_eq!(server(&["debug", "sleep", "2x"]), ServerCommand::DebugSleep { micros: 2_000_000 });
+        assert_eq!(
+            server(&["debug", "sleep", "0.5"]),
+            ServerCommand::DebugSleep { micros: 500_000 }
+        );
+        assert_eq!(
+            server(&["debug", "sleep", "abc"]),
+            ServerCommand::DebugSleep { micros: 0 }
+        );
+        assert_eq!(
+            server(&["debug", "sleep", "-1"]),
+            ServerCommand::DebugSleep { micros: 0 }
+        );
+        assert_eq!(
+            server(&["debug", "sleep", "2x"]),
+            ServerCommand::DebugSleep { micros: 2_000_000 }
+        );
         assert_eq!(
             server(&["DEBUG", "set-active-expire", "abc"]),
             ServerCommand::DebugSetActiveExpire { enabled: false }
@@ -219,12 +303,20 @@ mod tests {
             server(&["DEBUG", "set-active-expire", "5"]),
             ServerCommand::DebugSetActiveExpire { enabled: true }
         );
-        assert_eq!(parse_words(&["debug", "digest"]).unwrap(), Command::DebugDigest);
+        assert_eq!(
+            parse_words(&["debug", "digest"]).unwrap(),
+            Command::DebugDigest
+        );
         assert_eq!(
             parse_words(&["debug", "digest-value", "a"]).unwrap(),
-            Command::DebugDigestValue { keys: vec![Bytes::from("a")] }
+            Command::DebugDigestValue {
+                keys: vec![Bytes::from("a")]
+            }
         );
-        assert_eq!(parse_words(&["debug", "help"]).unwrap(), Command::Help { command: "debug" });
+        assert_eq!(
+            parse_words(&["debug", "help"]).unwrap(),
+            Command::Help { command: "debug" }
+        );
         assert_eq!(
             parse_words(&["debug", "Foo"]).unwrap_err(),
             "ERR unknown subcommand or wrong number of arguments for 'Foo'. Try DEBUG HELP."
@@ -233,42 +325,86 @@ mod tests {
             parse_words(&["debug", "sleep"]).unwrap_err(),
             "ERR unknown subcommand or wrong number of arguments for 'sleep'. Try DEBUG HELP."
         );
-        assert!(parse_words(&["debug", "reload"]).unwrap_err().contains("not implemented"));
+        assert!(parse_words(&["debug", "reload"])
+            .unwrap_err()
+            .contains("not implemented"));
     }
 
     #[test]
     fn slowlog_and_config() {
-        assert_eq!(server(&["slowlog", "get"]), ServerCommand::SlowlogGet { count: 10 });
-        assert_eq!(server(&["slowlog", "get", "-1"]), ServerCommand::SlowlogGet { count: -1 });
-        assert_eq!(parse_words(&["slowlog", "get", "-2"]).unwrap_err(), errors::SLOWLOG_COUNT.text());
-        assert_eq!(parse_words(&["slowlog", "get", "x"]).unwrap_err(), errors::SLOWLOG_COUNT.text());
+        assert_eq!(
+            server(&["slowlog", "get"]),
+            ServerCommand::SlowlogGet { count: 10 }
+        );
+        assert_eq!(
+            server(&["slowlog", "get", "-1"]),
+            ServerCommand::SlowlogGet { count: -1 }
+        );
+        assert_eq!(
+            parse_words(&["slowlog", "get", "-2"]).unwrap_err(),
+            errors::SLOWLOG_COUNT.text()
+        );
+        assert_eq!(
+            parse_words(&["slowlog", "get", "x"]).unwrap_err(),
+            errors::SLOWLOG_COUNT.text()
+        );
         assert_eq!(
             parse_words(&["slowlog", "get", "1", "2"]).unwrap_err(),
             "ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP."
         );
-        assert_eq!(parse_words(&["config", "set", "hz", "1", "2"]).unwrap_err(), "ERR syntax error");
+        assert_eq!(
+            parse_words(&["config", "set", "hz", "1", "2"]).unwrap_err(),
+            "ERR syntax error"
+        );
         assert_eq!(
             server(&["config", "set", "hz", "1", "maxmemory", "2"]),
             ServerCommand::ConfigSet {
-                pairs: vec![(Bytes::from("hz"), Bytes::from("1")), (Bytes::from("maxmemory"), Bytes::from("2"))]
+                pairs: vec![
+                    (Bytes::from("hz"), Bytes::from("1")),
+                    (Bytes::from("maxmemory"), Bytes::from("2"))
+                ]
             }
         );
         assert_eq!(
             server(&["command", "docs", "get"]),
-            ServerCommand::Introspect { args: vec![Bytes::from("docs"), Bytes::from("get")] }
+            ServerCommand::Introspect {
+                args: vec![Bytes::from("docs"), Bytes::from("get")]
+            }
         );
-        assert_eq!(server(&["command"]), ServerCommand::Introspect { args: vec![] });
-        assert_eq!(server(&["INFO", "Server", "CPU"]), ServerCommand::Info { sections: vec!["server".into(), "cpu".into()] });
+        assert_eq!(
+            server(&["command"]),
+            ServerCommand::Introspect { args: vec![] }
+        );
+        assert_eq!(
+            server(&["INFO", "Server", "CPU"]),
+            ServerCommand::Info {
+                sections: vec!["server".into(), "cpu".into()]
+            }
+        );
     }
 
     #[test]
     fn shutdown_flags() {
-        assert_eq!(parse_words(&["shutdown", "foo"]).unwrap_err(), "ERR syntax error");
-        assert_eq!(parse_words(&["shutdown", "abort", "now"]).unwrap_err(), "ERR syntax error");
-        assert_eq!(parse_words(&["shutdown", "save", "nosave"]).unwrap_err(), "ERR syntax error");
+        assert_eq!(
+            parse_words(&["shutdown", "foo"]).unwrap_err(),
+            "ERR syntax error"
+        );
+        assert_eq!(
+            parse_words(&["shutdown", "abort", "now"]).unwrap_err(),
+            "ERR syntax error"
+        );
+        assert_eq!(
+            parse_words(&["shutdown", "save", "nosave"]).unwrap_err(),
+            "ERR syntax error"
+        );
         assert_eq!(
             server(&["shutdown", "now", "NOW", "nosave"]),
-            ServerCommand::Shutdown(ShutdownArgs { save: Some(false), now: true, force: false, abort: false })
+            ServerCommand::Shutdown(ShutdownArgs {
+                save: Some(false),
+                now: true,
+                force: false,
+                abort: false
+            })
         );
     }
 }

@@ -1,0 +1,147 @@
+//! The server commands the node runs: INFO, TIME, LASTSAVE, ROLE, MONITOR,
+//! COMMAND, CONFIG, SLOWLOG, DEBUG SLEEP / SET-ACTIVE-EXPIRE and SHUTDOWN.
+
+use redsim_model::command::server::{ServerCommand, ShutdownArgs};
+use redsim_model::errors;
+use redsim_model::resp::Frame;
+use redsim_model::table;
+
+use super::commands_connection::verbatim;
+use super::{Action, ClientId, LogLevel, Node};
+
+impl Node {
+    pub(super) fn server_command(&mut self, id: ClientId, cmd: ServerCommand) -> Option<Frame> {
+        use ServerCommand as S;
+        let now = self.now_ms;
+        Some(match cmd {
+            S::Info { sections } => verbatim(self.info(&sections)),
+            S::Time => {
+                let us = now.saturating_mul(1000);
+                Frame::Array(vec![
+                    Frame::bulk(us.div_euclid(1_000_000).to_string()),
+                    Frame::bulk(us.rem_euclid(1_000_000).to_string()),
+                ])
+            }
+            S::LastSave => Frame::Integer(self.last_save_ms.div_euclid(1000)),
+            S::Role => Frame::Array(vec![
+                Frame::bulk("master"),
+                Frame::Integer(0),
+                Frame::Array(vec![]),
+            ]),
+            S::Monitor => return self.monitor(id),
+            S::Introspect { args } => table::introspect::command(&args),
+            S::ConfigGet { patterns } => Frame::Map(
+                self.config
+                    .config_get(&patterns)
+                    .into_iter()
+                    .map(|(k, v)| (Frame::bulk(k), Frame::bulk(v)))
+                    .collect(),
+            ),
+            S::ConfigSet { pairs } => {
+                let local = self.clients.get(&id).is_some_and(|c| c.conn.local);
+                match self.config.config_set(&pairs, local) {
+                    Ok(changed) => {
+                        self.config_changed(&changed);
+                        Frame::ok()
+                    }
+                    Err(e) => e.into(),
+                }
+            }
+            S::ConfigResetStat => {
+                self.stats.reset(now);
+                self.engine.reset_stats();
+                Frame::ok()
+            }
+            S::ConfigRewrite => match self.config.file() {
+                None => errors::NO_CONFIG_FILE.into(),
+                Some(path) => {
+                    let path = path.to_string();
+                    let text = self.config.rewrite_text();
+                    self.actions.push(Action::RewriteConfig { path, text });
+                    Frame::ok()
+                }
+            },
+            S::SlowlogGet { count } => self.slowlog.get(count),
+            S::SlowlogLen => Frame::Integer(self.slowlog.len() as i64),
+            S::SlowlogReset => {
+                self.slowlog.reset();
+                Frame::ok()
+            }
+            S::DebugSleep { micros } => {
+                self.sleep_micros = self.sleep_micros.saturating_add(micros);
+                Frame::ok()
+            }
+            S::DebugSetActiveExpire { enabled } => {
+                self.active_expire = enabled;
+                Frame::ok()
+            }
+            S::Shutdown(args) => return self.shutdown(args),
+        })
+    }
+
+    /// MONITOR: from now on the client receives a line per command run.
+    /// Inside EXEC it is refused, as Redis refuses clients that cannot block.
+    fn monitor(&mut self, id: ClientId) -> Option<Frame> {
+        if self.exec_effects.is_some() {
+            return Some(errors::MONITOR_DENY_BLOCKING.into());
+        }
+        let c = self.clients.get_mut(&id)?;
+        if c.monitor {
+            return None;
+        }
+        c.monitor = true;
+        self.monitors.insert(id);
+        Some(Frame::ok())
+    }
+
+    /// SHUTDOWN: no reply; the driver closes everything and exits. Without
+    /// persistence SAVE and NOSAVE make no difference yet.
+    fn shutdown(&mut self, args: ShutdownArgs) -> Option<Frame> {
+        if args.abort {
+            return Some(errors::NO_SHUTDOWN_IN_PROGRESS.into());
+        }
+        self.actions.push(Action::Log {
+            level: LogLevel::Warning,
+            message: "User requested shutdown...".into(),
+        });
+        self.shutting_down = true;
+        None
+    }
+
+    /// Applies what CONFIG SET changed to the running node.
+    fn config_changed(&mut self, names: &[&'static str]) {
+        self.engine_config = self.config.engine_config();
+        for name in names {
+            match *name {
+                "proto-max-bulk-len" => {
+                    let max = self.config.get_u64("proto-max-bulk-len");
+                    self.clients
+                        .values_mut()
+                        .for_each(|c| c.parser.set_max_bulk_len(max));
+                }
+                "slowlog-max-len" => {
+                    let max = self.config.get_i64("slowlog-max-len").max(0) as usize;
+                    self.slowlog.trim(max);
+                }
+                "port" | "bind" => {
+                    let port = self.config.get_i64("port").clamp(0, 65535) as u16;
+                    let bind = self
+                        .config
+                        .get("bind")
+                        .split(' ')
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect();
+                    if !self
+                        .actions
+                        .iter()
+                        .any(|a| matches!(a, Action::Listen { .. }))
+                    {
+                        self.actions.push(Action::Listen { port, bind });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! From a request to its reply: Redis's `processCommand` checks in Redis's
+//! order, then `call` (run, count, slow log, MONITOR), and the hand-off of
+//! keyspace commands to the engine.
+
+use bytes::Bytes;
+use redsim_model::command::{connection, help, Args, Command};
+use redsim_model::engine::BlockOn;
+use redsim_model::errors::{self, RedisError};
+use redsim_model::resp::{encode, Frame};
+use redsim_model::table::{self, CommandSpec, Flag};
+use redsim_model::Context;
+
+use super::{monitor, redact, Action, ClientId, LogLevel, Node};
+
+/// Whether a client's request loop may go on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Flow {
+    Continue,
+    /// The client waits: its request is held by CLIENT PAUSE, or it blocked.
+    Held,
+}
+
+/// Commands a client in MULTI runs at once instead of queueing.
+const RUN_IN_MULTI: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
+
+impl Node {
+    /// Runs the requests buffered for client `id`.
+    pub(super) fn process_input(&mut self, id: ClientId) {
+        loop {
+            if self.sleep_micros > 0 || self.shutting_down {
+                self.pending.insert(id);
+                return;
+            }
+            let paused = self.pause.is_some();
+            let Some(c) = self.clients.get_mut(&id) else {
+                return;
+            };
+            if c.close_after_reply || c.blocked.is_some() || (paused && c.held.is_some()) {
+                return;
+            }
+            let argv = match c.held.take() {
+                Some(argv) => argv,
+                None => match c.parser.next_request() {
+                    Ok(Some(argv)) => argv,
+                    Ok(None) => return,
+                    Err(e) => {
+                        let message = format!(
+                            "Closing client id={id} addr={} after a protocol error: {}",
+                            c.conn.addr, e.0
+                        );
+                        c.close_after_reply = true;
+                        self.actions.push(Action::Log {
+                            level: LogLevel::Verbose,
+                            message,
+                        });
+                        self.stats.error_reply(&e.0);
+                        self.emit(id, &e.to_frame());
+                        return;
+                    }
+                },
+            };
+            if self.process_request(id, argv) == Flow::Held {
+                return;
+            }
+        }
+    }
+
+    /// One request, checked in the order of Redis's processCommand.
+    fn process_request(&mut self, id: ClientId, argv: Vec<Bytes>) -> Flow {
+        let Some(first) = argv.first() else {
+            return Flow::Continue;
+        };
+        if first.eq_ignore_ascii_case(b"host:") || first.eq_ignore_ascii_case(b"post") {
+            // An HTTP request sent to the Redis port: drop the connection silently.
+            if let Some(c) = self.clients.get_mut(&id) {
+                c.close_after_reply = true;
+            }
+            let message =
+                "Closed a connection that sent an HTTP request (POST or Host:) to the Redis port: \
+                           a browser or proxy may be used to attack this server";
+            self.actions.push(Action::Log {
+                level: LogLevel::Warning,
+                message: message.into(),
+            });
+            return Flow::Continue;
+        }
+        let spec = match table::resolve(&argv) {
+            Ok(spec) => spec,
+            Err(e) => {
+                let known = table::lookup_argv(&argv);
+                if let Some(c) = self.clients.get_mut(&id) {
+                    c.last_cmd = known.map(|s| s.fullname);
+                }
+                self.reject(id, known, e);
+                return Flow::Continue;
+            }
+        };
+        let Some(c) = self.clients.get_mut(&id) else {
+            return Flow::Continue;
+        };
+        c.last_cmd = Some(spec.fullname);
+        let (local, authenticated, in_multi) = (c.conn.local, c.authenticated, c.multi.is_some());
+        if spec.name == "debug" && !self.config.debug_allowed(local) {
+            self.reject(id, Some(spec), errors::DEBUG_NOT_ALLOWED);
+            return Flow::Continue;
+        }
+        if !authenticated && self.config.requirepass().is_some() && !spec.has(Flag::NoAuth) {
+            self.reject(id, Some(spec), errors::NOAUTH);
+            return Flow::Continue;
+        }
+        if in_multi && spec.has(Flag::NoMulti) {
+            self.reject(id, Some(spec), errors::NOT_IN_MULTI);
+            return Flow::Continue;
+        }
+        if self.paused_for(spec) {
+            if let Some(c) = self.clients.get_mut(&id) {
+                c.held = Some(argv);
+            }
+            return Flow::Held;
+        }
+        if in_multi && !RUN_IN_MULTI.contains(&spec.fullname) {
+            if let Some(m) = self.clients.get_mut(&id).and_then(|c| c.multi.as_mut()) {
+                m.queued.push((spec, argv));
+            }
+            self.emit(id, &Frame::simple("QUEUED"));
+            self.command_done(id);
+            return Flow::Continue;
+        }
+        self.call(id, spec, &argv);
+        if self.clients.get(&id).is_some_and(|c| c.blocked.is_some()) {
+            // Its reply comes when the block ends; so does the next request.
+            self.handle_ready_keys();
+            return Flow::Held;
+        }
+        self.command_done(id);
+        self.handle_ready_keys();
+        Flow::Continue
+    }
+
+    /// Whether CLIENT PAUSE holds this command back now: every command under
+    /// ALL, those that may change data under WRITE.
+    fn paused_for(&mut self, spec: &CommandSpec) -> bool {
+        match self.pause {
+            Some(p) if self.now_ms >= p.until_ms => {
+                self.unpause();
+                false
+            }
+            Some(p) => p.all || spec.has(Flag::Write) || spec.has(Flag::MayReplicate),
+            None => false,
+        }
+    }
+
+    /// A command refused before it ran: counted as rejected, and it spoils a
+    /// transaction being queued.
+    fn reject(&mut self, id: ClientId, spec: Option<&'static CommandSpec>, e: RedisError) {
+        if let Some(spec) = spec {
+            self.stats.command(spec.fullname).rejected_calls += 1;
+        }
+        if let Some(m) = self.clients.get_mut(&id).and_then(|c| c.multi.as_mut()) {
+            m.aborted = true;
+        }
+        self.stats.error_reply(e.text());
+        self.emit(id, &e.into());
+        self.command_done(id);
+    }
+
+    /// End of a request: CLIENT REPLY SKIP covers exactly one command.
+    fn command_done(&mut self, id: ClientId) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.reply.command_done();
+        }
+    }
+
+    /// Encodes a reply for the client unless CLIENT REPLY suppresses it.
+    pub(super) fn emit(&mut self, id: ClientId, frame: &Frame) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            if !c.reply.suppressed() {
+                let before = c.out.len();
+                encode(frame, c.protocol, &mut c.out);
+                c.reply_peak = c.reply_peak.max(c.out.len() - before);
+            }
+        }
+    }
+
+    /// Runs a resolved command for `id`: parse, execute, reply, then count
+    /// it, log it if slow and show it to MONITOR clients (after the reply, so
+    /// a client monitoring itself sees its reply first, as in Redis).
+    pub(super) fn call(&mut self, id: ClientId, spec: &'static CommandSpec, argv: &[Bytes]) {
+        let start_us = self.now_ms.saturating_mul(1000);
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.argv_mem = argv.iter().map(Bytes::len).sum();
+        }
+        let parsed = if spec.group == "transactions" {
+            connection::parse_transaction(spec.fullname, &mut Args::new(&argv[1..]))
+                .map(Command::Connection)
+                .ok_or_else(|| errors::not_implemented(spec.fullname))
+        } else {
+            Command::parse(spec, argv, &self.parse_env)
+        };
+        let reply = match parsed {
+            Ok(cmd) => self.execute(id, spec, argv, cmd),
+            Err(e) => Some(e.into()),
+        };
+        let duration_us = (self.now_ms.saturating_mul(1000) - start_us).max(0) as u64;
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.argv_mem = 0;
+        }
+        // A command that blocked is counted and logged when it finally replies.
+        if self.clients.get(&id).is_none_or(|c| c.blocked.is_none()) {
+            let failed = reply.as_ref().is_some_and(Frame::is_error);
+            if let Some(Frame::Error(text)) = &reply {
+                self.stats.error_reply(text);
+            }
+            self.stats.call(spec.fullname, duration_us, failed);
+            if let Some(r) = &reply {
+                self.emit(id, r);
+            }
+            self.log_slow(id, spec, argv, start_us, duration_us);
+        }
+        self.feed_monitors(id, spec, argv, start_us);
+    }
+
+    /// Adds the command to the slow log if it took long enough.
+    pub(super) fn log_slow(
+        &mut self,
+        id: ClientId,
+        spec: &'static CommandSpec,
+        argv: &[Bytes],
+        start_us: i64,
+        duration_us: u64,
+    ) {
+        let threshold = self.config.slowlog_slower_than();
+        if spec.has(Flag::SkipSlowlog) || threshold < 0 || duration_us < threshold as u64 {
+            return;
+        }
+        let Some(c) = self.clients.get(&id) else {
+            return;
+        };
+        let (addr, name) = (c.conn.addr.clone(), c.name.clone().unwrap_or_default());
+        let shown = redact::redacted(spec.fullname, argv);
+        let max_len = self.config.slowlog_max_len();
+        self.slowlog.push(
+            &shown,
+            start_us / 1_000_000,
+            duration_us,
+            &addr,
+            &name,
+            max_len,
+        );
+    }
+
+    /// Shows the command to MONITOR clients (administrative commands excepted).
+    fn feed_monitors(
+        &mut self,
+        id: ClientId,
+        spec: &'static CommandSpec,
+        argv: &[Bytes],
+        start_us: i64,
+    ) {
+        if spec.has(Flag::SkipMonitor) || spec.has(Flag::Admin) || self.monitors.is_empty() {
+            return;
+        }
+        let Some(c) = self.clients.get(&id) else {
+            return;
+        };
+        let line = monitor::line(
+            start_us,
+            c.db,
+            &c.conn.addr,
+            &redact::redacted(spec.fullname, argv),
+        );
+        for m in &self.monitors {
+            if let Some(mc) = self.clients.get_mut(m) {
+                mc.out.extend_from_slice(&line);
+            }
+        }
+    }
+
+    /// Executes a parsed command: the node's own commands here, keyspace
+    /// commands in the engine.
+    fn execute(
+        &mut self,
+        id: ClientId,
+        spec: &'static CommandSpec,
+        argv: &[Bytes],
+        cmd: Command,
+    ) -> Option<Frame> {
+        match cmd {
+            Command::Connection(c) => self.connection_command(id, c),
+            Command::Server(s) => self.server_command(id, s),
+            // COMMAND HELP is COMMAND's own business.
+            Command::Help { command: "command" } => Some(table::introspect::command(&argv[1..])),
+            Command::Help { command } => Some(help::reply(command)),
+            Command::NotImplemented { name } => Some(errors::not_implemented(name).into()),
+            other => self.run_engine(id, spec, argv, &other),
+        }
+    }
+
+    /// A keyspace command for client `id`. None when it blocked: the client
+    /// is parked and replies later.
+    fn run_engine(
+        &mut self,
+        id: ClientId,
+        spec: &'static CommandSpec,
+        argv: &[Bytes],
+        cmd: &Command,
+    ) -> Option<Frame> {
+        let db = self.clients.get(&id).map_or(0, |c| c.db);
+        let may_block = self.exec_effects.is_none();
+        let (reply, block) = self.engine_run(db, argv, cmd, may_block);
+        match block {
+            Some(b) => {
+                self.block_client(id, spec, argv, db, b);
+                None
+            }
+            None => Some(reply),
+        }
+    }
+
+    /// The engine runs a command in `db`; the node propagates its effects,
+    /// counts its changes, invalidates WATCHes on the keys it touched and
+    /// readies clients blocked on them. Returns the reply and, if the command
+    /// wants to block, on what.
+    pub(super) fn engine_run(
+        &mut self,
+        db: usize,
+        argv: &[Bytes],
+        cmd: &Command,
+        may_block: bool,
+    ) -> (Frame, Option<BlockOn>) {
+        let mut cx = Context::new(db, self.now_ms, &mut self.rng, &self.engine_config, argv);
+        cx.may_block = may_block;
+        let reply = self.engine.execute(&mut cx, cmd);
+        let block = cx.block.take();
+        let touched = std::mem::take(&mut cx.touched);
+        let dirty = cx.dirty;
+        let effects = cx.into_effects();
+        self.dirty += dirty;
+        self.keys_touched(&touched);
+        self.propagate(effects);
+        (reply, block)
+    }
+
+    /// Keys an engine changed: WATCHes on them fail, blocked clients wake.
+    pub(super) fn keys_touched(&mut self, touched: &[(usize, Bytes)]) {
+        for (db, key) in touched {
+            self.touch_key(*db, key);
+            self.key_ready(*db, key);
+        }
+    }
+
+    /// Effects go to the stream, or to the transaction being executed.
+    pub(super) fn propagate(&mut self, effects: Vec<redsim_model::Effect>) {
+        if effects.is_empty() {
+            return;
+        }
+        match &mut self.exec_effects {
+            Some(buf) => buf.extend(super::propagation::unwrap_multi(effects)),
+            None => self.propagation.append(effects),
+        }
+    }
+
+    /// One active expire cycle; its DELs are propagated as they are.
+    pub(super) fn active_expire_cycle(&mut self, now_ms: i64) {
+        let mut cx = Context::new(0, now_ms, &mut self.rng, &self.engine_config, &[]);
+        self.engine.active_expire_cycle(&mut cx);
+        self.dirty += cx.dirty;
+        let effects = std::mem::take(&mut cx.effects);
+        let touched = std::mem::take(&mut cx.touched);
+        self.keys_touched(&touched);
+        if !effects.is_empty() {
+            self.propagation.append(effects);
+        }
+    }
+}

@@ -1,0 +1,449 @@
+//! The node core: one Redis server without any I/O.
+//!
+//! A [`Node`] owns the engine (the keyspace), the clients, the configuration,
+//! the statistics, the slow log, the MONITOR clients, the seeded random
+//! generator and the stream of propagated effects. A driver feeds it events —
+//! [`Node::client_connected`], [`Node::client_bytes`], [`Node::client_closed`],
+//! [`Node::tick`] (serverCron, `hz` times a second) and [`Node::resume`] (after
+//! a [`Action::Sleep`]) — each with the current Unix time in milliseconds, and
+//! after each event performs the [`Action`]s from [`Node::take_actions`] in order.
+//!
+//! Commands run one at a time in arrival order. All requests that arrived in
+//! one read are run before the replies are handed out, batched per client.
+//! Nothing here reads a clock, a socket or OS randomness: the same seed and the
+//! same events give byte-identical actions.
+
+mod blocking;
+mod client;
+mod client_list;
+mod commands_connection;
+mod commands_server;
+pub mod config;
+mod dispatch;
+mod info;
+mod monitor;
+mod propagation;
+mod redact;
+mod slowlog;
+mod stats;
+mod transactions;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use redsim_model::command::ParseEnv;
+use redsim_model::{Effect, Engine, EngineConfig, Model};
+
+pub use client::{ClientId, ConnInfo};
+pub use config::Config;
+pub use propagation::Propagation;
+
+use client::Client;
+use slowlog::Slowlog;
+use stats::Stats;
+
+/// Log levels, as Redis's `loglevel`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Debug,
+    Verbose,
+    Notice,
+    Warning,
+}
+
+/// What the driver must do, in order, after an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Write these bytes to the client's connection.
+    Send { client: ClientId, bytes: Vec<u8> },
+    /// Close the connection once everything sent before has been written.
+    /// The node has already forgotten the client.
+    Close { client: ClientId },
+    /// Block the whole server for this long (DEBUG SLEEP), then call
+    /// [`Node::resume`]. Replies that follow it are sent after the sleep.
+    Sleep { micros: u64 },
+    /// Stop the server (SHUTDOWN): close every connection and exit.
+    Shutdown,
+    /// A line for the server log.
+    Log { level: LogLevel, message: String },
+    /// CONFIG SET changed `port` or `bind`: listen there instead.
+    Listen { port: u16, bind: Vec<String> },
+    /// CONFIG REWRITE: replace the config file at `path` with `text`.
+    RewriteConfig { path: String, text: String },
+}
+
+/// Facts about the process the node runs in, for INFO server.
+#[derive(Clone, Debug)]
+pub struct ProcessInfo {
+    pub process_id: u32,
+    pub executable: String,
+    /// `uname -s -r -m`, as Redis prints it.
+    pub os: String,
+}
+
+impl Default for ProcessInfo {
+    fn default() -> Self {
+        ProcessInfo {
+            process_id: 0,
+            executable: String::new(),
+            os: "redsim".to_string(),
+        }
+    }
+}
+
+/// Everything a node is built from.
+pub struct NodeOptions {
+    /// Seeds the node's generator (run id, RANDOMKEY, SPOP ...).
+    pub seed: u64,
+    /// Unix time in milliseconds at startup.
+    pub now_ms: i64,
+    pub config: Config,
+    pub process: ProcessInfo,
+}
+
+/// A CLIENT PAUSE in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Pause {
+    until_ms: i64,
+    /// ALL pauses every command, WRITE only those that may change data.
+    all: bool,
+}
+
+/// One Redis server, without I/O.
+pub struct Node {
+    engine: Box<dyn Engine>,
+    config: Config,
+    engine_config: EngineConfig,
+    parse_env: ParseEnv,
+    clients: BTreeMap<ClientId, Client>,
+    next_client_id: ClientId,
+    stats: Stats,
+    slowlog: Slowlog,
+    monitors: BTreeSet<ClientId>,
+    rng: ChaCha8Rng,
+    propagation: Propagation,
+    /// Clients blocked on each key, in the order they blocked.
+    blocking: BTreeMap<(usize, Bytes), Vec<ClientId>>,
+    /// Keys with blocked clients that changed during the current command.
+    ready_keys: Vec<(usize, Bytes)>,
+    /// WATCHed keys and who watches them.
+    watchers: BTreeMap<(usize, Bytes), BTreeSet<ClientId>>,
+    /// Effects of the transaction being executed, propagated together at its end.
+    exec_effects: Option<Vec<Effect>>,
+    /// Changes since the last save (rdb_changes_since_last_save).
+    dirty: u64,
+    actions: Vec<Action>,
+    /// Clients that may have complete requests buffered.
+    pending: BTreeSet<ClientId>,
+    /// DEBUG SLEEP time requested by the command just run.
+    sleep_micros: u64,
+    shutting_down: bool,
+    pause: Option<Pause>,
+    active_expire: bool,
+    start_ms: i64,
+    last_save_ms: i64,
+    now_ms: i64,
+    run_id: String,
+    replid: String,
+    process: ProcessInfo,
+    peak_memory: u64,
+}
+
+impl Node {
+    /// A node with the engine the configuration names (`engine model`).
+    pub fn new(opts: NodeOptions) -> Node {
+        let engine: Box<dyn Engine> = Box::new(Model::new(opts.config.databases()));
+        Node::with_engine(opts, engine)
+    }
+
+    /// A node around a given engine (the simulator and tests pick their own).
+    pub fn with_engine(opts: NodeOptions, engine: Box<dyn Engine>) -> Node {
+        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+        let run_id = hex40(&mut rng);
+        let replid = hex40(&mut rng);
+        let config = opts.config;
+        Node {
+            engine,
+            engine_config: config.engine_config(),
+            parse_env: ParseEnv {
+                databases: config.databases(),
+                cluster_enabled: config.get_bool("cluster-enabled"),
+            },
+            config,
+            clients: BTreeMap::new(),
+            // Redis gives ids 1 and 2 to its internal scripting clients, so
+            // the first connection is id 3 there; clients see the same here.
+            next_client_id: 3,
+            stats: Stats::default(),
+            slowlog: Slowlog::default(),
+            monitors: BTreeSet::new(),
+            rng,
+            propagation: Propagation::default(),
+            blocking: BTreeMap::new(),
+            ready_keys: Vec::new(),
+            watchers: BTreeMap::new(),
+            exec_effects: None,
+            dirty: 0,
+            actions: Vec::new(),
+            pending: BTreeSet::new(),
+            sleep_micros: 0,
+            shutting_down: false,
+            pause: None,
+            active_expire: true,
+            start_ms: opts.now_ms,
+            last_save_ms: opts.now_ms,
+            now_ms: opts.now_ms,
+            run_id,
+            replid,
+            process: opts.process,
+            peak_memory: 0,
+        }
+    }
+
+    /// A new connection. Returns its id; when `maxclients` is reached the
+    /// connection is refused with Redis's error (see [`Node::take_actions`]).
+    pub fn client_connected(&mut self, conn: ConnInfo, now_ms: i64) -> ClientId {
+        self.now_ms = now_ms;
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        let maxclients = self.config.get_i64("maxclients").max(1) as usize;
+        if self.clients.len() >= maxclients {
+            self.stats.rejected_connections += 1;
+            let mut bytes = b"-".to_vec();
+            bytes.extend_from_slice(redsim_model::errors::MAX_CLIENTS.text().as_bytes());
+            bytes.extend_from_slice(b"\r\n");
+            self.stats.net_output_bytes += bytes.len() as u64;
+            self.actions.push(Action::Send { client: id, bytes });
+            self.actions.push(Action::Close { client: id });
+            return id;
+        }
+        self.stats.total_connections_received += 1;
+        let authenticated = self.config.requirepass().is_none();
+        let max_bulk = self.config.get_u64("proto-max-bulk-len");
+        self.clients
+            .insert(id, Client::new(id, conn, now_ms, authenticated, max_bulk));
+        id
+    }
+
+    /// Bytes read from a client's connection: runs every complete request.
+    pub fn client_bytes(&mut self, id: ClientId, bytes: &[u8], now_ms: i64) {
+        self.now_ms = now_ms;
+        let limit = self.config.query_buffer_limit();
+        if let Some(c) = self.clients.get_mut(&id) {
+            if !c.close_after_reply {
+                self.stats.net_input_bytes += bytes.len() as u64;
+                self.stats.reads_processed += 1;
+                c.parser.feed(bytes);
+                c.last_interaction_ms = now_ms;
+                let buffered = c.parser.buffered_len() as u64;
+                self.stats.client_recent_max_input_buffer =
+                    self.stats.client_recent_max_input_buffer.max(buffered);
+                if buffered > limit {
+                    c.close_after_reply = true;
+                    let message = format!(
+                        "Closing client id={id} addr={}: its query buffer passed client-query-buffer-limit",
+                        c.conn.addr
+                    );
+                    self.actions.push(Action::Log {
+                        level: LogLevel::Warning,
+                        message,
+                    });
+                } else {
+                    self.pending.insert(id);
+                }
+            }
+        }
+        self.run_pending();
+        self.finish();
+    }
+
+    /// The connection is gone (the peer closed it or the driver dropped it).
+    pub fn client_closed(&mut self, id: ClientId, now_ms: i64) {
+        self.now_ms = now_ms;
+        self.forget_client(id);
+        self.run_pending();
+        self.finish();
+    }
+
+    /// serverCron, `hz` times a second: pause expiry, blocked-client and
+    /// idle-client timeouts, active expiry, ops/sec sampling.
+    pub fn tick(&mut self, now_ms: i64) {
+        self.now_ms = now_ms;
+        self.stats.sample(now_ms);
+        self.run_timers(now_ms);
+        self.close_idle_clients(now_ms);
+        if self.active_expire && self.engine_config.is_master && self.pause.is_none() {
+            self.active_expire_cycle(now_ms);
+        }
+        self.peak_memory = self.peak_memory.max(self.used_memory());
+        self.run_pending();
+        self.finish();
+    }
+
+    /// Continues after an [`Action::Sleep`]: runs the requests that were
+    /// waiting behind the sleeping command.
+    pub fn resume(&mut self, now_ms: i64) {
+        self.now_ms = now_ms;
+        self.run_pending();
+        self.finish();
+    }
+
+    /// The actions produced since the last call, in the order to perform them.
+    pub fn take_actions(&mut self) -> Vec<Action> {
+        std::mem::take(&mut self.actions)
+    }
+
+    /// The propagation stream (commands for replicas and the AOF).
+    pub fn propagation(&self) -> &Propagation {
+        &self.propagation
+    }
+
+    /// Takes the propagated effects accumulated so far (SELECTs included).
+    pub fn take_propagated(&mut self) -> Vec<Effect> {
+        self.propagation.take()
+    }
+
+    /// How often [`Node::tick`] should be called, per second.
+    pub fn hz(&self) -> u32 {
+        self.config.hz()
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn engine(&self) -> &dyn Engine {
+        self.engine.as_ref()
+    }
+
+    /// True once SHUTDOWN ran: the driver should stop feeding events.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down
+    }
+
+    /// Ids of the connected clients, ascending.
+    pub fn client_ids(&self) -> Vec<ClientId> {
+        self.clients.keys().copied().collect()
+    }
+
+    /// The 40-hex-digit run id (INFO server), drawn from the seed.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Runs buffered requests of every pending client until they run dry, a
+    /// DEBUG SLEEP needs the server to stop, or SHUTDOWN ran.
+    fn run_pending(&mut self) {
+        while self.sleep_micros == 0 && !self.shutting_down {
+            let Some(id) = self.pending.pop_first() else {
+                break;
+            };
+            self.process_input(id);
+        }
+    }
+
+    /// Hands buffered replies to the driver, then closes the clients that
+    /// asked for it. A pending sleep goes first: Redis writes replies only
+    /// once it is awake again.
+    fn finish(&mut self) {
+        if self.sleep_micros > 0 {
+            self.actions.push(Action::Sleep {
+                micros: std::mem::take(&mut self.sleep_micros),
+            });
+        }
+        let mut closing = Vec::new();
+        for (id, c) in self.clients.iter_mut() {
+            if !c.out.is_empty() {
+                let bytes = std::mem::take(&mut c.out);
+                self.stats.net_output_bytes += bytes.len() as u64;
+                self.stats.writes_processed += 1;
+                self.actions.push(Action::Send { client: *id, bytes });
+            }
+            if c.close_after_reply {
+                closing.push(*id);
+            }
+        }
+        for id in closing {
+            self.forget_client(id);
+            self.actions.push(Action::Close { client: id });
+        }
+        if self.shutting_down && !self.actions.contains(&Action::Shutdown) {
+            self.actions.push(Action::Shutdown);
+        }
+    }
+
+    /// Drops every trace of a client.
+    fn forget_client(&mut self, id: ClientId) {
+        self.unblock_client(id);
+        if let Some(c) = self.clients.remove(&id) {
+            for key in &c.watched {
+                if let Some(set) = self.watchers.get_mut(key) {
+                    set.remove(&id);
+                    if set.is_empty() {
+                        self.watchers.remove(key);
+                    }
+                }
+            }
+        }
+        self.monitors.remove(&id);
+        self.pending.remove(&id);
+    }
+
+    /// Closes clients idle for more than `timeout` seconds (MONITOR clients
+    /// are exempt, as Redis exempts replicas).
+    fn close_idle_clients(&mut self, now_ms: i64) {
+        let timeout = self.config.get_i64("timeout");
+        if timeout <= 0 {
+            return;
+        }
+        for c in self.clients.values_mut() {
+            // Blocked clients wait for their own timeout, as in Redis.
+            if !c.monitor
+                && c.blocked.is_none()
+                && !c.close_after_reply
+                && (now_ms - c.last_interaction_ms) / 1000 > timeout
+            {
+                c.close_after_reply = true;
+                self.actions.push(Action::Log {
+                    level: LogLevel::Verbose,
+                    message: format!(
+                        "Closing client id={} idle for more than {timeout} seconds",
+                        c.id
+                    ),
+                });
+            }
+        }
+    }
+
+    /// Ends a CLIENT PAUSE and lets the held clients continue.
+    fn unpause(&mut self) {
+        self.pause = None;
+        let held: Vec<ClientId> = self
+            .clients
+            .values()
+            .filter(|c| c.held.is_some())
+            .map(|c| c.id)
+            .collect();
+        self.pending.extend(held);
+    }
+
+    /// The engine's estimate plus a fixed overhead per client, like Redis's
+    /// used_memory which counts client buffers too.
+    fn used_memory(&self) -> u64 {
+        const BASE: u64 = 870_000;
+        const PER_CLIENT: u64 = 20_000;
+        BASE + self.engine.used_memory() + PER_CLIENT * self.clients.len() as u64
+    }
+}
+
+/// 40 random hex digits, as Redis's run ids and replication ids.
+fn hex40(rng: &mut ChaCha8Rng) -> String {
+    let mut bytes = [0u8; 20];
+    rng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,152 @@
+//! The stream of effects a node sends to replicas and the AOF.
+//!
+//! Effects arrive tagged with their database; like Redis, the stream carries a
+//! `SELECT` whenever the database differs from the previous effect's (and
+//! before the very first one), so a consumer can replay it from the start.
+
+use bytes::Bytes;
+use redsim_model::resp::encode_request;
+use redsim_model::Effect;
+
+/// Propagated effects not yet taken, and totals since startup.
+#[derive(Clone, Debug, Default)]
+pub struct Propagation {
+    stream: Vec<Effect>,
+    last_db: Option<usize>,
+    /// Commands propagated since startup, SELECTs included.
+    total_commands: u64,
+    /// Their size in RESP, as a replica would receive them.
+    total_bytes: u64,
+}
+
+impl Propagation {
+    /// Appends effects in order, inserting SELECT where the database changes.
+    pub fn append(&mut self, effects: Vec<Effect>) {
+        for e in effects {
+            if self.last_db != Some(e.db) {
+                self.push(Effect {
+                    db: e.db,
+                    argv: vec![Bytes::from_static(b"SELECT"), Bytes::from(e.db.to_string())],
+                });
+                self.last_db = Some(e.db);
+            }
+            self.push(e);
+        }
+    }
+
+    fn push(&mut self, e: Effect) {
+        let mut buf = Vec::new();
+        encode_request(&e.argv, &mut buf);
+        self.total_bytes += buf.len() as u64;
+        self.total_commands += 1;
+        self.stream.push(e);
+    }
+
+    /// The effects not yet taken.
+    pub fn effects(&self) -> &[Effect] {
+        &self.stream
+    }
+
+    /// Takes the effects accumulated so far; the SELECT state carries on.
+    pub fn take(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.stream)
+    }
+
+    pub fn total_commands(&self) -> u64 {
+        self.total_commands
+    }
+
+    pub fn total_bytes(&self) -> u64 {
+        self.total_bytes
+    }
+}
+
+fn is_word(e: &Effect, word: &[u8]) -> bool {
+    e.argv.len() == 1 && e.argv[0].eq_ignore_ascii_case(word)
+}
+
+/// One command's effects without the MULTI/EXEC that `Context::into_effects`
+/// wraps around several: inside a transaction they join the transaction's own.
+pub fn unwrap_multi(mut effects: Vec<Effect>) -> Vec<Effect> {
+    if effects.len() >= 2
+        && is_word(&effects[0], b"MULTI")
+        && is_word(&effects[effects.len() - 1], b"EXEC")
+    {
+        effects.pop();
+        effects.remove(0);
+    }
+    effects
+}
+
+/// A transaction's effects, wrapped in MULTI/EXEC when there is more than one
+/// (one command is atomic on its own, and Redis 7.0 does not wrap it).
+pub fn wrap_multi(mut effects: Vec<Effect>) -> Vec<Effect> {
+    if effects.len() > 1 {
+        let first = effects[0].db;
+        let last = effects[effects.len() - 1].db;
+        effects.insert(
+            0,
+            Effect {
+                db: first,
+                argv: vec![Bytes::from_static(b"MULTI")],
+            },
+        );
+        effects.push(Effect {
+            db: last,
+            argv: vec![Bytes::from_static(b"EXEC")],
+        });
+    }
+    effects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(db: usize, words: &[&str]) -> Effect {
+        Effect {
+            db,
+            argv: words
+                .iter()
+                .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn select_is_inserted_when_the_db_changes() {
+        let mut p = Propagation::default();
+        p.append(vec![e(0, &["SET", "a", "1"]), e(0, &["SET", "b", "1"])]);
+        p.append(vec![e(3, &["DEL", "a"])]);
+        p.append(vec![e(3, &["DEL", "b"])]);
+        let got: Vec<Vec<Bytes>> = p.take().into_iter().map(|e| e.argv).collect();
+        let want: Vec<Vec<Bytes>> = [
+            e(0, &["SELECT", "0"]),
+            e(0, &["SET", "a", "1"]),
+            e(0, &["SET", "b", "1"]),
+            e(3, &["SELECT", "3"]),
+            e(3, &["DEL", "a"]),
+            e(3, &["DEL", "b"]),
+        ]
+        .into_iter()
+        .map(|e| e.argv)
+        .collect();
+        assert_eq!(got, want);
+        assert_eq!(p.total_commands(), 6);
+        p.append(vec![e(3, &["DEL", "c"])]);
+        assert_eq!(
+            p.effects().len(),
+            1,
+            "no SELECT while the db stays the same after a take"
+        );
+    }
+
+    #[test]
+    fn multi_wrapping() {
+        let wrapped = wrap_multi(vec![e(0, &["SET", "a", "1"]), e(1, &["SET", "b", "1"])]);
+        assert_eq!(wrapped.len(), 4);
+        assert_eq!(wrapped[3].db, 1);
+        assert_eq!(unwrap_multi(wrapped.clone()).len(), 2);
+        assert_eq!(wrap_multi(vec![e(0, &["SET", "a", "1"])]).len(), 1);
+    }
+}

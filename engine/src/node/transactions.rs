@@ -1,0 +1,117 @@
+//! MULTI/EXEC/DISCARD and WATCH.
+//!
+//! Which keys a command modified comes from the engine (`Context::touched`,
+//! Redis's `signalModifiedKey`), active expiry and flushes included.
+
+use bytes::Bytes;
+use redsim_model::errors;
+use redsim_model::resp::Frame;
+
+use super::client::MultiState;
+use super::propagation::wrap_multi;
+use super::{ClientId, Node};
+
+impl Node {
+    /// WATCH key...: remembered per client and per key.
+    pub(super) fn watch(&mut self, id: ClientId, keys: Vec<Bytes>) -> Frame {
+        let Some(c) = self.clients.get_mut(&id) else {
+            return Frame::ok();
+        };
+        if c.multi.is_some() {
+            return errors::WATCH_IN_MULTI.into();
+        }
+        let db = c.db;
+        for key in keys {
+            c.watched.insert((db, key.clone()));
+            self.watchers.entry((db, key)).or_default().insert(id);
+        }
+        Frame::ok()
+    }
+
+    /// Forgets every key client `id` watches.
+    pub(super) fn unwatch_all(&mut self, id: ClientId) {
+        let Some(c) = self.clients.get_mut(&id) else {
+            return;
+        };
+        c.watch_dirty = false;
+        for key in std::mem::take(&mut c.watched) {
+            if let Some(set) = self.watchers.get_mut(&key) {
+                set.remove(&id);
+                if set.is_empty() {
+                    self.watchers.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// `key` in `db` changed: transactions watching it will fail.
+    pub(super) fn touch_key(&mut self, db: usize, key: &Bytes) {
+        if let Some(ids) = self.watchers.get(&(db, key.clone())) {
+            for id in ids {
+                if let Some(c) = self.clients.get_mut(id) {
+                    c.watch_dirty = true;
+                }
+            }
+        }
+    }
+
+    pub(super) fn multi(&mut self, id: ClientId) -> Frame {
+        let Some(c) = self.clients.get_mut(&id) else {
+            return Frame::ok();
+        };
+        if c.multi.is_some() {
+            return errors::MULTI_NESTED.into();
+        }
+        c.multi = Some(MultiState::default());
+        Frame::ok()
+    }
+
+    pub(super) fn discard(&mut self, id: ClientId) -> Frame {
+        let Some(c) = self.clients.get_mut(&id) else {
+            return Frame::ok();
+        };
+        if c.multi.take().is_none() {
+            return errors::DISCARD_WITHOUT_MULTI.into();
+        }
+        self.unwatch_all(id);
+        Frame::ok()
+    }
+
+    /// EXEC: EXECABORT if queueing failed, a null reply if a watched key
+    /// changed, else an array of every queued command's reply. The array's
+    /// header goes out first and each reply as its command runs, as in Redis
+    /// (a CLIENT REPLY OFF inside the transaction silences what follows it).
+    /// The effects are propagated together, in MULTI/EXEC when there are several.
+    pub(super) fn exec(&mut self, id: ClientId) -> Option<Frame> {
+        let c = self.clients.get_mut(&id)?;
+        let Some(multi) = c.multi.take() else {
+            return Some(errors::EXEC_WITHOUT_MULTI.into());
+        };
+        let watch_failed = c.watch_dirty;
+        self.unwatch_all(id);
+        if multi.aborted {
+            return Some(errors::EXECABORT.into());
+        }
+        if watch_failed {
+            return Some(Frame::NullArray);
+        }
+        if let Some(c) = self.clients.get_mut(&id) {
+            if !c.reply.suppressed() {
+                c.out
+                    .extend_from_slice(format!("*{}\r\n", multi.queued.len()).as_bytes());
+            }
+        }
+        self.exec_effects = Some(Vec::new());
+        for (spec, argv) in multi.queued {
+            if !self.clients.contains_key(&id) {
+                break;
+            }
+            self.call(id, spec, &argv);
+        }
+        let effects = self.exec_effects.take().unwrap_or_default();
+        if !effects.is_empty() {
+            self.propagation.append(wrap_multi(effects));
+        }
+        None
+    }
+}
