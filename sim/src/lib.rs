@@ -4,7 +4,8 @@
 //! scheduling and (later) the network and disks are simulated, and every
 //! source of randomness derives from one seed, so a run replays exactly.
 //! This crate only makes sense when compiled with `--cfg madsim`, which the
-//! workspace's `.cargo/config.toml` turns on; without it the tests fail.
+//! workspace's `.cargo/config.toml` turns on; without it the crate refuses to
+//! compile, so a misconfigured run fails instead of silently simulating nothing.
 //!
 //! For now the simulator drives the reference engine directly with a seeded
 //! workload on simulated time ([`workload`]); nodes, faults and the
@@ -17,8 +18,3 @@ compile_error!(
 );
 
 pub mod workload;
-
-/// True when compiled for simulation. Tests assert it so that a build with the
-/// cfg missing (for example RUSTFLAGS overridden) fails instead of silently
-/// running nothing.
-pub const SIMULATION: bool = cfg!(madsim);

@@ -3,7 +3,7 @@
 //! keyspace commands to the engine.
 
 use bytes::Bytes;
-use redsim_model::command::{connection, help, Args, Command};
+use redsim_model::command::{help, Command};
 use redsim_model::engine::BlockOn;
 use redsim_model::errors::{self, RedisError};
 use redsim_model::resp::{encode, Frame};
@@ -190,13 +190,7 @@ impl Node {
         if let Some(c) = self.clients.get_mut(&id) {
             c.argv_mem = argv.iter().map(Bytes::len).sum();
         }
-        let parsed = if spec.group == "transactions" {
-            connection::parse_transaction(spec.fullname, &mut Args::new(&argv[1..]))
-                .map(Command::Connection)
-                .ok_or_else(|| errors::not_implemented(spec.fullname))
-        } else {
-            Command::parse(spec, argv, &self.parse_env)
-        };
+        let parsed = Command::parse(spec, argv, &self.parse_env);
         let reply = match parsed {
             Ok(cmd) => self.execute(id, spec, argv, cmd),
             Err(e) => Some(e.into()),

@@ -184,7 +184,7 @@ pub(super) fn parse(name: &str, a: &mut Args, env: &ParseEnv) -> RedisResult<Opt
 
 /// MULTI, EXEC, DISCARD, WATCH and UNWATCH (the `transactions` group). Their
 /// arity is checked by the table and they take no options.
-pub fn parse_transaction(name: &str, a: &mut Args) -> Option<ConnectionCommand> {
+fn parse_transaction(name: &str, a: &mut Args) -> Option<ConnectionCommand> {
     use ConnectionCommand as C;
     Some(match name {
         "multi" => C::Multi,

@@ -119,7 +119,7 @@ impl Command {
             "hash" => hashes::parse(spec.fullname, &mut a, env)?,
             "set" => sets::parse(spec.fullname, &mut a, env)?,
             "sorted-set" => sorted_sets::parse(spec.fullname, &mut a, env)?,
-            "connection" => connection::parse(spec.fullname, &mut a, env)?,
+            "connection" | "transactions" => connection::parse(spec.fullname, &mut a, env)?,
             "server" => match database::parse(spec.fullname, &mut a, env)? {
                 Some(cmd) => Some(cmd),
                 None => server::parse(spec.fullname, &mut a, env)?,

@@ -106,25 +106,6 @@ impl Model {
         }
     }
 
-    /// Like [`Model::lookup_typed`], for changing the value in place. The key
-    /// counts as touched; the caller deletes it if it became empty.
-    pub(super) fn lookup_typed_mut<T>(
-        &mut self,
-        cx: &mut Context<'_>,
-        db: usize,
-        key: &[u8],
-        access: Access,
-        pick: impl for<'v> Fn(&'v mut Value) -> Option<&'v mut T>,
-    ) -> RedisResult<Option<&mut T>> {
-        if self.lookup(cx, db, key, access).is_none() {
-            return Ok(None);
-        }
-        match self.dbs[db].get_mut_value(key) {
-            None => Ok(None),
-            Some(value) => pick(value).map(Some).ok_or(errors::WRONGTYPE),
-        }
-    }
-
     /// True if the key exists and is not expired (with the lookup's effects).
     pub(super) fn exists(&mut self, cx: &mut Context<'_>, db: usize, key: &[u8], access: Access) -> bool {
         self.lookup(cx, db, key, access).is_some()
