@@ -72,23 +72,14 @@ impl Settings {
         };
         let seeds = match std::env::var("REDSIM_ORACLE_SEEDS") {
             Err(_) => (0..20).collect(),
-            Ok(s) => parse_seeds(&s)
-                .unwrap_or_else(|| panic!("bad REDSIM_ORACLE_SEEDS {s:?}: use N, a,b,c or a..b")),
+            Ok(s) => parse_seeds(&s).unwrap_or_else(|| panic!("bad REDSIM_ORACLE_SEEDS {s:?}: use N, a,b,c or a..b")),
         };
         let commands = match std::env::var("REDSIM_ORACLE_COMMANDS") {
             Err(_) => 2000,
-            Ok(s) => s
-                .trim()
-                .parse()
-                .unwrap_or_else(|_| panic!("bad REDSIM_ORACLE_COMMANDS {s:?}")),
+            Ok(s) => s.trim().parse().unwrap_or_else(|_| panic!("bad REDSIM_ORACLE_COMMANDS {s:?}")),
         };
         let trace = std::env::var("REDSIM_ORACLE_TRACE").is_ok_and(|v| !v.is_empty() && v != "0");
-        Settings {
-            target,
-            seeds,
-            commands,
-            trace,
-        }
+        Settings { target, seeds, commands, trace }
     }
 }
 
@@ -98,20 +89,13 @@ fn parse_seeds(s: &str) -> Option<Vec<u64>> {
         return Some((a.trim().parse().ok()?..b.trim().parse().ok()?).collect());
     }
     if s.contains(',') {
-        return s
-            .split(',')
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| p.trim().parse().ok())
-            .collect();
+        return s.split(',').filter(|p| !p.trim().is_empty()).map(|p| p.trim().parse().ok()).collect();
     }
     Some((0..s.parse().ok()?).collect())
 }
 
 fn now_us() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_micros() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as i64
 }
 
 #[derive(Default)]
@@ -164,15 +148,9 @@ impl Report {
             settings.commands,
             elapsed.as_secs_f64()
         );
-        println!(
-            "{:<24} {:>8} {:>10} {:>8} {:>14}",
-            "command", "sent", "mismatch", "racy", "racy-differed"
-        );
+        println!("{:<24} {:>8} {:>10} {:>8} {:>14}", "command", "sent", "mismatch", "racy", "racy-differed");
         for (label, s) in &self.stats {
-            println!(
-                "{:<24} {:>8} {:>10} {:>8} {:>14}",
-                label, s.sent, s.mismatched, s.racy, s.racy_differed
-            );
+            println!("{:<24} {:>8} {:>10} {:>8} {:>14}", label, s.sent, s.mismatched, s.racy, s.racy_differed);
         }
         println!(
             "total: {} commands, {} mismatches, {} racy (not counted), {} resyncs",
@@ -180,19 +158,13 @@ impl Report {
         );
         for m in &self.mismatches {
             println!();
-            println!(
-                "MISMATCH seed {} #{} conn {}: {}",
-                m.seed, m.index, m.conn, m.command
-            );
+            println!("MISMATCH seed {} #{} conn {}: {}", m.seed, m.index, m.conn, m.command);
             println!("  redis:   {}", m.oracle);
             println!("  subject: {}", m.subject);
             println!("  why:     {}", m.why);
         }
         if self.mismatched as usize > self.mismatches.len() {
-            println!(
-                "... and {} more mismatches",
-                self.mismatched as usize - self.mismatches.len()
-            );
+            println!("... and {} more mismatches", self.mismatched as usize - self.mismatches.len());
         }
     }
 }
@@ -226,9 +198,7 @@ impl<'a> SeedRun<'a> {
     fn new(seed: u64, settings: &'a Settings, report: &'a mut Report) -> SeedRun<'a> {
         let oracle = Server::start(Target::Redis, "redis");
         let subject = Server::start(settings.target, "subject");
-        let conns = (0..STREAM_CONNS + 2)
-            .map(|_| (connect(&oracle), connect(&subject)))
-            .collect();
+        let conns = (0..STREAM_CONNS + 2).map(|_| (connect(&oracle), connect(&subject))).collect();
         SeedRun {
             seed,
             settings,
@@ -279,12 +249,7 @@ impl<'a> SeedRun<'a> {
 
     /// Sends `args` to both servers on connection pair `conn` and returns
     /// both replies with the time window [t0, t1] (ms) enclosing execution.
-    fn exchange(
-        &mut self,
-        conn: usize,
-        args: &[Vec<u8>],
-        label: &str,
-    ) -> Result<(Reply, Reply, i64, i64), Abort> {
+    fn exchange(&mut self, conn: usize, args: &[Vec<u8>], label: &str) -> Result<(Reply, Reply, i64, i64), Abort> {
         let t0 = now_us() / 1000;
         let (a, b) = &mut self.conns[conn];
         let sent_a = a.send(args);
@@ -497,26 +462,15 @@ impl<'a> SeedRun<'a> {
             ..cmd(CHECK_CONN, &format!("(final) {label}"), args)
         };
         for db in DBS {
-            self.run_cmd(&check_cmd(
-                "SELECT",
-                vec![b"SELECT".to_vec(), db.to_string().into_bytes()],
-                Check::Exact,
-            ))?;
-            let mut keys = check_cmd(
-                "KEYS",
-                vec![b"KEYS".to_vec(), b"*".to_vec()],
-                Check::Multiset,
-            );
+            self.run_cmd(&check_cmd("SELECT", vec![b"SELECT".to_vec(), db.to_string().into_bytes()], Check::Exact))?;
+            let mut keys = check_cmd("KEYS", vec![b"KEYS".to_vec(), b"*".to_vec()], Check::Multiset);
             keys.scope = Scope::Keys(db);
             self.run_cmd(&keys)?;
             for k in self.pool.clone() {
-                for (name, check) in [
-                    ("GET", Check::Exact),
-                    ("PTTL", Check::Time(TimeUnit::Millis)),
-                    ("OBJECT ENCODING", Check::Exact),
-                ] {
-                    let mut args: Vec<Vec<u8>> =
-                        name.split(' ').map(|w| w.as_bytes().to_vec()).collect();
+                for (name, check) in
+                    [("GET", Check::Exact), ("PTTL", Check::Time(TimeUnit::Millis)), ("OBJECT ENCODING", Check::Exact)]
+                {
+                    let mut args: Vec<Vec<u8>> = name.split(' ').map(|w| w.as_bytes().to_vec()).collect();
                     args.push(k.clone());
                     let mut c = check_cmd(name, args, check);
                     c.touches.push((db, k.clone()));
@@ -554,10 +508,7 @@ impl<'a> SeedRun<'a> {
     }
 
     fn run(&mut self) {
-        let _ = self
-            .run_stream()
-            .and_then(|_| self.check_final_state())
-            .and_then(|_| self.quit_all());
+        let _ = self.run_stream().and_then(|_| self.check_final_state()).and_then(|_| self.quit_all());
     }
 }
 

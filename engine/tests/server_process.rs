@@ -16,11 +16,7 @@ struct Server {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl Server {
@@ -33,16 +29,10 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("redsim-server starts");
-        let server = Server {
-            child: Some(child),
-            port,
-        };
+        let server = Server { child: Some(child), port };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "server did not start listening on {port}"
-            );
+            assert!(Instant::now() < deadline, "server did not start listening on {port}");
             std::thread::sleep(Duration::from_millis(50));
         }
         server
@@ -74,10 +64,7 @@ impl Server {
     fn terminate(mut self) -> Output {
         let mut child = self.child.take().expect("running");
         let pid = child.id().to_string();
-        let status = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill runs");
+        let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
         assert!(status.success());
         let deadline = Instant::now() + Duration::from_secs(20);
         while child.try_wait().unwrap().is_none() {
@@ -135,14 +122,7 @@ fn std_client_speaks_resp_with_pipelining() {
     let server = Server::start();
     let mut s = server.connect();
     let want = "+OK\r\n$3\r\nbar\r\n:1\r\n";
-    assert_eq!(
-        exchange(
-            &mut s,
-            b"SET foo bar\r\n*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\nEXPIRE foo 100\r\n",
-            want
-        ),
-        want
-    );
+    assert_eq!(exchange(&mut s, b"SET foo bar\r\n*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\nEXPIRE foo 100\r\n", want), want);
     let want = "+PONG\r\n";
     assert_eq!(exchange(&mut s, b"PING\r\n", want), want);
 }
@@ -158,31 +138,18 @@ fn redis_cli_works_against_the_server() {
     for i in 0..20 {
         server.cli(&["SET", &format!("key:{i}"), "x"]);
     }
-    let mut keys: Vec<String> = server
-        .cli(&["--scan", "--pattern", "key:*"])
-        .lines()
-        .map(String::from)
-        .collect();
+    let mut keys: Vec<String> = server.cli(&["--scan", "--pattern", "key:*"]).lines().map(String::from).collect();
     keys.sort();
     assert_eq!(keys.len(), 20);
     let info = server.cli(&["INFO", "server"]);
     assert!(info.contains("redis_version:7.0.15"), "{info}");
     assert!(info.contains(&format!("tcp_port:{}", server.port)));
-    assert!(server
-        .cli(&["INFO", "keyspace"])
-        .contains("db0:keys=21,expires=1"));
+    assert!(server.cli(&["INFO", "keyspace"]).contains("db0:keys=21,expires=1"));
     let docs = server.cli(&["COMMAND", "DOCS", "get"]);
-    assert!(
-        docs.starts_with("get") && docs.contains("arguments"),
-        "{docs}"
-    );
+    assert!(docs.starts_with("get") && docs.contains("arguments"), "{docs}");
     // As redis-cli prints a RESP3 map when not on a terminal (checked against Redis 7.0.15).
     assert_eq!(
-        server
-            .cli(&["-3", "HELLO", "3"])
-            .lines()
-            .take(2)
-            .collect::<Vec<_>>(),
+        server.cli(&["-3", "HELLO", "3"]).lines().take(2).collect::<Vec<_>>(),
         ["server redis", "version 7.0.15"]
     );
 }
@@ -194,54 +161,27 @@ fn config_file_with_command_line_override() {
     let file = dir.join("redis.conf");
     let port = free_port();
     std::fs::write(&file, "# test config\nport 1\nhz 7\nmaxmemory 2mb\n").unwrap();
-    let server = Server::start_with(
-        &[
-            file.display().to_string(),
-            "--port".into(),
-            port.to_string(),
-        ],
-        port,
-    );
+    let server = Server::start_with(&[file.display().to_string(), "--port".into(), port.to_string()], port);
     assert_eq!(server.cli(&["CONFIG", "GET", "hz"]), "hz\n7");
-    assert_eq!(
-        server.cli(&["CONFIG", "GET", "maxmemory"]),
-        "maxmemory\n2097152"
-    );
-    assert_eq!(
-        server.cli(&["CONFIG", "GET", "port"]),
-        format!("port\n{port}")
-    );
-    assert!(server
-        .cli(&["INFO", "server"])
-        .contains(&format!("config_file:{}", file.display())));
+    assert_eq!(server.cli(&["CONFIG", "GET", "maxmemory"]), "maxmemory\n2097152");
+    assert_eq!(server.cli(&["CONFIG", "GET", "port"]), format!("port\n{port}"));
+    assert!(server.cli(&["INFO", "server"]).contains(&format!("config_file:{}", file.display())));
     assert_eq!(server.cli(&["CONFIG", "SET", "hz", "15"]), "OK");
     assert_eq!(server.cli(&["CONFIG", "REWRITE"]), "OK");
     std::thread::sleep(Duration::from_millis(200));
     let rewritten = std::fs::read_to_string(&file).unwrap();
-    assert!(
-        rewritten.contains("# test config\n") && rewritten.contains("hz 15\n"),
-        "{rewritten}"
-    );
+    assert!(rewritten.contains("# test config\n") && rewritten.contains("hz 15\n"), "{rewritten}");
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn bad_directives_are_fatal_like_redis() {
-    let out = Command::new(BIN)
-        .args(["--port", "0", "--nosuch", "x"])
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["--port", "0", "--nosuch", "x"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"),
-        "{err}"
-    );
-    assert!(
-        err.contains(">>> 'nosuch \"x\"'\nBad directive or wrong number of arguments"),
-        "{err}"
-    );
+    assert!(err.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"), "{err}");
+    assert!(err.contains(">>> 'nosuch \"x\"'\nBad directive or wrong number of arguments"), "{err}");
     let out = Command::new(BIN).arg("--version").output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("Redis server v=7.0.15"));
@@ -255,14 +195,8 @@ fn sigterm_exits_cleanly() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let log = String::from_utf8_lossy(&out.stdout);
     assert!(log.contains("Ready to accept connections"), "{log}");
-    assert!(
-        log.contains("Received SIGTERM scheduling shutdown..."),
-        "{log}"
-    );
-    assert!(
-        log.contains("Redis is now ready to exit, bye bye..."),
-        "{log}"
-    );
+    assert!(log.contains("Received SIGTERM scheduling shutdown..."), "{log}");
+    assert!(log.contains("Redis is now ready to exit, bye bye..."), "{log}");
     assert!(log.contains("seed="), "the seed is logged: {log}");
 }
 
@@ -278,15 +212,7 @@ fn shutdown_command_stops_the_server() {
 fn redis_benchmark_runs() {
     let server = Server::start();
     let out = Command::new("redis-benchmark")
-        .args([
-            "-p",
-            &server.port.to_string(),
-            "-t",
-            "set,get",
-            "-n",
-            "2000",
-            "-q",
-        ])
+        .args(["-p", &server.port.to_string(), "-t", "set,get", "-n", "2000", "-q"])
         .output()
         .expect("redis-benchmark must be installed for these tests");
     assert!(out.status.success(), "{out:?}");
@@ -318,15 +244,7 @@ fn malformed_protocol_gets_an_error_and_the_server_keeps_serving() {
 #[test]
 fn too_many_clients_are_refused() {
     let port = free_port();
-    let server = Server::start_with(
-        &[
-            "--port".into(),
-            port.to_string(),
-            "--maxclients".into(),
-            "1".into(),
-        ],
-        port,
-    );
+    let server = Server::start_with(&["--port".into(), port.to_string(), "--maxclients".into(), "1".into()], port);
     // Let the server notice that the readiness probe's connection closed.
     std::thread::sleep(Duration::from_millis(300));
     let mut first = server.connect();

@@ -75,16 +75,8 @@ pub enum Begin {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Find {
-    Range {
-        lastkey: i32,
-        keystep: i32,
-        limit: i32,
-    },
-    Keynum {
-        keynumidx: i32,
-        firstkey: i32,
-        keystep: i32,
-    },
+    Range { lastkey: i32, keystep: i32, limit: i32 },
+    Keynum { keynumidx: i32, firstkey: i32, keystep: i32 },
     Unknown,
 }
 
@@ -106,12 +98,8 @@ pub struct ArgDef {
 /// Reads every command file in `dir` (Sentinel-mode files excluded) and
 /// returns the top-level commands sorted by name, subcommands attached.
 pub fn load(dir: &Path) -> Result<Vec<Cmd>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        format!(
-            "cannot read the command spec directory {}: {e}",
-            dir.display()
-        )
-    })?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read the command spec directory {}: {e}", dir.display()))?;
     let mut files: Vec<PathBuf> = Vec::new();
     for entry in entries {
         let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
@@ -129,11 +117,8 @@ pub fn load(dir: &Path) -> Result<Vec<Cmd>, String> {
     let mut subs: BTreeMap<String, Vec<Cmd>> = BTreeMap::new();
     for path in &files {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let doc: Value =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        let obj = doc
-            .as_object()
-            .ok_or_else(|| format!("{}: not an object", path.display()))?;
+        let doc: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let obj = doc.as_object().ok_or_else(|| format!("{}: not an object", path.display()))?;
         for (name, body) in obj {
             let cmd = parse_command(name, body).map_err(|e| format!("{}: {e}", path.display()))?;
             match &cmd.container {
@@ -147,9 +132,7 @@ pub fn load(dir: &Path) -> Result<Vec<Cmd>, String> {
         }
     }
     for (container, mut list) in subs {
-        let parent = top
-            .get_mut(&container)
-            .ok_or_else(|| format!("subcommands of unknown container {container}"))?;
+        let parent = top.get_mut(&container).ok_or_else(|| format!("subcommands of unknown container {container}"))?;
         list.sort_by(|a, b| a.name.cmp(&b.name));
         if list.windows(2).any(|w| w[0].name == w[1].name) {
             return Err(format!("duplicate subcommand of {container}"));
@@ -160,9 +143,7 @@ pub fn load(dir: &Path) -> Result<Vec<Cmd>, String> {
 }
 
 fn parse_command(json_name: &str, body: &Value) -> Result<Cmd, String> {
-    let o = body
-        .as_object()
-        .ok_or_else(|| format!("{json_name}: not an object"))?;
+    let o = body.as_object().ok_or_else(|| format!("{json_name}: not an object"))?;
     const KNOWN: &[&str] = &[
         "summary",
         "complexity",
@@ -186,10 +167,7 @@ fn parse_command(json_name: &str, body: &Value) -> Result<Cmd, String> {
         return Err(format!("{json_name}: unexpected field {k}"));
     }
     let name = json_name.to_ascii_lowercase();
-    let container = o
-        .get("container")
-        .map(|c| str_of(c, "container"))
-        .transpose()?;
+    let container = o.get("container").map(|c| str_of(c, "container")).transpose()?;
     let container = container.map(|c| c.to_ascii_lowercase());
     let fullname = match &container {
         Some(c) => format!("{c}|{name}"),
@@ -205,21 +183,13 @@ fn parse_command(json_name: &str, body: &Value) -> Result<Cmd, String> {
         .collect::<Result<Vec<_>, _>>()?;
     let declared_acl = names(o, "acl_categories")?
         .iter()
-        .map(|c| {
-            AclCategory::from_spec_name(c)
-                .ok_or_else(|| format!("{json_name}: unknown ACL category {c}"))
-        })
+        .map(|c| AclCategory::from_spec_name(c).ok_or_else(|| format!("{json_name}: unknown ACL category {c}")))
         .collect::<Result<Vec<_>, _>>()?;
     let doc_flags = names(o, "doc_flags")?
         .iter()
-        .map(|f| {
-            DocFlag::from_spec_name(f).ok_or_else(|| format!("{json_name}: unknown doc flag {f}"))
-        })
+        .map(|f| DocFlag::from_spec_name(f).ok_or_else(|| format!("{json_name}: unknown doc flag {f}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let tips = names(o, "command_tips")?
-        .iter()
-        .map(|t| t.to_ascii_lowercase())
-        .collect();
+    let tips = names(o, "command_tips")?.iter().map(|t| t.to_ascii_lowercase()).collect();
     let key_specs = match o.get("key_specs") {
         None => Vec::new(),
         Some(v) => v
@@ -239,16 +209,10 @@ fn parse_command(json_name: &str, body: &Value) -> Result<Cmd, String> {
         None => None,
         Some(v) => {
             let f = str_of(v, "get_keys_function")?;
-            Some(
-                GetKeysFn::from_spec_name(&f)
-                    .ok_or_else(|| format!("{json_name}: unknown get_keys_function {f}"))?,
-            )
+            Some(GetKeysFn::from_spec_name(&f).ok_or_else(|| format!("{json_name}: unknown get_keys_function {f}"))?)
         }
     };
-    let deprecated_since = o
-        .get("deprecated_since")
-        .map(|v| str_of(v, "deprecated_since"))
-        .transpose()?;
+    let deprecated_since = o.get("deprecated_since").map(|v| str_of(v, "deprecated_since")).transpose()?;
     Ok(Cmd {
         name,
         fullname,
@@ -274,24 +238,17 @@ fn parse_key_spec(v: &Value) -> Result<Spec, String> {
         .iter()
         .map(|f| KeyFlag::from_spec_name(f).ok_or_else(|| format!("unknown key spec flag {f}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let bs = req(o, "begin_search")?
-        .as_object()
-        .ok_or("begin_search: not an object")?;
+    let bs = req(o, "begin_search")?.as_object().ok_or("begin_search: not an object")?;
     let begin = if let Some(i) = bs.get("index") {
         Begin::Index(int_of(field(i, "pos")?, "pos")?)
     } else if let Some(k) = bs.get("keyword") {
-        Begin::Keyword(
-            str_of(field(k, "keyword")?, "keyword")?,
-            int_of(field(k, "startfrom")?, "startfrom")?,
-        )
+        Begin::Keyword(str_of(field(k, "keyword")?, "keyword")?, int_of(field(k, "startfrom")?, "startfrom")?)
     } else if bs.contains_key("unknown") {
         Begin::Unknown
     } else {
         return Err("begin_search: unknown type".into());
     };
-    let fk = req(o, "find_keys")?
-        .as_object()
-        .ok_or("find_keys: not an object")?;
+    let fk = req(o, "find_keys")?.as_object().ok_or("find_keys: not an object")?;
     let find = if let Some(r) = fk.get("range") {
         Find::Range {
             lastkey: int_of(field(r, "lastkey")?, "lastkey")?,
@@ -337,8 +294,8 @@ fn parse_args(v: &Value) -> Result<Vec<ArgDef>, String> {
         // Redis reports argument names in lower case (`id`, not the JSON's `ID`).
         let name = str_of(req(o, "name")?, "name")?.to_ascii_lowercase();
         let type_name = str_of(req(o, "type")?, "type")?;
-        let kind = ArgType::from_name(&type_name)
-            .ok_or_else(|| format!("argument {name}: unknown type {type_name}"))?;
+        let kind =
+            ArgType::from_name(&type_name).ok_or_else(|| format!("argument {name}: unknown type {type_name}"))?;
         let key_spec_index = match o.get("key_spec_index") {
             None => None,
             Some(v) => Some(
@@ -349,13 +306,7 @@ fn parse_args(v: &Value) -> Result<Vec<ArgDef>, String> {
         let token = o.get("token").map(|t| str_of(t, "token")).transpose()?;
         // Redis's own generator pastes the token between C quotes and upper-cases
         // it, so MIGRATE's token `""` (two quote characters) becomes the empty string.
-        let token = token.map(|t| {
-            if t == "\"\"" {
-                String::new()
-            } else {
-                t.to_ascii_uppercase()
-            }
-        });
+        let token = token.map(|t| if t == "\"\"" { String::new() } else { t.to_ascii_uppercase() });
         let flag = |k: &str| -> Result<bool, String> {
             match o.get(k) {
                 None => Ok(false),
@@ -369,9 +320,7 @@ fn parse_args(v: &Value) -> Result<Vec<ArgDef>, String> {
         };
         let has_children = matches!(kind, ArgType::Oneof | ArgType::Block);
         if has_children == arguments.is_empty() {
-            return Err(format!(
-                "argument {name}: sub-arguments do not fit its type"
-            ));
+            return Err(format!("argument {name}: sub-arguments do not fit its type"));
         }
         if kind == ArgType::PureToken && token.is_none() {
             return Err(format!("argument {name}: pure-token without token"));
@@ -385,10 +334,7 @@ fn parse_args(v: &Value) -> Result<Vec<ArgDef>, String> {
             key_spec_index,
             token,
             since: o.get("since").map(|v| str_of(v, "since")).transpose()?,
-            deprecated_since: o
-                .get("deprecated_since")
-                .map(|v| str_of(v, "deprecated_since"))
-                .transpose()?,
+            deprecated_since: o.get("deprecated_since").map(|v| str_of(v, "deprecated_since")).transpose()?,
             optional: flag("optional")?,
             multiple: flag("multiple")?,
             multiple_token: flag("multiple_token")?,
@@ -402,10 +348,7 @@ fn check_key_spec_refs(args: &[ArgDef], n: usize) -> Result<(), String> {
     for a in args {
         if let Some(i) = a.key_spec_index {
             if i as usize >= n {
-                return Err(format!(
-                    "argument {} points at missing key spec {i}",
-                    a.name
-                ));
+                return Err(format!("argument {} points at missing key spec {i}", a.name));
             }
         }
         check_key_spec_refs(&a.arguments, n)?;
@@ -422,26 +365,17 @@ fn field<'a>(v: &'a Value, k: &str) -> Result<&'a Value, String> {
 }
 
 fn str_of(v: &Value, what: &str) -> Result<String, String> {
-    v.as_str()
-        .map(str::to_string)
-        .ok_or_else(|| format!("{what}: not a string"))
+    v.as_str().map(str::to_string).ok_or_else(|| format!("{what}: not a string"))
 }
 
 fn int_of(v: &Value, what: &str) -> Result<i32, String> {
-    v.as_i64()
-        .and_then(|n| i32::try_from(n).ok())
-        .ok_or_else(|| format!("{what}: not a 32-bit integer"))
+    v.as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(|| format!("{what}: not a 32-bit integer"))
 }
 
 fn names(o: &Map<String, Value>, k: &str) -> Result<Vec<String>, String> {
     match o.get(k) {
         None => Ok(Vec::new()),
-        Some(v) => v
-            .as_array()
-            .ok_or_else(|| format!("{k}: not an array"))?
-            .iter()
-            .map(|x| str_of(x, k))
-            .collect(),
+        Some(v) => v.as_array().ok_or_else(|| format!("{k}: not an array"))?.iter().map(|x| str_of(x, k)).collect(),
     }
 }
 
@@ -495,18 +429,8 @@ pub fn legacy_range(specs: &[Spec]) -> ((i32, i32, i32), bool) {
     }
     let incomplete = |s: &Spec| s.flags.contains(&KeyFlag::Incomplete);
     if let [s] = specs {
-        if let (
-            Begin::Index(pos),
-            Find::Range {
-                lastkey, keystep, ..
-            },
-        ) = (&s.begin, &s.find)
-        {
-            let last = if *lastkey >= 0 {
-                pos + lastkey
-            } else {
-                *lastkey
-            };
+        if let (Begin::Index(pos), Find::Range { lastkey, keystep, .. }) = (&s.begin, &s.find) {
+            let last = if *lastkey >= 0 { pos + lastkey } else { *lastkey };
             return ((*pos, last, *keystep), incomplete(s));
         }
     }
@@ -518,12 +442,7 @@ pub fn legacy_range(specs: &[Spec]) -> ((i32, i32, i32), bool) {
     let mut prev_last: i32 = 0;
     for s in specs {
         let (pos, lastkey, keystep) = match (&s.begin, &s.find) {
-            (
-                Begin::Index(pos),
-                Find::Range {
-                    lastkey, keystep, ..
-                },
-            ) => (*pos, *lastkey, *keystep),
+            (Begin::Index(pos), Find::Range { lastkey, keystep, .. }) => (*pos, *lastkey, *keystep),
             _ => {
                 movable = true;
                 continue;
@@ -538,11 +457,7 @@ pub fn legacy_range(specs: &[Spec]) -> ((i32, i32, i32), bool) {
         }
         first = first.min(pos);
         let abs = if lastkey >= 0 { lastkey + pos } else { lastkey };
-        last = if (last as u32) >= (abs as u32) {
-            last
-        } else {
-            abs
-        };
+        last = if (last as u32) >= (abs as u32) { last } else { abs };
         prev_last = last;
     }
     if first == i32::MAX {
@@ -581,11 +496,7 @@ pub fn generate(dir: &Path) -> Result<String, String> {
          use super::spec::*;\n\n",
     );
     let _ = writeln!(out, "/// Every top-level command, sorted by name.");
-    let _ = writeln!(
-        out,
-        "pub(super) static COMMANDS: [CommandSpec; {}] = [",
-        cmds.len()
-    );
+    let _ = writeln!(out, "pub(super) static COMMANDS: [CommandSpec; {}] = [", cmds.len());
     for c in &cmds {
         emit_command(&mut out, c, 1);
     }
@@ -594,17 +505,8 @@ pub fn generate(dir: &Path) -> Result<String, String> {
         if c.subcommands.is_empty() {
             continue;
         }
-        let _ = writeln!(
-            out,
-            "\n/// The subcommands of {}, sorted by name.",
-            c.name.to_ascii_uppercase()
-        );
-        let _ = writeln!(
-            out,
-            "static {}: [CommandSpec; {}] = [",
-            subcommands_static(&c.name),
-            c.subcommands.len()
-        );
+        let _ = writeln!(out, "\n/// The subcommands of {}, sorted by name.", c.name.to_ascii_uppercase());
+        let _ = writeln!(out, "static {}: [CommandSpec; {}] = [", subcommands_static(&c.name), c.subcommands.len());
         for s in &c.subcommands {
             emit_command(&mut out, s, 1);
         }
@@ -614,16 +516,8 @@ pub fn generate(dir: &Path) -> Result<String, String> {
 }
 
 fn subcommands_static(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mut s: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
     s.push_str("_SUBCOMMANDS");
     s
 }
@@ -649,24 +543,11 @@ fn emit_command(out: &mut String, c: &Cmd, level: usize) {
         let items: Vec<String> = flags.iter().map(|x| format!("Flag::{x:?}")).collect();
         emit_list_field(out, &f, "flags", "Flags::of(&[", &items, "])");
     }
-    let acl: Vec<String> = effective_acl(c)
-        .iter()
-        .map(|x| format!("AclCategory::{x:?}"))
-        .collect();
-    emit_list_field(
-        out,
-        &f,
-        "acl_categories",
-        "AclCategories::of(&[",
-        &acl,
-        "])",
-    );
+    let acl: Vec<String> = effective_acl(c).iter().map(|x| format!("AclCategory::{x:?}")).collect();
+    emit_list_field(out, &f, "acl_categories", "AclCategories::of(&[", &acl, "])");
     let ((first, last, step), _) = legacy_range(&c.key_specs);
     if (first, last, step) != (0, 0, 0) {
-        let _ = writeln!(
-            out,
-            "{f}legacy_range: LegacyRange {{ first: {first}, last: {last}, step: {step} }},"
-        );
+        let _ = writeln!(out, "{f}legacy_range: LegacyRange {{ first: {first}, last: {last}, step: {step} }},");
     }
     if !c.key_specs.is_empty() {
         let _ = writeln!(out, "{f}key_specs: &[");
@@ -687,11 +568,7 @@ fn emit_command(out: &mut String, c: &Cmd, level: usize) {
         emit_list_field(out, &f, "tips", "&[", &items, "]");
     }
     if !c.doc_flags.is_empty() {
-        let items: Vec<String> = c
-            .doc_flags
-            .iter()
-            .map(|x| format!("DocFlag::{x:?}"))
-            .collect();
+        let items: Vec<String> = c.doc_flags.iter().map(|x| format!("DocFlag::{x:?}")).collect();
         emit_list_field(out, &f, "doc_flags", "DocFlags::of(&[", &items, "])");
     }
     if let Some(d) = &c.deprecated_since {
@@ -708,14 +585,7 @@ fn emit_command(out: &mut String, c: &Cmd, level: usize) {
 }
 
 /// `field: open a, b, c close,` on one line when it fits, else one item a line.
-fn emit_list_field(
-    out: &mut String,
-    ind: &str,
-    field: &str,
-    open: &str,
-    items: &[String],
-    close: &str,
-) {
+fn emit_list_field(out: &mut String, ind: &str, field: &str, open: &str, items: &[String], close: &str) {
     let one_line = format!("{ind}{field}: {open}{}{close},", items.join(", "));
     if one_line.len() <= WIDTH {
         out.push_str(&one_line);
@@ -738,10 +608,7 @@ fn emit_key_spec(out: &mut String, s: &Spec, level: usize) {
     let begin = match &s.begin {
         Begin::Index(p) => format!("BeginSearch::Index({p})"),
         Begin::Keyword(k, from) => {
-            format!(
-                "BeginSearch::Keyword {{ keyword: {}, startfrom: {from} }}",
-                quote(k)
-            )
+            format!("BeginSearch::Keyword {{ keyword: {}, startfrom: {from} }}", quote(k))
         }
         Begin::Unknown => "BeginSearch::Unknown".to_string(),
     };
@@ -750,9 +617,9 @@ fn emit_key_spec(out: &mut String, s: &Spec, level: usize) {
         Find::Range { lastkey, keystep, limit } => {
             format!("FindKeys::Range {{ lastkey: {lastkey}, keystep: {keystep}, limit: {limit} }}")
         }
-        Find::Keynum { keynumidx, firstkey, keystep } => format!(
-            "FindKeys::Keynum {{ keynumidx: {keynumidx}, firstkey: {firstkey}, keystep: {keystep} }}"
-        ),
+        Find::Keynum { keynumidx, firstkey, keystep } => {
+            format!("FindKeys::Keynum {{ keynumidx: {keynumidx}, firstkey: {firstkey}, keystep: {keystep} }}")
+        }
         Find::Unknown => "FindKeys::Unknown".to_string(),
     };
     let _ = writeln!(out, "{f}find_keys: {find},");
@@ -801,10 +668,7 @@ fn arg_leaf(a: &ArgDef) -> String {
         ArgType::Pattern => format!("Arg::pattern({n})"),
         ArgType::UnixTime => format!("Arg::unix_time({n})"),
         ArgType::PureToken => {
-            format!(
-                "Arg::pure_token({n}, {})",
-                quote(a.token.as_deref().unwrap_or(""))
-            )
+            format!("Arg::pure_token({n}, {})", quote(a.token.as_deref().unwrap_or("")))
         }
         ArgType::Oneof | ArgType::Block => unreachable!("containers are emitted by emit_arg"),
     };
@@ -815,18 +679,9 @@ fn arg_leaf(a: &ArgDef) -> String {
 fn arg_inline(a: &ArgDef) -> String {
     match a.kind {
         ArgType::Oneof | ArgType::Block => {
-            let ctor = if a.kind == ArgType::Oneof {
-                "oneof"
-            } else {
-                "block"
-            };
+            let ctor = if a.kind == ArgType::Oneof { "oneof" } else { "block" };
             let kids: Vec<String> = a.arguments.iter().map(arg_inline).collect();
-            format!(
-                "Arg::{ctor}({}, &[{}]){}",
-                quote(&a.name),
-                kids.join(", "),
-                arg_modifiers(a)
-            )
+            format!("Arg::{ctor}({}, &[{}]){}", quote(&a.name), kids.join(", "), arg_modifiers(a))
         }
         _ => arg_leaf(a),
     }
@@ -839,11 +694,7 @@ fn emit_arg(out: &mut String, a: &ArgDef, level: usize) {
         let _ = writeln!(out, "{ind}{inline},");
         return;
     }
-    let ctor = if a.kind == ArgType::Oneof {
-        "oneof"
-    } else {
-        "block"
-    };
+    let ctor = if a.kind == ArgType::Oneof { "oneof" } else { "block" };
     let _ = writeln!(out, "{ind}Arg::{ctor}(");
     let _ = writeln!(out, "{ind}    {},", quote(&a.name));
     let _ = writeln!(out, "{ind}    &[");

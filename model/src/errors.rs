@@ -61,19 +61,14 @@ pub const STRING_TOO_LONG: RedisError =
     RedisError::fixed("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
 pub const OFFSET_OUT_OF_RANGE: RedisError = RedisError::fixed("ERR offset is out of range");
 pub const INVALID_CURSOR: RedisError = RedisError::fixed("ERR invalid cursor");
-pub const INCR_NAN_OR_INF: RedisError =
-    RedisError::fixed("ERR increment would produce NaN or Infinity");
-pub const SAME_OBJECT: RedisError =
-    RedisError::fixed("ERR source and destination objects are the same");
-pub const TIMEOUT_NOT_FLOAT: RedisError =
-    RedisError::fixed("ERR timeout is not a float or out of range");
+pub const INCR_NAN_OR_INF: RedisError = RedisError::fixed("ERR increment would produce NaN or Infinity");
+pub const SAME_OBJECT: RedisError = RedisError::fixed("ERR source and destination objects are the same");
+pub const TIMEOUT_NOT_FLOAT: RedisError = RedisError::fixed("ERR timeout is not a float or out of range");
 pub const TIMEOUT_NEGATIVE: RedisError = RedisError::fixed("ERR timeout is negative");
 
 // ---- connection and server ----
 pub const NOAUTH: RedisError = RedisError::fixed("NOAUTH Authentication required.");
-pub const WRONGPASS: RedisError = RedisError::fixed(
-    "WRONGPASS invalid username-password pair or user is disabled.",
-);
+pub const WRONGPASS: RedisError = RedisError::fixed("WRONGPASS invalid username-password pair or user is disabled.");
 pub const AUTH_NOT_CONFIGURED: RedisError = RedisError::fixed(
     "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
 );
@@ -103,11 +98,7 @@ pub fn unknown_command(argv: &[bytes::Bytes]) -> RedisError {
     }
     let name = argv.first().map(|n| c_string(n)).unwrap_or(&[]);
     let name = &name[..name.len().min(128)];
-    RedisError::owned(format!(
-        "ERR unknown command '{}', with args beginning with: {}",
-        printable(name),
-        args
-    ))
+    RedisError::owned(format!("ERR unknown command '{}', with args beginning with: {}", printable(name), args))
 }
 
 /// `ERR unknown subcommand 'foo'. Try CLIENT HELP.`
@@ -138,10 +129,7 @@ pub fn c_string(b: &[u8]) -> &[u8] {
 /// Bytes as Redis prints them inside an error: lossy UTF-8 with CR and LF turned
 /// into spaces, so that the error line cannot break the protocol.
 pub fn printable(b: &[u8]) -> String {
-    String::from_utf8_lossy(b)
-        .chars()
-        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
-        .collect()
+    String::from_utf8_lossy(b).chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect()
 }
 
 // ---- command table: COMMAND GETKEYS / GETKEYSANDFLAGS (owned by table/) ----
@@ -149,15 +137,12 @@ pub const INVALID_COMMAND_SPECIFIED: RedisError = RedisError::fixed("ERR Invalid
 pub const NO_KEY_ARGUMENTS: RedisError = RedisError::fixed("ERR The command has no key arguments");
 pub const INVALID_NUMBER_OF_ARGUMENTS: RedisError =
     RedisError::fixed("ERR Invalid number of arguments specified for command");
-pub const INVALID_ARGUMENTS: RedisError =
-    RedisError::fixed("ERR Invalid arguments specified for command");
+pub const INVALID_ARGUMENTS: RedisError = RedisError::fixed("ERR Invalid arguments specified for command");
 
 // ---- node core: connection, server and transaction commands (owned by the node) ----
-pub const INT_OUT_OF_RANGE: RedisError = RedisError::fixed(
-    "ERR value is out of range, value must between -2147483648 and 2147483647",
-);
-pub const SELECT_IN_CLUSTER: RedisError =
-    RedisError::fixed("ERR SELECT is not allowed in cluster mode");
+pub const INT_OUT_OF_RANGE: RedisError =
+    RedisError::fixed("ERR value is out of range, value must between -2147483648 and 2147483647");
+pub const SELECT_IN_CLUSTER: RedisError = RedisError::fixed("ERR SELECT is not allowed in cluster mode");
 pub const HELLO_PROTOVER_NOT_INTEGER: RedisError =
     RedisError::fixed("ERR Protocol version is not an integer or out of range");
 pub const NOPROTO: RedisError = RedisError::fixed("NOPROTO unsupported protocol version");
@@ -167,14 +152,11 @@ pub const HELLO_NOAUTH: RedisError = RedisError::fixed(
 pub const BAD_CLIENT_NAME: RedisError =
     RedisError::fixed("ERR Client names cannot contain spaces, newlines or special characters.");
 pub const NO_SUCH_CLIENT: RedisError = RedisError::fixed("ERR No such client");
-pub const CLIENT_ID_NOT_POSITIVE: RedisError =
-    RedisError::fixed("ERR client-id should be greater than 0");
+pub const CLIENT_ID_NOT_POSITIVE: RedisError = RedisError::fixed("ERR client-id should be greater than 0");
 pub const INVALID_CLIENT_ID: RedisError = RedisError::fixed("ERR Invalid client ID");
-pub const TIMEOUT_NOT_INTEGER: RedisError =
-    RedisError::fixed("ERR timeout is not an integer or out of range");
+pub const TIMEOUT_NOT_INTEGER: RedisError = RedisError::fixed("ERR timeout is not an integer or out of range");
 pub const PAUSE_MODE: RedisError = RedisError::fixed("ERR CLIENT PAUSE mode must be WRITE or ALL");
-pub const UNBLOCK_REASON: RedisError =
-    RedisError::fixed("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+pub const UNBLOCK_REASON: RedisError = RedisError::fixed("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
 pub const CACHING_WITHOUT_TRACKING: RedisError = RedisError::fixed(
     "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
 );
@@ -182,19 +164,14 @@ pub const MULTI_NESTED: RedisError = RedisError::fixed("ERR MULTI calls can not 
 pub const EXEC_WITHOUT_MULTI: RedisError = RedisError::fixed("ERR EXEC without MULTI");
 pub const DISCARD_WITHOUT_MULTI: RedisError = RedisError::fixed("ERR DISCARD without MULTI");
 pub const WATCH_IN_MULTI: RedisError = RedisError::fixed("ERR WATCH inside MULTI is not allowed");
-pub const EXECABORT: RedisError =
-    RedisError::fixed("EXECABORT Transaction discarded because of previous errors.");
-pub const NOT_IN_MULTI: RedisError =
-    RedisError::fixed("ERR Command not allowed inside a transaction");
-pub const MONITOR_DENY_BLOCKING: RedisError =
-    RedisError::fixed("ERR MONITOR isn't allowed for DENY BLOCKING client");
+pub const EXECABORT: RedisError = RedisError::fixed("EXECABORT Transaction discarded because of previous errors.");
+pub const NOT_IN_MULTI: RedisError = RedisError::fixed("ERR Command not allowed inside a transaction");
+pub const MONITOR_DENY_BLOCKING: RedisError = RedisError::fixed("ERR MONITOR isn't allowed for DENY BLOCKING client");
 pub const DEBUG_NOT_ALLOWED: RedisError = RedisError::fixed(
     "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
 );
-pub const SLOWLOG_COUNT: RedisError =
-    RedisError::fixed("ERR count should be greater than or equal to -1");
-pub const NO_CONFIG_FILE: RedisError =
-    RedisError::fixed("ERR The server is running without a config file");
+pub const SLOWLOG_COUNT: RedisError = RedisError::fixed("ERR count should be greater than or equal to -1");
+pub const NO_CONFIG_FILE: RedisError = RedisError::fixed("ERR The server is running without a config file");
 pub const NO_SHUTDOWN_IN_PROGRESS: RedisError = RedisError::fixed("ERR No shutdown in progress.");
 pub const MAX_CLIENTS: RedisError = RedisError::fixed("ERR max number of clients reached");
 
@@ -226,18 +203,11 @@ pub fn subcommand_syntax(container: &str, sub: &[u8]) -> RedisError {
 
 /// `ERR Unknown option or number of arguments for CONFIG SET - 'x'`.
 pub fn config_set_unknown(name: &[u8]) -> RedisError {
-    RedisError::owned(format!(
-        "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
-        printable(name)
-    ))
+    RedisError::owned(format!("ERR Unknown option or number of arguments for CONFIG SET - '{}'", printable(name)))
 }
 
 /// `ERR CONFIG SET failed (possibly related to argument 'x') - why`.
 pub fn config_set_failed(name: &[u8], why: &str) -> RedisError {
-    RedisError::owned(format!(
-        "ERR CONFIG SET failed (possibly related to argument '{}') - {}",
-        printable(name),
-        why
-    ))
+    RedisError::owned(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", printable(name), why))
 }
 pub const UNBLOCKED: RedisError = RedisError::fixed("UNBLOCKED client unblocked via CLIENT UNBLOCK");

@@ -37,10 +37,7 @@ pub fn glob_match(pattern: &[u8], s: &[u8], nocase: bool) -> bool {
     let mut resume: Option<(usize, usize)> = None;
     let mut stars = 0;
     loop {
-        if matches!(
-            run(pattern, s, &mut p, &mut i, nocase, &mut stars, &mut resume),
-            Step::Match
-        ) {
+        if matches!(run(pattern, s, &mut p, &mut i, nocase, &mut stars, &mut resume), Step::Match) {
             return true;
         }
         if stars > MAX_STAR_NESTING {
@@ -293,11 +290,8 @@ mod tests {
 
     #[test]
     fn basics() {
-        let yes =
-            |p: &str, s: &str| assert!(glob_match(p.as_bytes(), s.as_bytes(), false), "{p} ~ {s}");
-        let no = |p: &str, s: &str| {
-            assert!(!glob_match(p.as_bytes(), s.as_bytes(), false), "{p} !~ {s}")
-        };
+        let yes = |p: &str, s: &str| assert!(glob_match(p.as_bytes(), s.as_bytes(), false), "{p} ~ {s}");
+        let no = |p: &str, s: &str| assert!(!glob_match(p.as_bytes(), s.as_bytes(), false), "{p} !~ {s}");
         yes("", "");
         no("*", "");
         no("**", "");
@@ -355,22 +349,10 @@ mod tests {
         assert!(glob_match(ok.as_bytes(), s.as_bytes(), false));
         // A 1001st group followed by more pattern: Redis gives up.
         let too_deep = format!("{}a", "*a".repeat(1001));
-        assert!(!glob_match(
-            too_deep.as_bytes(),
-            "a".repeat(2000).as_bytes(),
-            false
-        ));
+        assert!(!glob_match(too_deep.as_bytes(), "a".repeat(2000).as_bytes(), false));
         let just_fits = format!("{}a", "*a".repeat(1000));
-        assert!(glob_match(
-            just_fits.as_bytes(),
-            "a".repeat(2000).as_bytes(),
-            false
-        ));
-        assert!(!reference(
-            too_deep.as_bytes(),
-            "a".repeat(2000).as_bytes(),
-            false
-        ));
+        assert!(glob_match(just_fits.as_bytes(), "a".repeat(2000).as_bytes(), false));
+        assert!(!reference(too_deep.as_bytes(), "a".repeat(2000).as_bytes(), false));
     }
 
     #[test]

@@ -57,11 +57,7 @@ fn generated_table_is_fresh() {
         .map(|(i, (a, b))| (i + 1, a.to_string(), b.to_string()))
         .unwrap_or_else(|| {
             let n = committed.lines().count().min(fresh.lines().count());
-            (
-                n + 1,
-                "<end or length differs>".into(),
-                "<end or length differs>".into(),
-            )
+            (n + 1, "<end or length differs>".into(), "<end or length differs>".into())
         });
     panic!(
         "{} is out of date with the command specs (first difference at line {line}:\n  \
@@ -75,38 +71,22 @@ fn generated_table_is_fresh() {
 fn table_has_redis_7_0_commands() {
     assert_eq!(table::all().len(), 240);
     let get = table::lookup(b"get").unwrap();
-    assert_eq!(
-        (get.name, get.fullname, get.group, get.since, get.arity),
-        ("get", "get", "string", "1.0.0", 2)
-    );
+    assert_eq!((get.name, get.fullname, get.group, get.since, get.arity), ("get", "get", "string", "1.0.0", 2));
     assert!(get.has(Flag::Readonly) && get.has(Flag::Fast) && !get.has(Flag::Write));
     assert_eq!(get.key_specs.len(), 1);
     assert_eq!(get.key_specs[0].begin_search, BeginSearch::Index(1));
-    assert_eq!(
-        (
-            get.legacy_range.first,
-            get.legacy_range.last,
-            get.legacy_range.step
-        ),
-        (1, 1, 1)
-    );
+    assert_eq!((get.legacy_range.first, get.legacy_range.last, get.legacy_range.step), (1, 1, 1));
     let set = table::lookup(b"SET").unwrap();
     assert_eq!(set.arity, -3);
     assert!(set.has(Flag::Write) && set.has(Flag::Denyoom));
     let kill = table::lookup_fullname(b"client|kill").unwrap();
-    assert_eq!(
-        (kill.name, kill.fullname, kill.container, kill.arity),
-        ("kill", "client|kill", Some("client"), -3)
-    );
+    assert_eq!((kill.name, kill.fullname, kill.container, kill.arity), ("kill", "client|kill", Some("client"), -3));
     let client = table::lookup(b"client").unwrap();
     assert!(client.is_container() && client.arity == -2);
     // Derived at generation time, as Redis derives them at start-up.
     assert!(table::lookup(b"eval").unwrap().has(Flag::MovableKeys));
     assert!(!get.has(Flag::MovableKeys));
-    assert!(table::lookup(b"zrangebylex")
-        .unwrap()
-        .doc_flags
-        .contains(redsim_model::table::DocFlag::Deprecated));
+    assert!(table::lookup(b"zrangebylex").unwrap().doc_flags.contains(redsim_model::table::DocFlag::Deprecated));
 }
 
 /// Every JSON command is in the table with the same facts, read independently
@@ -142,23 +122,12 @@ fn check_spec(c: &codegen::Cmd, t: Option<&'static CommandSpec>) {
         assert!(t.has(*f), "{n} lacks {f:?}");
     }
     for f in t.flags.iter() {
-        assert!(
-            c.declared_flags.contains(&f) || f == Flag::MovableKeys,
-            "{n} has extra {f:?}"
-        );
+        assert!(c.declared_flags.contains(&f) || f == Flag::MovableKeys, "{n} has extra {f:?}");
     }
     for a in &c.declared_acl {
         assert!(t.acl_categories.contains(*a), "{n} lacks @{}", a.name());
     }
-    assert_eq!(
-        t.tips,
-        c.tips
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .as_slice(),
-        "{n}"
-    );
+    assert_eq!(t.tips, c.tips.iter().map(String::as_str).collect::<Vec<_>>().as_slice(), "{n}");
     let mut doc_flags = c.doc_flags.clone();
     doc_flags.sort();
     assert_eq!(t.doc_flags.iter().collect::<Vec<_>>(), doc_flags, "{n}");
@@ -179,24 +148,8 @@ fn check_spec(c: &codegen::Cmd, t: Option<&'static CommandSpec>) {
             (j, t) => panic!("{n}: begin_search {j:?} vs {t:?}"),
         }
         let find = match js.find {
-            codegen::Find::Range {
-                lastkey,
-                keystep,
-                limit,
-            } => FindKeys::Range {
-                lastkey,
-                keystep,
-                limit,
-            },
-            codegen::Find::Keynum {
-                keynumidx,
-                firstkey,
-                keystep,
-            } => FindKeys::Keynum {
-                keynumidx,
-                firstkey,
-                keystep,
-            },
+            codegen::Find::Range { lastkey, keystep, limit } => FindKeys::Range { lastkey, keystep, limit },
+            codegen::Find::Keynum { keynumidx, firstkey, keystep } => FindKeys::Keynum { keynumidx, firstkey, keystep },
             codegen::Find::Unknown => FindKeys::Unknown,
         };
         assert_eq!(ts.find_keys, find, "{n}");
@@ -213,11 +166,7 @@ fn check_args(n: &str, t: &[Arg], j: &[codegen::ArgDef]) {
         assert_eq!(ta.key_spec_index, ja.key_spec_index, "{what}");
         assert_eq!(ta.token, ja.token.as_deref(), "{what}");
         assert_eq!(ta.since, ja.since.as_deref(), "{what}");
-        assert_eq!(
-            ta.deprecated_since,
-            ja.deprecated_since.as_deref(),
-            "{what}"
-        );
+        assert_eq!(ta.deprecated_since, ja.deprecated_since.as_deref(), "{what}");
         assert_eq!(
             (ta.optional, ta.multiple, ta.multiple_token),
             (ja.optional, ja.multiple, ja.multiple_token),
@@ -233,47 +182,24 @@ fn generator_derives_legacy_ranges_like_redis() {
     let range = |pos, lastkey, keystep, flags: Vec<KeyFlag>| Spec {
         flags,
         begin: Begin::Index(pos),
-        find: Find::Range {
-            lastkey,
-            keystep,
-            limit: 0,
-        },
+        find: Find::Range { lastkey, keystep, limit: 0 },
     };
     // One plain spec: taken as is, step included (MSET).
-    assert_eq!(
-        legacy_range(&[range(1, -1, 2, vec![])]),
-        ((1, -1, 2), false)
-    );
+    assert_eq!(legacy_range(&[range(1, -1, 2, vec![])]), ((1, -1, 2), false));
     // Two contiguous specs glue (SMOVE).
-    assert_eq!(
-        legacy_range(&[range(1, 0, 1, vec![]), range(2, 0, 1, vec![])]),
-        ((1, 2, 1), false)
-    );
+    assert_eq!(legacy_range(&[range(1, 0, 1, vec![]), range(2, 0, 1, vec![])]), ((1, 2, 1), false));
     // A gap makes the keys movable and keeps the first range only.
-    assert_eq!(
-        legacy_range(&[range(1, 0, 1, vec![]), range(3, 0, 1, vec![])]),
-        ((1, 1, 1), true)
-    );
+    assert_eq!(legacy_range(&[range(1, 0, 1, vec![]), range(3, 0, 1, vec![])]), ((1, 1, 1), true));
     // A keyword spec is movable.
     let kw = Spec {
         flags: vec![],
         begin: Begin::Keyword("STORE".into(), 6),
-        find: Find::Range {
-            lastkey: 0,
-            keystep: 1,
-            limit: 0,
-        },
+        find: Find::Range { lastkey: 0, keystep: 1, limit: 0 },
     };
-    assert_eq!(
-        legacy_range(&[range(1, 0, 1, vec![]), kw.clone()]),
-        ((1, 1, 1), true)
-    );
+    assert_eq!(legacy_range(&[range(1, 0, 1, vec![]), kw.clone()]), ((1, 1, 1), true));
     assert_eq!(legacy_range(&[kw]), ((0, 0, 0), true));
     // Incomplete single spec: usable but movable.
-    assert_eq!(
-        legacy_range(&[range(1, 0, 1, vec![KeyFlag::Incomplete])]),
-        ((1, 1, 1), true)
-    );
+    assert_eq!(legacy_range(&[range(1, 0, 1, vec![KeyFlag::Incomplete])]), ((1, 1, 1), true));
     assert_eq!(legacy_range(&[]), ((0, 0, 0), false));
 }
 
@@ -292,19 +218,10 @@ impl Server {
     fn client(&self, proto: Protocol) -> Client {
         let stream = TcpStream::connect(("127.0.0.1", self.0.port)).expect("connect to redis-server");
         stream.set_read_timeout(Some(Duration::from_secs(20))).ok();
-        let mut c = Client {
-            stream,
-            buf: Vec::new(),
-            proto,
-        };
+        let mut c = Client { stream, buf: Vec::new(), proto };
         let version = c.call(&["INFO", "server"]);
-        let V::Bulk(text) = version else {
-            panic!("INFO: {version:?}")
-        };
-        assert!(
-            text.contains("redis_version:7.0."),
-            "the comparison needs Redis 7.0.x"
-        );
+        let V::Bulk(text) = version else { panic!("INFO: {version:?}") };
+        assert!(text.contains("redis_version:7.0."), "the comparison needs Redis 7.0.x");
         if proto == Protocol::Resp3 {
             let hello = c.call(&["HELLO", "3"]);
             assert!(matches!(hello, V::Map(_)), "HELLO 3: {hello:?}");
@@ -312,7 +229,6 @@ impl Server {
         c
     }
 }
-
 
 struct Client {
     stream: TcpStream,
@@ -322,10 +238,7 @@ struct Client {
 
 impl Client {
     fn call(&mut self, argv: &[&str]) -> V {
-        let args: Vec<Bytes> = argv
-            .iter()
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect();
+        let args: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
         self.call_bytes(&args)
     }
 
@@ -344,10 +257,7 @@ impl Client {
                 return v;
             }
             let mut chunk = [0u8; 65536];
-            let n = self
-                .stream
-                .read(&mut chunk)
-                .expect("read from redis-server");
+            let n = self.stream.read(&mut chunk).expect("read from redis-server");
             assert!(n > 0, "redis-server closed the connection");
             self.buf.extend_from_slice(&chunk[..n]);
         }
@@ -436,16 +346,11 @@ fn ours(args: &[Bytes], proto: Protocol) -> V {
 }
 
 fn words(line: &[&str]) -> Vec<Bytes> {
-    line.iter()
-        .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-        .collect()
+    line.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect()
 }
 
 fn both(server: &Server) -> [Client; 2] {
-    [
-        server.client(Protocol::Resp2),
-        server.client(Protocol::Resp3),
-    ]
+    [server.client(Protocol::Resp2), server.client(Protocol::Resp3)]
 }
 
 fn name_of(v: &V) -> String {
@@ -462,10 +367,7 @@ fn norm_info(v: &V) -> V {
         V::Array(items) if items.len() == 10 => {
             let mut items = items.clone();
             let strip_notes = |ks: &V| {
-                let kept = pairs(ks)
-                    .into_iter()
-                    .filter(|(k, _)| name_of(k) != "notes")
-                    .collect();
+                let kept = pairs(ks).into_iter().filter(|(k, _)| name_of(k) != "notes").collect();
                 rebuild(ks, kept)
             };
             items[8] = match &items[8] {
@@ -491,10 +393,7 @@ fn norm_info(v: &V) -> V {
 fn pairs(v: &V) -> Vec<(V, V)> {
     match v {
         V::Map(p) => p.clone(),
-        V::Array(items) if items.len() % 2 == 0 => items
-            .chunks(2)
-            .map(|c| (c[0].clone(), c[1].clone()))
-            .collect(),
+        V::Array(items) if items.len() % 2 == 0 => items.chunks(2).map(|c| (c[0].clone(), c[1].clone())).collect(),
         other => panic!("not a map: {other:?}"),
     }
 }
@@ -514,10 +413,7 @@ fn norm_doc(v: &V) -> V {
         .filter(|(k, _)| !PROSE.contains(&name_of(k).as_str()))
         .map(|(k, val)| {
             if name_of(&k) == "subcommands" {
-                let mut subs: Vec<(V, V)> = pairs(&val)
-                    .iter()
-                    .map(|(n, d)| (n.clone(), norm_doc(d)))
-                    .collect();
+                let mut subs: Vec<(V, V)> = pairs(&val).iter().map(|(n, d)| (n.clone(), norm_doc(d))).collect();
                 subs.sort_by_key(|(n, _)| name_of(n));
                 (k, rebuild(&val, subs))
             } else {
@@ -529,9 +425,7 @@ fn norm_doc(v: &V) -> V {
 }
 
 fn sorted_names(v: &V) -> Vec<String> {
-    let V::Array(items) = v else {
-        panic!("not an array: {v:?}")
-    };
+    let V::Array(items) = v else { panic!("not an array: {v:?}") };
     let mut names: Vec<String> = items.iter().map(name_of).collect();
     names.sort();
     names
@@ -543,9 +437,7 @@ fn compare_entries(what: &str, theirs: BTreeMap<String, V>, ours: BTreeMap<Strin
     for (name, t) in &theirs {
         match ours.get(name) {
             None => problems.push(format!("{name}: missing in redsim")),
-            Some(o) if o != t => {
-                problems.push(format!("{name}:\n  redis:   {t:?}\n  redsim:  {o:?}"))
-            }
+            Some(o) if o != t => problems.push(format!("{name}:\n  redis:   {t:?}\n  redsim:  {o:?}")),
             Some(_) => {}
         }
     }
@@ -556,19 +448,12 @@ fn compare_entries(what: &str, theirs: BTreeMap<String, V>, ours: BTreeMap<Strin
         problems.is_empty(),
         "{what}: {} differences; first ones:\n{}",
         problems.len(),
-        problems
-            .iter()
-            .take(5)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
+        problems.iter().take(5).cloned().collect::<Vec<_>>().join("\n")
     );
 }
 
 fn info_by_name(v: &V) -> BTreeMap<String, V> {
-    let V::Array(items) = v else {
-        panic!("COMMAND INFO: {v:?}")
-    };
+    let V::Array(items) = v else { panic!("COMMAND INFO: {v:?}") };
     items
         .iter()
         .map(|e| match e {
@@ -588,25 +473,11 @@ fn command_info_matches_redis_for_every_command() {
             full.extend(&args);
             let theirs = info_by_name(&c.call(&full));
             assert_eq!(theirs.len(), 240);
-            compare_entries(
-                &format!("COMMAND {args:?} {proto:?}"),
-                theirs,
-                info_by_name(&ours(&words(&args), proto)),
-            );
+            compare_entries(&format!("COMMAND {args:?} {proto:?}"), theirs, info_by_name(&ours(&words(&args), proto)));
         }
         // Named lookups, subcommands and unknown names (null entries) in one call.
-        let names = [
-            "get",
-            "CLIENT|KILL",
-            "nope",
-            "",
-            "get|x",
-            "client|",
-            "client|kill|x",
-            "config",
-            "xinfo|stream",
-            "|kill",
-        ];
+        let names =
+            ["get", "CLIENT|KILL", "nope", "", "get|x", "client|", "client|kill|x", "config", "xinfo|stream", "|kill"];
         let mut full = vec!["COMMAND", "INFO"];
         full.extend(names);
         let theirs = c.call(&full);
@@ -617,11 +488,7 @@ fn command_info_matches_redis_for_every_command() {
             V::Array(items) => V::Array(items.iter().map(norm_info).collect()),
             other => other.clone(),
         };
-        assert_eq!(
-            norm(&mine),
-            norm(&theirs),
-            "COMMAND INFO {names:?} {proto:?}"
-        );
+        assert_eq!(norm(&mine), norm(&theirs), "COMMAND INFO {names:?} {proto:?}");
     }
 }
 
@@ -630,69 +497,38 @@ fn command_docs_matches_redis_for_every_command() {
     let server = Server::start();
     for mut c in both(&server) {
         let proto = c.proto;
-        let by_name = |v: &V| -> BTreeMap<String, V> {
-            pairs(v)
-                .iter()
-                .map(|(k, d)| (name_of(k), norm_doc(d)))
-                .collect()
-        };
+        let by_name =
+            |v: &V| -> BTreeMap<String, V> { pairs(v).iter().map(|(k, d)| (name_of(k), norm_doc(d))).collect() };
         let theirs = by_name(&c.call(&["COMMAND", "DOCS"]));
         assert_eq!(theirs.len(), 240);
-        compare_entries(
-            &format!("COMMAND DOCS {proto:?}"),
-            theirs,
-            by_name(&ours(&words(&["DOCS"]), proto)),
-        );
+        compare_entries(&format!("COMMAND DOCS {proto:?}"), theirs, by_name(&ours(&words(&["DOCS"]), proto)));
         let names = ["nope", "set", "client|kill", "CONFIG", "get|x"];
         let mut full = vec!["COMMAND", "DOCS"];
         full.extend(names);
         let mut args = vec!["DOCS"];
         args.extend(names);
-        assert_eq!(
-            by_name(&ours(&words(&args), proto)),
-            by_name(&c.call(&full)),
-            "COMMAND DOCS {names:?} {proto:?}"
-        );
+        assert_eq!(by_name(&ours(&words(&args), proto)), by_name(&c.call(&full)), "COMMAND DOCS {names:?} {proto:?}");
     }
 }
 
 #[test]
 fn command_list_count_help_and_errors_match_redis() {
     let server = Server::start();
-    let mut cats: Vec<String> = table::AclCategory::ALL
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
+    let mut cats: Vec<String> = table::AclCategory::ALL.iter().map(|c| c.name().to_string()).collect();
     cats.push("WRITE".into());
     cats.push("nope".into());
     for mut c in both(&server) {
         let proto = c.proto;
-        let mut lists: Vec<Vec<String>> = vec![
-            vec!["LIST".into()],
-            vec![
-                "LIST".into(),
-                "FILTERBY".into(),
-                "module".into(),
-                "x".into(),
-            ],
-        ];
+        let mut lists: Vec<Vec<String>> =
+            vec![vec!["LIST".into()], vec!["LIST".into(), "FILTERBY".into(), "module".into(), "x".into()]];
         for cat in &cats {
-            lists.push(vec![
-                "LIST".into(),
-                "filterby".into(),
-                "ACLCAT".into(),
-                cat.clone(),
-            ]);
+            lists.push(vec!["LIST".into(), "filterby".into(), "ACLCAT".into(), cat.clone()]);
         }
         for args in &lists {
             let a: Vec<&str> = args.iter().map(String::as_str).collect();
             let mut full = vec!["COMMAND"];
             full.extend(&a);
-            assert_eq!(
-                sorted_names(&ours(&words(&a), proto)),
-                sorted_names(&c.call(&full)),
-                "COMMAND {a:?}"
-            );
+            assert_eq!(sorted_names(&ours(&words(&a), proto)), sorted_names(&c.call(&full)), "COMMAND {a:?}");
         }
         // Replies compared exactly.
         let exact: &[&[&str]] = &[
@@ -713,19 +549,11 @@ fn command_list_count_help_and_errors_match_redis() {
             let mut full = vec!["COMMAND"];
             full.extend(args.iter());
             let theirs = c.call(&full);
-            assert_eq!(
-                ours(&words(args), proto),
-                theirs,
-                "COMMAND {args:?} {proto:?}"
-            );
+            assert_eq!(ours(&words(args), proto), theirs, "COMMAND {args:?} {proto:?}");
         }
         // HELP: the same framing lines (the body is worded by redsim).
-        let V::Array(theirs) = c.call(&["COMMAND", "HELP"]) else {
-            panic!()
-        };
-        let V::Array(mine) = ours(&words(&["HELP"]), proto) else {
-            panic!()
-        };
+        let V::Array(theirs) = c.call(&["COMMAND", "HELP"]) else { panic!() };
+        let V::Array(mine) = ours(&words(&["HELP"]), proto) else { panic!() };
         assert_eq!(mine[0], theirs[0]);
         assert_eq!(mine[mine.len() - 2..], theirs[theirs.len() - 2..]);
         assert!(mine.iter().all(|l| matches!(l, V::Simple(_))));
@@ -736,14 +564,9 @@ fn command_list_count_help_and_errors_match_redis() {
 fn command_list_pattern_matches_redis() {
     let server = Server::start();
     let mut c = server.client(Protocol::Resp2);
-    for pat in [
-        "*", "client|*", "GET*", "*|k?ll", "x[a-c]*", "nothing", "*\\|*",
-    ] {
+    for pat in ["*", "client|*", "GET*", "*|k?ll", "x[a-c]*", "nothing", "*\\|*"] {
         let theirs = sorted_names(&c.call(&["COMMAND", "LIST", "FILTERBY", "PATTERN", pat]));
-        let mine = sorted_names(&ours(
-            &words(&["LIST", "FILTERBY", "PATTERN", pat]),
-            Protocol::Resp2,
-        ));
+        let mine = sorted_names(&ours(&words(&["LIST", "FILTERBY", "PATTERN", pat]), Protocol::Resp2));
         assert_eq!(mine, theirs, "PATTERN {pat}");
     }
 }
@@ -797,87 +620,34 @@ const GETKEYS_LINES: &[&[&str]] = &[
     &["zmpop", "1", "a", "min"],
     &["bzmpop", "0", "1", "a", "min"],
     &["sort", "k"],
-    &[
-        "sort", "k", "by", "p", "limit", "0", "1", "get", "#", "store", "d",
-    ],
+    &["sort", "k", "by", "p", "limit", "0", "1", "get", "#", "store", "d"],
     &["sort", "k", "store", "d1", "store", "d2"],
     &["sort", "k", "get", "store", "store", "d"],
     &["sort", "k", "store"],
     &["sort_ro", "k", "by", "x", "store", "d"],
     &["migrate", "h", "6379", "k", "0", "1000"],
-    &[
-        "migrate", "h", "6379", "", "0", "1000", "copy", "replace", "keys", "a", "b",
-    ],
+    &["migrate", "h", "6379", "", "0", "1000", "copy", "replace", "keys", "a", "b"],
     &["migrate", "h", "6379", "k", "0", "1000", "keys", "a", "b"],
-    &[
-        "migrate", "h", "6379", "", "0", "1000", "auth", "keys", "keys", "a",
-    ],
-    &[
-        "migrate", "h", "6379", "", "0", "1000", "auth2", "u", "keys", "keys", "a",
-    ],
+    &["migrate", "h", "6379", "", "0", "1000", "auth", "keys", "keys", "a"],
+    &["migrate", "h", "6379", "", "0", "1000", "auth2", "u", "keys", "keys", "a"],
     &["migrate", "h", "6379", "", "0", "1000"],
     &["georadius", "k", "1", "2", "3", "m"],
     &["georadius", "k", "1", "2", "3", "m", "store", "a"],
-    &[
-        "georadius",
-        "k",
-        "1",
-        "2",
-        "3",
-        "m",
-        "store",
-        "a",
-        "storedist",
-        "b",
-    ],
+    &["georadius", "k", "1", "2", "3", "m", "store", "a", "storedist", "b"],
     &["georadius", "k", "1", "2", "3", "m", "withdist", "store"],
     &["georadiusbymember", "k", "m", "3", "km", "storedist", "d"],
     &["georadius_ro", "k", "1", "2", "3", "m", "store", "a"],
-    &[
-        "geosearchstore",
-        "d",
-        "s",
-        "frommember",
-        "m",
-        "byradius",
-        "1",
-        "m",
-    ],
+    &["geosearchstore", "d", "s", "frommember", "m", "byradius", "1", "m"],
     &["xread", "streams", "a", "1"],
-    &[
-        "xread", "count", "1", "block", "0", "streams", "a", "b", "1", "2",
-    ],
+    &["xread", "count", "1", "block", "0", "streams", "a", "b", "1", "2"],
     &["xread", "streams", "a", "b", "1"],
     &["xread", "count", "1", "streams"],
     &["xread", "streams", "streams", "a", "1", "2"],
     &["xreadgroup", "group", "g", "c", "streams", "a", "1"],
-    &[
-        "xreadgroup",
-        "group",
-        "streams",
-        "c",
-        "count",
-        "1",
-        "streams",
-        "a",
-        "1",
-    ],
-    &[
-        "xreadgroup",
-        "group",
-        "g",
-        "c",
-        "noack",
-        "streams",
-        "a",
-        "b",
-        "1",
-        "2",
-    ],
+    &["xreadgroup", "group", "streams", "c", "count", "1", "streams", "a", "1"],
+    &["xreadgroup", "group", "g", "c", "noack", "streams", "a", "b", "1", "2"],
     &["bitfield", "k", "get", "u8", "0"],
-    &[
-        "bitfield", "k", "get", "u8", "0", "overflow", "sat", "get", "i4", "1",
-    ],
+    &["bitfield", "k", "get", "u8", "0", "overflow", "sat", "get", "i4", "1"],
     &["bitfield", "k", "set", "u8", "0", "1"],
     &["bitfield", "k", "incrby", "u8", "0"],
     &["bitfield", "k", "nope"],
@@ -918,11 +688,7 @@ fn command_getkeys_matches_redis() {
                 let mut full = vec!["COMMAND", sub];
                 full.extend(line.iter());
                 let theirs = c.call(&full);
-                assert_eq!(
-                    ours(&words(&full[1..]), proto),
-                    theirs,
-                    "COMMAND {sub} {line:?} {proto:?}"
-                );
+                assert_eq!(ours(&words(&full[1..]), proto), theirs, "COMMAND {sub} {line:?} {proto:?}");
             }
         }
     }
@@ -964,23 +730,13 @@ fn resolve_errors_match_redis() {
     .collect();
     lines.push(vec![long.clone(), long.clone(), "b".into()]);
     lines.push(vec!["client".into(), long.clone()]);
-    lines.push(
-        std::iter::once("nope".to_string())
-            .chain(many.iter().cloned())
-            .collect(),
-    );
+    lines.push(std::iter::once("nope".to_string()).chain(many.iter().cloned()).collect());
     for line in &lines {
-        let argv: Vec<Bytes> = line
-            .iter()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect();
+        let argv: Vec<Bytes> = line.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
         let theirs = c.call_bytes(&argv);
         match table::resolve(&argv) {
             Err(e) => assert_eq!(V::Error(e.text().to_string()), theirs, "{line:?}"),
-            Ok(spec) => panic!(
-                "{line:?} resolved to {} but Redis said {theirs:?}",
-                spec.fullname
-            ),
+            Ok(spec) => panic!("{line:?} resolved to {} but Redis said {theirs:?}", spec.fullname),
         }
     }
     let fine: &[&[&str]] = &[
@@ -999,10 +755,7 @@ fn resolve_errors_match_redis() {
         assert!(table::resolve(&argv).is_ok(), "{line:?}");
         let theirs = c.call(line);
         if let V::Error(e) = &theirs {
-            assert!(
-                !e.starts_with("ERR unknown") && !e.starts_with("ERR wrong number"),
-                "{line:?}: {e}"
-            );
+            assert!(!e.starts_with("ERR unknown") && !e.starts_with("ERR wrong number"), "{line:?}: {e}");
         }
     }
 }
@@ -1069,11 +822,7 @@ fn command_getkeys_matches_redis_on_random_lines() {
             let mut full = vec!["COMMAND", sub];
             full.extend(line.iter());
             let theirs = c.call(&full);
-            assert_eq!(
-                ours(&words(&full[1..]), Protocol::Resp3),
-                theirs,
-                "COMMAND {sub} {line:?}"
-            );
+            assert_eq!(ours(&words(&full[1..]), Protocol::Resp3), theirs, "COMMAND {sub} {line:?}");
         }
     }
 }
@@ -1089,19 +838,10 @@ fn resolve_matches_redis_on_random_lines() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
     // These act immediately even inside MULTI.
     let immediate = ["exec", "discard", "multi", "watch", "quit", "reset"];
-    let mut names: Vec<String> = vec![
-        "nope".into(),
-        "get_".into(),
-        "".into(),
-        "client|kill".into(),
-    ];
+    let mut names: Vec<String> = vec!["nope".into(), "get_".into(), "".into(), "client|kill".into()];
     for cmd in table::all().iter().filter(|c| !immediate.contains(&c.name)) {
         names.push(cmd.name.to_string());
-        names.extend(
-            cmd.subcommands
-                .iter()
-                .map(|s| format!("{} {}", cmd.name, s.name)),
-        );
+        names.extend(cmd.subcommands.iter().map(|s| format!("{} {}", cmd.name, s.name)));
         if cmd.is_container() {
             names.push(format!("{} nope", cmd.name));
         }
@@ -1111,36 +851,19 @@ fn resolve_matches_redis_on_random_lines() {
         let name = &names[rng.gen_range(0..names.len())];
         let mut line: Vec<String> = name
             .split(' ')
-            .map(|w| {
-                w.chars()
-                    .map(|ch| {
-                        if rng.gen_bool(0.5) {
-                            ch.to_ascii_uppercase()
-                        } else {
-                            ch
-                        }
-                    })
-                    .collect()
-            })
+            .map(|w| w.chars().map(|ch| if rng.gen_bool(0.5) { ch.to_ascii_uppercase() } else { ch }).collect())
             .collect();
         for _ in 0..rng.gen_range(0..6) {
             line.push(["a", "1", "x y", ""][rng.gen_range(0..4)].to_string());
         }
-        let argv: Vec<Bytes> = line
-            .iter()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect();
+        let argv: Vec<Bytes> = line.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
         let theirs = c.call_bytes(&argv);
         match table::resolve(&argv) {
             Err(e) => assert_eq!(V::Error(e.text().to_string()), theirs, "{line:?}"),
             Ok(spec) => match &theirs {
                 V::Simple(q) if q == "QUEUED" => {}
-                V::Error(e)
-                    if !e.starts_with("ERR unknown") && !e.starts_with("ERR wrong number") => {}
-                other => panic!(
-                    "{line:?} resolved to {} but Redis said {other:?}",
-                    spec.fullname
-                ),
+                V::Error(e) if !e.starts_with("ERR unknown") && !e.starts_with("ERR wrong number") => {}
+                other => panic!("{line:?} resolved to {} but Redis said {other:?}", spec.fullname),
             },
         }
     }

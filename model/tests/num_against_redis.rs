@@ -91,9 +91,7 @@ impl Rng {
 
     fn pick(&mut self, set: &[u8], max_len: u64) -> Vec<u8> {
         let n = self.below(max_len + 1);
-        (0..n)
-            .map(|_| set[self.below(set.len() as u64) as usize])
-            .collect()
+        (0..n).map(|_| set[self.below(set.len() as u64) as usize]).collect()
     }
 
     fn decimal(&mut self) -> String {
@@ -125,17 +123,12 @@ impl Rng {
 fn vector_inputs(name: &str) -> Vec<String> {
     let path = format!("{}/tests/data/num/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines()
-        .map(|l| l.split('\t').next().unwrap_or("").to_string())
-        .collect()
+    text.lines().map(|l| l.split('\t').next().unwrap_or("").to_string()).collect()
 }
 
 /// What redsim should reply to `SET k a` + `INCRBYFLOAT k b`.
 fn model_incrbyfloat(a: &str, b: &str) -> Reply {
-    let (Some(x), Some(y)) = (
-        LongDouble::parse(a.as_bytes()),
-        LongDouble::parse(b.as_bytes()),
-    ) else {
+    let (Some(x), Some(y)) = (LongDouble::parse(a.as_bytes()), LongDouble::parse(b.as_bytes())) else {
         return Reply::Err("ERR value is not a valid float".to_string());
     };
     let sum = x.add(y);
@@ -151,8 +144,7 @@ fn incrbyfloat_matches_redis() {
     let mut c = Conn::open(&server);
     c.cmd(&[b"FLUSHALL"]);
     let mut rng = Rng(7);
-    let mut pairs: Vec<(String, String)> =
-        (0..1500).map(|_| (rng.decimal(), rng.decimal())).collect();
+    let mut pairs: Vec<(String, String)> = (0..1500).map(|_| (rng.decimal(), rng.decimal())).collect();
     let adds = format!("{}/tests/data/num/ld_add.txt", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(adds).expect("ld_add.txt");
     for line in text.lines() {
@@ -246,9 +238,7 @@ fn keys_match_redis() {
         if p == b"*" {
             continue;
         }
-        let Reply::Array(items) = c.cmd(&[b"KEYS", p]) else {
-            panic!("KEYS reply")
-        };
+        let Reply::Array(items) = c.cmd(&[b"KEYS", p]) else { panic!("KEYS reply") };
         let mut got: Vec<Vec<u8>> = items
             .into_iter()
             .map(|r| match r {
@@ -257,22 +247,14 @@ fn keys_match_redis() {
             })
             .collect();
         got.sort();
-        let mut want: Vec<Vec<u8>> = keys
-            .iter()
-            .filter(|k| glob_match(p, k, false))
-            .cloned()
-            .collect();
+        let mut want: Vec<Vec<u8>> = keys.iter().filter(|k| glob_match(p, k, false)).cloned().collect();
         want.sort();
         if got != want {
             failures.push(format!(
                 "{:?}: redis {:?}, model {:?}",
                 String::from_utf8_lossy(p),
-                got.iter()
-                    .map(|k| String::from_utf8_lossy(k).to_string())
-                    .collect::<Vec<_>>(),
-                want.iter()
-                    .map(|k| String::from_utf8_lossy(k).to_string())
-                    .collect::<Vec<_>>()
+                got.iter().map(|k| String::from_utf8_lossy(k).to_string()).collect::<Vec<_>>(),
+                want.iter().map(|k| String::from_utf8_lossy(k).to_string()).collect::<Vec<_>>()
             ));
         }
     }
@@ -291,9 +273,7 @@ fn config_get_nocase_matches_redis() {
     let server = support::RealRedis::start();
     let mut c = Conn::open(&server);
     let names = |r: Reply| -> Vec<Vec<u8>> {
-        let Reply::Array(items) = r else {
-            panic!("CONFIG GET reply")
-        };
+        let Reply::Array(items) = r else { panic!("CONFIG GET reply") };
         let mut v: Vec<Vec<u8>> = items
             .into_iter()
             .step_by(2)
@@ -310,18 +290,7 @@ fn config_get_nocase_matches_redis() {
     let mut rng = Rng(5);
     let alphabet = b"MmAaXx-*?[]^\\Z_e";
     let mut patterns: Vec<Vec<u8>> = (0..2000).map(|_| rng.pick(alphabet, 7)).collect();
-    for p in [
-        "*MAX*",
-        "[A-Z]*",
-        "[a-Z]*",
-        "[^M]*",
-        "*[_-]*",
-        "\\M*",
-        "[\\M]*",
-        "[\\m]*",
-        "MAXMEMORY",
-        "*-[A-C]*",
-    ] {
+    for p in ["*MAX*", "[A-Z]*", "[a-Z]*", "[^M]*", "*[_-]*", "\\M*", "[\\M]*", "[\\m]*", "MAXMEMORY", "*-[A-C]*"] {
         patterns.push(p.as_bytes().to_vec());
     }
     let mut failures = Vec::new();
@@ -331,24 +300,10 @@ fn config_get_nocase_matches_redis() {
             continue;
         }
         let got = names(c.cmd(&[b"CONFIG", b"GET", p]));
-        let want: Vec<Vec<u8>> = all
-            .iter()
-            .filter(|n| glob_match(p, n, true))
-            .cloned()
-            .collect();
+        let want: Vec<Vec<u8>> = all.iter().filter(|n| glob_match(p, n, true)).cloned().collect();
         if got != want {
-            failures.push(format!(
-                "{:?}: redis {} names, model {}",
-                String::from_utf8_lossy(p),
-                got.len(),
-                want.len()
-            ));
+            failures.push(format!("{:?}: redis {} names, model {}", String::from_utf8_lossy(p), got.len(), want.len()));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} differ:\n{}",
-        failures.len(),
-        failures[..failures.len().min(10)].join("\n")
-    );
+    assert!(failures.is_empty(), "{} differ:\n{}", failures.len(), failures[..failures.len().min(10)].join("\n"));
 }

@@ -14,12 +14,7 @@ fn report(failures: &[String], total: usize) {
         failures.is_empty(),
         "{} of {total} vectors differ:\n{}",
         failures.len(),
-        failures
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
+        failures.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
     );
 }
 
@@ -30,17 +25,12 @@ fn printf_g_matches_glibc() {
     let mut total = 0;
     for line in text.lines() {
         let mut parts = line.splitn(3, ' ');
-        let (Some(bits), Some(prec), Some(want)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(bits), Some(prec), Some(want)) = (parts.next(), parts.next(), parts.next()) else {
             panic!("bad line {line:?}");
         };
         let v = f64::from_bits(u64::from_str_radix(bits, 16).expect("bits"));
         let prec: usize = prec.parse().expect("precision");
-        let got = if prec == 17 {
-            fmt_g17(v)
-        } else {
-            fmt_g(v, prec)
-        };
+        let got = if prec == 17 { fmt_g17(v) } else { fmt_g(v, prec) };
         total += 1;
         if got != want {
             failures.push(format!("{bits} %.{prec}g: got {got}, glibc {want}"));

@@ -15,12 +15,7 @@ fn report(failures: &[String], total: usize) {
         failures.is_empty(),
         "{} of {total} vectors differ:\n{}",
         failures.len(),
-        failures
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
+        failures.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
     );
 }
 
@@ -65,20 +60,13 @@ fn addition_matches_x87() {
     for line in text.lines() {
         let fields: Vec<&str> = line.split('\t').collect();
         assert_eq!(fields.len(), 5, "bad line {line:?}");
-        let (Some(a), Some(b)) = (
-            LongDouble::parse(fields[0].as_bytes()),
-            LongDouble::parse(fields[1].as_bytes()),
-        ) else {
+        let (Some(a), Some(b)) = (LongDouble::parse(fields[0].as_bytes()), LongDouble::parse(fields[1].as_bytes()))
+        else {
             failures.push(format!("{} + {}: operand rejected", fields[0], fields[1]));
             continue;
         };
         total += 1;
-        check(
-            &format!("{} + {}", fields[0], fields[1]),
-            a.add(b),
-            &fields[2..],
-            &mut failures,
-        );
+        check(&format!("{} + {}", fields[0], fields[1]), a.add(b), &fields[2..], &mut failures);
     }
     report(&failures, total);
 }

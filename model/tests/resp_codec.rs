@@ -4,9 +4,7 @@
 
 use bytes::Bytes;
 use proptest::prelude::*;
-use redsim_model::resp::{
-    encode, encode_request, parse_reply, Frame, Protocol, ReplyReader, RequestParser,
-};
+use redsim_model::resp::{encode, encode_request, parse_reply, Frame, Protocol, ReplyReader, RequestParser};
 
 fn arb_bytes() -> impl Strategy<Value = Bytes> {
     prop::collection::vec(any::<u8>(), 0..24).prop_map(Bytes::from)
@@ -70,15 +68,9 @@ fn resp3_view(f: &Frame) -> Frame {
         Frame::Array(v) => Frame::Array(v.iter().map(resp3_view).collect()),
         Frame::Set(v) => Frame::Set(v.iter().map(resp3_view).collect()),
         Frame::Push(v) => Frame::Push(v.iter().map(resp3_view).collect()),
-        Frame::Map(p) => Frame::Map(
-            p.iter()
-                .map(|(k, v)| (resp3_view(k), resp3_view(v)))
-                .collect(),
-        ),
+        Frame::Map(p) => Frame::Map(p.iter().map(|(k, v)| (resp3_view(k), resp3_view(v))).collect()),
         Frame::Attribute(a, inner) => Frame::Attribute(
-            a.iter()
-                .map(|(k, v)| (resp3_view(k), resp3_view(v)))
-                .collect(),
+            a.iter().map(|(k, v)| (resp3_view(k), resp3_view(v))).collect(),
             Box::new(resp3_view(inner)),
         ),
         other => other.clone(),
@@ -92,9 +84,7 @@ fn resp2_double_ok(text: &[u8], d: f64) -> bool {
     if d.is_infinite() {
         return s == if d > 0.0 { "inf" } else { "-inf" };
     }
-    s.parse::<f64>()
-        .map(|back| back == d && back.is_sign_negative() == d.is_sign_negative())
-        .unwrap_or(false)
+    s.parse::<f64>().map(|back| back == d && back.is_sign_negative() == d.is_sign_negative()).unwrap_or(false)
 }
 
 /// Compares what a RESP2 client reads back with the frame Redis would downgrade
@@ -102,9 +92,7 @@ fn resp2_double_ok(text: &[u8], d: f64) -> bool {
 fn check_resp2(f: &Frame, got: &Frame) -> Result<(), String> {
     let fail = || Err(format!("{f:?} came back as {got:?}"));
     let seq = |items: &[Frame], got: &Frame| match got {
-        Frame::Array(g) if g.len() == items.len() => {
-            items.iter().zip(g).try_for_each(|(a, b)| check_resp2(a, b))
-        }
+        Frame::Array(g) if g.len() == items.len() => items.iter().zip(g).try_for_each(|(a, b)| check_resp2(a, b)),
         _ => Err(format!("{items:?} came back as {got:?}")),
     };
     match (f, got) {
@@ -115,10 +103,7 @@ fn check_resp2(f: &Frame, got: &Frame) -> Result<(), String> {
         (Frame::Null, Frame::Null) | (Frame::NullArray, Frame::NullArray) => Ok(()),
         (Frame::Array(v) | Frame::Set(v) | Frame::Push(v), _) => seq(v, got),
         (Frame::Map(pairs), _) => {
-            let flat: Vec<Frame> = pairs
-                .iter()
-                .flat_map(|(k, v)| [k.clone(), v.clone()])
-                .collect();
+            let flat: Vec<Frame> = pairs.iter().flat_map(|(k, v)| [k.clone(), v.clone()]).collect();
             seq(&flat, got)
         }
         (Frame::Double(d), Frame::Bulk(b)) if resp2_double_ok(b, *d) => Ok(()),
@@ -272,10 +257,7 @@ fn wire_has_only_resp2_tags(mut wire: &[u8]) -> bool {
         let Some(cr) = wire.windows(2).position(|w| w == b"\r\n") else {
             return false;
         };
-        let n: i64 = std::str::from_utf8(&wire[1..cr])
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        let n: i64 = std::str::from_utf8(&wire[1..cr]).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
         *wire = &wire[cr + 2..];
         match tag {
             b'+' | b'-' | b':' => true,
@@ -299,12 +281,9 @@ fn resp_huge_headers_do_not_allocate() {
     p.feed(b"*2147483647\r\n$536870912\r\nxyz");
     assert_eq!(p.next_request(), Ok(None));
     assert!(p.buffered_len() < 64);
-    for header in [
-        &b"*2147483647\r\n"[..],
-        b"$536870912\r\n",
-        b"%9223372036854775807\r\n",
-        b"~4611686018427387904\r\n*1\r\n",
-    ] {
+    for header in
+        [&b"*2147483647\r\n"[..], b"$536870912\r\n", b"%9223372036854775807\r\n", b"~4611686018427387904\r\n*1\r\n"]
+    {
         assert_eq!(parse_reply(header), Ok(None));
         let mut r = ReplyReader::new();
         r.feed(header);

@@ -579,8 +579,7 @@ impl<'r> Harness<'r> {
         };
         // Pairs nested the same way (RESP3) or both flat (RESP2).
         let nested = |f: &Frame| matches!(f, Frame::Array(v) if matches!(v.first(), Some(Frame::Array(_))));
-        let shape = std::mem::discriminant(redis) == std::mem::discriminant(model)
-            && nested(redis) == nested(model);
+        let shape = std::mem::discriminant(redis) == std::mem::discriminant(model) && nested(redis) == nested(model);
         if !shape || !ok(redis) || !ok(model) {
             self.mismatch("ZRANDMEMBER", format!("{argv:?} of {scores:?}\n    redis: {redis:?}\n    model: {model:?}"));
         }

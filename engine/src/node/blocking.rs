@@ -40,9 +40,7 @@ impl Node {
         db: usize,
         block: BlockOn,
     ) {
-        let deadline_ms = block
-            .timeout_ms
-            .map(|t| self.now_ms.saturating_add(t.min(i64::MAX as u64) as i64));
+        let deadline_ms = block.timeout_ms.map(|t| self.now_ms.saturating_add(t.min(i64::MAX as u64) as i64));
         for key in &block.keys {
             let queue = self.blocking.entry((db, key.clone())).or_default();
             if !queue.contains(&id) {
@@ -123,13 +121,7 @@ impl Node {
     }
 
     /// The reply that ends a block, counted as the command's call.
-    fn finish_blocked(
-        &mut self,
-        id: ClientId,
-        spec: &'static CommandSpec,
-        argv: &[Bytes],
-        reply: Frame,
-    ) {
+    fn finish_blocked(&mut self, id: ClientId, spec: &'static CommandSpec, argv: &[Bytes], reply: Frame) {
         if let Frame::Error(text) = &reply {
             self.stats.error_reply(text);
         }
@@ -147,11 +139,7 @@ impl Node {
         let due: Vec<ClientId> = self
             .clients
             .values()
-            .filter(|c| {
-                c.blocked
-                    .as_ref()
-                    .is_some_and(|b| b.deadline_ms.is_some_and(|d| d <= now_ms))
-            })
+            .filter(|c| c.blocked.as_ref().is_some_and(|b| b.deadline_ms.is_some_and(|d| d <= now_ms)))
             .map(|c| c.id)
             .collect();
         for id in due {
@@ -167,11 +155,7 @@ impl Node {
         let Some(b) = self.unblock_client(target) else {
             return false;
         };
-        let reply = if error {
-            errors::UNBLOCKED.into()
-        } else {
-            b.on_timeout
-        };
+        let reply = if error { errors::UNBLOCKED.into() } else { b.on_timeout };
         self.finish_blocked(target, b.spec, &b.argv, reply);
         true
     }
@@ -180,10 +164,7 @@ impl Node {
     /// blocked client's timeout or the end of a CLIENT PAUSE. A driver calls
     /// [`Node::timers`] then rather than waiting for the next tick.
     pub fn next_timer_ms(&self) -> Option<i64> {
-        let blocked = self
-            .clients
-            .values()
-            .filter_map(|c| c.blocked.as_ref().and_then(|b| b.deadline_ms));
+        let blocked = self.clients.values().filter_map(|c| c.blocked.as_ref().and_then(|b| b.deadline_ms));
         blocked.chain(self.pause.map(|p| p.until_ms)).min()
     }
 

@@ -26,12 +26,7 @@ pub struct ConnInfo {
 impl ConnInfo {
     /// A loopback connection from `addr` to `laddr` (tests and the simulator).
     pub fn local(addr: &str, laddr: &str) -> ConnInfo {
-        ConnInfo {
-            addr: addr.to_string(),
-            laddr: laddr.to_string(),
-            fd: -1,
-            local: true,
-        }
+        ConnInfo { addr: addr.to_string(), laddr: laddr.to_string(), fd: -1, local: true }
     }
 }
 
@@ -103,13 +98,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(
-        id: ClientId,
-        conn: ConnInfo,
-        now_ms: i64,
-        authenticated: bool,
-        max_bulk: u64,
-    ) -> Client {
+    pub fn new(id: ClientId, conn: ConnInfo, now_ms: i64, authenticated: bool, max_bulk: u64) -> Client {
         let mut parser = RequestParser::new();
         parser.set_authenticated(authenticated);
         parser.set_max_bulk_len(max_bulk);

@@ -16,30 +16,17 @@ const CLIENT_OVERHEAD: usize = 1850;
 /// The line for `c` at `now_ms` (without the trailing newline).
 pub fn line(c: &Client, now_ms: i64) -> String {
     let qbuf = c.parser.buffered_len();
-    let qbuf_free = if qbuf > 0 {
-        QUERY_BUF_ALLOC.saturating_sub(qbuf)
-    } else {
-        0
-    };
+    let qbuf_free = if qbuf > 0 { QUERY_BUF_ALLOC.saturating_sub(qbuf) } else { 0 };
     let multi = c.multi.as_ref().map_or(-1, |m| m.queued.len() as i64);
-    let multi_mem: usize = c.multi.as_ref().map_or(0, |m| {
-        m.queued
-            .iter()
-            .map(|(_, argv)| argv.iter().map(|a| a.len()).sum::<usize>())
-            .sum()
-    });
+    let multi_mem: usize = c
+        .multi
+        .as_ref()
+        .map_or(0, |m| m.queued.iter().map(|(_, argv)| argv.iter().map(|a| a.len()).sum::<usize>()).sum());
     let obl = c.out.len();
     // A blocked client keeps its command's arguments until it is served.
-    let argv_mem = c.argv_mem
-        + c.blocked
-            .as_ref()
-            .map_or(0, |b| b.argv.iter().map(|a| a.len()).sum());
+    let argv_mem = c.argv_mem + c.blocked.as_ref().map_or(0, |b| b.argv.iter().map(|a| a.len()).sum());
     let tot_mem = qbuf + qbuf_free + REPLY_BUF + argv_mem + multi_mem + CLIENT_OVERHEAD + obl;
-    let name = c
-        .name
-        .as_ref()
-        .map(|n| String::from_utf8_lossy(n).into_owned())
-        .unwrap_or_default();
+    let name = c.name.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
     format!(
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
          qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} \

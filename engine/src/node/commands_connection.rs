@@ -3,8 +3,7 @@
 
 use bytes::Bytes;
 use redsim_model::command::connection::{
-    valid_client_name, ClientCommand, ClientListFilter, ClientType, ConnectionCommand, KillFilter,
-    ReplyMode,
+    valid_client_name, ClientCommand, ClientListFilter, ClientType, ConnectionCommand, KillFilter, ReplyMode,
 };
 use redsim_model::errors::{self, RedisResult};
 use redsim_model::resp::{Frame, Protocol};
@@ -13,21 +12,13 @@ use super::client_list;
 use super::{ClientId, Node, Pause};
 
 impl Node {
-    pub(super) fn connection_command(
-        &mut self,
-        id: ClientId,
-        cmd: ConnectionCommand,
-    ) -> Option<Frame> {
+    pub(super) fn connection_command(&mut self, id: ClientId, cmd: ConnectionCommand) -> Option<Frame> {
         use ConnectionCommand as C;
         Some(match cmd {
             C::Ping { message: None } => Frame::simple("PONG"),
             C::Ping { message: Some(m) } => Frame::Bulk(m),
             C::Echo { message } => Frame::Bulk(message),
-            C::Hello {
-                protover,
-                auth,
-                setname,
-            } => self.hello(id, protover, auth, setname),
+            C::Hello { protover, auth, setname } => self.hello(id, protover, auth, setname),
             C::Auth { user, password } => match self.check_password(user.as_deref(), &password) {
                 Ok(()) => {
                     self.client_mut(id)?.set_authenticated(true);
@@ -111,11 +102,7 @@ impl Node {
             None => {}
         }
         let proto = if c.protocol == Protocol::Resp3 { 3 } else { 2 };
-        let role = if self.engine_config.is_master {
-            "master"
-        } else {
-            "replica"
-        };
+        let role = if self.engine_config.is_master { "master" } else { "replica" };
         Frame::Map(vec![
             (Frame::bulk("server"), Frame::bulk("redis")),
             (Frame::bulk("version"), Frame::bulk("7.0.15")),
@@ -197,10 +184,7 @@ impl Node {
             C::Pause { timeout_ms, all } => {
                 let until_ms = now.saturating_add(timeout_ms);
                 let p = match self.pause {
-                    Some(old) => Pause {
-                        until_ms: old.until_ms.max(until_ms),
-                        all: old.all || all,
-                    },
+                    Some(old) => Pause { until_ms: old.until_ms.max(until_ms), all: old.all || all },
                     None => Pause { until_ms, all },
                 };
                 self.pause = Some(p);
@@ -234,15 +218,10 @@ impl Node {
         match filter {
             ClientListFilter::All => self.clients.values().for_each(&mut add),
             // Every client of redsim is a normal one for now.
-            ClientListFilter::Type(t) => self
-                .clients
-                .values()
-                .filter(|_| *t == ClientType::Normal)
-                .for_each(&mut add),
-            ClientListFilter::Ids(ids) => ids
-                .iter()
-                .filter_map(|i| u64::try_from(*i).ok().and_then(|i| self.clients.get(&i)))
-                .for_each(&mut add),
+            ClientListFilter::Type(t) => self.clients.values().filter(|_| *t == ClientType::Normal).for_each(&mut add),
+            ClientListFilter::Ids(ids) => {
+                ids.iter().filter_map(|i| u64::try_from(*i).ok().and_then(|i| self.clients.get(&i))).for_each(&mut add)
+            }
         }
         out
     }
@@ -253,16 +232,8 @@ impl Node {
         let matching: Vec<ClientId> = self
             .clients
             .values()
-            .filter(|c| {
-                f.addr
-                    .as_ref()
-                    .is_none_or(|a| a.as_ref() == c.conn.addr.as_bytes())
-            })
-            .filter(|c| {
-                f.laddr
-                    .as_ref()
-                    .is_none_or(|a| a.as_ref() == c.conn.laddr.as_bytes())
-            })
+            .filter(|c| f.addr.as_ref().is_none_or(|a| a.as_ref() == c.conn.addr.as_bytes()))
+            .filter(|c| f.laddr.as_ref().is_none_or(|a| a.as_ref() == c.conn.laddr.as_bytes()))
             .filter(|_| f.client_type.is_none_or(|t| t == ClientType::Normal))
             .filter(|c| f.id.is_none_or(|i| i == c.id as i64))
             .filter(|c| !(f.skipme && c.id == id))
@@ -292,8 +263,5 @@ impl Node {
 
 /// Text replies Redis sends as verbatim strings in RESP3.
 pub(super) fn verbatim(text: String) -> Frame {
-    Frame::Verbatim {
-        format: *b"txt",
-        text: Bytes::from(text),
-    }
+    Frame::Verbatim { format: *b"txt", text: Bytes::from(text) }
 }

@@ -23,19 +23,11 @@ impl Node {
                 ])
             }
             S::LastSave => Frame::Integer(self.last_save_ms.div_euclid(1000)),
-            S::Role => Frame::Array(vec![
-                Frame::bulk("master"),
-                Frame::Integer(0),
-                Frame::Array(vec![]),
-            ]),
+            S::Role => Frame::Array(vec![Frame::bulk("master"), Frame::Integer(0), Frame::Array(vec![])]),
             S::Monitor => return self.monitor(id),
             S::Introspect { args } => table::introspect::command(&args),
             S::ConfigGet { patterns } => Frame::Map(
-                self.config
-                    .config_get(&patterns)
-                    .into_iter()
-                    .map(|(k, v)| (Frame::bulk(k), Frame::bulk(v)))
-                    .collect(),
+                self.config.config_get(&patterns).into_iter().map(|(k, v)| (Frame::bulk(k), Frame::bulk(v))).collect(),
             ),
             S::ConfigSet { pairs } => {
                 let local = self.clients.get(&id).is_some_and(|c| c.conn.local);
@@ -100,10 +92,7 @@ impl Node {
         if args.abort {
             return Some(errors::NO_SHUTDOWN_IN_PROGRESS.into());
         }
-        self.actions.push(Action::Log {
-            level: LogLevel::Warning,
-            message: "User requested shutdown...".into(),
-        });
+        self.actions.push(Action::Log { level: LogLevel::Warning, message: "User requested shutdown...".into() });
         self.shutting_down = true;
         None
     }
@@ -115,9 +104,7 @@ impl Node {
             match *name {
                 "proto-max-bulk-len" => {
                     let max = self.config.get_u64("proto-max-bulk-len");
-                    self.clients
-                        .values_mut()
-                        .for_each(|c| c.parser.set_max_bulk_len(max));
+                    self.clients.values_mut().for_each(|c| c.parser.set_max_bulk_len(max));
                 }
                 "slowlog-max-len" => {
                     let max = self.config.get_i64("slowlog-max-len").max(0) as usize;
@@ -125,18 +112,8 @@ impl Node {
                 }
                 "port" | "bind" => {
                     let port = self.config.get_i64("port").clamp(0, 65535) as u16;
-                    let bind = self
-                        .config
-                        .get("bind")
-                        .split(' ')
-                        .filter(|s| !s.is_empty())
-                        .map(String::from)
-                        .collect();
-                    if !self
-                        .actions
-                        .iter()
-                        .any(|a| matches!(a, Action::Listen { .. }))
-                    {
+                    let bind = self.config.get("bind").split(' ').filter(|s| !s.is_empty()).map(String::from).collect();
+                    if !self.actions.iter().any(|a| matches!(a, Action::Listen { .. })) {
                         self.actions.push(Action::Listen { port, bind });
                     }
                 }

@@ -44,15 +44,10 @@ impl Node {
                     Ok(Some(argv)) => argv,
                     Ok(None) => return,
                     Err(e) => {
-                        let message = format!(
-                            "Closing client id={id} addr={} after a protocol error: {}",
-                            c.conn.addr, e.0
-                        );
+                        let message =
+                            format!("Closing client id={id} addr={} after a protocol error: {}", c.conn.addr, e.0);
                         c.close_after_reply = true;
-                        self.actions.push(Action::Log {
-                            level: LogLevel::Verbose,
-                            message,
-                        });
+                        self.actions.push(Action::Log { level: LogLevel::Verbose, message });
                         self.stats.error_reply(&e.0);
                         self.emit(id, &e.to_frame());
                         return;
@@ -75,13 +70,9 @@ impl Node {
             if let Some(c) = self.clients.get_mut(&id) {
                 c.close_after_reply = true;
             }
-            let message =
-                "Closed a connection that sent an HTTP request (POST or Host:) to the Redis port: \
+            let message = "Closed a connection that sent an HTTP request (POST or Host:) to the Redis port: \
                            a browser or proxy may be used to attack this server";
-            self.actions.push(Action::Log {
-                level: LogLevel::Warning,
-                message: message.into(),
-            });
+            self.actions.push(Action::Log { level: LogLevel::Warning, message: message.into() });
             return Flow::Continue;
         }
         let spec = match table::resolve(&argv) {
@@ -233,36 +224,18 @@ impl Node {
         let (addr, name) = (c.conn.addr.clone(), c.name.clone().unwrap_or_default());
         let shown = redact::redacted(spec.fullname, argv);
         let max_len = self.config.slowlog_max_len();
-        self.slowlog.push(
-            &shown,
-            start_us / 1_000_000,
-            duration_us,
-            &addr,
-            &name,
-            max_len,
-        );
+        self.slowlog.push(&shown, start_us / 1_000_000, duration_us, &addr, &name, max_len);
     }
 
     /// Shows the command to MONITOR clients (administrative commands excepted).
-    fn feed_monitors(
-        &mut self,
-        id: ClientId,
-        spec: &'static CommandSpec,
-        argv: &[Bytes],
-        start_us: i64,
-    ) {
+    fn feed_monitors(&mut self, id: ClientId, spec: &'static CommandSpec, argv: &[Bytes], start_us: i64) {
         if spec.has(Flag::SkipMonitor) || spec.has(Flag::Admin) || self.monitors.is_empty() {
             return;
         }
         let Some(c) = self.clients.get(&id) else {
             return;
         };
-        let line = monitor::line(
-            start_us,
-            c.db,
-            &c.conn.addr,
-            &redact::redacted(spec.fullname, argv),
-        );
+        let line = monitor::line(start_us, c.db, &c.conn.addr, &redact::redacted(spec.fullname, argv));
         for m in &self.monitors {
             if let Some(mc) = self.clients.get_mut(m) {
                 mc.out.extend_from_slice(&line);
@@ -272,13 +245,7 @@ impl Node {
 
     /// Executes a parsed command: the node's own commands here, keyspace
     /// commands in the engine.
-    fn execute(
-        &mut self,
-        id: ClientId,
-        spec: &'static CommandSpec,
-        argv: &[Bytes],
-        cmd: Command,
-    ) -> Option<Frame> {
+    fn execute(&mut self, id: ClientId, spec: &'static CommandSpec, argv: &[Bytes], cmd: Command) -> Option<Frame> {
         match cmd {
             Command::Connection(c) => self.connection_command(id, c),
             Command::Server(s) => self.server_command(id, s),
@@ -292,13 +259,7 @@ impl Node {
 
     /// A keyspace command for client `id`. None when it blocked: the client
     /// is parked and replies later.
-    fn run_engine(
-        &mut self,
-        id: ClientId,
-        spec: &'static CommandSpec,
-        argv: &[Bytes],
-        cmd: &Command,
-    ) -> Option<Frame> {
+    fn run_engine(&mut self, id: ClientId, spec: &'static CommandSpec, argv: &[Bytes], cmd: &Command) -> Option<Frame> {
         let db = self.clients.get(&id).map_or(0, |c| c.db);
         let may_block = self.exec_effects.is_none();
         let (reply, block) = self.engine_run(db, argv, cmd, may_block);

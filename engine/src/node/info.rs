@@ -42,13 +42,7 @@ const DEFAULT: &[&str] = &[
 
 /// Redis's `bytesToHuman`: 1023B, 1.00K, 1.50M ...
 pub fn bytes_to_human(n: u64) -> String {
-    const UNITS: [(u64, &str); 5] = [
-        (1 << 50, "P"),
-        (1 << 40, "T"),
-        (1 << 30, "G"),
-        (1 << 20, "M"),
-        (1 << 10, "K"),
-    ];
+    const UNITS: [(u64, &str); 5] = [(1 << 50, "P"), (1 << 40, "T"), (1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
     for (size, unit) in UNITS {
         if n >= size && (unit != "P" || n < size * 1024) {
             return format!("{:.2}{unit}", n as f64 / size as f64);
@@ -71,11 +65,7 @@ impl Node {
                 s => wanted.extend(ORDER.iter().filter(|o| **o == s)),
             }
         }
-        let sections: Vec<String> = ORDER
-            .iter()
-            .filter(|s| wanted.contains(s))
-            .map(|s| self.info_section(s))
-            .collect();
+        let sections: Vec<String> = ORDER.iter().filter(|s| wanted.contains(s)).map(|s| self.info_section(s)).collect();
         sections.join("\r\n")
     }
 
@@ -109,22 +99,13 @@ impl Node {
             .map(|k| (k.to_string(), "0.000000".to_string()))
             .collect(),
             "commandstats" => self.info_commandstats(),
-            "errorstats" => self
-                .stats
-                .errors
-                .iter()
-                .map(|(code, n)| (format!("errorstat_{code}"), format!("count={n}")))
-                .collect(),
+            "errorstats" => {
+                self.stats.errors.iter().map(|(code, n)| (format!("errorstat_{code}"), format!("count={n}"))).collect()
+            }
             "latencystats" => self.info_latencystats(),
-            "cluster" => vec![(
-                "cluster_enabled".into(),
-                if self.config.get_bool("cluster-enabled") {
-                    "1"
-                } else {
-                    "0"
-                }
-                .into(),
-            )],
+            "cluster" => {
+                vec![("cluster_enabled".into(), if self.config.get_bool("cluster-enabled") { "1" } else { "0" }.into())]
+            }
             "keyspace" => self.info_keyspace(),
             _ => Vec::new(),
         };
@@ -155,10 +136,7 @@ impl Node {
             ("process_supervised", "no".into()),
             ("run_id", self.run_id.clone()),
             ("tcp_port", self.config.get("port").to_string()),
-            (
-                "server_time_usec",
-                self.now_ms.saturating_mul(1000).to_string(),
-            ),
+            ("server_time_usec", self.now_ms.saturating_mul(1000).to_string()),
             ("uptime_in_seconds", uptime.to_string()),
             ("uptime_in_days", (uptime / 86400).to_string()),
             ("hz", hz.to_string()),
@@ -175,29 +153,14 @@ impl Node {
     }
 
     fn info_clients(&self) -> Vec<(String, String)> {
-        let max_out = self
-            .clients
-            .values()
-            .map(|c| c.out.len())
-            .max()
-            .unwrap_or(0);
+        let max_out = self.clients.values().map(|c| c.out.len()).max().unwrap_or(0);
         [
             ("connected_clients", self.clients.len().to_string()),
             ("cluster_connections", "0".into()),
             ("maxclients", self.config.get("maxclients").to_string()),
-            (
-                "client_recent_max_input_buffer",
-                self.stats.client_recent_max_input_buffer.to_string(),
-            ),
+            ("client_recent_max_input_buffer", self.stats.client_recent_max_input_buffer.to_string()),
             ("client_recent_max_output_buffer", max_out.to_string()),
-            (
-                "blocked_clients",
-                self.clients
-                    .values()
-                    .filter(|c| c.blocked.is_some())
-                    .count()
-                    .to_string(),
-            ),
+            ("blocked_clients", self.clients.values().filter(|c| c.blocked.is_some()).count().to_string()),
             ("tracking_clients", "0".into()),
             ("clients_in_timeout_table", "0".into()),
         ]
@@ -230,10 +193,7 @@ impl Node {
             ("used_memory_overhead", startup.to_string()),
             ("used_memory_startup", startup.to_string()),
             ("used_memory_dataset", dataset.to_string()),
-            (
-                "used_memory_dataset_perc",
-                format!("{:.2}%", pct(dataset, used)),
-            ),
+            ("used_memory_dataset_perc", format!("{:.2}%", pct(dataset, used))),
             ("allocator_allocated", used.to_string()),
             ("allocator_active", used.to_string()),
             ("allocator_resident", used.to_string()),
@@ -254,10 +214,7 @@ impl Node {
             ("used_memory_scripts_human", "0B".into()),
             ("maxmemory", maxmemory.to_string()),
             ("maxmemory_human", bytes_to_human(maxmemory)),
-            (
-                "maxmemory_policy",
-                self.config.get("maxmemory-policy").to_string(),
-            ),
+            ("maxmemory_policy", self.config.get("maxmemory-policy").to_string()),
             ("allocator_frag_ratio", "1.00".into()),
             ("allocator_frag_bytes", "0".into()),
             ("allocator_rss_ratio", "1.00".into()),
@@ -270,10 +227,7 @@ impl Node {
             ("mem_replication_backlog", "0".into()),
             ("mem_total_replication_buffers", "0".into()),
             ("mem_clients_slaves", "0".into()),
-            (
-                "mem_clients_normal",
-                (20_000 * self.clients.len()).to_string(),
-            ),
+            ("mem_clients_normal", (20_000 * self.clients.len()).to_string()),
             ("mem_aof_buffer", "0".into()),
             ("mem_cluster_links", "0".into()),
             ("mem_allocator", "libc".into()),
@@ -287,11 +241,7 @@ impl Node {
     }
 
     fn info_persistence(&self) -> Vec<(String, String)> {
-        let aof = if self.config.get_bool("appendonly") {
-            "1"
-        } else {
-            "0"
-        };
+        let aof = if self.config.get_bool("appendonly") { "1" } else { "0" };
         [
             ("loading", "0".to_string()),
             ("async_loading", "0".into()),
@@ -303,10 +253,7 @@ impl Node {
             ("current_save_keys_total", "0".into()),
             ("rdb_changes_since_last_save", self.dirty.to_string()),
             ("rdb_bgsave_in_progress", "0".into()),
-            (
-                "rdb_last_save_time",
-                self.last_save_ms.div_euclid(1000).to_string(),
-            ),
+            ("rdb_last_save_time", self.last_save_ms.div_euclid(1000).to_string()),
             ("rdb_last_bgsave_status", "ok".into()),
             ("rdb_last_bgsave_time_sec", "-1".into()),
             ("rdb_current_bgsave_time_sec", "-1".into()),
@@ -336,18 +283,9 @@ impl Node {
         let s = &self.stats;
         let ks = self.engine.stats();
         let mut v: Vec<(&str, String)> = vec![
-            (
-                "total_connections_received",
-                s.total_connections_received.to_string(),
-            ),
-            (
-                "total_commands_processed",
-                s.total_commands_processed.to_string(),
-            ),
-            (
-                "instantaneous_ops_per_sec",
-                s.instantaneous_ops_per_sec().to_string(),
-            ),
+            ("total_connections_received", s.total_connections_received.to_string()),
+            ("total_commands_processed", s.total_commands_processed.to_string()),
+            ("instantaneous_ops_per_sec", s.instantaneous_ops_per_sec().to_string()),
             ("total_net_input_bytes", s.net_input_bytes.to_string()),
             ("total_net_output_bytes", s.net_output_bytes.to_string()),
             ("total_net_repl_input_bytes", "0".into()),
@@ -361,14 +299,8 @@ impl Node {
             ("sync_partial_ok", "0".into()),
             ("sync_partial_err", "0".into()),
             ("expired_keys", ks.expired_keys.to_string()),
-            (
-                "expired_stale_perc",
-                format!("{}.00", ks.expired_stale_perc),
-            ),
-            (
-                "expired_time_cap_reached_count",
-                ks.expired_time_cap_reached_count.to_string(),
-            ),
+            ("expired_stale_perc", format!("{}.00", ks.expired_stale_perc)),
+            ("expired_time_cap_reached_count", ks.expired_time_cap_reached_count.to_string()),
             ("expire_cycle_cpu_milliseconds", "0".into()),
             ("evicted_keys", ks.evicted_keys.to_string()),
             ("evicted_clients", "0".into()),
@@ -403,14 +335,8 @@ impl Node {
             ("reply_buffer_expands", "0".into()),
         ];
         // redsim's own: the commands handed to replication and the AOF.
-        v.push((
-            "propagated_commands",
-            self.propagation.total_commands().to_string(),
-        ));
-        v.push((
-            "propagated_bytes",
-            self.propagation.total_bytes().to_string(),
-        ));
+        v.push(("propagated_commands", self.propagation.total_commands().to_string()));
+        v.push(("propagated_bytes", self.propagation.total_bytes().to_string()));
         v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 
@@ -424,10 +350,7 @@ impl Node {
             ("master_repl_offset", "0".into()),
             ("second_repl_offset", "-1".into()),
             ("repl_backlog_active", "0".into()),
-            (
-                "repl_backlog_size",
-                self.config.get("repl-backlog-size").to_string(),
-            ),
+            ("repl_backlog_size", self.config.get("repl-backlog-size").to_string()),
             ("repl_backlog_first_byte_offset", "0".into()),
             ("repl_backlog_histlen", "0".into()),
         ]
@@ -442,11 +365,7 @@ impl Node {
             .iter()
             .filter(|(_, s)| s.calls > 0 || s.rejected_calls > 0 || s.failed_calls > 0)
             .map(|(name, s)| {
-                let per_call = if s.calls == 0 {
-                    0.0
-                } else {
-                    s.usec as f64 / s.calls as f64
-                };
+                let per_call = if s.calls == 0 { 0.0 } else { s.usec as f64 / s.calls as f64 };
                 (
                     format!("cmdstat_{name}"),
                     format!(
@@ -459,12 +378,8 @@ impl Node {
     }
 
     fn info_latencystats(&self) -> Vec<(String, String)> {
-        let percentiles: Vec<f64> = self
-            .config
-            .get("latency-tracking-info-percentiles")
-            .split(' ')
-            .filter_map(|p| p.parse().ok())
-            .collect();
+        let percentiles: Vec<f64> =
+            self.config.get("latency-tracking-info-percentiles").split(' ').filter_map(|p| p.parse().ok()).collect();
         if !self.config.get_bool("latency-tracking") {
             return Vec::new();
         }
@@ -473,10 +388,8 @@ impl Node {
             .iter()
             .filter(|(_, s)| s.calls > 0)
             .map(|(name, s)| {
-                let parts: Vec<String> = percentiles
-                    .iter()
-                    .map(|p| format!("p{p}={:.3}", s.percentile(*p) as f64))
-                    .collect();
+                let parts: Vec<String> =
+                    percentiles.iter().map(|p| format!("p{p}={:.3}", s.percentile(*p) as f64)).collect();
                 (format!("latency_percentiles_usec_{name}"), parts.join(","))
             })
             .collect()
@@ -488,15 +401,7 @@ impl Node {
             .iter()
             .enumerate()
             .filter(|(_, d)| d.keys > 0)
-            .map(|(i, d)| {
-                (
-                    format!("db{i}"),
-                    format!(
-                        "keys={},expires={},avg_ttl={}",
-                        d.keys, d.expires, d.avg_ttl
-                    ),
-                )
-            })
+            .map(|(i, d)| (format!("db{i}"), format!("keys={},expires={},avg_ttl={}", d.keys, d.expires, d.avg_ttl)))
             .collect()
     }
 }

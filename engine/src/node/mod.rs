@@ -88,11 +88,7 @@ pub struct ProcessInfo {
 
 impl Default for ProcessInfo {
     fn default() -> Self {
-        ProcessInfo {
-            process_id: 0,
-            executable: String::new(),
-            os: "redsim".to_string(),
-        }
+        ProcessInfo { process_id: 0, executable: String::new(), os: "redsim".to_string() }
     }
 }
 
@@ -170,10 +166,7 @@ impl Node {
         Node {
             engine,
             engine_config: config.engine_config(),
-            parse_env: ParseEnv {
-                databases: config.databases(),
-                cluster_enabled: config.get_bool("cluster-enabled"),
-            },
+            parse_env: ParseEnv { databases: config.databases(), cluster_enabled: config.get_bool("cluster-enabled") },
             config,
             clients: BTreeMap::new(),
             // Redis gives ids 1 and 2 to its internal scripting clients, so
@@ -225,8 +218,7 @@ impl Node {
         self.stats.total_connections_received += 1;
         let authenticated = self.config.requirepass().is_none();
         let max_bulk = self.config.get_u64("proto-max-bulk-len");
-        self.clients
-            .insert(id, Client::new(id, conn, now_ms, authenticated, max_bulk));
+        self.clients.insert(id, Client::new(id, conn, now_ms, authenticated, max_bulk));
         id
     }
 
@@ -241,18 +233,14 @@ impl Node {
                 c.parser.feed(bytes);
                 c.last_interaction_ms = now_ms;
                 let buffered = c.parser.buffered_len() as u64;
-                self.stats.client_recent_max_input_buffer =
-                    self.stats.client_recent_max_input_buffer.max(buffered);
+                self.stats.client_recent_max_input_buffer = self.stats.client_recent_max_input_buffer.max(buffered);
                 if buffered > limit {
                     c.close_after_reply = true;
                     let message = format!(
                         "Closing client id={id} addr={}: its query buffer passed client-query-buffer-limit",
                         c.conn.addr
                     );
-                    self.actions.push(Action::Log {
-                        level: LogLevel::Warning,
-                        message,
-                    });
+                    self.actions.push(Action::Log { level: LogLevel::Warning, message });
                 } else {
                     self.pending.insert(id);
                 }
@@ -352,9 +340,7 @@ impl Node {
     /// once it is awake again.
     fn finish(&mut self) {
         if self.sleep_micros > 0 {
-            self.actions.push(Action::Sleep {
-                micros: std::mem::take(&mut self.sleep_micros),
-            });
+            self.actions.push(Action::Sleep { micros: std::mem::take(&mut self.sleep_micros) });
         }
         let mut closing = Vec::new();
         for (id, c) in self.clients.iter_mut() {
@@ -411,10 +397,7 @@ impl Node {
                 c.close_after_reply = true;
                 self.actions.push(Action::Log {
                     level: LogLevel::Verbose,
-                    message: format!(
-                        "Closing client id={} idle for more than {timeout} seconds",
-                        c.id
-                    ),
+                    message: format!("Closing client id={} idle for more than {timeout} seconds", c.id),
                 });
             }
         }
@@ -423,12 +406,7 @@ impl Node {
     /// Ends a CLIENT PAUSE and lets the held clients continue.
     fn unpause(&mut self) {
         self.pause = None;
-        let held: Vec<ClientId> = self
-            .clients
-            .values()
-            .filter(|c| c.held.is_some())
-            .map(|c| c.id)
-            .collect();
+        let held: Vec<ClientId> = self.clients.values().filter(|c| c.held.is_some()).map(|c| c.id).collect();
         self.pending.extend(held);
     }
 

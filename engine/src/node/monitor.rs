@@ -6,14 +6,8 @@ use bytes::Bytes;
 /// command ran, its database after it ran, the client's address, and the
 /// arguments quoted as Redis's `sdscatrepr` quotes them.
 pub fn line(now_us: i64, db: usize, addr: &str, argv: &[Bytes]) -> Vec<u8> {
-    let mut out = format!(
-        "+{}.{:06} [{} {}]",
-        now_us.div_euclid(1_000_000),
-        now_us.rem_euclid(1_000_000),
-        db,
-        addr
-    )
-    .into_bytes();
+    let mut out =
+        format!("+{}.{:06} [{} {}]", now_us.div_euclid(1_000_000), now_us.rem_euclid(1_000_000), db, addr).into_bytes();
     for a in argv {
         out.push(b' ');
         repr(a, &mut out);
@@ -48,11 +42,7 @@ mod tests {
 
     #[test]
     fn lines_escape_like_redis() {
-        let argv = [
-            Bytes::from("SET"),
-            Bytes::from("k"),
-            Bytes::from(&b"a\"b\x01\n c"[..]),
-        ];
+        let argv = [Bytes::from("SET"), Bytes::from("k"), Bytes::from(&b"a\"b\x01\n c"[..])];
         let l = line(1_795_625_497_989_652, 0, "127.0.0.1:52226", &argv);
         assert_eq!(
             String::from_utf8(l).unwrap(),

@@ -68,10 +68,7 @@ fn is_word(e: &Effect, word: &[u8]) -> bool {
 /// One command's effects without the MULTI/EXEC that `Context::into_effects`
 /// wraps around several: inside a transaction they join the transaction's own.
 pub fn unwrap_multi(mut effects: Vec<Effect>) -> Vec<Effect> {
-    if effects.len() >= 2
-        && is_word(&effects[0], b"MULTI")
-        && is_word(&effects[effects.len() - 1], b"EXEC")
-    {
+    if effects.len() >= 2 && is_word(&effects[0], b"MULTI") && is_word(&effects[effects.len() - 1], b"EXEC") {
         effects.pop();
         effects.remove(0);
     }
@@ -84,17 +81,8 @@ pub fn wrap_multi(mut effects: Vec<Effect>) -> Vec<Effect> {
     if effects.len() > 1 {
         let first = effects[0].db;
         let last = effects[effects.len() - 1].db;
-        effects.insert(
-            0,
-            Effect {
-                db: first,
-                argv: vec![Bytes::from_static(b"MULTI")],
-            },
-        );
-        effects.push(Effect {
-            db: last,
-            argv: vec![Bytes::from_static(b"EXEC")],
-        });
+        effects.insert(0, Effect { db: first, argv: vec![Bytes::from_static(b"MULTI")] });
+        effects.push(Effect { db: last, argv: vec![Bytes::from_static(b"EXEC")] });
     }
     effects
 }
@@ -104,13 +92,7 @@ mod tests {
     use super::*;
 
     fn e(db: usize, words: &[&str]) -> Effect {
-        Effect {
-            db,
-            argv: words
-                .iter()
-                .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-                .collect(),
-        }
+        Effect { db, argv: words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect() }
     }
 
     #[test]
@@ -134,11 +116,7 @@ mod tests {
         assert_eq!(got, want);
         assert_eq!(p.total_commands(), 6);
         p.append(vec![e(3, &["DEL", "c"])]);
-        assert_eq!(
-            p.effects().len(),
-            1,
-            "no SELECT while the db stays the same after a take"
-        );
+        assert_eq!(p.effects().len(), 1, "no SELECT while the db stays the same after a take");
     }
 
     #[test]

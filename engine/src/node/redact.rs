@@ -5,12 +5,7 @@ use bytes::Bytes;
 const REDACTED: &[u8] = b"(redacted)";
 
 /// Parameters whose CONFIG SET value is a secret.
-const SENSITIVE_CONFIGS: &[&str] = &[
-    "requirepass",
-    "masterauth",
-    "tls-key-file-pass",
-    "tls-client-key-file-pass",
-];
+const SENSITIVE_CONFIGS: &[&str] = &["requirepass", "masterauth", "tls-key-file-pass", "tls-client-key-file-pass"];
 
 /// `argv` with secrets replaced by "(redacted)": every AUTH argument, HELLO's
 /// AUTH user and password, and the values of sensitive CONFIG SET parameters.
@@ -38,10 +33,7 @@ pub fn redacted(fullname: &str, argv: &[Bytes]) -> Vec<Bytes> {
         "config|set" => {
             let mut j = 2;
             while j + 1 < argv.len() {
-                if SENSITIVE_CONFIGS
-                    .iter()
-                    .any(|c| argv[j].eq_ignore_ascii_case(c.as_bytes()))
-                {
+                if SENSITIVE_CONFIGS.iter().any(|c| argv[j].eq_ignore_ascii_case(c.as_bytes())) {
                     hide(&mut out, j + 1);
                 }
                 j += 2;
@@ -57,26 +49,18 @@ mod tests {
     use super::*;
 
     fn words(w: &[&str]) -> Vec<Bytes> {
-        w.iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
+        w.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
     }
 
     #[test]
     fn passwords_are_hidden() {
-        assert_eq!(
-            redacted("auth", &words(&["AUTH", "u", "p"])),
-            words(&["AUTH", "(redacted)", "(redacted)"])
-        );
+        assert_eq!(redacted("auth", &words(&["AUTH", "u", "p"])), words(&["AUTH", "(redacted)", "(redacted)"]));
         assert_eq!(
             redacted("hello", &words(&["HELLO", "2", "AUTH", "a", "b"])),
             words(&["HELLO", "2", "AUTH", "(redacted)", "(redacted)"])
         );
         assert_eq!(
-            redacted(
-                "config|set",
-                &words(&["CONFIG", "SET", "hz", "5", "requirepass", "x"])
-            ),
+            redacted("config|set", &words(&["CONFIG", "SET", "hz", "5", "requirepass", "x"])),
             words(&["CONFIG", "SET", "hz", "5", "requirepass", "(redacted)"])
         );
         assert_eq!(redacted("get", &words(&["GET", "k"])), words(&["GET", "k"]));

@@ -46,15 +46,7 @@ pub struct Slowlog {
 
 impl Slowlog {
     /// Logs a command; `max_len` is `slowlog-max-len`.
-    pub fn push(
-        &mut self,
-        argv: &[Bytes],
-        time: i64,
-        duration_us: u64,
-        addr: &str,
-        name: &[u8],
-        max_len: usize,
-    ) {
+    pub fn push(&mut self, argv: &[Bytes], time: i64, duration_us: u64, addr: &str, name: &[u8], max_len: usize) {
         let entry = SlowlogEntry {
             id: self.next_id,
             time,
@@ -83,37 +75,21 @@ impl Slowlog {
 
     /// SLOWLOG GET count: the newest `count` entries, all for -1.
     pub fn get(&self, count: i64) -> Frame {
-        let n = if count < 0 {
-            self.entries.len()
-        } else {
-            (count as usize).min(self.entries.len())
-        };
-        Frame::Array(
-            self.entries
-                .iter()
-                .take(n)
-                .map(SlowlogEntry::to_frame)
-                .collect(),
-        )
+        let n = if count < 0 { self.entries.len() } else { (count as usize).min(self.entries.len()) };
+        Frame::Array(self.entries.iter().take(n).map(SlowlogEntry::to_frame).collect())
     }
 }
 
 /// Redis keeps 31 arguments and says how many more there were, and cuts long
 /// arguments to 128 bytes saying how many more bytes there were.
 fn shorten(argv: &[Bytes]) -> Vec<Bytes> {
-    let keep = if argv.len() > MAX_ARGC {
-        MAX_ARGC - 1
-    } else {
-        argv.len()
-    };
+    let keep = if argv.len() > MAX_ARGC { MAX_ARGC - 1 } else { argv.len() };
     let mut out: Vec<Bytes> = argv[..keep]
         .iter()
         .map(|a| {
             if a.len() > MAX_ARG_LEN {
                 let mut s = a[..MAX_ARG_LEN].to_vec();
-                s.extend_from_slice(
-                    format!("... ({} more bytes)", a.len() - MAX_ARG_LEN).as_bytes(),
-                );
+                s.extend_from_slice(format!("... ({} more bytes)", a.len() - MAX_ARG_LEN).as_bytes());
                 Bytes::from(s)
             } else {
                 a.clone()
@@ -121,10 +97,7 @@ fn shorten(argv: &[Bytes]) -> Vec<Bytes> {
         })
         .collect();
     if argv.len() > MAX_ARGC {
-        out.push(Bytes::from(format!(
-            "... ({} more arguments)",
-            argv.len() - keep
-        )));
+        out.push(Bytes::from(format!("... ({} more arguments)", argv.len() - keep)));
     }
     out
 }
@@ -140,11 +113,7 @@ mod tests {
         let cut = shorten(&argv);
         assert_eq!(cut.len(), 32);
         assert_eq!(cut[31], Bytes::from("... (11 more arguments)"));
-        let big = shorten(&[
-            Bytes::from("SET"),
-            Bytes::from("k"),
-            Bytes::from(vec![b'x'; 200]),
-        ]);
+        let big = shorten(&[Bytes::from("SET"), Bytes::from("k"), Bytes::from(vec![b'x'; 200])]);
         assert_eq!(big[2].len(), 128 + "... (72 more bytes)".len());
         assert!(big[2].ends_with(b"xx... (72 more bytes)"));
     }
@@ -156,9 +125,7 @@ mod tests {
             log.push(&[Bytes::from(format!("c{i}"))], 100, 1, "a:1", b"", 3);
         }
         assert_eq!(log.len(), 3);
-        let Frame::Array(items) = log.get(2) else {
-            panic!()
-        };
+        let Frame::Array(items) = log.get(2) else { panic!() };
         assert_eq!(items.len(), 2);
         assert_eq!(items[0], log.entries[0].to_frame());
         assert_eq!(log.entries[0].id, 4);

@@ -94,9 +94,7 @@ impl Stats {
         if elapsed < 100 {
             return;
         }
-        let ops = self
-            .total_commands_processed
-            .saturating_sub(self.last_sample_cmds);
+        let ops = self.total_commands_processed.saturating_sub(self.last_sample_cmds);
         self.ops[self.ops_idx] = ops * 1000 / elapsed.max(1) as u64;
         self.ops_idx = (self.ops_idx + 1) % OPS_SAMPLES;
         self.last_sample_ms = now_ms;
@@ -109,10 +107,7 @@ impl Stats {
 
     /// CONFIG RESETSTAT: everything but the sampling clock starts over.
     pub fn reset(&mut self, now_ms: i64) {
-        *self = Stats {
-            last_sample_ms: now_ms,
-            ..Stats::default()
-        };
+        *self = Stats { last_sample_ms: now_ms, ..Stats::default() };
     }
 }
 

@@ -97,8 +97,7 @@ impl Node {
         }
         if let Some(c) = self.clients.get_mut(&id) {
             if !c.reply.suppressed() {
-                c.out
-                    .extend_from_slice(format!("*{}\r\n", multi.queued.len()).as_bytes());
+                c.out.extend_from_slice(format!("*{}\r\n", multi.queued.len()).as_bytes());
             }
         }
         self.exec_effects = Some(Vec::new());

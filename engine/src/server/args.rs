@@ -14,14 +14,11 @@ pub enum Startup {
     /// Run a server with this configuration.
     Run { config: Config, seed: Option<u64> },
     /// Print this and exit with this status.
-    Exit {
-        stdout: String,
-        stderr: String,
-        code: i32,
-    },
+    Exit { stdout: String, stderr: String, code: i32 },
 }
 
-const VERSION_LINE: &str = "Redis server v=7.0.15 sha=00000000:0 malloc=libc bits=64 build=redsim (redsim-server, engines: model)";
+const VERSION_LINE: &str =
+    "Redis server v=7.0.15 sha=00000000:0 malloc=libc bits=64 build=redsim (redsim-server, engines: model)";
 
 fn usage() -> String {
     [
@@ -43,16 +40,8 @@ fn usage() -> String {
 
 /// Reads the command line (without the program name). `read_file` returns a
 /// file's text; it is a parameter so that this stays testable.
-pub fn parse(
-    args: &[String],
-    cwd: &str,
-    read_file: impl Fn(&str) -> Result<String, String>,
-) -> Startup {
-    let exit = |stdout: String, stderr: String, code| Startup::Exit {
-        stdout,
-        stderr,
-        code,
-    };
+pub fn parse(args: &[String], cwd: &str, read_file: impl Fn(&str) -> Result<String, String>) -> Startup {
+    let exit = |stdout: String, stderr: String, code| Startup::Exit { stdout, stderr, code };
     if let Some(first) = args.first() {
         match first.as_str() {
             "-v" | "--version" => return exit(format!("{VERSION_LINE}\n"), String::new(), 0),
@@ -75,11 +64,7 @@ pub fn parse(
         match read_file(path) {
             Ok(t) => text = t,
             Err(e) => {
-                return exit(
-                    String::new(),
-                    format!("Fatal error, can't open config file '{path}': {e}\n"),
-                    1,
-                );
+                return exit(String::new(), format!("Fatal error, can't open config file '{path}': {e}\n"), 1);
             }
         }
     }
@@ -90,11 +75,7 @@ pub fn parse(
         return exit(String::new(), e.fatal_message(), 1);
     }
     if let Some(path) = file {
-        let absolute = if path.starts_with('/') {
-            path
-        } else {
-            format!("{cwd}/{path}")
-        };
+        let absolute = if path.starts_with('/') { path } else { format!("{cwd}/{path}") };
         config.set_file(Some(absolute), file_text);
     }
     Startup::Run { config, seed }
@@ -108,10 +89,7 @@ fn take_seed(args: &[String]) -> Result<(Option<u64>, Vec<String>), String> {
     while i < args.len() {
         if args[i] == "--seed" {
             let v = args.get(i + 1).ok_or("--seed needs a value\n")?;
-            seed = Some(
-                v.parse::<u64>()
-                    .map_err(|_| format!("--seed wants an unsigned integer, got '{v}'\n"))?,
-            );
+            seed = Some(v.parse::<u64>().map_err(|_| format!("--seed wants an unsigned integer, got '{v}'\n"))?);
             i += 2;
         } else {
             rest.push(args[i].clone());
@@ -128,18 +106,14 @@ mod tests {
     fn run(args: &[&str], file: Option<&str>) -> Startup {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let file = file.map(String::from);
-        parse(&args, "/work", move |_| {
-            file.clone()
-                .ok_or_else(|| "No such file or directory".to_string())
-        })
+        parse(&args, "/work", move |_| file.clone().ok_or_else(|| "No such file or directory".to_string()))
     }
 
     #[test]
     fn file_then_options() {
-        let Startup::Run { config, seed } = run(
-            &["r.conf", "--port", "7001", "--seed", "9"],
-            Some("port 7000\nhz 20\n"),
-        ) else {
+        let Startup::Run { config, seed } =
+            run(&["r.conf", "--port", "7001", "--seed", "9"], Some("port 7000\nhz 20\n"))
+        else {
             panic!()
         };
         assert_eq!(config.get("port"), "7001");
@@ -151,28 +125,19 @@ mod tests {
 
     #[test]
     fn errors_and_info_exits() {
-        let Startup::Exit { stderr, code, .. } = run(&["--port", "7808", "--foo", "bar"], None)
-        else {
-            panic!()
-        };
+        let Startup::Exit { stderr, code, .. } = run(&["--port", "7808", "--foo", "bar"], None) else { panic!() };
         assert_eq!(code, 1);
         assert_eq!(
             stderr,
             "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 3\n>>> 'foo \"bar\"'\nBad directive or wrong number of arguments\n"
         );
-        let Startup::Exit { stderr, code, .. } = run(&["missing.conf"], None) else {
-            panic!()
-        };
+        let Startup::Exit { stderr, code, .. } = run(&["missing.conf"], None) else { panic!() };
         assert_eq!(code, 1);
         assert!(stderr.contains("missing.conf"));
-        let Startup::Exit { stdout, code, .. } = run(&["--version"], None) else {
-            panic!()
-        };
+        let Startup::Exit { stdout, code, .. } = run(&["--version"], None) else { panic!() };
         assert_eq!(code, 0);
         assert!(stdout.starts_with("Redis server v=7.0.15"));
-        let Startup::Exit { stdout, .. } = run(&["-h"], None) else {
-            panic!()
-        };
+        let Startup::Exit { stdout, .. } = run(&["-h"], None) else { panic!() };
         assert!(stdout.starts_with("Usage:"));
     }
 }

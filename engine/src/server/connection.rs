@@ -32,14 +32,7 @@ pub async fn serve(mut stream: TcpStream, events: mpsc::UnboundedSender<Event>) 
     };
     let (out_tx, mut out_rx) = mpsc::unbounded_channel();
     let (id_tx, id_rx) = oneshot::channel();
-    if events
-        .send(Event::Connected {
-            info,
-            outbox: out_tx,
-            reply: id_tx,
-        })
-        .is_err()
-    {
+    if events.send(Event::Connected { info, outbox: out_tx, reply: id_tx }).is_err() {
         return;
     }
     let Ok(id) = id_rx.await else { return };

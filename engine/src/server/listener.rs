@@ -21,20 +21,12 @@ pub struct Listeners {
 impl Listeners {
     /// Binds every address of `bind` on `port`; fails if a mandatory address
     /// cannot be bound or nothing could be. Port 0 means no TCP listener.
-    pub async fn bind(
-        bind: &[String],
-        port: u16,
-        events: &mpsc::UnboundedSender<Event>,
-    ) -> Result<Listeners, String> {
+    pub async fn bind(bind: &[String], port: u16, events: &mpsc::UnboundedSender<Event>) -> Result<Listeners, String> {
         let mut out = Listeners::default();
         if port == 0 {
             return Ok(out);
         }
-        let bind: Vec<String> = if bind.is_empty() {
-            vec!["*".into(), "-::*".into()]
-        } else {
-            bind.to_vec()
-        };
+        let bind: Vec<String> = if bind.is_empty() { vec!["*".into(), "-::*".into()] } else { bind.to_vec() };
         for entry in &bind {
             let (optional, addr) = match entry.strip_prefix('-') {
                 Some(a) => (true, a),
@@ -45,11 +37,7 @@ impl Listeners {
                 "::*" => "::",
                 other => other,
             };
-            let target = if host.contains(':') {
-                format!("[{host}]:{port}")
-            } else {
-                format!("{host}:{port}")
-            };
+            let target = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
             match TcpListener::bind(&target).await {
                 Ok(l) => {
                     if let Ok(a) = l.local_addr() {
@@ -63,9 +51,7 @@ impl Listeners {
                 }
                 Err(e) => {
                     out.close();
-                    return Err(format!(
-                        "Could not create server TCP listening socket {target}: {e}"
-                    ));
+                    return Err(format!("Could not create server TCP listening socket {target}: {e}"));
                 }
             }
         }

@@ -20,12 +20,7 @@ pub struct Logger {
 
 impl Logger {
     pub fn new(pid: u32) -> Logger {
-        Logger {
-            pid,
-            level: LogLevel::Notice,
-            file: String::new(),
-            role: 'C',
-        }
+        Logger { pid, level: LogLevel::Notice, file: String::new(), role: 'C' }
     }
 
     /// Follows `loglevel` and `logfile`.
@@ -54,26 +49,13 @@ impl Logger {
             LogLevel::Notice => '*',
             LogLevel::Warning => '#',
         };
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        let line = format!(
-            "{}:{} {} {} {}\n",
-            self.pid,
-            self.role,
-            format_time(now_ms),
-            mark,
-            message
-        );
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let line = format!("{}:{} {} {} {}\n", self.pid, self.role, format_time(now_ms), mark, message);
         if self.file.is_empty() {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(line.as_bytes());
             let _ = out.flush();
-        } else if let Ok(mut f) = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.file)
-        {
+        } else if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(&self.file) {
             let _ = f.write_all(line.as_bytes());
         }
     }
@@ -89,9 +71,7 @@ impl Logger {
 
 /// `25 Nov 2026 16:23:15.123` for a Unix time in milliseconds.
 pub fn format_time(ms: i64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let secs = ms.div_euclid(1000);
     let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (year, month, day) = civil_from_days(days);

@@ -26,26 +26,15 @@ use listener::Listeners;
 /// `redsim-server`'s main: parses the command line, runs the server, and
 /// returns the process exit status.
 pub fn main(args: Vec<String>) -> i32 {
-    let cwd = std::env::current_dir()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| "/".into());
-    match args::parse(&args, &cwd, |path| {
-        std::fs::read_to_string(path).map_err(|e| e.to_string())
-    }) {
-        Startup::Exit {
-            stdout,
-            stderr,
-            code,
-        } => {
+    let cwd = std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_else(|_| "/".into());
+    match args::parse(&args, &cwd, |path| std::fs::read_to_string(path).map_err(|e| e.to_string())) {
+        Startup::Exit { stdout, stderr, code } => {
             print!("{stdout}");
             eprint!("{stderr}");
             code
         }
         Startup::Run { config, seed } => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-            {
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
                 Ok(rt) => rt,
                 Err(e) => {
                     eprintln!("cannot start the runtime: {e}");
@@ -64,40 +53,24 @@ pub async fn serve(config: Config, seed: Option<u64>) -> i32 {
     logger.configure(config.get("loglevel"), config.get("logfile"));
     let seed = seed.unwrap_or_else(rand::random);
     logger.warning("redsim is starting (a Redis 7.0.15 compatible server)");
-    logger.warning(&format!(
-        "redsim version=7.0.15, bits={}, pid={pid}, seed={seed}, just started",
-        usize::BITS
-    ));
+    logger.warning(&format!("redsim version=7.0.15, bits={}, pid={pid}, seed={seed}, just started", usize::BITS));
     match config.file() {
         Some(_) => logger.warning("Configuration loaded"),
-        None => logger
-            .warning("No config file given, running with the default configuration (see --help)"),
+        None => logger.warning("No config file given, running with the default configuration (see --help)"),
     }
     if config.get_bool("daemonize") {
         logger.warning("daemonize is not supported by redsim-server: staying in the foreground");
     }
     let port = config.get_i64("port").clamp(0, 65535) as u16;
-    let bind: Vec<String> = config
-        .get("bind")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
+    let bind: Vec<String> = config.get("bind").split(' ').filter(|s| !s.is_empty()).map(String::from).collect();
     let pidfile = config.get("pidfile").to_string();
     let engine = config.get("engine").to_string();
     let process = ProcessInfo {
         process_id: pid,
-        executable: std::env::current_exe()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
+        executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
         os: os_description(),
     };
-    let node = Node::new(NodeOptions {
-        seed,
-        now_ms: node_task::now_ms(),
-        config,
-        process,
-    });
+    let node = Node::new(NodeOptions { seed, now_ms: node_task::now_ms(), config, process });
     let (tx, rx) = mpsc::unbounded_channel();
     let listeners = match Listeners::bind(&bind, port, &tx).await {
         Ok(l) => l,
@@ -107,9 +80,7 @@ pub async fn serve(config: Config, seed: Option<u64>) -> i32 {
         }
     };
     logger.running();
-    logger.notice(&format!(
-        "Running mode=standalone, port={port}, engine={engine}."
-    ));
+    logger.notice(&format!("Running mode=standalone, port={port}, engine={engine}."));
     if !pidfile.is_empty() {
         if let Err(e) = std::fs::write(&pidfile, format!("{pid}\n")) {
             logger.warning(&format!("Failed to write PID file: {e}"));
@@ -125,17 +96,9 @@ pub async fn serve(config: Config, seed: Option<u64>) -> i32 {
 
 /// `uname -s -r -m`, as INFO's `os` field shows it.
 fn os_description() -> String {
-    let read = |p: &str| {
-        std::fs::read_to_string(p)
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default()
-    };
+    let read = |p: &str| std::fs::read_to_string(p).map(|s| s.trim().to_string()).unwrap_or_default();
     let kernel = read("/proc/sys/kernel/ostype");
     let release = read("/proc/sys/kernel/osrelease");
-    let name = if kernel.is_empty() {
-        std::env::consts::OS.to_string()
-    } else {
-        kernel
-    };
+    let name = if kernel.is_empty() { std::env::consts::OS.to_string() } else { kernel };
     format!("{name} {release} {}", std::env::consts::ARCH)
 }

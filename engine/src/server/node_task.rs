@@ -18,25 +18,14 @@ use crate::node::{Action, ClientId, ConnInfo, LogLevel, Node};
 /// What connections tell the node task.
 #[derive(Debug)]
 pub enum Event {
-    Connected {
-        info: ConnInfo,
-        outbox: mpsc::UnboundedSender<Outgoing>,
-        reply: oneshot::Sender<ClientId>,
-    },
-    Bytes {
-        id: ClientId,
-        data: Vec<u8>,
-    },
-    Closed {
-        id: ClientId,
-    },
+    Connected { info: ConnInfo, outbox: mpsc::UnboundedSender<Outgoing>, reply: oneshot::Sender<ClientId> },
+    Bytes { id: ClientId, data: Vec<u8> },
+    Closed { id: ClientId },
 }
 
 /// Wall-clock Unix time in milliseconds: the node's only clock.
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The longest single wait (a day): DEBUG SLEEP and timers beyond it are
@@ -62,9 +51,7 @@ pub async fn run(
         // A blocked client's timeout or a pause's end may come before the tick.
         let timer = node.next_timer_ms().map(|at| {
             // Far deadlines are looked at again later rather than overflowing Instant.
-            let wait = u64::try_from(at.saturating_sub(now_ms()))
-                .unwrap_or(0)
-                .min(MAX_WAIT_MS);
+            let wait = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0).min(MAX_WAIT_MS);
             Instant::now() + Duration::from_millis(wait)
         });
         tokio::select! {
@@ -123,16 +110,14 @@ pub async fn run(
                     logger.configure(node.config().get("loglevel"), node.config().get("logfile"));
                     logger.log(level, &message);
                 }
-                Action::Listen { port, bind } => {
-                    match Listeners::bind(&bind, port, &events_tx).await {
-                        Ok(new) => {
-                            listeners.close();
-                            listeners = new;
-                            logger.notice(&format!("Listening again on port {port}"));
-                        }
-                        Err(e) => logger.log(LogLevel::Warning, &e),
+                Action::Listen { port, bind } => match Listeners::bind(&bind, port, &events_tx).await {
+                    Ok(new) => {
+                        listeners.close();
+                        listeners = new;
+                        logger.notice(&format!("Listening again on port {port}"));
                     }
-                }
+                    Err(e) => logger.log(LogLevel::Warning, &e),
+                },
                 Action::RewriteConfig { path, text } => match std::fs::write(&path, text) {
                     Ok(()) => logger.notice("CONFIG REWRITE executed with success."),
                     Err(e) => logger.warning(&format!("CONFIG REWRITE failed: {e}")),
@@ -160,10 +145,7 @@ impl Signals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
-            Signals {
-                term: signal(SignalKind::terminate()).ok(),
-                int: signal(SignalKind::interrupt()).ok(),
-            }
+            Signals { term: signal(SignalKind::terminate()).ok(), int: signal(SignalKind::interrupt()).ok() }
         }
         #[cfg(not(unix))]
         Signals {}

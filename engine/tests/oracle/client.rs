@@ -52,10 +52,7 @@ impl Conn {
         stream.set_read_timeout(Some(timeout))?;
         stream.set_write_timeout(Some(timeout))?;
         let reader = BufReader::with_capacity(64 * 1024, stream.try_clone()?);
-        Ok(Conn {
-            writer: stream,
-            reader,
-        })
+        Ok(Conn { writer: stream, reader })
     }
 
     /// Writes one command; does not wait for the reply, so the caller can
@@ -93,16 +90,10 @@ fn read_line<R: BufRead>(r: &mut R) -> io::Result<Vec<u8>> {
     let mut line = Vec::new();
     r.read_until(b'\n', &mut line)?;
     if line.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "connection closed",
-        ));
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
     }
     if !line.ends_with(b"\r\n") {
-        return Err(bad(format!(
-            "line not terminated by CRLF: {:?}",
-            String::from_utf8_lossy(&line)
-        )));
+        return Err(bad(format!("line not terminated by CRLF: {:?}", String::from_utf8_lossy(&line))));
     }
     line.truncate(line.len() - 2);
     Ok(line)
@@ -141,17 +132,13 @@ fn read_many<R: BufRead>(r: &mut R, n: usize) -> io::Result<Vec<Reply>> {
 }
 
 fn read_pairs<R: BufRead>(r: &mut R, n: usize) -> io::Result<Vec<(Reply, Reply)>> {
-    (0..n)
-        .map(|_| Ok((read_reply(r)?, read_reply(r)?)))
-        .collect()
+    (0..n).map(|_| Ok((read_reply(r)?, read_reply(r)?))).collect()
 }
 
 /// Parses one complete reply of any RESP2 or RESP3 type.
 pub fn read_reply<R: BufRead>(r: &mut R) -> io::Result<Reply> {
     let line = read_line(r)?;
-    let (&kind, rest) = line
-        .split_first()
-        .ok_or_else(|| bad("empty reply line".into()))?;
+    let (&kind, rest) = line.split_first().ok_or_else(|| bad("empty reply line".into()))?;
     Ok(match kind {
         b'+' => Reply::Simple(rest.to_vec()),
         b'-' => Reply::Error(rest.to_vec()),
@@ -199,12 +186,7 @@ pub fn read_reply<R: BufRead>(r: &mut R) -> io::Result<Reply> {
                 Reply::Push(items)
             }
         }
-        _ => {
-            return Err(bad(format!(
-                "unknown reply type in line {:?}",
-                String::from_utf8_lossy(&line)
-            )))
-        }
+        _ => return Err(bad(format!("unknown reply type in line {:?}", String::from_utf8_lossy(&line)))),
     })
 }
 
@@ -224,15 +206,9 @@ mod tests {
         assert_eq!(parse(b"$3\r\na\r\n\r\n"), Reply::Bulk(b"a\r\n".to_vec()));
         assert_eq!(
             parse(b"%1\r\n+a\r\n*2\r\n:1\r\n_\r\n"),
-            Reply::Map(vec![(
-                Reply::Simple(b"a".to_vec()),
-                Reply::Array(vec![Reply::Int(1), Reply::Null])
-            )])
+            Reply::Map(vec![(Reply::Simple(b"a".to_vec()), Reply::Array(vec![Reply::Int(1), Reply::Null]))])
         );
-        assert_eq!(
-            parse(b"=7\r\ntxt:abc\r\n"),
-            Reply::Verbatim(b"txt".to_vec(), b"abc".to_vec())
-        );
+        assert_eq!(parse(b"=7\r\ntxt:abc\r\n"), Reply::Verbatim(b"txt".to_vec(), b"abc".to_vec()));
         assert_eq!(parse(b"#f\r\n"), Reply::Bool(false));
         assert!(read_reply(&mut &b":12x\r\n"[..]).is_err());
         assert!(read_reply(&mut &b"$5\r\nab\r\n"[..]).is_err());

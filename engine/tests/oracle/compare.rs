@@ -51,22 +51,12 @@ impl Tolerance {
         // Seconds are rounded by the server, so a tiny drift can still flip
         // one rounding boundary.
         let seconds = 1 + millis / 1000;
-        Tolerance {
-            millis,
-            seconds,
-            idle_seconds: 2 + millis / 1000,
-        }
+        Tolerance { millis, seconds, idle_seconds: 2 + millis / 1000 }
     }
 }
 
 /// Returns why the replies differ, or None if they agree under `check`.
-pub fn compare(
-    check: Check,
-    a: &Reply,
-    b: &Reply,
-    tol: Tolerance,
-    pool: &[Vec<u8>],
-) -> Option<String> {
+pub fn compare(check: Check, a: &Reply, b: &Reply, tol: Tolerance, pool: &[Vec<u8>]) -> Option<String> {
     match check {
         Check::Exact => (a != b).then(|| "replies differ".to_string()),
         Check::Multiset => match (as_elements(a), as_elements(b)) {
@@ -130,10 +120,7 @@ pub fn same_shape(a: &Reply, b: &Reply) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_shape(p, q))
         }
         (Map(x), Map(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((k1, v1), (k2, v2))| same_shape(k1, k2) && same_shape(v1, v2))
+            x.len() == y.len() && x.iter().zip(y).all(|((k1, v1), (k2, v2))| same_shape(k1, k2) && same_shape(v1, v2))
         }
         (Verbatim(f1, _), Verbatim(f2, _)) => f1 == f2,
         (Attribute(_, x), Attribute(_, y)) => same_shape(x, y),
@@ -163,10 +150,7 @@ pub fn show_bytes(b: &[u8]) -> String {
 }
 
 pub fn show_args(args: &[Vec<u8>]) -> String {
-    args.iter()
-        .map(|a| show_bytes(a))
-        .collect::<Vec<_>>()
-        .join(" ")
+    args.iter().map(|a| show_bytes(a)).collect::<Vec<_>>().join(" ")
 }
 
 /// A compact one-line rendering of a reply; long aggregates are cut.
@@ -193,16 +177,9 @@ pub fn show_reply(r: &Reply) -> String {
         Reply::BlobError(e) => format!("!{}", show_bytes(e)),
         Reply::Verbatim(f, t) => format!("={}:{}", String::from_utf8_lossy(f), show_bytes(t)),
         Reply::Map(m) => {
-            let parts: Vec<String> = m
-                .iter()
-                .take(12)
-                .map(|(k, v)| format!("{} => {}", show_reply(k), show_reply(v)))
-                .collect();
-            format!(
-                "%{{{}{}}}",
-                parts.join(", "),
-                if m.len() > 12 { ", …" } else { "" }
-            )
+            let parts: Vec<String> =
+                m.iter().take(12).map(|(k, v)| format!("{} => {}", show_reply(k), show_reply(v))).collect();
+            format!("%{{{}{}}}", parts.join(", "), if m.len() > 12 { ", …" } else { "" })
         }
         Reply::Set(v) => many("~[", v),
         Reply::Push(v) => many(">[", v),
@@ -226,38 +203,10 @@ mod tests {
         let ba = Reply::Array(vec![bulk("b"), bulk("a")]);
         assert!(compare(Check::Exact, &ab, &ba, tol, &pool).is_some());
         assert!(compare(Check::Multiset, &ab, &ba, tol, &pool).is_none());
-        assert!(compare(
-            Check::Multiset,
-            &ab,
-            &Reply::Array(vec![bulk("a"), bulk("a")]),
-            tol,
-            &pool
-        )
-        .is_some());
-        assert!(compare(
-            Check::Time(TimeUnit::Millis),
-            &Reply::Int(1000),
-            &Reply::Int(998),
-            tol,
-            &pool
-        )
-        .is_none());
-        assert!(compare(
-            Check::Time(TimeUnit::Millis),
-            &Reply::Int(1000),
-            &Reply::Int(900),
-            tol,
-            &pool
-        )
-        .is_some());
-        assert!(compare(
-            Check::Time(TimeUnit::Seconds),
-            &Reply::Int(-1),
-            &Reply::Int(0),
-            tol,
-            &pool
-        )
-        .is_some());
+        assert!(compare(Check::Multiset, &ab, &Reply::Array(vec![bulk("a"), bulk("a")]), tol, &pool).is_some());
+        assert!(compare(Check::Time(TimeUnit::Millis), &Reply::Int(1000), &Reply::Int(998), tol, &pool).is_none());
+        assert!(compare(Check::Time(TimeUnit::Millis), &Reply::Int(1000), &Reply::Int(900), tol, &pool).is_some());
+        assert!(compare(Check::Time(TimeUnit::Seconds), &Reply::Int(-1), &Reply::Int(0), tol, &pool).is_some());
         assert!(compare(Check::Shape, &Reply::Int(5), &Reply::Int(7), tol, &pool).is_none());
         assert!(compare(Check::Shape, &Reply::Int(5), &bulk("5"), tol, &pool).is_some());
         assert!(compare(Check::Shape, &Reply::NilBulk, &Reply::Null, tol, &pool).is_some());

@@ -30,8 +30,7 @@ pub struct Expiries {
 }
 
 fn near(list: &[(i64, i64)], t0: i64, t1: i64) -> bool {
-    list.iter()
-        .any(|&(lo, hi)| lo - MARGIN_MS <= t1 && hi + MARGIN_MS >= t0)
+    list.iter().any(|&(lo, hi)| lo - MARGIN_MS <= t1 && hi + MARGIN_MS >= t0)
 }
 
 impl Expiries {
@@ -47,10 +46,7 @@ impl Expiries {
             Scope::None => {}
             Scope::Keys(db) => {
                 keys.extend(
-                    self.deadlines
-                        .iter()
-                        .filter(|(dk, l)| dk.0 == db && near(l, t0, t1))
-                        .map(|(dk, _)| dk.clone()),
+                    self.deadlines.iter().filter(|(dk, l)| dk.0 == db && near(l, t0, t1)).map(|(dk, _)| dk.clone()),
                 );
             }
             // DBSIZE counts keys that expired but were not evicted yet, and

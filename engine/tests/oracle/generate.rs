@@ -88,9 +88,7 @@ pub enum Action {
 /// metacharacters, an empty name, binary and non-ASCII bytes, a long name.
 pub fn key_pool() -> Vec<Vec<u8>> {
     let mut keys: Vec<Vec<u8>> = (0..8).map(|i| format!("k{i}").into_bytes()).collect();
-    for k in [
-        "{t}a", "{t}b", "{t}c", "user:1", "user:2", "", "a b", "*", "k?",
-    ] {
+    for k in ["{t}a", "{t}b", "{t}c", "user:1", "user:2", "", "a b", "*", "k?"] {
         keys.push(k.as_bytes().to_vec());
     }
     keys.push(b"bin\x00\xff".to_vec());
@@ -195,9 +193,8 @@ const WEIRD_INT: &[&str] = &[
 ];
 
 const FLOAT_ARGS: &[&str] = &[
-    "1", "-1", "0.5", "-0.5", "1.5e2", "1e308", "-1e308", "1e-5", "3.0", "0", "-0", "inf", "-inf",
-    "nan", "abc", "", " 1", "1 ", "0x10", "1e", "5.", ".5", "+1.5", "1e309", "10", "-10.25",
-    "1e-400",
+    "1", "-1", "0.5", "-0.5", "1.5e2", "1e308", "-1e308", "1e-5", "3.0", "0", "-0", "inf", "-inf", "nan", "abc", "",
+    " 1", "1 ", "0x10", "1e", "5.", ".5", "+1.5", "1e309", "10", "-10.25", "1e-400",
 ];
 
 pub struct Gen {
@@ -305,12 +302,7 @@ const FORMS: &[(u32, Form)] = &[
 
 impl Gen {
     pub fn new(seed: u64) -> Gen {
-        Gen {
-            rng: ChaCha8Rng::seed_from_u64(seed),
-            keys: key_pool(),
-            db: [0; STREAM_CONNS],
-            lens: HashMap::new(),
-        }
+        Gen { rng: ChaCha8Rng::seed_from_u64(seed), keys: key_pool(), db: [0; STREAM_CONNS], lens: HashMap::new() }
     }
 
     /// The next command; `now_ms` is the wall clock, used only for absolute
@@ -318,11 +310,7 @@ impl Gen {
     pub fn next(&mut self, now_ms: i64) -> Action {
         let total: u32 = FORMS.iter().map(|f| f.0).sum();
         let mut pick = self.rng.gen_range(0..total);
-        let conn = if self.rng.gen_bool(0.85) {
-            0
-        } else {
-            self.rng.gen_range(1..STREAM_CONNS)
-        };
+        let conn = if self.rng.gen_bool(0.85) { 0 } else { self.rng.gen_range(1..STREAM_CONNS) };
         for (w, form) in FORMS {
             if pick < *w {
                 return form(self, conn, now_ms);
@@ -346,15 +334,7 @@ impl Gen {
     /// case-insensitive and servers must not care.
     fn word(&mut self, w: &str) -> Vec<u8> {
         if self.chance(0.2) {
-            w.bytes()
-                .map(|c| {
-                    if self.rng.gen_bool(0.5) {
-                        c.to_ascii_lowercase()
-                    } else {
-                        c
-                    }
-                })
-                .collect()
+            w.bytes().map(|c| if self.rng.gen_bool(0.5) { c.to_ascii_lowercase() } else { c }).collect()
         } else {
             b(w)
         }
@@ -366,9 +346,7 @@ impl Gen {
     }
 
     fn alpha(&mut self, n: usize) -> Vec<u8> {
-        (0..n)
-            .map(|_| b"abcxyz"[self.rng.gen_range(0..6)])
-            .collect()
+        (0..n).map(|_| b"abcxyz"[self.rng.gen_range(0..6)]).collect()
     }
 
     /// A value: integers and floats in many spellings, empty, short text for
@@ -398,9 +376,7 @@ impl Gen {
             _ => {
                 let n = self.rng.gen_range(1000..=100_000);
                 let start = self.rng.gen_range(0..26u8);
-                (0..n)
-                    .map(|i| b'a' + ((i as u8).wrapping_mul(7).wrapping_add(start)) % 26)
-                    .collect()
+                (0..n).map(|i| b'a' + ((i as u8).wrapping_mul(7).wrapping_add(start)) % 26).collect()
             }
         }
     }
@@ -472,14 +448,7 @@ impl Gen {
             60..=79 => self.rng.gen_range(100_000..=10_000_000),
             80..=89 => *[0, -1, -1000].choose(&mut self.rng).unwrap(),
             _ => {
-                let a = b(self.pick(&[
-                    "9223372036854775807",
-                    "-9223372036854775808",
-                    "abc",
-                    "1.5",
-                    "",
-                    " 5",
-                ]));
+                let a = b(self.pick(&["9223372036854775807", "-9223372036854775808", "abc", "1.5", "", " 5"]));
                 return (a, None);
             }
         };
@@ -490,22 +459,10 @@ impl Gen {
     /// the past, sometimes a tiny or invalid number.
     fn unix_s_arg(&mut self, now_ms: i64) -> (Vec<u8>, Option<Deadline>) {
         let s: i64 = match self.rng.gen_range(0..100) {
-            0..=69 => {
-                now_ms / 1000
-                    + *[-1000, -1, 0, 1, 2, 3, 1000, 100_000]
-                        .choose(&mut self.rng)
-                        .unwrap()
-            }
+            0..=69 => now_ms / 1000 + *[-1000, -1, 0, 1, 2, 3, 1000, 100_000].choose(&mut self.rng).unwrap(),
             70..=79 => *[1, 0, -1].choose(&mut self.rng).unwrap(),
             80..=89 => {
-                return (
-                    b(self.pick(&[
-                        "9223372036854775807",
-                        "9223372036854776",
-                        "-9223372036854775808",
-                    ])),
-                    None,
-                )
+                return (b(self.pick(&["9223372036854775807", "9223372036854776", "-9223372036854775808"])), None)
             }
             _ => return (b(self.pick(WEIRD_INT)), None),
         };
@@ -519,12 +476,7 @@ impl Gen {
             20..=39 => now_ms + self.rng.gen_range(100..=1500),
             40..=69 => now_ms + *[-1000, -5, 0, 1_000_000].choose(&mut self.rng).unwrap(),
             70..=79 => *[1, 0, -1].choose(&mut self.rng).unwrap(),
-            80..=89 => {
-                return (
-                    b(self.pick(&["9223372036854775807", "-9223372036854775808"])),
-                    None,
-                )
-            }
+            80..=89 => return (b(self.pick(&["9223372036854775807", "-9223372036854775808"])), None),
             _ => return (b(self.pick(WEIRD_INT)), None),
         };
         (num(ms), Some(Deadline::At(ms)))
@@ -536,21 +488,7 @@ impl Gen {
             let d = *[0, 0, 1, 1, 2, 15].choose(&mut self.rng).unwrap();
             (num(d as i64), Some(d))
         } else {
-            (
-                b(self.pick(&[
-                    "16",
-                    "-1",
-                    "abc",
-                    "1.5",
-                    "",
-                    "01",
-                    " 1",
-                    "9999999999999",
-                    "2147483648",
-                    "-0",
-                ])),
-                None,
-            )
+            (b(self.pick(&["16", "-1", "abc", "1.5", "", "01", " 1", "9999999999999", "2147483648", "-0"])), None)
         }
     }
 
@@ -658,9 +596,7 @@ impl Gen {
         let k = self.key();
         let dk = self.dk(conn, &k);
         self.grow(dk.clone(), 21);
-        let name = *["INCR", "DECR", "INCRBY", "DECRBY"]
-            .choose(&mut self.rng)
-            .unwrap();
+        let name = *["INCR", "DECR", "INCRBY", "DECRBY"].choose(&mut self.rng).unwrap();
         let mut args = vec![self.word(name), k];
         // An invalid increment may be rejected before the key is looked up.
         let mut valid = true;
@@ -743,11 +679,7 @@ impl Gen {
 
     fn getrange(&mut self, conn: usize, _: i64) -> Action {
         let k = self.key();
-        let name = if self.chance(0.7) {
-            "GETRANGE"
-        } else {
-            "SUBSTR"
-        };
+        let name = if self.chance(0.7) { "GETRANGE" } else { "SUBSTR" };
         let (s, e) = (self.offset_arg(), self.offset_arg());
         let mut c = cmd(conn, name, vec![self.word(name), k.clone(), s, e]);
         c.touches.push(self.dk(conn, &k));
@@ -770,9 +702,7 @@ impl Gen {
         let mut pair = None;
         for _ in 0..6 {
             let (a, b_) = (self.key(), self.key());
-            if self.len(&self.dk(conn, &a)) <= LCS_MAX_LEN
-                && self.len(&self.dk(conn, &b_)) <= LCS_MAX_LEN
-            {
+            if self.len(&self.dk(conn, &a)) <= LCS_MAX_LEN && self.len(&self.dk(conn, &b_)) <= LCS_MAX_LEN {
                 pair = Some((a, b_));
                 break;
             }
@@ -812,11 +742,7 @@ impl Gen {
     }
 
     fn mget(&mut self, conn: usize, _: i64) -> Action {
-        let n = if self.chance(0.05) {
-            0
-        } else {
-            self.rng.gen_range(1..=6)
-        };
+        let n = if self.chance(0.05) { 0 } else { self.rng.gen_range(1..=6) };
         let mut c = cmd(conn, "MGET", vec![self.word("MGET")]);
         for _ in 0..n {
             let k = self.key();
@@ -863,11 +789,7 @@ impl Gen {
     fn setex(&mut self, conn: usize, _: i64) -> Action {
         let (k, v) = (self.key(), self.value());
         let dk = self.dk(conn, &k);
-        let (name, (t, d)) = if self.chance(0.5) {
-            ("SETEX", self.secs_arg())
-        } else {
-            ("PSETEX", self.ms_arg())
-        };
+        let (name, (t, d)) = if self.chance(0.5) { ("SETEX", self.secs_arg()) } else { ("PSETEX", self.ms_arg()) };
         self.grow(dk.clone(), v.len());
         let mut c = cmd(conn, name, vec![self.word(name), k, t, v]);
         c.touches.push(dk.clone());
@@ -896,14 +818,8 @@ impl Gen {
             82..=84 => (num(self.rng.gen_range(1000..=100_000)), self.value()),
             85..=89 => (num(self.rng.gen_range(-10..=-1)), self.value()),
             // Past the 512 MB limit: an error, never an allocation.
-            90..=91 => (
-                b(self.pick(&["536870911", "9223372036854775807"])),
-                Vec::new(),
-            ),
-            92..=93 => (
-                b(self.pick(&["536870912", "9223372036854775807", "4294967296"])),
-                b("x"),
-            ),
+            90..=91 => (b(self.pick(&["536870911", "9223372036854775807"])), Vec::new()),
+            92..=93 => (b(self.pick(&["536870912", "9223372036854775807", "4294967296"])), b("x")),
             _ => (b(self.pick(WEIRD_INT)), self.value()),
         };
         if let Some(o) = strict_int(&off).filter(|o| (0..=100_000).contains(o)) {
@@ -961,17 +877,9 @@ impl Gen {
     }
 
     fn rename(&mut self, conn: usize, _: i64) -> Action {
-        let name = if self.chance(0.6) {
-            "RENAME"
-        } else {
-            "RENAMENX"
-        };
+        let name = if self.chance(0.6) { "RENAME" } else { "RENAMENX" };
         let a = self.key();
-        let bk = if self.chance(0.1) {
-            a.clone()
-        } else {
-            self.key()
-        };
+        let bk = if self.chance(0.1) { a.clone() } else { self.key() };
         let (da, db) = (self.dk(conn, &a), self.dk(conn, &bk));
         let n = self.len(&da).max(self.len(&db));
         self.grow(db.clone(), n);
@@ -983,11 +891,7 @@ impl Gen {
 
     fn copy(&mut self, conn: usize, _: i64) -> Action {
         let a = self.key();
-        let bk = if self.chance(0.1) {
-            a.clone()
-        } else {
-            self.key()
-        };
+        let bk = if self.chance(0.1) { a.clone() } else { self.key() };
         let mut c = cmd(conn, "COPY", vec![self.word("COPY"), a.clone(), bk.clone()]);
         let mut dst_db = self.db[conn];
         let mut opts: Vec<Vec<Vec<u8>>> = Vec::new();
@@ -1043,14 +947,7 @@ impl Gen {
         c.scope = Scope::Keys(self.db[conn]);
         if self.chance(0.08) {
             // Invalid cursors are compared as single commands.
-            c.args.push(b(self.pick(&[
-                "abc",
-                " 1",
-                "1x",
-                "18446744073709551616",
-                "1.5",
-                "-",
-            ])));
+            c.args.push(b(self.pick(&["abc", " 1", "1x", "18446744073709551616", "1.5", "-"])));
             return Action::Cmd(c);
         }
         c.args.push(b("0"));
@@ -1064,9 +961,7 @@ impl Gen {
             opts.push(vec![self.word("COUNT"), n]);
         }
         if self.chance(0.3) {
-            let t = b(self.pick(&[
-                "string", "STRING", "list", "hash", "set", "zset", "stream", "none", "nosuch",
-            ]));
+            let t = b(self.pick(&["string", "STRING", "list", "hash", "set", "zset", "stream", "none", "nosuch"]));
             opts.push(vec![self.word("TYPE"), t]);
         }
         if self.chance(0.04) {
@@ -1093,21 +988,9 @@ impl Gen {
 
     fn object(&mut self, conn: usize, _: i64) -> Action {
         let k = self.key();
-        let sub = *[
-            "ENCODING", "ENCODING", "REFCOUNT", "IDLETIME", "FREQ", "FOO",
-        ]
-        .choose(&mut self.rng)
-        .unwrap();
-        let label = if sub == "FOO" {
-            "OBJECT (unknown)".to_string()
-        } else {
-            format!("OBJECT {sub}")
-        };
-        let mut c = cmd(
-            conn,
-            &label,
-            vec![self.word("OBJECT"), self.word(sub), k.clone()],
-        );
+        let sub = *["ENCODING", "ENCODING", "REFCOUNT", "IDLETIME", "FREQ", "FOO"].choose(&mut self.rng).unwrap();
+        let label = if sub == "FOO" { "OBJECT (unknown)".to_string() } else { format!("OBJECT {sub}") };
+        let mut c = cmd(conn, &label, vec![self.word("OBJECT"), self.word(sub), k.clone()]);
         if sub == "IDLETIME" {
             c.check = Check::IdleTime;
         }
@@ -1193,10 +1076,7 @@ impl Gen {
             opts.push(vec![self.word("LIMIT"), o, n]);
         }
         if self.chance(0.15) {
-            opts.push(vec![
-                self.word("BY"),
-                b(self.pick(&["nosort", "w_*", "*->f"])),
-            ]);
+            opts.push(vec![self.word("BY"), b(self.pick(&["nosort", "w_*", "*->f"]))]);
         }
         if self.chance(0.15) {
             opts.push(vec![self.word("GET"), b(self.pick(&["#", "o_*"]))]);
@@ -1228,10 +1108,7 @@ impl Gen {
             8 => c.args.push(self.word("SYNC")),
             _ => c.args.push(b("FOO")),
         }
-        if c.args.len() == 1
-            || c.args[1].eq_ignore_ascii_case(b"ASYNC")
-            || c.args[1].eq_ignore_ascii_case(b"SYNC")
-        {
+        if c.args.len() == 1 || c.args[1].eq_ignore_ascii_case(b"ASYNC") || c.args[1].eq_ignore_ascii_case(b"SYNC") {
             let db = self.db[conn];
             self.lens.retain(|(d, _), _| *d != db);
             c.flush = Some(db);
@@ -1291,16 +1168,7 @@ impl Gen {
     fn client(&mut self, conn: usize, _: i64) -> Action {
         let (sub, args, check): (&str, Vec<Vec<u8>>, Check) = match self.rng.gen_range(0..100) {
             0..=29 => {
-                let n = b(self.pick(&[
-                    "alpha",
-                    "conn-1",
-                    "",
-                    "x_y.z",
-                    "a b",
-                    "new\nline",
-                    "\u{20ac}",
-                    "~!@#",
-                ]));
+                let n = b(self.pick(&["alpha", "conn-1", "", "x_y.z", "a b", "new\nline", "\u{20ac}", "~!@#"]));
                 ("SETNAME", vec![n], Check::Exact)
             }
             30..=59 => ("GETNAME", vec![], Check::Exact),
@@ -1310,11 +1178,7 @@ impl Gen {
             90..=94 => ("FOO", vec![], Check::Exact),
             _ => ("SETNAME", vec![], Check::Exact),
         };
-        let label = if sub == "FOO" {
-            "CLIENT (unknown)".to_string()
-        } else {
-            format!("CLIENT {sub}")
-        };
+        let label = if sub == "FOO" { "CLIENT (unknown)".to_string() } else { format!("CLIENT {sub}") };
         let mut c = cmd(conn, &label, vec![self.word("CLIENT"), self.word(sub)]);
         c.args.extend(args);
         c.check = check;
@@ -1328,29 +1192,10 @@ impl Gen {
             0..=34 => (vec!["3"], Check::Shape),
             35..=64 => (vec!["2"], Check::Shape),
             65..=74 => (vec![], Check::Shape),
-            75..=82 => (
-                vec![
-                    *["2", "3"].choose(&mut self.rng).unwrap(),
-                    "SETNAME",
-                    "via-hello",
-                ],
-                Check::Shape,
-            ),
-            83..=88 => (
-                vec![*["4", "1", "0", "-1"].choose(&mut self.rng).unwrap()],
-                Check::Exact,
-            ),
-            89..=93 => (
-                vec![*["abc", "3.0", ""].choose(&mut self.rng).unwrap()],
-                Check::Exact,
-            ),
-            _ => (
-                vec![
-                    "3",
-                    *["SETNAME", "FOO", "AUTH"].choose(&mut self.rng).unwrap(),
-                ],
-                Check::Exact,
-            ),
+            75..=82 => (vec![*["2", "3"].choose(&mut self.rng).unwrap(), "SETNAME", "via-hello"], Check::Shape),
+            83..=88 => (vec![*["4", "1", "0", "-1"].choose(&mut self.rng).unwrap()], Check::Exact),
+            89..=93 => (vec![*["abc", "3.0", ""].choose(&mut self.rng).unwrap()], Check::Exact),
+            _ => (vec!["3", *["SETNAME", "FOO", "AUTH"].choose(&mut self.rng).unwrap()], Check::Exact),
         };
         let mut c = cmd(conn, "HELLO", vec![self.word("HELLO")]);
         c.args.extend(args.into_iter().map(b));
@@ -1362,25 +1207,14 @@ impl Gen {
         let mut c = match self.rng.gen_range(0..4) {
             0 | 1 => cmd(conn, "TIME", vec![self.word("TIME")]),
             2 => cmd(conn, "INFO", vec![self.word("INFO")]),
-            _ => cmd(
-                conn,
-                "INFO",
-                vec![
-                    self.word("INFO"),
-                    b(self.pick(&["server", "keyspace", "clients"])),
-                ],
-            ),
+            _ => cmd(conn, "INFO", vec![self.word("INFO"), b(self.pick(&["server", "keyspace", "clients"]))]),
         };
         c.check = Check::Shape;
         Action::Cmd(c)
     }
 
     fn debug_sleep(&mut self, conn: usize, _: i64) -> Action {
-        Action::Cmd(cmd(
-            conn,
-            "DEBUG SLEEP",
-            vec![self.word("DEBUG"), self.word("SLEEP"), b("0")],
-        ))
+        Action::Cmd(cmd(conn, "DEBUG SLEEP", vec![self.word("DEBUG"), self.word("SLEEP"), b("0")]))
     }
 
     fn sleep(&mut self, _: usize, _: i64) -> Action {

@@ -48,10 +48,7 @@ pub fn check_redis_installed() {
         ),
     };
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        text.contains(" v=7.0."),
-        "the oracle test needs Redis 7.0.x, but `{bin} --version` says: {text:?}"
-    );
+    assert!(text.contains(" v=7.0."), "the oracle test needs Redis 7.0.x, but `{bin} --version` says: {text:?}");
 }
 
 fn free_port() -> u16 {
@@ -61,10 +58,7 @@ fn free_port() -> u16 {
 
 fn scratch_dir(tag: &str) -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     let dir = std::env::temp_dir().join(format!(
         "redsim-oracle-{}-{}-{}-{}",
         std::process::id(),
@@ -125,13 +119,7 @@ impl Server {
             let _ = fs::remove_dir_all(&dir);
             format!("spawn failed: {e}")
         })?;
-        let mut server = Server {
-            name,
-            port,
-            child,
-            dir,
-            log,
-        };
+        let mut server = Server { name, port, child, dir, log };
         server.wait_ready()?;
         Ok(server)
     }
@@ -140,10 +128,7 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "exited during startup with {status}; log:\n{}",
-                    self.log_tail()
-                ));
+                return Err(format!("exited during startup with {status}; log:\n{}", self.log_tail()));
             }
             if let Ok(mut c) = Conn::connect(self.port, Duration::from_secs(2)) {
                 if let Ok(Reply::Simple(s)) = c.call(&[b"PING".to_vec()]) {

@@ -96,8 +96,6 @@ pub fn parse_i64(a: &[u8]) -> RedisResult<i64> {
 pub fn parse_i32(a: &[u8]) -> RedisResult<i32> {
     let v = parse_i64(a)?;
     i32::try_from(v).map_err(|_| {
-        errors::RedisError::fixed(
-            "ERR value is out of range, value must between -2147483648 and 2147483647",
-        )
+        errors::RedisError::fixed("ERR value is out of range, value must between -2147483648 and 2147483647")
     })
 }

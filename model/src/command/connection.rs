@@ -140,22 +140,14 @@ pub(super) fn parse(name: &str, a: &mut Args, env: &ParseEnv) -> RedisResult<Opt
     let cmd = match name {
         "ping" => match a.remaining() {
             0 => C::Ping { message: None },
-            1 => C::Ping {
-                message: Some(a.next()?),
-            },
+            1 => C::Ping { message: Some(a.next()?) },
             _ => return Err(errors::wrong_arity("ping")),
         },
         "echo" => C::Echo { message: a.next()? },
         "hello" => parse_hello(a)?,
         "auth" => match a.remaining() {
-            1 => C::Auth {
-                user: None,
-                password: a.next()?,
-            },
-            2 => C::Auth {
-                user: Some(a.next()?),
-                password: a.next()?,
-            },
+            1 => C::Auth { user: None, password: a.next()? },
+            2 => C::Auth { user: Some(a.next()?), password: a.next()? },
             _ => return Err(errors::SYNTAX),
         },
         "select" => {
@@ -165,9 +157,7 @@ pub(super) fn parse(name: &str, a: &mut Args, env: &ParseEnv) -> RedisResult<Opt
             if env.cluster_enabled && id != 0 {
                 return Err(errors::SELECT_IN_CLUSTER);
             }
-            C::Select {
-                db: env.check_db(i64::from(id))?,
-            }
+            C::Select { db: env.check_db(i64::from(id))? }
         }
         "quit" => C::Quit,
         "reset" => C::Reset,
@@ -190,9 +180,7 @@ fn parse_transaction(name: &str, a: &mut Args) -> Option<ConnectionCommand> {
         "multi" => C::Multi,
         "exec" => C::Exec,
         "discard" => C::Discard,
-        "watch" => C::Watch {
-            keys: a.rest().to_vec(),
-        },
+        "watch" => C::Watch { keys: a.rest().to_vec() },
         "unwatch" => C::Unwatch,
         _ => return None,
     })
@@ -219,11 +207,7 @@ fn parse_hello(a: &mut Args) -> RedisResult<ConnectionCommand> {
             return Err(errors::hello_option(&opt));
         }
     }
-    Ok(ConnectionCommand::Hello {
-        protover,
-        auth,
-        setname,
-    })
+    Ok(ConnectionCommand::Hello { protover, auth, setname })
 }
 
 fn parse_client(sub: &str, a: &mut Args) -> RedisResult<ClientCommand> {
@@ -277,10 +261,7 @@ fn parse_client(sub: &str, a: &mut Args) -> RedisResult<ClientCommand> {
             if timeout < 0 {
                 return Err(errors::TIMEOUT_NEGATIVE);
             }
-            C::Pause {
-                timeout_ms: timeout,
-                all,
-            }
+            C::Pause { timeout_ms: timeout, all }
         }
         "unblock" => {
             if argc > 4 {
@@ -331,16 +312,9 @@ fn parse_list(a: &mut Args, argc: usize) -> RedisResult<ClientListFilter> {
 /// pair at a time and the first bad one is reported.
 fn parse_kill(a: &mut Args, argc: usize) -> RedisResult<KillFilter> {
     if argc == 3 {
-        return Ok(KillFilter {
-            old_form: true,
-            addr: Some(a.next()?),
-            ..KillFilter::default()
-        });
+        return Ok(KillFilter { old_form: true, addr: Some(a.next()?), ..KillFilter::default() });
     }
-    let mut f = KillFilter {
-        skipme: true,
-        ..KillFilter::default()
-    };
+    let mut f = KillFilter { skipme: true, ..KillFilter::default() };
     while let Some(opt) = a.next_opt() {
         let Some(value) = a.next_opt() else {
             return Err(errors::SYNTAX);
@@ -351,8 +325,7 @@ fn parse_kill(a: &mut Args, argc: usize) -> RedisResult<KillFilter> {
                 _ => return Err(errors::CLIENT_ID_NOT_POSITIVE),
             },
             "TYPE" => {
-                let t = ClientType::from_name(&value)
-                    .ok_or_else(|| errors::unknown_client_type(&value))?;
+                let t = ClientType::from_name(&value).ok_or_else(|| errors::unknown_client_type(&value))?;
                 f.client_type = Some(t);
             }
             "ADDR" => f.addr = Some(value),
@@ -379,10 +352,7 @@ mod tests {
     use super::*;
 
     fn parse_words(words: &[&str]) -> Result<Command, String> {
-        let argv: Vec<Bytes> = words
-            .iter()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect();
+        let argv: Vec<Bytes> = words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
         Command::from_argv(&argv, &ParseEnv::default()).map_err(|e| e.text().to_string())
     }
 
@@ -395,27 +365,15 @@ mod tests {
 
     #[test]
     fn hello_checks_version_then_options() {
-        assert_eq!(
-            parse_words(&["hello", "4"]).unwrap_err(),
-            "NOPROTO unsupported protocol version"
-        );
-        assert_eq!(
-            parse_words(&["hello", "x"]).unwrap_err(),
-            "ERR Protocol version is not an integer or out of range"
-        );
+        assert_eq!(parse_words(&["hello", "4"]).unwrap_err(), "NOPROTO unsupported protocol version");
+        assert_eq!(parse_words(&["hello", "x"]).unwrap_err(), "ERR Protocol version is not an integer or out of range");
         assert_eq!(
             parse_words(&["hello", "2", "setname", "a", "b"]).unwrap_err(),
             "ERR Syntax error in HELLO option 'b'"
         );
-        assert_eq!(
-            parse_words(&["hello", "3", "AUTH", "u"]).unwrap_err(),
-            "ERR Syntax error in HELLO option 'AUTH'"
-        );
-        let Command::Connection(ConnectionCommand::Hello {
-            protover,
-            auth,
-            setname,
-        }) = parse_words(&["HELLO", "3", "auth", "u", "p", "SETNAME", "n"]).unwrap()
+        assert_eq!(parse_words(&["hello", "3", "AUTH", "u"]).unwrap_err(), "ERR Syntax error in HELLO option 'AUTH'");
+        let Command::Connection(ConnectionCommand::Hello { protover, auth, setname }) =
+            parse_words(&["HELLO", "3", "auth", "u", "p", "SETNAME", "n"]).unwrap()
         else {
             panic!()
         };
@@ -426,119 +384,53 @@ mod tests {
 
     #[test]
     fn select_errors_match_redis() {
-        assert_eq!(
-            parse_words(&["select", "abc"]).unwrap_err(),
-            errors::NOT_INTEGER.text()
-        );
-        assert_eq!(
-            parse_words(&["select", "99999999999"]).unwrap_err(),
-            errors::INT_OUT_OF_RANGE.text()
-        );
-        assert_eq!(
-            parse_words(&["select", "16"]).unwrap_err(),
-            "ERR DB index is out of range"
-        );
-        assert_eq!(
-            parse_words(&["select", "-1"]).unwrap_err(),
-            "ERR DB index is out of range"
-        );
-        assert_eq!(
-            parse_words(&["select", "3"]).unwrap(),
-            Command::Connection(ConnectionCommand::Select { db: 3 })
-        );
+        assert_eq!(parse_words(&["select", "abc"]).unwrap_err(), errors::NOT_INTEGER.text());
+        assert_eq!(parse_words(&["select", "99999999999"]).unwrap_err(), errors::INT_OUT_OF_RANGE.text());
+        assert_eq!(parse_words(&["select", "16"]).unwrap_err(), "ERR DB index is out of range");
+        assert_eq!(parse_words(&["select", "-1"]).unwrap_err(), "ERR DB index is out of range");
+        assert_eq!(parse_words(&["select", "3"]).unwrap(), Command::Connection(ConnectionCommand::Select { db: 3 }));
     }
 
     #[test]
     fn ping_and_auth_argument_counts() {
-        assert_eq!(
-            parse_words(&["ping", "a", "b"]).unwrap_err(),
-            "ERR wrong number of arguments for 'ping' command"
-        );
-        assert_eq!(
-            parse_words(&["auth", "a", "b", "c"]).unwrap_err(),
-            "ERR syntax error"
-        );
+        assert_eq!(parse_words(&["ping", "a", "b"]).unwrap_err(), "ERR wrong number of arguments for 'ping' command");
+        assert_eq!(parse_words(&["auth", "a", "b", "c"]).unwrap_err(), "ERR syntax error");
     }
 
     #[test]
     fn client_kill_filters() {
-        assert_eq!(
-            client(&["client", "kill", "ID", "abc"]).unwrap_err(),
-            "ERR client-id should be greater than 0"
-        );
-        assert_eq!(
-            client(&["client", "kill", "TYPE", "foo"]).unwrap_err(),
-            "ERR Unknown client type 'foo'"
-        );
-        assert_eq!(
-            client(&["client", "kill", "USER", "bob"]).unwrap_err(),
-            "ERR No such user 'bob'"
-        );
-        assert_eq!(
-            client(&["client", "kill", "ID", "1", "TYPE"]).unwrap_err(),
-            "ERR syntax error"
-        );
-        assert_eq!(
-            client(&["client", "kill", "skipme", "maybe", "id"]).unwrap_err(),
-            "ERR syntax error"
-        );
-        let ClientCommand::Kill(f) = client(&["client", "kill", "1.2.3.4:5"]).unwrap() else {
-            panic!()
-        };
+        assert_eq!(client(&["client", "kill", "ID", "abc"]).unwrap_err(), "ERR client-id should be greater than 0");
+        assert_eq!(client(&["client", "kill", "TYPE", "foo"]).unwrap_err(), "ERR Unknown client type 'foo'");
+        assert_eq!(client(&["client", "kill", "USER", "bob"]).unwrap_err(), "ERR No such user 'bob'");
+        assert_eq!(client(&["client", "kill", "ID", "1", "TYPE"]).unwrap_err(), "ERR syntax error");
+        assert_eq!(client(&["client", "kill", "skipme", "maybe", "id"]).unwrap_err(), "ERR syntax error");
+        let ClientCommand::Kill(f) = client(&["client", "kill", "1.2.3.4:5"]).unwrap() else { panic!() };
         assert!(f.old_form && !f.skipme);
-        let ClientCommand::Kill(f) =
-            client(&["client", "kill", "id", "7", "skipme", "NO"]).unwrap()
-        else {
-            panic!()
-        };
+        let ClientCommand::Kill(f) = client(&["client", "kill", "id", "7", "skipme", "NO"]).unwrap() else { panic!() };
         assert_eq!((f.id, f.skipme, f.old_form), (Some(7), false, false));
     }
 
     #[test]
     fn client_list_and_misc() {
-        assert_eq!(
-            client(&["client", "list", "TYPE", "normal", "ID", "1"]).unwrap_err(),
-            "ERR syntax error"
-        );
-        assert_eq!(
-            client(&["client", "list", "id", "x"]).unwrap_err(),
-            "ERR Invalid client ID"
-        );
+        assert_eq!(client(&["client", "list", "TYPE", "normal", "ID", "1"]).unwrap_err(), "ERR syntax error");
+        assert_eq!(client(&["client", "list", "id", "x"]).unwrap_err(), "ERR Invalid client ID");
         assert_eq!(
             client(&["client", "list", "id", "3", "1"]).unwrap(),
             ClientCommand::List(ClientListFilter::Ids(vec![3, 1]))
         );
-        assert_eq!(
-            client(&["client", "setname", "a b"]).unwrap_err(),
-            errors::BAD_CLIENT_NAME.text()
-        );
-        assert_eq!(
-            client(&["client", "setname", ""]).unwrap(),
-            ClientCommand::SetName(Bytes::new())
-        );
-        assert_eq!(
-            client(&["client", "reply", "maybe"]).unwrap_err(),
-            "ERR syntax error"
-        );
-        assert_eq!(
-            client(&["client", "pause", "x"]).unwrap_err(),
-            "ERR timeout is not an integer or out of range"
-        );
+        assert_eq!(client(&["client", "setname", "a b"]).unwrap_err(), errors::BAD_CLIENT_NAME.text());
+        assert_eq!(client(&["client", "setname", ""]).unwrap(), ClientCommand::SetName(Bytes::new()));
+        assert_eq!(client(&["client", "reply", "maybe"]).unwrap_err(), "ERR syntax error");
+        assert_eq!(client(&["client", "pause", "x"]).unwrap_err(), "ERR timeout is not an integer or out of range");
         assert_eq!(
             client(&["client", "pause", "10", "foo"]).unwrap_err(),
             "ERR CLIENT PAUSE mode must be WRITE or ALL"
         );
-        assert_eq!(
-            client(&["client", "pause", "-1"]).unwrap_err(),
-            "ERR timeout is negative"
-        );
+        assert_eq!(client(&["client", "pause", "-1"]).unwrap_err(), "ERR timeout is negative");
         assert_eq!(
             client(&["client", "pause", "10", "ALL", "x"]).unwrap_err(),
             "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP."
         );
-        assert_eq!(
-            client(&["client", "unblock", "1", "x"]).unwrap_err(),
-            errors::UNBLOCK_REASON.text()
-        );
+        assert_eq!(client(&["client", "unblock", "1", "x"]).unwrap_err(), errors::UNBLOCK_REASON.text());
     }
 }

@@ -19,10 +19,8 @@ pub(super) fn parse(name: &str, a: &mut Args, env: &ParseEnv) -> RedisResult<Opt
             if env.cluster_enabled {
                 return Err(RedisError::fixed("ERR SWAPDB is not allowed in cluster mode"));
             }
-            let first = super::parse_i32(&a.next()?)
-                .map_err(|_| RedisError::fixed("ERR invalid first DB index"))?;
-            let second = super::parse_i32(&a.next()?)
-                .map_err(|_| RedisError::fixed("ERR invalid second DB index"))?;
+            let first = super::parse_i32(&a.next()?).map_err(|_| RedisError::fixed("ERR invalid first DB index"))?;
+            let second = super::parse_i32(&a.next()?).map_err(|_| RedisError::fixed("ERR invalid second DB index"))?;
             Command::SwapDb { a: env.check_db(first as i64)?, b: env.check_db(second as i64)? }
         }
         _ => return Ok(None),

@@ -83,9 +83,7 @@ pub(super) fn parse(name: &str, a: &mut Args, env: &ParseEnv) -> RedisResult<Opt
         "ttl" => Command::Ttl { key: a.next()?, millis: false },
         "pttl" => Command::Ttl { key: a.next()?, millis: true },
         "randomkey" => Command::RandomKey,
-        "rename" | "renamenx" => {
-            Command::Rename { source: a.next()?, destination: a.next()?, nx: name == "renamenx" }
-        }
+        "rename" | "renamenx" => Command::Rename { source: a.next()?, destination: a.next()?, nx: name == "renamenx" },
         "scan" => parse_scan(a)?,
         "sort" | "sort_ro" => parse_sort(a, name == "sort_ro", env)?,
         "touch" => Command::Touch { keys: a.rest().to_vec() },
@@ -110,9 +108,7 @@ fn parse_copy(a: &mut Args, env: &ParseEnv) -> RedisResult<Command> {
     }
     // In cluster mode the client is always in database 0.
     if env.cluster_enabled && db.is_some_and(|d| d != 0) {
-        return Err(RedisError::fixed(
-            "ERR Copying to another database is not allowed in cluster mode",
-        ));
+        return Err(RedisError::fixed("ERR Copying to another database is not allowed in cluster mode"));
     }
     Ok(Command::Copy { source, destination, db, replace })
 }
@@ -127,18 +123,11 @@ fn parse_expire(name: &str, a: &mut Args) -> RedisResult<Command> {
             b"XX" => flags.xx = true,
             b"GT" => flags.gt = true,
             b"LT" => flags.lt = true,
-            _ => {
-                return Err(RedisError::owned(format!(
-                    "ERR Unsupported option {}",
-                    errors::printable(&opt)
-                )))
-            }
+            _ => return Err(RedisError::owned(format!("ERR Unsupported option {}", errors::printable(&opt)))),
         }
     }
     if flags.nx && (flags.xx || flags.gt || flags.lt) {
-        return Err(RedisError::fixed(
-            "ERR NX and XX, GT or LT options at the same time are not compatible",
-        ));
+        return Err(RedisError::fixed("ERR NX and XX, GT or LT options at the same time are not compatible"));
     }
     if flags.gt && flags.lt {
         return Err(RedisError::fixed("ERR GT and LT options at the same time are not compatible"));

@@ -37,24 +37,58 @@ use crate::table::{self, CommandSpec};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     // ---- string group ----
-    Append { key: Bytes, value: Bytes },
+    Append {
+        key: Bytes,
+        value: Bytes,
+    },
     /// INCR, DECR, INCRBY, DECRBY.
-    IncrBy { key: Bytes, by: i64 },
+    IncrBy {
+        key: Bytes,
+        by: i64,
+    },
     /// The increment is validated after the key's type, as Redis does.
-    IncrByFloat { key: Bytes, incr: Bytes },
-    Get { key: Bytes },
-    GetDel { key: Bytes },
-    GetEx { key: Bytes, option: GetExOption },
+    IncrByFloat {
+        key: Bytes,
+        incr: Bytes,
+    },
+    Get {
+        key: Bytes,
+    },
+    GetDel {
+        key: Bytes,
+    },
+    GetEx {
+        key: Bytes,
+        option: GetExOption,
+    },
     /// GETRANGE and its old name SUBSTR.
-    GetRange { key: Bytes, start: i64, end: i64 },
-    GetSet { key: Bytes, value: Bytes },
+    GetRange {
+        key: Bytes,
+        start: i64,
+        end: i64,
+    },
+    GetSet {
+        key: Bytes,
+        value: Bytes,
+    },
     Lcs(LcsArgs),
-    MGet { keys: Vec<Bytes> },
-    MSet { pairs: Vec<(Bytes, Bytes)>, nx: bool },
+    MGet {
+        keys: Vec<Bytes>,
+    },
+    MSet {
+        pairs: Vec<(Bytes, Bytes)>,
+        nx: bool,
+    },
     /// SET, SETNX, SETEX, PSETEX: all are SET with options, as in Redis.
     Set(SetArgs),
-    SetRange { key: Bytes, offset: i64, value: Bytes },
-    Strlen { key: Bytes },
+    SetRange {
+        key: Bytes,
+        offset: i64,
+        value: Bytes,
+    },
+    Strlen {
+        key: Bytes,
+    },
 
     // ---- the collection types ----
     Lists(lists::ListCommand),
@@ -63,43 +97,89 @@ pub enum Command {
     SortedSets(sorted_sets::ZSetCommand),
 
     // ---- generic group ----
-    Copy { source: Bytes, destination: Bytes, db: Option<usize>, replace: bool },
+    Copy {
+        source: Bytes,
+        destination: Bytes,
+        db: Option<usize>,
+        replace: bool,
+    },
     /// DEL and UNLINK (they differ only in how memory is freed).
-    Del { keys: Vec<Bytes>, unlink: bool },
-    Exists { keys: Vec<Bytes> },
+    Del {
+        keys: Vec<Bytes>,
+        unlink: bool,
+    },
+    Exists {
+        keys: Vec<Bytes>,
+    },
     Expire(ExpireArgs),
     /// EXPIRETIME / PEXPIRETIME.
-    ExpireTime { key: Bytes, millis: bool },
-    Keys { pattern: Bytes },
-    Move { key: Bytes, db: usize },
-    Object { sub: ObjectSub, key: Bytes },
-    Persist { key: Bytes },
+    ExpireTime {
+        key: Bytes,
+        millis: bool,
+    },
+    Keys {
+        pattern: Bytes,
+    },
+    Move {
+        key: Bytes,
+        db: usize,
+    },
+    Object {
+        sub: ObjectSub,
+        key: Bytes,
+    },
+    Persist {
+        key: Bytes,
+    },
     /// TTL / PTTL.
-    Ttl { key: Bytes, millis: bool },
+    Ttl {
+        key: Bytes,
+        millis: bool,
+    },
     RandomKey,
-    Rename { source: Bytes, destination: Bytes, nx: bool },
+    Rename {
+        source: Bytes,
+        destination: Bytes,
+        nx: bool,
+    },
     Scan(ScanArgs),
     Sort(SortArgs),
-    Touch { keys: Vec<Bytes> },
-    Type { key: Bytes },
+    Touch {
+        keys: Vec<Bytes>,
+    },
+    Type {
+        key: Bytes,
+    },
 
     // ---- server commands that act on the keyspace ----
     DbSize,
     /// FLUSHDB / FLUSHALL; `sync` is None when neither ASYNC nor SYNC was given.
-    Flush { all: bool, sync: Option<bool> },
-    SwapDb { a: usize, b: usize },
+    Flush {
+        all: bool,
+        sync: Option<bool>,
+    },
+    SwapDb {
+        a: usize,
+        b: usize,
+    },
     DebugDigest,
-    DebugDigestValue { keys: Vec<Bytes> },
+    DebugDigestValue {
+        keys: Vec<Bytes>,
+    },
 
     // ---- handled by the node core, never by an engine ----
     Connection(connection::ConnectionCommand),
     Server(server::ServerCommand),
 
     /// `<COMMAND> HELP` of a container command: `command` is the container's name.
-    Help { command: &'static str },
+    Help {
+        command: &'static str,
+    },
 
     /// A command of the Redis 7.0 table that redsim does not implement yet.
-    NotImplemented { name: &'static str },
+    NotImplemented {
+        name: &'static str,
+    },
 }
 
 impl Command {

@@ -101,34 +101,21 @@ pub(super) fn parse(name: &str, a: &mut Args, env: &ParseEnv) -> RedisResult<Opt
     let _ = env;
     use ServerCommand as S;
     let cmd = match name {
-        "info" => S::Info {
-            sections: a
-                .rest()
-                .iter()
-                .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase())
-                .collect(),
-        },
+        "info" => {
+            S::Info { sections: a.rest().iter().map(|s| String::from_utf8_lossy(s).to_ascii_lowercase()).collect() }
+        }
         "time" => S::Time,
         "lastsave" => S::LastSave,
         "role" => S::Role,
         "monitor" => S::Monitor,
-        "command" => S::Introspect {
-            args: a.rest().to_vec(),
-        },
-        "config|get" => S::ConfigGet {
-            patterns: a.rest().to_vec(),
-        },
+        "command" => S::Introspect { args: a.rest().to_vec() },
+        "config|get" => S::ConfigGet { patterns: a.rest().to_vec() },
         "config|set" => {
             let rest = a.rest();
             if !rest.len().is_multiple_of(2) {
                 return Err(errors::SYNTAX);
             }
-            S::ConfigSet {
-                pairs: rest
-                    .chunks(2)
-                    .map(|p| (p[0].clone(), p[1].clone()))
-                    .collect(),
-            }
+            S::ConfigSet { pairs: rest.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect() }
         }
         "config|resetstat" => S::ConfigResetStat,
         "config|rewrite" => S::ConfigRewrite,
@@ -171,20 +158,14 @@ fn parse_debug(a: &mut Args) -> RedisResult<Option<Command>> {
             let secs = strtod_prefix(&a.next()?);
             let micros = secs * 1_000_000.0;
             // Negative or NaN durations do not sleep, as nanosleep refuses them.
-            let micros = if micros.is_nan() || micros <= 0.0 {
-                0
-            } else {
-                micros.min(u64::MAX as f64) as u64
-            };
+            let micros = if micros.is_nan() || micros <= 0.0 { 0 } else { micros.min(u64::MAX as f64) as u64 };
             Command::Server(ServerCommand::DebugSleep { micros })
         }
-        ("set-active-expire", 3) => Command::Server(ServerCommand::DebugSetActiveExpire {
-            enabled: atoi_prefix(&a.next()?) != 0,
-        }),
+        ("set-active-expire", 3) => {
+            Command::Server(ServerCommand::DebugSetActiveExpire { enabled: atoi_prefix(&a.next()?) != 0 })
+        }
         ("digest", 2) => Command::DebugDigest,
-        ("digest-value", _) => Command::DebugDigestValue {
-            keys: a.rest().to_vec(),
-        },
+        ("digest-value", _) => Command::DebugDigestValue { keys: a.rest().to_vec() },
         (other, _) if DEBUG_UNIMPLEMENTED.contains(&other) => {
             return Err(errors::not_implemented(&format!("debug {other}")));
         }
@@ -248,9 +229,7 @@ fn atoi_prefix(b: &[u8]) -> i64 {
     let n: i64 = digits
         .bytes()
         .take_while(u8::is_ascii_digit)
-        .fold(0i64, |acc, d| {
-            acc.wrapping_mul(10).wrapping_add(i64::from(d - b'0'))
-        });
+        .fold(0i64, |acc, d| acc.wrapping_mul(10).wrapping_add(i64::from(d - b'0')));
     if neg {
         -n
     } else {
@@ -263,10 +242,7 @@ mod tests {
     use super::*;
 
     fn parse_words(words: &[&str]) -> Result<Command, String> {
-        let argv: Vec<Bytes> = words
-            .iter()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect();
+        let argv: Vec<Bytes> = words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
         Command::from_argv(&argv, &ParseEnv::default()).map_err(|e| e.text().to_string())
     }
 
@@ -279,44 +255,21 @@ mod tests {
 
     #[test]
     fn debug_subcommands() {
-        assert_eq!(
-            server(&["debug", "sleep", "0.5"]),
-            ServerCommand::DebugSleep { micros: 500_000 }
-        );
-        assert_eq!(
-            server(&["debug", "sleep", "abc"]),
-            ServerCommand::DebugSleep { micros: 0 }
-        );
-        assert_eq!(
-            server(&["debug", "sleep", "-1"]),
-            ServerCommand::DebugSleep { micros: 0 }
-        );
-        assert_eq!(
-            server(&["debug", "sleep", "2x"]),
-            ServerCommand::DebugSleep { micros: 2_000_000 }
-        );
+        assert_eq!(server(&["debug", "sleep", "0.5"]), ServerCommand::DebugSleep { micros: 500_000 });
+        assert_eq!(server(&["debug", "sleep", "abc"]), ServerCommand::DebugSleep { micros: 0 });
+        assert_eq!(server(&["debug", "sleep", "-1"]), ServerCommand::DebugSleep { micros: 0 });
+        assert_eq!(server(&["debug", "sleep", "2x"]), ServerCommand::DebugSleep { micros: 2_000_000 });
         assert_eq!(
             server(&["DEBUG", "set-active-expire", "abc"]),
             ServerCommand::DebugSetActiveExpire { enabled: false }
         );
-        assert_eq!(
-            server(&["DEBUG", "set-active-expire", "5"]),
-            ServerCommand::DebugSetActiveExpire { enabled: true }
-        );
-        assert_eq!(
-            parse_words(&["debug", "digest"]).unwrap(),
-            Command::DebugDigest
-        );
+        assert_eq!(server(&["DEBUG", "set-active-expire", "5"]), ServerCommand::DebugSetActiveExpire { enabled: true });
+        assert_eq!(parse_words(&["debug", "digest"]).unwrap(), Command::DebugDigest);
         assert_eq!(
             parse_words(&["debug", "digest-value", "a"]).unwrap(),
-            Command::DebugDigestValue {
-                keys: vec![Bytes::from("a")]
-            }
+            Command::DebugDigestValue { keys: vec![Bytes::from("a")] }
         );
-        assert_eq!(
-            parse_words(&["debug", "help"]).unwrap(),
-            Command::Help { command: "debug" }
-        );
+        assert_eq!(parse_words(&["debug", "help"]).unwrap(), Command::Help { command: "debug" });
         assert_eq!(
             parse_words(&["debug", "Foo"]).unwrap_err(),
             "ERR unknown subcommand or wrong number of arguments for 'Foo'. Try DEBUG HELP."
@@ -325,86 +278,45 @@ mod tests {
             parse_words(&["debug", "sleep"]).unwrap_err(),
             "ERR unknown subcommand or wrong number of arguments for 'sleep'. Try DEBUG HELP."
         );
-        assert!(parse_words(&["debug", "reload"])
-            .unwrap_err()
-            .contains("not implemented"));
+        assert!(parse_words(&["debug", "reload"]).unwrap_err().contains("not implemented"));
     }
 
     #[test]
     fn slowlog_and_config() {
-        assert_eq!(
-            server(&["slowlog", "get"]),
-            ServerCommand::SlowlogGet { count: 10 }
-        );
-        assert_eq!(
-            server(&["slowlog", "get", "-1"]),
-            ServerCommand::SlowlogGet { count: -1 }
-        );
-        assert_eq!(
-            parse_words(&["slowlog", "get", "-2"]).unwrap_err(),
-            errors::SLOWLOG_COUNT.text()
-        );
-        assert_eq!(
-            parse_words(&["slowlog", "get", "x"]).unwrap_err(),
-            errors::SLOWLOG_COUNT.text()
-        );
+        assert_eq!(server(&["slowlog", "get"]), ServerCommand::SlowlogGet { count: 10 });
+        assert_eq!(server(&["slowlog", "get", "-1"]), ServerCommand::SlowlogGet { count: -1 });
+        assert_eq!(parse_words(&["slowlog", "get", "-2"]).unwrap_err(), errors::SLOWLOG_COUNT.text());
+        assert_eq!(parse_words(&["slowlog", "get", "x"]).unwrap_err(), errors::SLOWLOG_COUNT.text());
         assert_eq!(
             parse_words(&["slowlog", "get", "1", "2"]).unwrap_err(),
             "ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP."
         );
-        assert_eq!(
-            parse_words(&["config", "set", "hz", "1", "2"]).unwrap_err(),
-            "ERR syntax error"
-        );
+        assert_eq!(parse_words(&["config", "set", "hz", "1", "2"]).unwrap_err(), "ERR syntax error");
         assert_eq!(
             server(&["config", "set", "hz", "1", "maxmemory", "2"]),
             ServerCommand::ConfigSet {
-                pairs: vec![
-                    (Bytes::from("hz"), Bytes::from("1")),
-                    (Bytes::from("maxmemory"), Bytes::from("2"))
-                ]
+                pairs: vec![(Bytes::from("hz"), Bytes::from("1")), (Bytes::from("maxmemory"), Bytes::from("2"))]
             }
         );
         assert_eq!(
             server(&["command", "docs", "get"]),
-            ServerCommand::Introspect {
-                args: vec![Bytes::from("docs"), Bytes::from("get")]
-            }
+            ServerCommand::Introspect { args: vec![Bytes::from("docs"), Bytes::from("get")] }
         );
-        assert_eq!(
-            server(&["command"]),
-            ServerCommand::Introspect { args: vec![] }
-        );
+        assert_eq!(server(&["command"]), ServerCommand::Introspect { args: vec![] });
         assert_eq!(
             server(&["INFO", "Server", "CPU"]),
-            ServerCommand::Info {
-                sections: vec!["server".into(), "cpu".into()]
-            }
+            ServerCommand::Info { sections: vec!["server".into(), "cpu".into()] }
         );
     }
 
     #[test]
     fn shutdown_flags() {
-        assert_eq!(
-            parse_words(&["shutdown", "foo"]).unwrap_err(),
-            "ERR syntax error"
-        );
-        assert_eq!(
-            parse_words(&["shutdown", "abort", "now"]).unwrap_err(),
-            "ERR syntax error"
-        );
-        assert_eq!(
-            parse_words(&["shutdown", "save", "nosave"]).unwrap_err(),
-            "ERR syntax error"
-        );
+        assert_eq!(parse_words(&["shutdown", "foo"]).unwrap_err(), "ERR syntax error");
+        assert_eq!(parse_words(&["shutdown", "abort", "now"]).unwrap_err(), "ERR syntax error");
+        assert_eq!(parse_words(&["shutdown", "save", "nosave"]).unwrap_err(), "ERR syntax error");
         assert_eq!(
             server(&["shutdown", "now", "NOW", "nosave"]),
-            ServerCommand::Shutdown(ShutdownArgs {
-                save: Some(false),
-                now: true,
-                force: false,
-                abort: false
-            })
+            ServerCommand::Shutdown(ShutdownArgs { save: Some(false), now: true, force: false, abort: false })
         );
     }
 }

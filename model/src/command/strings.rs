@@ -245,9 +245,7 @@ impl LcsOptions {
             }
         }
         if o.idx && o.len {
-            return Err(errors::RedisError::fixed(
-                "ERR If you want both the length and indexes, please just use IDX.",
-            ));
+            return Err(errors::RedisError::fixed("ERR If you want both the length and indexes, please just use IDX."));
         }
         Ok(o)
     }

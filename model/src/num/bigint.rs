@@ -128,11 +128,7 @@ impl Big {
             return true;
         }
         let rest = (n % 32) as u32;
-        rest != 0
-            && self
-                .limbs
-                .get(words)
-                .is_some_and(|&l| l & ((1u32 << rest) - 1) != 0)
+        rest != 0 && self.limbs.get(words).is_some_and(|&l| l & ((1u32 << rest) - 1) != 0)
     }
 
     /// The value if it fits in 128 bits.
@@ -140,12 +136,7 @@ impl Big {
         if self.limbs.len() > 4 {
             return None;
         }
-        Some(
-            self.limbs
-                .iter()
-                .rev()
-                .fold(0u128, |acc, &l| (acc << 32) | l as u128),
-        )
+        Some(self.limbs.iter().rev().fold(0u128, |acc, &l| (acc << 32) | l as u128))
     }
 
     /// `self -= other`; the caller guarantees `self >= other`.
@@ -265,10 +256,7 @@ impl PartialOrd for Big {
 
 impl Ord for Big {
     fn cmp(&self, other: &Big) -> Ordering {
-        self.limbs
-            .len()
-            .cmp(&other.limbs.len())
-            .then_with(|| self.limbs.iter().rev().cmp(other.limbs.iter().rev()))
+        self.limbs.len().cmp(&other.limbs.len()).then_with(|| self.limbs.iter().rev().cmp(other.limbs.iter().rev()))
     }
 }
 
@@ -278,26 +266,14 @@ mod tests {
 
     #[test]
     fn arithmetic_matches_u128() {
-        let vals = [
-            0u128,
-            1,
-            7,
-            1 << 31,
-            u64::MAX as u128,
-            123456789012345678901234567890,
-            u128::MAX >> 3,
-        ];
+        let vals = [0u128, 1, 7, 1 << 31, u64::MAX as u128, 123456789012345678901234567890, u128::MAX >> 3];
         for &a in &vals {
             for &b in &vals {
                 let (ba, bb) = (Big::from_u128(a), Big::from_u128(b));
                 assert_eq!(ba.cmp(&bb), a.cmp(&b));
                 if let (Some(quot), Some(rem)) = (a.checked_div(b), a.checked_rem(b)) {
                     let (q, r) = ba.div_rem(&bb);
-                    assert_eq!(
-                        (q.to_u128(), r.to_u128()),
-                        (Some(quot), Some(rem)),
-                        "{a} / {b}"
-                    );
+                    assert_eq!((q.to_u128(), r.to_u128()), (Some(quot), Some(rem)), "{a} / {b}");
                 }
                 if a >= b {
                     let mut d = ba.clone();
@@ -310,10 +286,7 @@ mod tests {
                 let mut x = Big::from_u128(a);
                 x.shr(s);
                 assert_eq!(x.to_u128(), Some(a.checked_shr(s as u32).unwrap_or(0)));
-                assert_eq!(
-                    Big::from_u128(a).low_bits_nonzero(s),
-                    s > 0 && a.trailing_zeros() < s as u32
-                );
+                assert_eq!(Big::from_u128(a).low_bits_nonzero(s), s > 0 && a.trailing_zeros() < s as u32);
             }
         }
         let mut x = Big::from_u64(1);

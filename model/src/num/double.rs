@@ -12,13 +12,7 @@ use super::fp::{self, Rounded, Syntax, F64};
 pub fn parse_f64(b: &[u8]) -> Option<f64> {
     let (negative, magnitude) = match fp::scan(b)? {
         Syntax::Inf { negative } => (negative, f64::INFINITY),
-        Syntax::Num {
-            negative,
-            hex: true,
-            int,
-            frac,
-            exp,
-        } => {
+        Syntax::Num { negative, hex: true, int, frac, exp } => {
             let m = match fp::hex_to_binary(int, frac, exp, &F64) {
                 Rounded::Inf => return None,
                 Rounded::Zero if fp::any_nonzero(int, frac) => return None,
@@ -27,12 +21,7 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
             };
             (negative, m)
         }
-        Syntax::Num {
-            hex: false,
-            int,
-            frac,
-            ..
-        } => {
+        Syntax::Num { hex: false, int, frac, .. } => {
             // std's parser is correctly rounded and accepts this grammar
             // (sign included); the text is ASCII since `scan` accepted it.
             let v: f64 = std::str::from_utf8(b).ok()?.parse().ok()?;

@@ -20,17 +20,9 @@ pub(crate) struct Format {
 }
 
 /// IEEE binary64.
-pub(crate) const F64: Format = Format {
-    prec: 53,
-    emin: -1074,
-    emax: 971,
-};
+pub(crate) const F64: Format = Format { prec: 53, emin: -1074, emax: 971 };
 /// x87 80-bit extended precision (C `long double` on x86).
-pub(crate) const F80: Format = Format {
-    prec: 64,
-    emin: -16445,
-    emax: 16320,
-};
+pub(crate) const F80: Format = Format { prec: 64, emin: -16445, emax: 16320 };
 
 /// A magnitude rounded to nearest, ties to even.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,10 +62,7 @@ pub(crate) fn round(n: u128, e: i64, sticky: bool, f: &Format) -> Rounded {
         } else if shift == 128 {
             (0, cmp_half(n, 1 << 127, sticky))
         } else {
-            (
-                n >> shift,
-                cmp_half(n & ((1u128 << shift) - 1), 1u128 << (shift - 1), sticky),
-            )
+            (n >> shift, cmp_half(n & ((1u128 << shift) - 1), 1u128 << (shift - 1), sticky))
         };
         match dir {
             Ordering::Greater => kept + 1,
@@ -90,10 +79,7 @@ pub(crate) fn round(n: u128, e: i64, sticky: bool, f: &Format) -> Rounded {
     } else if target > f.emax {
         Rounded::Inf
     } else {
-        Rounded::Finite {
-            m: m as u64,
-            e: target,
-        }
+        Rounded::Finite { m: m as u64, e: target }
     }
 }
 
@@ -114,12 +100,7 @@ pub(crate) fn round_big(n: &Big, e: i64, f: &Format) -> Rounded {
     let drop = len - 128;
     let mut top = n.clone();
     top.shr(drop);
-    round(
-        top.to_u128().unwrap_or(0),
-        e + drop as i64,
-        n.low_bits_nonzero(drop),
-        f,
-    )
+    round(top.to_u128().unwrap_or(0), e + drop as i64, n.low_bits_nonzero(drop), f)
 }
 
 /// The parts of a number as written.
@@ -129,13 +110,7 @@ pub(crate) enum Syntax<'a> {
     /// A finite number: digits `int` '.' `frac`, times `base`^exp (10 for
     /// decimal; for hex the exponent is binary, so `int`/`frac` are hex digits
     /// and `exp` is a power of two).
-    Num {
-        negative: bool,
-        hex: bool,
-        int: &'a [u8],
-        frac: &'a [u8],
-        exp: i64,
-    },
+    Num { negative: bool, hex: bool, int: &'a [u8], frac: &'a [u8], exp: i64 },
 }
 
 /// Whether any digit is nonzero: a nonzero number that rounds to zero is an
@@ -204,13 +179,7 @@ pub(crate) fn scan(b: &[u8]) -> Option<Syntax<'_>> {
             exp = -exp;
         }
     }
-    Some(Syntax::Num {
-        negative,
-        hex,
-        int,
-        frac,
-        exp,
-    })
+    Some(Syntax::Num { negative, hex, int, frac, exp })
 }
 
 /// Exactly rounds the decimal `int.frac * 10^exp` to `f`. The digit strings
@@ -314,46 +283,22 @@ mod tests {
     #[test]
     fn rounding_is_half_even() {
         // 2^53 + 1 is a tie between 2^53 and 2^53 + 2: goes to the even one.
-        assert_eq!(
-            f64_of(round((1 << 53) + 1, 0, false, &F64)),
-            9007199254740992.0
-        );
-        assert_eq!(
-            f64_of(round((1 << 53) + 1, 0, true, &F64)),
-            9007199254740994.0
-        );
-        assert_eq!(
-            f64_of(round((1 << 53) + 3, 0, false, &F64)),
-            9007199254740996.0
-        );
+        assert_eq!(f64_of(round((1 << 53) + 1, 0, false, &F64)), 9007199254740992.0);
+        assert_eq!(f64_of(round((1 << 53) + 1, 0, true, &F64)), 9007199254740994.0);
+        assert_eq!(f64_of(round((1 << 53) + 3, 0, false, &F64)), 9007199254740996.0);
         // Half of the smallest subnormal rounds to zero, a bit more rounds up.
         assert_eq!(round(1, -1075, false, &F64), Rounded::Zero);
-        assert_eq!(
-            round(3, -1076, false, &F64),
-            Rounded::Finite { m: 1, e: -1074 }
-        );
+        assert_eq!(round(3, -1076, false, &F64), Rounded::Finite { m: 1, e: -1074 });
         assert_eq!(round(u128::MAX, 2000, false, &F64), Rounded::Inf);
     }
 
     #[test]
     fn decimal_matches_std_parse() {
-        for s in [
-            "1",
-            "0.1",
-            "123.456",
-            "1e-310",
-            "2.2250738585072011e-308",
-            "9007199254740993",
-            "1.7976931348623157e308",
-        ] {
-            let Some(Syntax::Num { int, frac, exp, .. }) = scan(s.as_bytes()) else {
-                panic!("{s}")
-            };
-            assert_eq!(
-                f64_of(decimal_to_binary(int, frac, exp, &F64)),
-                s.parse::<f64>().unwrap(),
-                "{s}"
-            );
+        for s in
+            ["1", "0.1", "123.456", "1e-310", "2.2250738585072011e-308", "9007199254740993", "1.7976931348623157e308"]
+        {
+            let Some(Syntax::Num { int, frac, exp, .. }) = scan(s.as_bytes()) else { panic!("{s}") };
+            assert_eq!(f64_of(decimal_to_binary(int, frac, exp, &F64)), s.parse::<f64>().unwrap(), "{s}");
         }
     }
 }

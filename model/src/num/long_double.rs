@@ -46,24 +46,12 @@ enum Class {
 
 impl LongDouble {
     /// Positive zero.
-    pub const ZERO: LongDouble = LongDouble {
-        negative: false,
-        exp: 0,
-        mant: 0,
-    };
+    pub const ZERO: LongDouble = LongDouble { negative: false, exp: 0, mant: 0 };
     /// The NaN the x87 unit makes for invalid operations such as inf - inf.
-    const DEFAULT_NAN: LongDouble = LongDouble {
-        negative: true,
-        exp: EXP_SPECIAL,
-        mant: INT_BIT | QUIET_BIT,
-    };
+    const DEFAULT_NAN: LongDouble = LongDouble { negative: true, exp: EXP_SPECIAL, mant: INT_BIT | QUIET_BIT };
 
     fn infinity(negative: bool) -> LongDouble {
-        LongDouble {
-            negative,
-            exp: EXP_SPECIAL,
-            mant: INT_BIT,
-        }
+        LongDouble { negative, exp: EXP_SPECIAL, mant: INT_BIT }
     }
 
     /// The value from its fields: sign, biased exponent (15 bits), significand.
@@ -73,20 +61,12 @@ impl LongDouble {
     pub fn from_bits(negative: bool, exp: u16, mant: u64) -> LongDouble {
         let exp = exp & EXP_SPECIAL;
         if exp == 0 && mant & INT_BIT != 0 {
-            return LongDouble {
-                negative,
-                exp: 1,
-                mant,
-            };
+            return LongDouble { negative, exp: 1, mant };
         }
         if exp != 0 && mant & INT_BIT == 0 {
             return LongDouble::DEFAULT_NAN;
         }
-        LongDouble {
-            negative,
-            exp,
-            mant,
-        }
+        LongDouble { negative, exp, mant }
     }
 
     /// Sign, biased exponent and significand, as stored in memory by C.
@@ -99,36 +79,20 @@ impl LongDouble {
             EXP_SPECIAL if self.mant == INT_BIT => Class::Inf,
             EXP_SPECIAL => Class::Nan,
             0 if self.mant == 0 => Class::Zero,
-            0 => Class::Finite {
-                m: self.mant,
-                e: 1 - EXP_OFFSET,
-            },
-            exp => Class::Finite {
-                m: self.mant,
-                e: exp as i64 - EXP_OFFSET,
-            },
+            0 => Class::Finite { m: self.mant, e: 1 - EXP_OFFSET },
+            exp => Class::Finite { m: self.mant, e: exp as i64 - EXP_OFFSET },
         }
     }
 
     fn from_rounded(negative: bool, r: Rounded) -> LongDouble {
         match r {
-            Rounded::Zero => LongDouble {
-                negative,
-                exp: 0,
-                mant: 0,
-            },
+            Rounded::Zero => LongDouble { negative, exp: 0, mant: 0 },
             Rounded::Inf => LongDouble::infinity(negative),
-            Rounded::Finite { m, e } if m & INT_BIT != 0 => LongDouble {
-                negative,
-                exp: (e + EXP_OFFSET) as u16,
-                mant: m,
-            },
+            Rounded::Finite { m, e } if m & INT_BIT != 0 => {
+                LongDouble { negative, exp: (e + EXP_OFFSET) as u16, mant: m }
+            }
             // Subnormal: `e` is the format's minimum.
-            Rounded::Finite { m, .. } => LongDouble {
-                negative,
-                exp: 0,
-                mant: m,
-            },
+            Rounded::Finite { m, .. } => LongDouble { negative, exp: 0, mant: m },
         }
     }
 
@@ -144,13 +108,7 @@ impl LongDouble {
         }
         match fp::scan(b)? {
             Syntax::Inf { negative } => Some(LongDouble::infinity(negative)),
-            Syntax::Num {
-                negative,
-                hex,
-                int,
-                frac,
-                exp,
-            } => {
+            Syntax::Num { negative, hex, int, frac, exp } => {
                 let r = if hex {
                     fp::hex_to_binary(int, frac, exp, &F80)
                 } else {
@@ -178,16 +136,9 @@ impl LongDouble {
         let frac = bits & ((1 << 52) - 1);
         match exp {
             0x7ff if frac == 0 => LongDouble::infinity(negative),
-            0x7ff => LongDouble {
-                negative,
-                exp: EXP_SPECIAL,
-                mant: INT_BIT | QUIET_BIT | (frac << 11),
-            },
+            0x7ff => LongDouble { negative, exp: EXP_SPECIAL, mant: INT_BIT | QUIET_BIT | (frac << 11) },
             0 => LongDouble::from_rounded(negative, fp::round(frac as u128, -1074, false, &F80)),
-            _ => LongDouble::from_rounded(
-                negative,
-                fp::round((frac | 1 << 52) as u128, exp - 1075, false, &F80),
-            ),
+            _ => LongDouble::from_rounded(negative, fp::round((frac | 1 << 52) as u128, exp - 1075, false, &F80)),
         }
     }
 
@@ -198,9 +149,7 @@ impl LongDouble {
             Class::Inf => f64::INFINITY,
             Class::Nan => {
                 return f64::from_bits(
-                    (self.negative as u64) << 63
-                        | 0x7ff8_0000_0000_0000
-                        | ((self.mant & !INT_BIT) >> 11),
+                    (self.negative as u64) << 63 | 0x7ff8_0000_0000_0000 | ((self.mant & !INT_BIT) >> 11),
                 )
             }
             Class::Finite { m, e } => match fp::round(m as u128, e, false, &F64) {
@@ -244,11 +193,7 @@ impl LongDouble {
             (Class::Inf, _) => self,
             (_, Class::Inf) => other,
             // -0 + -0 is -0; any other sum of zeros is +0.
-            (Class::Zero, Class::Zero) => LongDouble {
-                negative: self.negative && other.negative,
-                exp: 0,
-                mant: 0,
-            },
+            (Class::Zero, Class::Zero) => LongDouble { negative: self.negative && other.negative, exp: 0, mant: 0 },
             (Class::Zero, _) => other,
             (_, Class::Zero) => self,
             (Class::Finite { m: ma, e: ea }, Class::Finite { m: mb, e: eb }) => {
@@ -258,10 +203,7 @@ impl LongDouble {
     }
 
     fn quieted(self) -> LongDouble {
-        LongDouble {
-            mant: self.mant | QUIET_BIT,
-            ..self
-        }
+        LongDouble { mant: self.mant | QUIET_BIT, ..self }
     }
 
     /// Redis's `ld2string` in LD_STR_HUMAN mode (INCRBYFLOAT's reply and stored
@@ -339,8 +281,7 @@ impl LongDouble {
 /// The sum of two nonzero finite values `(negative, m, e)` meaning `m * 2^e`.
 fn add_finite(x: (bool, u64, i64), y: (bool, u64, i64)) -> LongDouble {
     // Normalize so the exponents order the magnitudes.
-    let norm =
-        |(neg, m, e): (bool, u64, i64)| (neg, m << m.leading_zeros(), e - m.leading_zeros() as i64);
+    let norm = |(neg, m, e): (bool, u64, i64)| (neg, m << m.leading_zeros(), e - m.leading_zeros() as i64);
     let (x, y) = (norm(x), norm(y));
     let (big, small) = if x.2 >= y.2 { (x, y) } else { (y, x) };
     // 62 guard bits below the larger significand: the exact sum then needs at
@@ -443,27 +384,15 @@ mod tests {
 
     #[test]
     fn parse_rejections() {
-        for bad in [
-            "",
-            " 1",
-            "1 ",
-            "nan",
-            "1e5000",
-            "1e-5000",
-            "1e-4952",
-            "1.18973149535723176508e+4932",
-            "0x",
-            "1\x00",
-        ] {
+        for bad in
+            ["", " 1", "1 ", "nan", "1e5000", "1e-5000", "1e-4952", "1.18973149535723176508e+4932", "0x", "1\x00"]
+        {
             assert_eq!(LongDouble::parse(bad.as_bytes()), None, "{bad:?}");
         }
         assert!(ld("inf").is_infinite());
         assert!(ld("-0").is_sign_negative());
         let long_ok = format!("{}1", "0".repeat(MAX_LONG_DOUBLE_CHARS - 2));
-        assert_eq!(
-            LongDouble::parse(long_ok.as_bytes()),
-            Some(LongDouble::from_i64(1))
-        );
+        assert_eq!(LongDouble::parse(long_ok.as_bytes()), Some(LongDouble::from_i64(1)));
         let too_long = format!("0{long_ok}");
         assert_eq!(LongDouble::parse(too_long.as_bytes()), None);
     }
@@ -482,10 +411,7 @@ mod tests {
         assert_eq!(ld("-0").add(ld("0")).to_bits(), (false, 0, 0));
         assert_eq!(ld("1").add(ld("-1")).to_bits(), (false, 0, 0));
         assert_eq!(LongDouble::from_f64(0.1).to_f64(), 0.1);
-        assert_eq!(
-            LongDouble::from_i64(i64::MIN).to_human_string(),
-            "-9223372036854775808"
-        );
+        assert_eq!(LongDouble::from_i64(i64::MIN).to_human_string(), "-9223372036854775808");
         assert_eq!(ld("0.1").to_auto_string(), "0.1");
         assert_eq!(ld("1e300").to_auto_string(), "1e+300");
     }

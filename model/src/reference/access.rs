@@ -64,13 +64,7 @@ pub fn lfu_counter(lru: u32, now_ms: i64, decay_minutes: u32) -> u32 {
 impl Model {
     /// Looks `key` up in `db`: deletes it if its time has passed (propagating
     /// a DEL), counts the hit or miss, records the access.
-    pub(super) fn lookup(
-        &mut self,
-        cx: &mut Context<'_>,
-        db: usize,
-        key: &[u8],
-        access: Access,
-    ) -> Option<&Entry> {
+    pub(super) fn lookup(&mut self, cx: &mut Context<'_>, db: usize, key: &[u8], access: Access) -> Option<&Entry> {
         let expired = self.expire_if_needed(cx, db, key, access == Access::Write);
         let exists = !expired && self.dbs[db].get(key).is_some();
         if access != Access::Write {
@@ -125,13 +119,7 @@ impl Model {
 
     /// If `key` has expired, deletes it (unless this node is a replica and the
     /// access is not a write) and returns true.
-    pub(super) fn expire_if_needed(
-        &mut self,
-        cx: &mut Context<'_>,
-        db: usize,
-        key: &[u8],
-        write: bool,
-    ) -> bool {
+    pub(super) fn expire_if_needed(&mut self, cx: &mut Context<'_>, db: usize, key: &[u8], write: bool) -> bool {
         let due = match self.dbs[db].get(key).and_then(|e| e.expire_at) {
             Some(at) => cx.now_ms > at,
             None => false,

@@ -14,9 +14,7 @@ pub fn reply(a: &[u8], b: &[u8], opts: &LcsOptions, max_bulk_len: u64) -> RedisR
     // allocating it.
     let cells = (a.len() as u64 + 1) * (b.len() as u64 + 1);
     if cells.saturating_mul(4) > max_bulk_len {
-        return Err(RedisError::fixed(
-            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
-        ));
+        return Err(RedisError::fixed("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"));
     }
     let width = b.len() + 1;
     let mut table = vec![0u32; cells as usize];

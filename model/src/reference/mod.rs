@@ -80,9 +80,7 @@ impl Model {
             Sets(c) => self.run_sets(cx, c),
             SortedSets(c) => self.run_sorted_sets(cx, c),
 
-            Copy { source, destination, db, replace } => {
-                self.copy(cx, source, destination, *db, *replace)
-            }
+            Copy { source, destination, db, replace } => self.copy(cx, source, destination, *db, *replace),
             Del { keys, unlink: _ } => self.del(cx, keys),
             Exists { keys } => self.exists_count(cx, keys),
             Expire(args) => self.expire(cx, args),

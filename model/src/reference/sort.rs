@@ -130,9 +130,7 @@ impl Model {
         }
 
         match &args.store {
-            None => Ok(Frame::Array(
-                output.into_iter().map(|v| v.map_or(Frame::Null, Frame::Bulk)).collect(),
-            )),
+            None => Ok(Frame::Array(output.into_iter().map(|v| v.map_or(Frame::Null, Frame::Bulk)).collect())),
             Some(dst) => {
                 let n = output.len() as i64;
                 if n == 0 {

@@ -7,8 +7,7 @@ use super::db::Entry;
 use super::value::{StrValue, Value};
 use super::Model;
 use crate::command::{
-    parse_i64, Expiry, ExpiryArg, GetExOption, LcsArgs, LcsOptions, SetArgs, SetCondition, SetReply,
-    TimeUnit,
+    parse_i64, Expiry, ExpiryArg, GetExOption, LcsArgs, LcsOptions, SetArgs, SetCondition, SetReply, TimeUnit,
 };
 use crate::engine::Context;
 use crate::errors::{self, RedisError, RedisResult};
@@ -183,11 +182,7 @@ impl Model {
             Expiry::At(arg) => Some(expire_deadline(cx, arg)?),
             _ => None,
         };
-        let old = if args.get {
-            Some(self.read_string(cx, cx.db, &args.key, Access::Read)?)
-        } else {
-            None
-        };
+        let old = if args.get { Some(self.read_string(cx, cx.db, &args.key, Access::Read)?) } else { None };
         let found = self.exists(cx, cx.db, &args.key, Access::Write);
         let blocked = match args.condition {
             SetCondition::Always => false,
@@ -229,7 +224,13 @@ impl Model {
         })
     }
 
-    pub(super) fn setrange(&mut self, cx: &mut Context<'_>, key: &[u8], offset: i64, value: &[u8]) -> RedisResult<Frame> {
+    pub(super) fn setrange(
+        &mut self,
+        cx: &mut Context<'_>,
+        key: &[u8],
+        offset: i64,
+        value: &[u8],
+    ) -> RedisResult<Frame> {
         if offset < 0 {
             return Err(errors::OFFSET_OUT_OF_RANGE);
         }

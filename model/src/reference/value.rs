@@ -61,9 +61,7 @@ impl Value {
     /// OBJECT REFCOUNT's answer.
     pub fn refcount(&self) -> i64 {
         match self {
-            Value::Str(StrValue { encoding: StrEncoding::Int { shared: true }, .. }) => {
-                SHARED_REFCOUNT
-            }
+            Value::Str(StrValue { encoding: StrEncoding::Int { shared: true }, .. }) => SHARED_REFCOUNT,
             _ => 1,
         }
     }
@@ -74,7 +72,9 @@ impl Value {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StrEncoding {
     /// A 64-bit integer; `shared` when it is one of Redis's shared integer objects.
-    Int { shared: bool },
+    Int {
+        shared: bool,
+    },
     Embstr,
     Raw,
 }
@@ -101,8 +101,7 @@ impl StrValue {
     /// A string created from bytes without trying the integer encoding
     /// (Redis's `createStringObject`).
     pub fn plain(bytes: Vec<u8>) -> StrValue {
-        let encoding =
-            if bytes.len() <= EMBSTR_SIZE_LIMIT { StrEncoding::Embstr } else { StrEncoding::Raw };
+        let encoding = if bytes.len() <= EMBSTR_SIZE_LIMIT { StrEncoding::Embstr } else { StrEncoding::Raw };
         StrValue { bytes, encoding }
     }
 

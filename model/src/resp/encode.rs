@@ -118,10 +118,7 @@ fn push_bulk(out: &mut Vec<u8>, payload: &[u8]) {
 /// client, so both become spaces (what Redis does to error texts).
 fn push_line(out: &mut Vec<u8>, tag: u8, text: &[u8]) {
     out.push(tag);
-    out.extend(
-        text.iter()
-            .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
-    );
+    out.extend(text.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
     out.extend_from_slice(b"\r\n");
 }
 
@@ -204,10 +201,7 @@ mod tests {
         assert_eq!(enc(&Frame::ok(), p), b"+OK\r\n");
         assert_eq!(enc(&Frame::error("ERR x"), p), b"-ERR x\r\n");
         assert_eq!(enc(&Frame::Integer(-42), p), b":-42\r\n");
-        assert_eq!(
-            enc(&Frame::Integer(i64::MIN), p),
-            b":-9223372036854775808\r\n"
-        );
+        assert_eq!(enc(&Frame::Integer(i64::MIN), p), b":-9223372036854775808\r\n");
         assert_eq!(enc(&Frame::bulk("foo"), p), b"$3\r\nfoo\r\n");
         assert_eq!(enc(&Frame::bulk(""), p), b"$0\r\n\r\n");
         assert_eq!(enc(&Frame::Null, p), b"_\r\n");
@@ -219,10 +213,7 @@ mod tests {
         assert_eq!(enc(&Frame::Boolean(true), p), b"#t\r\n");
         assert_eq!(enc(&Frame::Boolean(false), p), b"#f\r\n");
         assert_eq!(enc(&Frame::BigNumber("-123".into()), p), b"(-123\r\n");
-        let v = Frame::Verbatim {
-            format: *b"txt",
-            text: Bytes::from_static(b"hi"),
-        };
+        let v = Frame::Verbatim { format: *b"txt", text: Bytes::from_static(b"hi") };
         assert_eq!(enc(&v, p), b"=6\r\ntxt:hi\r\n");
     }
 
@@ -235,10 +226,7 @@ mod tests {
         assert_eq!(enc(&s, p), b"~1\r\n$1\r\nx\r\n");
         let push = Frame::Push(vec![Frame::bulk("message")]);
         assert_eq!(enc(&push, p), b">1\r\n$7\r\nmessage\r\n");
-        let a = Frame::Attribute(
-            vec![(Frame::simple("ttl"), Frame::Integer(3))],
-            Box::new(Frame::Array(vec![])),
-        );
+        let a = Frame::Attribute(vec![(Frame::simple("ttl"), Frame::Integer(3))], Box::new(Frame::Array(vec![])));
         assert_eq!(enc(&a, p), b"|1\r\n+ttl\r\n:3\r\n*0\r\n");
     }
 
@@ -247,40 +235,19 @@ mod tests {
         let p = Protocol::Resp2;
         assert_eq!(enc(&Frame::Null, p), b"$-1\r\n");
         assert_eq!(enc(&Frame::NullArray, p), b"*-1\r\n");
-        let m = Frame::Map(vec![
-            (Frame::bulk("a"), Frame::Integer(1)),
-            (Frame::bulk("b"), Frame::Null),
-        ]);
+        let m = Frame::Map(vec![(Frame::bulk("a"), Frame::Integer(1)), (Frame::bulk("b"), Frame::Null)]);
         assert_eq!(enc(&m, p), b"*4\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n$-1\r\n");
-        assert_eq!(
-            enc(&Frame::Set(vec![Frame::Integer(1)]), p),
-            b"*1\r\n:1\r\n"
-        );
-        assert_eq!(
-            enc(&Frame::Double(0.1), p),
-            b"$19\r\n0.10000000000000001\r\n"
-        );
+        assert_eq!(enc(&Frame::Set(vec![Frame::Integer(1)]), p), b"*1\r\n:1\r\n");
+        assert_eq!(enc(&Frame::Double(0.1), p), b"$19\r\n0.10000000000000001\r\n");
         assert_eq!(enc(&Frame::Double(f64::INFINITY), p), b"$3\r\ninf\r\n");
         assert_eq!(enc(&Frame::Double(f64::NEG_INFINITY), p), b"$4\r\n-inf\r\n");
         assert_eq!(enc(&Frame::Boolean(true), p), b":1\r\n");
         assert_eq!(enc(&Frame::Boolean(false), p), b":0\r\n");
-        assert_eq!(
-            enc(&Frame::BigNumber("12345678901234567890".into()), p),
-            b"$20\r\n12345678901234567890\r\n"
-        );
-        let v = Frame::Verbatim {
-            format: *b"txt",
-            text: Bytes::from_static(b"hi"),
-        };
+        assert_eq!(enc(&Frame::BigNumber("12345678901234567890".into()), p), b"$20\r\n12345678901234567890\r\n");
+        let v = Frame::Verbatim { format: *b"txt", text: Bytes::from_static(b"hi") };
         assert_eq!(enc(&v, p), b"$2\r\nhi\r\n");
-        assert_eq!(
-            enc(&Frame::Push(vec![Frame::Integer(7)]), p),
-            b"*1\r\n:7\r\n"
-        );
-        let a = Frame::Attribute(
-            vec![(Frame::simple("ttl"), Frame::Integer(3))],
-            Box::new(Frame::Integer(5)),
-        );
+        assert_eq!(enc(&Frame::Push(vec![Frame::Integer(7)]), p), b"*1\r\n:7\r\n");
+        let a = Frame::Attribute(vec![(Frame::simple("ttl"), Frame::Integer(3))], Box::new(Frame::Integer(5)));
         assert_eq!(enc(&a, p), b":5\r\n");
         // Downgrades apply at every nesting level.
         let nested = Frame::Array(vec![Frame::Set(vec![Frame::Boolean(true), Frame::Null])]);
@@ -293,23 +260,13 @@ mod tests {
             assert_eq!(enc(&Frame::error("ERR a\r\nb\nc"), p), b"-ERR a  b c\r\n");
             assert_eq!(enc(&Frame::simple("x\ry"), p), b"+x y\r\n");
         }
-        assert_eq!(
-            enc(&Frame::BigNumber("1\r\n2".into()), Protocol::Resp3),
-            b"(1  2\r\n"
-        );
+        assert_eq!(enc(&Frame::BigNumber("1\r\n2".into()), Protocol::Resp3), b"(1  2\r\n");
     }
 
     #[test]
     fn requests_are_arrays_of_bulks() {
         let mut out = Vec::new();
-        encode_request(
-            &[
-                Bytes::from_static(b"SET"),
-                Bytes::from_static(b"k"),
-                Bytes::new(),
-            ],
-            &mut out,
-        );
+        encode_request(&[Bytes::from_static(b"SET"), Bytes::from_static(b"k"), Bytes::new()], &mut out);
         assert_eq!(out, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
         out.clear();
         encode_request(&[], &mut out);

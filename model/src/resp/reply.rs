@@ -154,11 +154,7 @@ impl Partial {
                     }
                 },
                 Item::Open(kind, left) => {
-                    self.push(Open {
-                        kind,
-                        left,
-                        items: Vec::new(),
-                    })?;
+                    self.push(Open { kind, left, items: Vec::new() })?;
                     continue;
                 }
             };
@@ -205,11 +201,7 @@ fn close(kind: Kind, mut items: Vec<Frame>) -> Result<Frame, Open> {
         Kind::Push => Frame::Push(items),
         Kind::Map => Frame::Map(pairs(items)),
         Kind::Attribute => {
-            return Err(Open {
-                kind: Kind::Decorated(pairs(items)),
-                left: 1,
-                items: Vec::new(),
-            });
+            return Err(Open { kind: Kind::Decorated(pairs(items)), left: 1, items: Vec::new() });
         }
         Kind::Decorated(attrs) => match items.pop() {
             Some(inner) => Frame::Attribute(attrs, Box::new(inner)),
@@ -258,10 +250,7 @@ fn count(text: &[u8]) -> Result<Option<u64>, ReplyError> {
 /// A length-prefixed payload starting at `from`; `Ok(None)` until it and its
 /// CRLF have arrived.
 fn payload(buf: &[u8], from: usize, len: i64) -> Result<Option<(&[u8], usize)>, ReplyError> {
-    let end = usize::try_from(len)
-        .ok()
-        .and_then(|n| from.checked_add(n))
-        .filter(|e| e.checked_add(2).is_some());
+    let end = usize::try_from(len).ok().and_then(|n| from.checked_add(n)).filter(|e| e.checked_add(2).is_some());
     let Some(end) = end else {
         return err("Protocol error: invalid bulk length");
     };
@@ -299,10 +288,7 @@ fn parse_item(buf: &[u8], from: usize) -> Result<Option<(Item, usize)>, ReplyErr
             b"f" => done(Frame::Boolean(false), next),
             _ => err("Protocol error: invalid boolean"),
         },
-        b',' => match std::str::from_utf8(body)
-            .ok()
-            .and_then(|s| s.parse::<f64>().ok())
-        {
+        b',' => match std::str::from_utf8(body).ok().and_then(|s| s.parse::<f64>().ok()) {
             Some(d) => done(Frame::Double(d), next),
             None => err("Protocol error: invalid double"),
         },
@@ -330,13 +316,7 @@ fn parse_item(buf: &[u8], from: usize) -> Result<Option<(Item, usize)>, ReplyErr
                 _ => match data {
                     [a, b, c, b':', rest @ ..] => {
                         let text = Bytes::copy_from_slice(rest);
-                        done(
-                            Frame::Verbatim {
-                                format: [*a, *b, *c],
-                                text,
-                            },
-                            after,
-                        )
+                        done(Frame::Verbatim { format: [*a, *b, *c], text }, after)
                     }
                     _ => err("Protocol error: verbatim string without format"),
                 },
@@ -358,10 +338,7 @@ fn parse_item(buf: &[u8], from: usize) -> Result<Option<(Item, usize)>, ReplyErr
                 _ => open(Kind::Attribute, n * 2),
             }
         }
-        other => err(format!(
-            "Protocol error: unexpected type byte {:?}",
-            char::from(other)
-        )),
+        other => err(format!("Protocol error: unexpected type byte {:?}", char::from(other))),
     }
 }
 
@@ -392,13 +369,7 @@ mod tests {
         assert_eq!(one(b"#t\r\n"), Frame::Boolean(true));
         assert_eq!(one(b"#f\r\n"), Frame::Boolean(false));
         assert_eq!(one(b"(-123\r\n"), Frame::BigNumber("-123".into()));
-        assert_eq!(
-            one(b"=6\r\ntxt:hi\r\n"),
-            Frame::Verbatim {
-                format: *b"txt",
-                text: Bytes::from_static(b"hi")
-            }
-        );
+        assert_eq!(one(b"=6\r\ntxt:hi\r\n"), Frame::Verbatim { format: *b"txt", text: Bytes::from_static(b"hi") });
         assert_eq!(one(b"!3\r\nERR\r\n"), Frame::error("ERR"));
     }
 
@@ -407,15 +378,9 @@ mod tests {
         assert_eq!(one(b"*0\r\n"), Frame::Array(vec![]));
         assert_eq!(
             one(b"*2\r\n:1\r\n*1\r\n+a\r\n"),
-            Frame::Array(vec![
-                Frame::Integer(1),
-                Frame::Array(vec![Frame::simple("a")])
-            ])
+            Frame::Array(vec![Frame::Integer(1), Frame::Array(vec![Frame::simple("a")])])
         );
-        assert_eq!(
-            one(b"%1\r\n+k\r\n:1\r\n"),
-            Frame::Map(vec![(Frame::simple("k"), Frame::Integer(1))])
-        );
+        assert_eq!(one(b"%1\r\n+k\r\n:1\r\n"), Frame::Map(vec![(Frame::simple("k"), Frame::Integer(1))]));
         assert_eq!(one(b"~1\r\n_\r\n"), Frame::Set(vec![Frame::Null]));
         assert_eq!(one(b">1\r\n:1\r\n"), Frame::Push(vec![Frame::Integer(1)]));
         assert_eq!(one(b"%0\r\n"), Frame::Map(vec![]));
@@ -424,22 +389,13 @@ mod tests {
     #[test]
     fn attributes_decorate_the_next_frame() {
         let attr = vec![(Frame::simple("ttl"), Frame::Integer(3))];
-        assert_eq!(
-            one(b"|1\r\n+ttl\r\n:3\r\n:5\r\n"),
-            Frame::Attribute(attr.clone(), Box::new(Frame::Integer(5)))
-        );
+        assert_eq!(one(b"|1\r\n+ttl\r\n:3\r\n:5\r\n"), Frame::Attribute(attr.clone(), Box::new(Frame::Integer(5))));
         // Inside an aggregate the attribute does not count as an element.
         assert_eq!(
             one(b"*2\r\n|1\r\n+ttl\r\n:3\r\n*0\r\n:9\r\n"),
-            Frame::Array(vec![
-                Frame::Attribute(attr, Box::new(Frame::Array(vec![]))),
-                Frame::Integer(9)
-            ])
+            Frame::Array(vec![Frame::Attribute(attr, Box::new(Frame::Array(vec![]))), Frame::Integer(9)])
         );
-        assert_eq!(
-            one(b"|0\r\n_\r\n"),
-            Frame::Attribute(vec![], Box::new(Frame::Null))
-        );
+        assert_eq!(one(b"|0\r\n_\r\n"), Frame::Attribute(vec![], Box::new(Frame::Null)));
     }
 
     #[test]
@@ -453,10 +409,7 @@ mod tests {
 
     #[test]
     fn consumed_stops_at_the_first_frame() {
-        assert_eq!(
-            parse_reply(b":1\r\n:2\r\n"),
-            Ok(Some((Frame::Integer(1), 4)))
-        );
+        assert_eq!(parse_reply(b":1\r\n:2\r\n"), Ok(Some((Frame::Integer(1), 4))));
     }
 
     #[test]
@@ -494,10 +447,7 @@ mod tests {
         let stream: &[u8] = b"+OK\r\n*2\r\n$5\r\nhello\r\n%1\r\n:1\r\n_\r\n:42\r\n";
         let want = vec![
             Frame::ok(),
-            Frame::Array(vec![
-                Frame::bulk("hello"),
-                Frame::Map(vec![(Frame::Integer(1), Frame::Null)]),
-            ]),
+            Frame::Array(vec![Frame::bulk("hello"), Frame::Map(vec![(Frame::Integer(1), Frame::Null)])]),
             Frame::Integer(42),
         ];
         for chunk in 1..=stream.len() {

@@ -273,10 +273,7 @@ impl RequestParser {
         }
         self.args.clear();
         self.args.reserve(ARGV_PREALLOC.min(count as usize));
-        self.state = State::Multibulk {
-            left: count as u64,
-            bulk: None,
-        };
+        self.state = State::Multibulk { left: count as u64, bulk: None };
         self.multibulk_args()
     }
 
@@ -292,26 +289,16 @@ impl RequestParser {
             };
             // The payload plus two bytes (meant to be CRLF, skipped unchecked).
             if self.buf.len() - self.pos < len + 2 {
-                self.state = State::Multibulk {
-                    left,
-                    bulk: Some(len),
-                };
+                self.state = State::Multibulk { left, bulk: Some(len) };
                 return Ok(None);
             }
             self.args.push((self.pos, len));
             self.advance(self.pos + len + 2);
             if left > 1 {
-                self.state = State::Multibulk {
-                    left: left - 1,
-                    bulk: None,
-                };
+                self.state = State::Multibulk { left: left - 1, bulk: None };
             } else {
                 let chunk = self.take_request();
-                let argv = self
-                    .args
-                    .drain(..)
-                    .map(|(s, n)| chunk.slice(s..s + n))
-                    .collect();
+                let argv = self.args.drain(..).map(|(s, n)| chunk.slice(s..s + n)).collect();
                 return Ok(Some(argv));
             }
         }
@@ -331,10 +318,7 @@ impl RequestParser {
         }
         let first = self.buf[self.pos];
         if first != b'$' {
-            return Err(ProtocolError::new(&format!(
-                "expected '$', got '{}'",
-                byte_for_error(first)
-            )));
+            return Err(ProtocolError::new(&format!("expected '$', got '{}'", byte_for_error(first))));
         }
         let len = match crate::num::parse_i64(&self.buf[self.pos + 1..cr]) {
             Some(n) if n >= 0 && (n as u64) <= self.max_bulk_len => n,
@@ -367,8 +351,8 @@ impl RequestParser {
         if end > self.pos && self.buf[end - 1] == b'\r' {
             end -= 1;
         }
-        let argv = split_args(&self.buf[self.pos..end])
-            .ok_or_else(|| ProtocolError::new("unbalanced quotes in request"))?;
+        let argv =
+            split_args(&self.buf[self.pos..end]).ok_or_else(|| ProtocolError::new("unbalanced quotes in request"))?;
         self.advance(nl + 1);
         self.take_request();
         Ok(Some(argv))
@@ -451,9 +435,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
                 },
                 Mode::Double => match at(i)? {
                     b'\\' => {
-                        let hex = at(i + 2)
-                            .and_then(hex_value)
-                            .zip(at(i + 3).and_then(hex_value));
+                        let hex = at(i + 2).and_then(hex_value).zip(at(i + 3).and_then(hex_value));
                         match (at(i + 1), hex) {
                             (Some(b'x'), Some((hi, lo))) => {
                                 token.push(hi * 16 + lo);
@@ -552,8 +534,7 @@ mod tests {
 
     #[test]
     fn multibulk_basic_and_pipelined() {
-        let (reqs, err) =
-            parse_all(b"*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
+        let (reqs, err) = parse_all(b"*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
         assert_eq!(err, None);
         assert_eq!(reqs, vec![argv(&["PING"]), argv(&["SET", "k", ""])]);
     }
@@ -582,15 +563,7 @@ mod tests {
     #[test]
     fn multibulk_count_errors() {
         let invalid = "ERR Protocol error: invalid multibulk length";
-        for bad in [
-            "*2147483648\r\n",
-            "*-0\r\n",
-            "*+1\r\n",
-            "*01\r\n",
-            "*\r\n",
-            "*1x\r\n",
-            "* 1\r\n",
-        ] {
+        for bad in ["*2147483648\r\n", "*-0\r\n", "*+1\r\n", "*01\r\n", "*\r\n", "*1x\r\n", "* 1\r\n"] {
             assert_eq!(err_of(bad.as_bytes()), invalid, "{bad:?}");
         }
         // INT_MAX itself is accepted: the parser waits for the arguments.
@@ -602,25 +575,15 @@ mod tests {
     fn too_big_count_strings() {
         let mut long = b"*".to_vec();
         long.extend(std::iter::repeat_n(b'1', MAX_LINE - 1));
-        assert_eq!(
-            parse_all(&long),
-            (vec![], None),
-            "exactly 64 KiB buffered waits"
-        );
+        assert_eq!(parse_all(&long), (vec![], None), "exactly 64 KiB buffered waits");
         long.push(b'1');
-        assert_eq!(
-            err_of(&long),
-            "ERR Protocol error: too big mbulk count string"
-        );
+        assert_eq!(err_of(&long), "ERR Protocol error: too big mbulk count string");
 
         let mut long = b"*1\r\n".to_vec();
         long.extend(std::iter::repeat_n(b'A', MAX_LINE));
         assert_eq!(parse_all(&long), (vec![], None));
         long.push(b'A');
-        assert_eq!(
-            err_of(&long),
-            "ERR Protocol error: too big bulk count string"
-        );
+        assert_eq!(err_of(&long), "ERR Protocol error: too big bulk count string");
     }
 
     #[test]
@@ -632,10 +595,7 @@ mod tests {
         p.feed(&long);
         assert_eq!(p.next_request(), Ok(None));
         p.feed(b"\n");
-        assert_eq!(
-            p.next_request().unwrap_err().0,
-            "ERR Protocol error: invalid multibulk length"
-        );
+        assert_eq!(p.next_request().unwrap_err().0, "ERR Protocol error: invalid multibulk length");
     }
 
     #[test]
@@ -645,19 +605,13 @@ mod tests {
         p.feed(b"*1\0\r\n");
         assert_eq!(p.next_request(), Ok(None));
         p.feed(&vec![b'A'; MAX_LINE]);
-        assert_eq!(
-            p.next_request().unwrap_err().0,
-            "ERR Protocol error: too big mbulk count string"
-        );
+        assert_eq!(p.next_request().unwrap_err().0, "ERR Protocol error: too big mbulk count string");
 
         let mut p = RequestParser::new();
         p.feed(b"PING a\0b\r\n");
         assert_eq!(p.next_request(), Ok(None));
         p.feed(&vec![b'x'; MAX_LINE]);
-        assert_eq!(
-            p.next_request().unwrap_err().0,
-            "ERR Protocol error: too big inline request"
-        );
+        assert_eq!(p.next_request().unwrap_err().0, "ERR Protocol error: too big inline request");
 
         let (reqs, err) = parse_all(b"*1\r\n$4\0\r\nPING\r\n");
         assert_eq!((reqs.len(), err), (0, None));
@@ -665,22 +619,10 @@ mod tests {
 
     #[test]
     fn expected_dollar_errors() {
-        assert_eq!(
-            err_of(b"*1\r\nX\r\n"),
-            "ERR Protocol error: expected '$', got 'X'"
-        );
-        assert_eq!(
-            err_of(b"*1\r\n\r\n"),
-            "ERR Protocol error: expected '$', got ' '"
-        );
-        assert_eq!(
-            err_of(b"*1\r\n:1\r\n"),
-            "ERR Protocol error: expected '$', got ':'"
-        );
-        assert_eq!(
-            err_of(b"*1\r\n\xe9\r\n"),
-            "ERR Protocol error: expected '$', got '\u{e9}'"
-        );
+        assert_eq!(err_of(b"*1\r\nX\r\n"), "ERR Protocol error: expected '$', got 'X'");
+        assert_eq!(err_of(b"*1\r\n\r\n"), "ERR Protocol error: expected '$', got ' '");
+        assert_eq!(err_of(b"*1\r\n:1\r\n"), "ERR Protocol error: expected '$', got ':'");
+        assert_eq!(err_of(b"*1\r\n\xe9\r\n"), "ERR Protocol error: expected '$', got '\u{e9}'");
         // The check waits for a complete line, like Redis.
         assert_eq!(parse_all(b"*1\r\nX"), (vec![], None));
     }
@@ -688,20 +630,8 @@ mod tests {
     #[test]
     fn bulk_length_errors() {
         let invalid = "ERR Protocol error: invalid bulk length";
-        for bad in [
-            "$-1",
-            "$01",
-            "$",
-            "$+1",
-            "$1x",
-            "$536870913",
-            "$99999999999999999999",
-        ] {
-            assert_eq!(
-                err_of(format!("*1\r\n{bad}\r\n").as_bytes()),
-                invalid,
-                "{bad:?}"
-            );
+        for bad in ["$-1", "$01", "$", "$+1", "$1x", "$536870913", "$99999999999999999999"] {
+            assert_eq!(err_of(format!("*1\r\n{bad}\r\n").as_bytes()), invalid, "{bad:?}");
         }
         assert_eq!(parse_all(b"*1\r\n$536870912\r\n"), (vec![], None));
         let mut p = RequestParser::new();
@@ -713,25 +643,13 @@ mod tests {
     #[test]
     fn unauthenticated_limits() {
         assert_eq!(unauth_err_of(b"*10\r\n"), None);
-        assert_eq!(
-            unauth_err_of(b"*11\r\n").unwrap(),
-            "ERR Protocol error: unauthenticated multibulk length"
-        );
+        assert_eq!(unauth_err_of(b"*11\r\n").unwrap(), "ERR Protocol error: unauthenticated multibulk length");
         assert_eq!(unauth_err_of(b"*-20\r\n"), None);
         assert_eq!(unauth_err_of(b"*1\r\n$16384\r\n"), None);
-        assert_eq!(
-            unauth_err_of(b"*1\r\n$16385\r\n").unwrap(),
-            "ERR Protocol error: unauthenticated bulk length"
-        );
+        assert_eq!(unauth_err_of(b"*1\r\n$16385\r\n").unwrap(), "ERR Protocol error: unauthenticated bulk length");
         // Validity is checked first.
-        assert_eq!(
-            unauth_err_of(b"*2147483648\r\n").unwrap(),
-            "ERR Protocol error: invalid multibulk length"
-        );
-        assert_eq!(
-            unauth_err_of(b"*1\r\n$16385x\r\n").unwrap(),
-            "ERR Protocol error: invalid bulk length"
-        );
+        assert_eq!(unauth_err_of(b"*2147483648\r\n").unwrap(), "ERR Protocol error: invalid multibulk length");
+        assert_eq!(unauth_err_of(b"*1\r\n$16385x\r\n").unwrap(), "ERR Protocol error: invalid bulk length");
         // Authenticating lifts the limits for what follows.
         let mut p = RequestParser::new();
         p.set_authenticated(false);
@@ -798,11 +716,7 @@ mod tests {
             input.push(b'\n');
             let (reqs, err) = parse_all(&input);
             assert_eq!(err, None, "{line:?}");
-            assert_eq!(
-                reqs,
-                vec![vec![b("ECHO"), Bytes::copy_from_slice(want)]],
-                "{line:?}"
-            );
+            assert_eq!(reqs, vec![vec![b("ECHO"), Bytes::copy_from_slice(want)]], "{line:?}");
         }
     }
 
@@ -819,11 +733,7 @@ mod tests {
             "ECHO \"a\"\"b\"",
             "ECHO 'abc",
         ] {
-            assert_eq!(
-                err_of(format!("{bad}\r\n").as_bytes()),
-                unbalanced,
-                "{bad:?}"
-            );
+            assert_eq!(err_of(format!("{bad}\r\n").as_bytes()), unbalanced, "{bad:?}");
         }
     }
 
@@ -833,10 +743,7 @@ mod tests {
         p.feed(&vec![b'A'; MAX_LINE]);
         assert_eq!(p.next_request(), Ok(None));
         p.feed(b"A");
-        assert_eq!(
-            p.next_request().unwrap_err().0,
-            "ERR Protocol error: too big inline request"
-        );
+        assert_eq!(p.next_request().unwrap_err().0, "ERR Protocol error: too big inline request");
         // A long line whose newline is already buffered is fine.
         let mut line = b"ECHO ".to_vec();
         line.extend(std::iter::repeat_n(b'A', 70_000));

@@ -11,9 +11,7 @@
 use bytes::Bytes;
 
 use super::keys::{c_eq, c_str, key_positions, KeyRef};
-use super::spec::{
-    AclCategory, Arg, ArgType, BeginSearch, CommandSpec, FindKeys, Flag, KeySpec, KeySpecFlags,
-};
+use super::spec::{AclCategory, Arg, ArgType, BeginSearch, CommandSpec, FindKeys, Flag, KeySpec, KeySpecFlags};
 use super::{all, lookup, lookup_argv, lookup_fullname, lookup_sub};
 use crate::errors;
 use crate::resp::Frame;
@@ -53,22 +51,11 @@ pub fn info(spec: &'static CommandSpec) -> Frame {
     Frame::Array(vec![
         bulk(spec.fullname),
         Frame::Integer(i64::from(spec.arity)),
-        Frame::Set(
-            Flag::REPLY_ORDER
-                .iter()
-                .filter(|(f, _)| spec.has(*f))
-                .map(|(_, name)| simple(name))
-                .collect(),
-        ),
+        Frame::Set(Flag::REPLY_ORDER.iter().filter(|(f, _)| spec.has(*f)).map(|(_, name)| simple(name)).collect()),
         Frame::Integer(i64::from(r.first)),
         Frame::Integer(i64::from(r.last)),
         Frame::Integer(i64::from(r.step)),
-        Frame::Set(
-            spec.acl_categories
-                .iter()
-                .map(|c: AclCategory| Frame::Simple(format!("@{}", c.name())))
-                .collect(),
-        ),
+        Frame::Set(spec.acl_categories.iter().map(|c: AclCategory| Frame::Simple(format!("@{}", c.name()))).collect()),
         Frame::Set(spec.tips.iter().map(|t| bulk(t)).collect()),
         Frame::Set(spec.key_specs.iter().map(key_spec).collect()),
         if spec.is_container() {
@@ -81,16 +68,9 @@ pub fn info(spec: &'static CommandSpec) -> Frame {
 
 /// COMMAND DOCS entry of one command (the value of the map; the key is the fullname).
 pub fn docs(spec: &'static CommandSpec) -> Frame {
-    let mut m = vec![
-        (bulk("since"), bulk(spec.since)),
-        (bulk("group"), bulk(spec.group)),
-    ];
+    let mut m = vec![(bulk("since"), bulk(spec.since)), (bulk("group"), bulk(spec.group))];
     if !spec.doc_flags.is_empty() {
-        let flags = spec
-            .doc_flags
-            .iter()
-            .map(|f| simple(f.reply_name()))
-            .collect();
+        let flags = spec.doc_flags.iter().map(|f| simple(f.reply_name())).collect();
         m.push((bulk("doc_flags"), Frame::Set(flags)));
     }
     if let Some(v) = spec.deprecated_since {
@@ -100,11 +80,7 @@ pub fn docs(spec: &'static CommandSpec) -> Frame {
         m.push((bulk("arguments"), args_frame(spec.arguments)));
     }
     if spec.is_container() {
-        let subs = spec
-            .subcommands
-            .iter()
-            .map(|s| (bulk(s.fullname), docs(s)))
-            .collect();
+        let subs = spec.subcommands.iter().map(|s| (bulk(s.fullname), docs(s))).collect();
         m.push((bulk("subcommands"), Frame::Map(subs)));
     }
     Frame::Map(m)
@@ -131,13 +107,7 @@ fn docs_reply(names: &[Bytes]) -> Frame {
         return Frame::Map(all().iter().map(entry).collect());
     }
     // Unknown names are skipped, not answered with a null.
-    Frame::Map(
-        names
-            .iter()
-            .filter_map(|n| lookup_fullname(n))
-            .map(entry)
-            .collect(),
-    )
+    Frame::Map(names.iter().filter_map(|n| lookup_fullname(n)).map(entry).collect())
 }
 
 /// `LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]`.
@@ -175,12 +145,7 @@ fn list_reply(args: &[Bytes]) -> Frame {
         if keep(c) {
             out.push(bulk(c.fullname));
         }
-        out.extend(
-            c.subcommands
-                .iter()
-                .filter(|s| keep(s))
-                .map(|s| bulk(s.fullname)),
-        );
+        out.extend(c.subcommands.iter().filter(|s| keep(s)).map(|s| bulk(s.fullname)));
     }
     Frame::Array(out)
 }
@@ -192,11 +157,7 @@ fn getkeys_reply(argv: &[Bytes], with_flags: bool) -> Frame {
     };
     match key_positions(spec, argv) {
         Err(e) => e.into(),
-        Ok(keys) => Frame::Array(
-            keys.iter()
-                .map(|k| key_frame(argv, k, with_flags))
-                .collect(),
-        ),
+        Ok(keys) => Frame::Array(keys.iter().map(|k| key_frame(argv, k, with_flags)).collect()),
     }
 }
 
@@ -238,33 +199,17 @@ fn help_reply() -> Frame {
 fn key_spec(ks: &KeySpec) -> Frame {
     let begin = match ks.begin_search {
         BeginSearch::Index(pos) => typed("index", vec![(bulk("index"), int(pos))]),
-        BeginSearch::Keyword { keyword, startfrom } => typed(
-            "keyword",
-            vec![
-                (bulk("keyword"), bulk(keyword)),
-                (bulk("startfrom"), int(startfrom)),
-            ],
-        ),
+        BeginSearch::Keyword { keyword, startfrom } => {
+            typed("keyword", vec![(bulk("keyword"), bulk(keyword)), (bulk("startfrom"), int(startfrom))])
+        }
         BeginSearch::Unknown => typed("unknown", Vec::new()),
     };
     let find = match ks.find_keys {
-        FindKeys::Range {
-            lastkey,
-            keystep,
-            limit,
-        } => typed(
+        FindKeys::Range { lastkey, keystep, limit } => typed(
             "range",
-            vec![
-                (bulk("lastkey"), int(lastkey)),
-                (bulk("keystep"), int(keystep)),
-                (bulk("limit"), int(limit)),
-            ],
+            vec![(bulk("lastkey"), int(lastkey)), (bulk("keystep"), int(keystep)), (bulk("limit"), int(limit))],
         ),
-        FindKeys::Keynum {
-            keynumidx,
-            firstkey,
-            keystep,
-        } => typed(
+        FindKeys::Keynum { keynumidx, firstkey, keystep } => typed(
             "keynum",
             vec![
                 (bulk("keynumidx"), int(keynumidx)),
@@ -274,19 +219,12 @@ fn key_spec(ks: &KeySpec) -> Frame {
         ),
         FindKeys::Unknown => typed("unknown", Vec::new()),
     };
-    Frame::Map(vec![
-        (bulk("flags"), key_flags(ks.flags)),
-        (bulk("begin_search"), begin),
-        (bulk("find_keys"), find),
-    ])
+    Frame::Map(vec![(bulk("flags"), key_flags(ks.flags)), (bulk("begin_search"), begin), (bulk("find_keys"), find)])
 }
 
 /// `{type: <kind>, spec: {...}}`, the shape of begin_search and find_keys.
 fn typed(kind: &'static str, spec: Vec<(Frame, Frame)>) -> Frame {
-    Frame::Map(vec![
-        (bulk("type"), bulk(kind)),
-        (bulk("spec"), Frame::Map(spec)),
-    ])
+    Frame::Map(vec![(bulk("type"), bulk(kind)), (bulk("spec"), Frame::Map(spec))])
 }
 
 fn key_flags(flags: KeySpecFlags) -> Frame {
@@ -298,10 +236,7 @@ fn args_frame(args: &'static [Arg]) -> Frame {
 }
 
 fn arg_frame(a: &'static Arg) -> Frame {
-    let mut m = vec![
-        (bulk("name"), bulk(a.name)),
-        (bulk("type"), bulk(a.kind.name())),
-    ];
+    let mut m = vec![(bulk("name"), bulk(a.name)), (bulk("type"), bulk(a.kind.name()))];
     if let Some(i) = a.key_spec_index {
         m.push((bulk("key_spec_index"), Frame::Integer(i64::from(i))));
     }
@@ -314,15 +249,11 @@ fn arg_frame(a: &'static Arg) -> Frame {
     if let Some(v) = a.deprecated_since {
         m.push((bulk("deprecated_since"), bulk(v)));
     }
-    let flags: Vec<Frame> = [
-        (a.optional, "optional"),
-        (a.multiple, "multiple"),
-        (a.multiple_token, "multiple_token"),
-    ]
-    .iter()
-    .filter(|(on, _)| *on)
-    .map(|(_, n)| simple(n))
-    .collect();
+    let flags: Vec<Frame> = [(a.optional, "optional"), (a.multiple, "multiple"), (a.multiple_token, "multiple_token")]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| simple(n))
+        .collect();
     if !flags.is_empty() {
         m.push((bulk("flags"), Frame::Set(flags)));
     }
@@ -349,10 +280,7 @@ mod tests {
     use super::*;
 
     fn cmd(words: &[&str]) -> Frame {
-        let a: Vec<Bytes> = words
-            .iter()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect();
+        let a: Vec<Bytes> = words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
         command(&a)
     }
 
@@ -376,22 +304,13 @@ mod tests {
             cmd(&["COUNT", "x"]),
             Frame::Error("ERR wrong number of arguments for 'command|count' command".into())
         );
-        assert_eq!(
-            cmd(&["nope"]),
-            Frame::Error("ERR unknown subcommand 'nope'. Try COMMAND HELP.".into())
-        );
+        assert_eq!(cmd(&["nope"]), Frame::Error("ERR unknown subcommand 'nope'. Try COMMAND HELP.".into()));
         assert_eq!(
             cmd(&["getkeys", "get"]),
             Frame::Error("ERR wrong number of arguments for 'command|getkeys' command".into())
         );
-        assert_eq!(
-            cmd(&["getkeys", "nope", "x"]),
-            Frame::Error("ERR Invalid command specified".into())
-        );
-        assert_eq!(
-            cmd(&["getkeys", "client", "nope", "x"]),
-            Frame::Error("ERR Invalid command specified".into())
-        );
+        assert_eq!(cmd(&["getkeys", "nope", "x"]), Frame::Error("ERR Invalid command specified".into()));
+        assert_eq!(cmd(&["getkeys", "client", "nope", "x"]), Frame::Error("ERR Invalid command specified".into()));
     }
 
     #[test]
@@ -400,23 +319,13 @@ mod tests {
         let Frame::Array(items) = f else { panic!() };
         assert_eq!(items.len(), 3);
         assert_eq!(items[1], Frame::Null);
-        let Frame::Array(get) = &items[0] else {
-            panic!()
-        };
+        let Frame::Array(get) = &items[0] else { panic!() };
         assert_eq!(get[0], bulk("get"));
         assert_eq!(get[1], Frame::Integer(2));
         assert_eq!(get[2], Frame::Set(vec![simple("readonly"), simple("fast")]));
-        assert_eq!(
-            &get[3..6],
-            &[Frame::Integer(1), Frame::Integer(1), Frame::Integer(1)]
-        );
-        assert_eq!(
-            get[6],
-            Frame::Set(vec![simple("@read"), simple("@string"), simple("@fast")])
-        );
-        let Frame::Array(kill) = &items[2] else {
-            panic!()
-        };
+        assert_eq!(&get[3..6], &[Frame::Integer(1), Frame::Integer(1), Frame::Integer(1)]);
+        assert_eq!(get[6], Frame::Set(vec![simple("@read"), simple("@string"), simple("@fast")]));
+        let Frame::Array(kill) = &items[2] else { panic!() };
         assert_eq!(kill[0], bulk("client|kill"));
     }
 
@@ -426,50 +335,26 @@ mod tests {
         assert!(every.len() > 240 && every.contains(&"client|kill".to_string()));
         let write = bulks(&cmd(&["list", "filterby", "aclcat", "WRITE"]));
         assert!(write.contains(&"set".to_string()) && !write.contains(&"get".to_string()));
-        assert_eq!(
-            bulks(&cmd(&["list", "filterby", "aclcat", "nope"])),
-            Vec::<String>::new()
-        );
-        assert_eq!(
-            bulks(&cmd(&["list", "filterby", "module", "x"])),
-            Vec::<String>::new()
-        );
-        assert_eq!(
-            cmd(&["list", "filterby", "x", "y"]),
-            Frame::Error("ERR syntax error".into())
-        );
-        assert_eq!(
-            cmd(&["list", "filterby", "aclcat"]),
-            Frame::Error("ERR syntax error".into())
-        );
+        assert_eq!(bulks(&cmd(&["list", "filterby", "aclcat", "nope"])), Vec::<String>::new());
+        assert_eq!(bulks(&cmd(&["list", "filterby", "module", "x"])), Vec::<String>::new());
+        assert_eq!(cmd(&["list", "filterby", "x", "y"]), Frame::Error("ERR syntax error".into()));
+        assert_eq!(cmd(&["list", "filterby", "aclcat"]), Frame::Error("ERR syntax error".into()));
     }
 
     #[test]
     fn docs_skip_unknown_names_and_prose() {
-        let Frame::Map(m) = cmd(&["docs", "nope", "set"]) else {
-            panic!()
-        };
+        let Frame::Map(m) = cmd(&["docs", "nope", "set"]) else { panic!() };
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].0, bulk("set"));
-        let Frame::Map(fields) = &m[0].1 else {
-            panic!()
-        };
+        let Frame::Map(fields) = &m[0].1 else { panic!() };
         let names: Vec<&Frame> = fields.iter().map(|(k, _)| k).collect();
-        assert_eq!(
-            names,
-            vec![&bulk("since"), &bulk("group"), &bulk("arguments")]
-        );
+        assert_eq!(names, vec![&bulk("since"), &bulk("group"), &bulk("arguments")]);
     }
 
     #[test]
     fn help_frames_the_lines_like_redis() {
-        let Frame::Array(lines) = cmd(&["help"]) else {
-            panic!()
-        };
-        assert_eq!(
-            lines[0],
-            simple("COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-        );
+        let Frame::Array(lines) = cmd(&["help"]) else { panic!() };
+        assert_eq!(lines[0], simple("COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
         assert_eq!(lines[lines.len() - 2], simple("HELP"));
         assert_eq!(lines[lines.len() - 1], simple("    Prints this help."));
     }

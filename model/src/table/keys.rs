@@ -27,11 +27,7 @@ pub struct KeyRef {
 /// Whether the command can have keys at all (COMMAND GETKEYS refuses the others):
 /// an extractor, or a key spec that finds real keys rather than channels.
 pub fn has_keys(spec: &CommandSpec) -> bool {
-    spec.get_keys_function.is_some()
-        || spec
-            .key_specs
-            .iter()
-            .any(|k| !k.flags.contains(KeyFlag::NotKey))
+    spec.get_keys_function.is_some() || spec.key_specs.iter().any(|k| !k.flags.contains(KeyFlag::NotKey))
 }
 
 /// The keys of `argv` (argv[0] is the command name, argv[1] the subcommand for
@@ -39,14 +35,8 @@ pub fn has_keys(spec: &CommandSpec) -> bool {
 /// command line whose keys cannot be found has none, and the command itself
 /// reports the syntax error. Cluster routing uses this.
 pub fn keys_of(spec: &CommandSpec, argv: &[Bytes]) -> Vec<KeyRef> {
-    let real_keys = spec
-        .key_specs
-        .iter()
-        .any(|k| !k.flags.contains(KeyFlag::NotKey));
-    let variable_flags = spec
-        .key_specs
-        .iter()
-        .any(|k| k.flags.contains(KeyFlag::VariableFlags));
+    let real_keys = spec.key_specs.iter().any(|k| !k.flags.contains(KeyFlag::NotKey));
+    let variable_flags = spec.key_specs.iter().any(|k| k.flags.contains(KeyFlag::VariableFlags));
     if real_keys && !variable_flags {
         if let Some(keys) = from_specs(spec, argv) {
             return keys;
@@ -96,11 +86,7 @@ fn from_specs(spec: &CommandSpec, argv: &[Bytes]) -> Option<Vec<KeyRef>> {
             BeginSearch::Unknown => return None,
         };
         let (last, step) = match ks.find_keys {
-            FindKeys::Range {
-                lastkey,
-                keystep,
-                limit,
-            } => {
+            FindKeys::Range { lastkey, keystep, limit } => {
                 let (lastkey, limit) = (i64::from(lastkey), i64::from(limit));
                 let last = if lastkey >= 0 {
                     first + lastkey
@@ -113,11 +99,7 @@ fn from_specs(spec: &CommandSpec, argv: &[Bytes]) -> Option<Vec<KeyRef>> {
                 };
                 (last, i64::from(keystep))
             }
-            FindKeys::Keynum {
-                keynumidx,
-                firstkey,
-                keystep,
-            } => {
+            FindKeys::Keynum { keynumidx, firstkey, keystep } => {
                 // Redis bounds-checks the relative index only; an absolute index
                 // past argv (which Redis would read out of bounds) is unusable here.
                 let idx = first + i64::from(keynumidx);
@@ -139,10 +121,7 @@ fn from_specs(spec: &CommandSpec, argv: &[Bytes]) -> Option<Vec<KeyRef>> {
         }
         let mut i = first;
         while i <= last {
-            keys.push(KeyRef {
-                pos: i as usize,
-                flags: ks.flags,
-            });
+            keys.push(KeyRef { pos: i as usize, flags: ks.flags });
             i += step;
         }
         if ks.flags.contains(KeyFlag::Incomplete) {
@@ -157,11 +136,7 @@ fn from_specs(spec: &CommandSpec, argv: &[Bytes]) -> Option<Vec<KeyRef>> {
 /// search stops before the last argument (forwards) or argv[1] (backwards).
 fn find_keyword(argv: &[Bytes], keyword: &str, startfrom: i64) -> Option<i64> {
     let argc = argv.len() as i64;
-    let (start, end) = if startfrom > 0 {
-        (startfrom, argc - 1)
-    } else {
-        (argc + startfrom, 1)
-    };
+    let (start, end) = if startfrom > 0 { (startfrom, argc - 1) } else { (argc + startfrom, 1) };
     let mut i = start;
     while i != end {
         if i >= argc || i < 1 {
@@ -177,10 +152,8 @@ fn find_keyword(argv: &[Bytes], keyword: &str, startfrom: i64) -> Option<i64> {
 
 const RO_ACCESS: KeySpecFlags = KeySpecFlags::of(&[KeyFlag::Ro, KeyFlag::Access]);
 const OW_UPDATE: KeySpecFlags = KeySpecFlags::of(&[KeyFlag::Ow, KeyFlag::Update]);
-const RW_ACCESS_UPDATE: KeySpecFlags =
-    KeySpecFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update]);
-const RW_ACCESS_DELETE: KeySpecFlags =
-    KeySpecFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Delete]);
+const RW_ACCESS_UPDATE: KeySpecFlags = KeySpecFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update]);
+const RW_ACCESS_DELETE: KeySpecFlags = KeySpecFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Delete]);
 
 fn key(pos: usize, flags: KeySpecFlags) -> KeyRef {
     KeyRef { pos, flags }
@@ -190,10 +163,9 @@ fn key(pos: usize, flags: KeySpecFlags) -> KeyRef {
 /// arity normally guarantees the positions they read).
 fn from_function(f: GetKeysFn, argv: &[Bytes]) -> Vec<KeyRef> {
     match f {
-        GetKeysFn::Sintercard
-        | GetKeysFn::ZunionInterDiff
-        | GetKeysFn::Lmpop
-        | GetKeysFn::Zmpop => counted_keys(None, 1, 2, argv),
+        GetKeysFn::Sintercard | GetKeysFn::ZunionInterDiff | GetKeysFn::Lmpop | GetKeysFn::Zmpop => {
+            counted_keys(None, 1, 2, argv)
+        }
         GetKeysFn::ZunionInterDiffStore => counted_keys(Some(1), 2, 3, argv),
         GetKeysFn::Eval | GetKeysFn::Function | GetKeysFn::Blmpop => counted_keys(None, 2, 3, argv),
         GetKeysFn::SortRo if argv.len() > 1 => vec![key(1, RO_ACCESS)],
@@ -210,12 +182,7 @@ fn from_function(f: GetKeysFn, argv: &[Bytes]) -> Vec<KeyRef> {
 /// `[dest] numkeys key...`: the count is read with C's lenient `atoi`, and a
 /// count below 1 or beyond the arguments gives no keys. The destination comes
 /// after the sources, and no flags are reported.
-fn counted_keys(
-    store: Option<usize>,
-    count_at: usize,
-    first: usize,
-    argv: &[Bytes],
-) -> Vec<KeyRef> {
+fn counted_keys(store: Option<usize>, count_at: usize, first: usize, argv: &[Bytes]) -> Vec<KeyRef> {
     let Some(count) = argv.get(count_at) else {
         return Vec::new();
     };
@@ -224,9 +191,7 @@ fn counted_keys(
     if num < 1 || num > available {
         return Vec::new();
     }
-    let mut keys: Vec<KeyRef> = (0..num as usize)
-        .map(|i| key(first + i, KeySpecFlags::EMPTY))
-        .collect();
+    let mut keys: Vec<KeyRef> = (0..num as usize).map(|i| key(first + i, KeySpecFlags::EMPTY)).collect();
     if let Some(dest) = store {
         keys.push(key(dest, KeySpecFlags::EMPTY));
     }
@@ -287,10 +252,7 @@ fn migrate_keys(argv: &[Bytes]) -> Vec<KeyRef> {
             i += 1;
         }
     }
-    (first..first + num)
-        .filter(|&p| p < argc)
-        .map(|p| key(p, RW_ACCESS_DELETE))
-        .collect()
+    (first..first + num).filter(|&p| p < argc).map(|p| key(p, RW_ACCESS_DELETE)).collect()
 }
 
 /// GEORADIUS / GEORADIUSBYMEMBER: the source key and the last STORE or
@@ -344,9 +306,7 @@ fn xread_keys(argv: &[Bytes]) -> Vec<KeyRef> {
     if rest == 0 || rest & 1 == 1 {
         return Vec::new();
     }
-    (at + 1..at + 1 + rest / 2)
-        .map(|p| key(p, KeySpecFlags::EMPTY))
-        .collect()
+    (at + 1..at + 1 + rest / 2).map(|p| key(p, KeySpecFlags::EMPTY)).collect()
 }
 
 /// SET reads the old value only with GET.
@@ -383,11 +343,7 @@ fn bitfield_keys(argv: &[Bytes]) -> Vec<KeyRef> {
         }
         i += 1;
     }
-    let flags = if readonly {
-        RO_ACCESS
-    } else {
-        RW_ACCESS_UPDATE
-    };
+    let flags = if readonly { RO_ACCESS } else { RW_ACCESS_UPDATE };
     vec![key(1, flags)]
 }
 
@@ -429,13 +385,8 @@ fn c_atoi(b: &[u8]) -> i32 {
     while let Some(d) = s.get(i).filter(|d| d.is_ascii_digit()) {
         let digit = i64::from(d - b'0');
         if !saturated {
-            let next = v.checked_mul(10).and_then(|x| {
-                if negative {
-                    x.checked_sub(digit)
-                } else {
-                    x.checked_add(digit)
-                }
-            });
+            let next =
+                v.checked_mul(10).and_then(|x| if negative { x.checked_sub(digit) } else { x.checked_add(digit) });
             match next {
                 Some(n) => v = n,
                 None => {
@@ -455,10 +406,7 @@ mod tests {
     use crate::table::lookup_argv;
 
     fn argv(words: &[&str]) -> Vec<Bytes> {
-        words
-            .iter()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect()
+        words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect()
     }
 
     /// (position, flag names) for a command line, through the GETKEYS checks.
@@ -466,11 +414,7 @@ mod tests {
         let a = argv(words);
         let spec = lookup_argv(&a).expect("known command");
         key_positions(spec, &a)
-            .map(|ks| {
-                ks.iter()
-                    .map(|k| (k.pos, k.flags.iter().map(KeyFlag::reply_name).collect()))
-                    .collect()
-            })
+            .map(|ks| ks.iter().map(|k| (k.pos, k.flags.iter().map(KeyFlag::reply_name).collect())).collect())
             .map_err(|e| e.text().to_string())
     }
 
@@ -496,52 +440,26 @@ mod tests {
         assert_eq!(smove[0], (1, vec!["RW", "access", "delete"]));
         assert_eq!(smove[1], (2, vec!["RW", "insert"]));
         // XREAD: only the first half after STREAMS are keys.
-        assert_eq!(
-            keys(&["xread", "streams", "a", "b", "1", "2"])
-                .unwrap()
-                .len(),
-            2
-        );
+        assert_eq!(keys(&["xread", "streams", "a", "b", "1", "2"]).unwrap().len(), 2);
     }
 
     #[test]
     fn keynum_specs_and_fallbacks() {
         assert_eq!(keys(&["eval", "s", "0"]), Ok(vec![]));
         assert_eq!(keys(&["eval", "s", "2", "a"]), Ok(vec![]));
-        assert_eq!(
-            keys(&["eval", "s", "4294967297", "a"]),
-            Ok(vec![(3, vec!["RW", "access", "update"])])
-        );
-        assert_eq!(
-            keys(&["zunionstore", "d", "0", "a"]),
-            Err("ERR Invalid arguments specified for command".into())
-        );
+        assert_eq!(keys(&["eval", "s", "4294967297", "a"]), Ok(vec![(3, vec!["RW", "access", "update"])]));
+        assert_eq!(keys(&["zunionstore", "d", "0", "a"]), Err("ERR Invalid arguments specified for command".into()));
         // "01" is not an integer to the key spec, but atoi reads it: flags vanish
         // and the destination moves to the end.
-        assert_eq!(
-            keys(&["zunionstore", "d", "01", "a"]),
-            Ok(vec![(3, vec![]), (1, vec![])])
-        );
+        assert_eq!(keys(&["zunionstore", "d", "01", "a"]), Ok(vec![(3, vec![]), (1, vec![])]));
     }
 
     #[test]
     fn extractor_commands() {
-        assert_eq!(
-            keys(&["set", "k", "v", "GET"]),
-            Ok(vec![(1, vec!["RW", "access", "update"])])
-        );
-        assert_eq!(
-            keys(&["set", "k", "v", "EX", "1"]),
-            Ok(vec![(1, vec!["OW", "update"])])
-        );
-        assert_eq!(
-            keys(&["bitfield", "k", "get", "u8", "0"]),
-            Ok(vec![(1, vec!["RO", "access"])])
-        );
-        assert_eq!(
-            keys(&["bitfield", "k", "set", "u8", "0", "1"]).unwrap()[0].1,
-            vec!["RW", "access", "update"]
-        );
+        assert_eq!(keys(&["set", "k", "v", "GET"]), Ok(vec![(1, vec!["RW", "access", "update"])]));
+        assert_eq!(keys(&["set", "k", "v", "EX", "1"]), Ok(vec![(1, vec!["OW", "update"])]));
+        assert_eq!(keys(&["bitfield", "k", "get", "u8", "0"]), Ok(vec![(1, vec!["RO", "access"])]));
+        assert_eq!(keys(&["bitfield", "k", "set", "u8", "0", "1"]).unwrap()[0].1, vec!["RW", "access", "update"]);
         assert_eq!(
             keys(&["sort", "k", "by", "store", "store", "d"]),
             Ok(vec![(1, vec!["RO", "access"]), (5, vec!["OW", "update"])])
@@ -558,18 +476,9 @@ mod tests {
 
     #[test]
     fn getkeys_errors() {
-        assert_eq!(
-            keys(&["ping"]),
-            Err("ERR The command has no key arguments".into())
-        );
-        assert_eq!(
-            keys(&["spublish", "c", "m"]),
-            Err("ERR The command has no key arguments".into())
-        );
-        assert_eq!(
-            keys(&["get", "a", "b"]),
-            Err("ERR Invalid number of arguments specified for command".into())
-        );
+        assert_eq!(keys(&["ping"]), Err("ERR The command has no key arguments".into()));
+        assert_eq!(keys(&["spublish", "c", "m"]), Err("ERR The command has no key arguments".into()));
+        assert_eq!(keys(&["get", "a", "b"]), Err("ERR Invalid number of arguments specified for command".into()));
     }
 
     #[test]
@@ -591,25 +500,18 @@ mod tests {
             GetKeysFn::Zmpop,
             GetKeysFn::Sintercard,
         ];
-        let words = [
-            "x", "keys", "", "streams", "3", "store", "get", "limit", "auth2",
-        ];
+        let words = ["x", "keys", "", "streams", "3", "store", "get", "limit", "auth2"];
         for f in fns {
             for n in 0..8 {
                 for w in words {
-                    let a: Vec<Bytes> = (0..n)
-                        .map(|_| Bytes::copy_from_slice(w.as_bytes()))
-                        .collect();
+                    let a: Vec<Bytes> = (0..n).map(|_| Bytes::copy_from_slice(w.as_bytes())).collect();
                     for k in from_function(f, &a) {
                         assert!(k.pos < a.len(), "{f:?} {n} {w}");
                     }
                 }
             }
         }
-        for c in crate::table::all()
-            .iter()
-            .chain(crate::table::all().iter().flat_map(|c| c.subcommands))
-        {
+        for c in crate::table::all().iter().chain(crate::table::all().iter().flat_map(|c| c.subcommands)) {
             for n in 0..6 {
                 let a: Vec<Bytes> = (0..n).map(|_| Bytes::from_static(b"1")).collect();
                 for k in keys_of(c, &a) {

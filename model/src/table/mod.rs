@@ -14,8 +14,8 @@ pub mod spec;
 mod generated;
 
 pub use spec::{
-    AclCategories, AclCategory, Arg, ArgType, BeginSearch, CommandSpec, DocFlag, DocFlags,
-    FindKeys, Flag, Flags, GetKeysFn, KeyFlag, KeySpec, KeySpecFlags, LegacyRange,
+    AclCategories, AclCategory, Arg, ArgType, BeginSearch, CommandSpec, DocFlag, DocFlags, FindKeys, Flag, Flags,
+    GetKeysFn, KeyFlag, KeySpec, KeySpecFlags, LegacyRange,
 };
 
 use crate::errors::{self, RedisResult};
@@ -94,10 +94,7 @@ fn find_in(table: &'static [CommandSpec], name: &[u8]) -> Option<&'static Comman
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
     let lower = &*lower;
-    table
-        .binary_search_by(|c| c.name.as_bytes().cmp(lower))
-        .ok()
-        .map(|i| &table[i])
+    table.binary_search_by(|c| c.name.as_bytes().cmp(lower)).ok().map(|i| &table[i])
 }
 
 #[cfg(test)]
@@ -105,10 +102,7 @@ mod tests {
     use super::*;
 
     fn argv(words: &[&str]) -> Vec<Bytes> {
-        words
-            .iter()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect()
+        words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect()
     }
 
     fn err(words: &[&str]) -> String {
@@ -129,10 +123,7 @@ mod tests {
                 assert_eq!(s.fullname, format!("{}|{}", c.name, s.name));
             }
         }
-        assert!(all()
-            .iter()
-            .chain(all().iter().flat_map(|c| c.subcommands))
-            .all(|c| c.name.len() <= MAX_NAME));
+        assert!(all().iter().chain(all().iter().flat_map(|c| c.subcommands)).all(|c| c.name.len() <= MAX_NAME));
     }
 
     #[test]
@@ -142,18 +133,9 @@ mod tests {
         assert_eq!(lookup(b"").map(|c| c.name), None);
         assert_eq!(lookup(&[b'a'; 100]).map(|c| c.name), None);
         let client = lookup(b"client").unwrap();
-        assert_eq!(
-            lookup_sub(client, b"KILL").map(|c| c.fullname),
-            Some("client|kill")
-        );
-        assert_eq!(
-            lookup_fullname(b"CLIENT|Kill").map(|c| c.fullname),
-            Some("client|kill")
-        );
-        assert_eq!(
-            lookup_fullname(b"client").map(|c| c.fullname),
-            Some("client")
-        );
+        assert_eq!(lookup_sub(client, b"KILL").map(|c| c.fullname), Some("client|kill"));
+        assert_eq!(lookup_fullname(b"CLIENT|Kill").map(|c| c.fullname), Some("client|kill"));
+        assert_eq!(lookup_fullname(b"client").map(|c| c.fullname), Some("client"));
         assert!(lookup_fullname(b"get|x").is_none());
         assert!(lookup_fullname(b"client|kill|x").is_none());
         assert!(lookup_fullname(b"").is_none());
@@ -163,52 +145,20 @@ mod tests {
     #[test]
     fn resolve_finds_commands_and_subcommands() {
         assert_eq!(resolve(&argv(&["get", "k"])).unwrap().fullname, "get");
-        assert_eq!(
-            resolve(&argv(&["CLIENT", "kill", "x"])).unwrap().fullname,
-            "client|kill"
-        );
-        assert_eq!(
-            resolve(&argv(&["object", "ENCODING", "k"]))
-                .unwrap()
-                .fullname,
-            "object|encoding"
-        );
+        assert_eq!(resolve(&argv(&["CLIENT", "kill", "x"])).unwrap().fullname, "client|kill");
+        assert_eq!(resolve(&argv(&["object", "ENCODING", "k"])).unwrap().fullname, "object|encoding");
         // Plain commands ignore what argv[1] looks like.
-        assert_eq!(
-            resolve(&argv(&["set", "kill", "v"])).unwrap().fullname,
-            "set"
-        );
+        assert_eq!(resolve(&argv(&["set", "kill", "v"])).unwrap().fullname, "set");
     }
 
     #[test]
     fn resolve_errors_in_redis_order() {
-        assert_eq!(
-            err(&["get"]),
-            "ERR wrong number of arguments for 'get' command"
-        );
-        assert_eq!(
-            err(&["get", "a", "b"]),
-            "ERR wrong number of arguments for 'get' command"
-        );
-        assert_eq!(
-            err(&["client"]),
-            "ERR wrong number of arguments for 'client' command"
-        );
-        assert_eq!(
-            err(&["client", "kill"]),
-            "ERR wrong number of arguments for 'client|kill' command"
-        );
-        assert_eq!(
-            err(&["Client", "nope"]),
-            "ERR unknown subcommand 'nope'. Try CLIENT HELP."
-        );
-        assert_eq!(
-            err(&["nope", "a", "b"]),
-            "ERR unknown command 'nope', with args beginning with: 'a' 'b' "
-        );
-        assert_eq!(
-            err(&[]),
-            "ERR unknown command '', with args beginning with: "
-        );
+        assert_eq!(err(&["get"]), "ERR wrong number of arguments for 'get' command");
+        assert_eq!(err(&["get", "a", "b"]), "ERR wrong number of arguments for 'get' command");
+        assert_eq!(err(&["client"]), "ERR wrong number of arguments for 'client' command");
+        assert_eq!(err(&["client", "kill"]), "ERR wrong number of arguments for 'client|kill' command");
+        assert_eq!(err(&["Client", "nope"]), "ERR unknown subcommand 'nope'. Try CLIENT HELP.");
+        assert_eq!(err(&["nope", "a", "b"]), "ERR unknown command 'nope', with args beginning with: 'a' 'b' ");
+        assert_eq!(err(&[]), "ERR unknown command '', with args beginning with: ");
     }
 }

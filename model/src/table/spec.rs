@@ -73,11 +73,7 @@ impl CommandSpec {
 
     /// Redis's arity rule, with `argc` counting the command name (and subcommand name).
     pub const fn arity_ok(&self, argc: usize) -> bool {
-        let argc = if argc > i32::MAX as usize {
-            i32::MAX as i64
-        } else {
-            argc as i64
-        };
+        let argc = if argc > i32::MAX as usize { i32::MAX as i64 } else { argc as i64 };
         let arity = self.arity as i64;
         if arity > 0 {
             argc == arity
@@ -98,11 +94,7 @@ pub struct LegacyRange {
 }
 
 impl LegacyRange {
-    pub const NONE: LegacyRange = LegacyRange {
-        first: 0,
-        last: 0,
-        step: 0,
-    };
+    pub const NONE: LegacyRange = LegacyRange { first: 0, last: 0, step: 0 };
 }
 
 macro_rules! bitset_enum {
@@ -302,10 +294,7 @@ impl AclCategory {
 
     /// Looks a category up by name, case-insensitively, as Redis's ACL code does.
     pub fn from_name(name: &[u8]) -> Option<AclCategory> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|c| c.name().as_bytes().eq_ignore_ascii_case(name))
+        Self::ALL.iter().copied().find(|c| c.name().as_bytes().eq_ignore_ascii_case(name))
     }
 }
 
@@ -379,10 +368,7 @@ pub enum BeginSearch {
     /// A fixed argv index.
     Index(i32),
     /// Just after `keyword`, searched from `startfrom` (negative: from the end, backwards).
-    Keyword {
-        keyword: &'static str,
-        startfrom: i32,
-    },
+    Keyword { keyword: &'static str, startfrom: i32 },
     /// The keys cannot be located from the spec alone.
     Unknown,
 }

@@ -91,11 +91,7 @@ impl Config {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let fail = |reason: &str| FileError {
-                line_no: n + 1,
-                line: line.to_string(),
-                reason: reason.to_string(),
-            };
+            let fail = |reason: &str| FileError { line_no: n + 1, line: line.to_string(), reason: reason.to_string() };
             let Some(argv) = split_args(line.as_bytes()) else {
                 return Err(fail("Unbalanced quotes in configuration line"));
             };
@@ -110,11 +106,7 @@ impl Config {
                 return Err(fail("wrong number of arguments"));
             }
             let result = if param.name == "save" {
-                let r = if saw_save {
-                    self.append_save(args)
-                } else {
-                    self.set_startup(&lower, args)
-                };
+                let r = if saw_save { self.append_save(args) } else { self.set_startup(&lower, args) };
                 saw_save = true;
                 r
             } else {
@@ -140,22 +132,15 @@ mod tests {
             args_to_config_text(&strings(&["--port", "7000", "--save", "900 1"])),
             "port \"7000\" \nsave \"900 1\" "
         );
-        assert_eq!(
-            args_to_config_text(&strings(&["--save", "--port", "1"])),
-            "save \"\"\nport \"1\" "
-        );
-        assert_eq!(
-            args_to_config_text(&strings(&["--requirepass", "--x"])),
-            "requirepass \"--x\" "
-        );
+        assert_eq!(args_to_config_text(&strings(&["--save", "--port", "1"])), "save \"\"\nport \"1\" ");
+        assert_eq!(args_to_config_text(&strings(&["--requirepass", "--x"])), "requirepass \"--x\" ");
         assert_eq!(args_to_config_text(&strings(&["--save"])), "save \"\"");
     }
 
     #[test]
     fn loads_files_and_reports_bad_lines() {
         let mut c = Config::new();
-        c.load_text("# comment\nport 7001\n  hz 20  \nsave 900 1\nsave 60 100\nmaxmemory 1mb\n")
-            .unwrap();
+        c.load_text("# comment\nport 7001\n  hz 20  \nsave 900 1\nsave 60 100\nmaxmemory 1mb\n").unwrap();
         assert_eq!(c.get("port"), "7001");
         assert_eq!(c.get("hz"), "20");
         assert_eq!(c.get("save"), "900 1 60 100");
@@ -163,11 +148,7 @@ mod tests {
         let e = c.load_text("\nfoo \"bar\"").unwrap_err();
         assert_eq!(
             (e.line_no, e.line.as_str(), e.reason.as_str()),
-            (
-                2,
-                "foo \"bar\"",
-                "Bad directive or wrong number of arguments"
-            )
+            (2, "foo \"bar\"", "Bad directive or wrong number of arguments")
         );
         assert!(e.fatal_message().contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 2\n>>> 'foo \"bar\"'\n"));
         let e = c.load_text("hz abc").unwrap_err();
@@ -176,10 +157,7 @@ mod tests {
         assert_eq!(e.reason, "wrong number of arguments");
         c.load_text("save \"\"").unwrap();
         assert_eq!(c.get("save"), "");
-        c.load_text("client-output-buffer-limit pubsub 1 2 3")
-            .unwrap();
-        assert!(c
-            .get("client-output-buffer-limit")
-            .ends_with("pubsub 1 2 3"));
+        c.load_text("client-output-buffer-limit pubsub 1 2 3").unwrap();
+        assert!(c.get("client-output-buffer-limit").ends_with("pubsub 1 2 3"));
     }
 }

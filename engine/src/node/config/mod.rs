@@ -111,9 +111,7 @@ impl Config {
 
     /// The value of `name` as CONFIG GET shows it ("" for unknown names).
     pub fn get(&self, name: &str) -> &str {
-        Config::lookup(name.as_bytes())
-            .map(|(i, _)| self.values[i].as_str())
-            .unwrap_or("")
+        Config::lookup(name.as_bytes()).map(|(i, _)| self.values[i].as_str()).unwrap_or("")
     }
 
     /// An integer parameter (0 if it does not parse, which the registry prevents).
@@ -194,20 +192,15 @@ impl Config {
             if !pat.iter().any(|b| matches!(b, b'*' | b'?' | b'[')) {
                 if let Some((i, _)) = Config::lookup(pat) {
                     let key = String::from_utf8_lossy(pat).to_ascii_lowercase();
-                    out.entry(key).or_insert_with(|| {
-                        (
-                            String::from_utf8_lossy(pat).into_owned(),
-                            self.values[i].clone(),
-                        )
-                    });
+                    out.entry(key)
+                        .or_insert_with(|| (String::from_utf8_lossy(pat).into_owned(), self.values[i].clone()));
                 }
                 continue;
             }
             for (i, p) in PARAMS.iter().enumerate() {
                 for name in std::iter::once(p.name).chain(p.alias) {
                     if glob_match(pat, name.as_bytes(), true) {
-                        out.entry(name.to_string())
-                            .or_insert_with(|| (name.to_string(), self.values[i].clone()));
+                        out.entry(name.to_string()).or_insert_with(|| (name.to_string(), self.values[i].clone()));
                     }
                 }
             }
@@ -220,35 +213,20 @@ impl Config {
     /// restores every parameter already changed. Returns the canonical names
     /// that changed. `local` tells whether the caller is on a loopback
     /// connection, for `enable-protected-configs local`.
-    pub fn config_set(
-        &mut self,
-        pairs: &[(Bytes, Bytes)],
-        local: bool,
-    ) -> RedisResult<Vec<&'static str>> {
+    pub fn config_set(&mut self, pairs: &[(Bytes, Bytes)], local: bool) -> RedisResult<Vec<&'static str>> {
         let mut targets = Vec::with_capacity(pairs.len());
         for (n, (name, _)) in pairs.iter().enumerate() {
             let Some((i, p)) = Config::lookup(name) else {
                 return Err(errors::config_set_unknown(name));
             };
             match p.mode {
-                Mode::Immutable => {
-                    return Err(errors::config_set_failed(
-                        name,
-                        "can't set immutable config",
-                    ))
-                }
+                Mode::Immutable => return Err(errors::config_set_failed(name, "can't set immutable config")),
                 Mode::Protected if !self.protected_allowed(local) => {
-                    return Err(errors::config_set_failed(
-                        name,
-                        "can't set protected config",
-                    ))
+                    return Err(errors::config_set_failed(name, "can't set protected config"))
                 }
                 _ => {}
             }
-            if pairs[..n]
-                .iter()
-                .any(|(other, _)| other.eq_ignore_ascii_case(name))
-            {
+            if pairs[..n].iter().any(|(other, _)| other.eq_ignore_ascii_case(name)) {
                 return Err(errors::config_set_failed(name, "duplicate parameter"));
             }
             targets.push((i, p));
@@ -256,10 +234,7 @@ impl Config {
         let saved = self.values.clone();
         for ((i, p), (name, value)) in targets.iter().zip(pairs) {
             let args: Vec<Bytes> = if p.multi_arg() {
-                value
-                    .split(|&b| b == b' ')
-                    .map(Bytes::copy_from_slice)
-                    .collect()
+                value.split(|&b| b == b' ').map(Bytes::copy_from_slice).collect()
             } else {
                 vec![value.clone()]
             };
@@ -349,10 +324,7 @@ mod tests {
     }
 
     fn set_err(c: &mut Config, words: &[&str]) -> String {
-        c.config_set(&pairs(words), true)
-            .unwrap_err()
-            .text()
-            .to_string()
+        c.config_set(&pairs(words), true).unwrap_err().text().to_string()
     }
 
     #[test]
@@ -408,44 +380,33 @@ mod tests {
             set_err(&mut c, &["hz", "10", "hz", "20"]),
             "ERR CONFIG SET failed (possibly related to argument 'hz') - duplicate parameter"
         );
-        assert_eq!(set_err(&mut c, &["databases", "5"]), "ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config");
-        assert_eq!(set_err(&mut c, &["dir", "/x"]), "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config");
+        assert_eq!(
+            set_err(&mut c, &["databases", "5"]),
+            "ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config"
+        );
+        assert_eq!(
+            set_err(&mut c, &["dir", "/x"]),
+            "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"
+        );
         assert_eq!(
             set_err(&mut c, &["maxmemory-policy", "foo"]),
             "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"
         );
         // Atomic: the good maxmemory is rolled back when hz fails.
-        assert!(c
-            .config_set(&pairs(&["maxmemory", "10mb", "hz", "x"]), true)
-            .is_err());
+        assert!(c.config_set(&pairs(&["maxmemory", "10mb", "hz", "x"]), true).is_err());
         assert_eq!(c.get("maxmemory"), "0");
     }
 
     #[test]
     fn config_set_normalizes_and_syncs_engine_config() {
         let mut c = Config::new();
-        let changed = c
-            .config_set(
-                &pairs(&["maxmemory", "1GB", "hz", "100000", "slave-read-only", "NO"]),
-                true,
-            )
-            .unwrap();
+        let changed =
+            c.config_set(&pairs(&["maxmemory", "1GB", "hz", "100000", "slave-read-only", "NO"]), true).unwrap();
         assert_eq!(changed, ["maxmemory", "hz", "replica-read-only"]);
         assert_eq!(c.get("maxmemory"), "1073741824");
         assert_eq!(c.get("hz"), "500");
         assert_eq!(c.get("replica-read-only"), "no");
-        c.config_set(
-            &pairs(&[
-                "hz",
-                "0",
-                "maxmemory-policy",
-                "ALLKEYS-LFU",
-                "save",
-                "900 1 300 10",
-            ]),
-            true,
-        )
-        .unwrap();
+        c.config_set(&pairs(&["hz", "0", "maxmemory-policy", "ALLKEYS-LFU", "save", "900 1 300 10"]), true).unwrap();
         assert_eq!(c.get("hz"), "1");
         assert_eq!(c.get("save"), "900 1 300 10");
         let ec = c.engine_config();

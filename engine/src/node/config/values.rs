@@ -62,12 +62,9 @@ fn bool_value(v: &[u8]) -> Checked {
 }
 
 fn int_value(v: &[u8], min: i64, max: i64) -> Checked {
-    let n =
-        parse_i64(v).ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+    let n = parse_i64(v).ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
     if n < min || n > max {
-        return Err(format!(
-            "argument must be between {min} and {max} inclusive"
-        ));
+        return Err(format!("argument must be between {min} and {max} inclusive"));
     }
     Ok(n.to_string())
 }
@@ -87,18 +84,14 @@ pub fn parse_memory(v: &[u8]) -> Option<u64> {
         "gb" => 1024 * 1024 * 1024,
         _ => return None,
     };
-    let n = v[..digits].iter().fold(0u64, |acc, d| {
-        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-    });
+    let n = v[..digits].iter().fold(0u64, |acc, d| acc.saturating_mul(10).saturating_add(u64::from(d - b'0')));
     Some(n.wrapping_mul(mul))
 }
 
 fn mem_value(v: &[u8], min: u64, max: u64) -> Checked {
     let n = parse_memory(v).ok_or_else(|| "argument must be a memory value".to_string())?;
     if n < min || n > max {
-        return Err(format!(
-            "argument must be between {min} and {max} inclusive"
-        ));
+        return Err(format!("argument must be between {min} and {max} inclusive"));
     }
     Ok(n.to_string())
 }
@@ -108,12 +101,7 @@ fn enum_value(v: &[u8], words: &[&str]) -> Checked {
         .iter()
         .find(|w| v.eq_ignore_ascii_case(w.as_bytes()))
         .map(|w| w.to_string())
-        .ok_or_else(|| {
-            format!(
-                "argument(s) must be one of the following: {}",
-                words.join(", ")
-            )
-        })
+        .ok_or_else(|| format!("argument(s) must be one of the following: {}", words.join(", ")))
 }
 
 /// C's `strtoll` with the "nothing may follow" check Redis adds: leading
@@ -157,11 +145,7 @@ fn bind_value(args: &[Bytes]) -> Checked {
     if args.iter().any(|a| a.is_empty()) && args.len() > 1 {
         return Err("Failed to bind to specified addresses.".into());
     }
-    Ok(args
-        .iter()
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect::<Vec<_>>()
-        .join(" "))
+    Ok(args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "))
 }
 
 /// The event classes of `notify-keyspace-events`, in the order Redis prints them.
@@ -182,16 +166,8 @@ const KEYSPACE: u32 = 1 << 0;
 const KEYEVENT: u32 = 1 << 1;
 const KEY_MISS: u32 = 1 << 11;
 /// `A`: every class but key-miss and new-key events.
-const ALL: u32 = (1 << 2)
-    | (1 << 3)
-    | (1 << 4)
-    | (1 << 5)
-    | (1 << 6)
-    | (1 << 7)
-    | (1 << 8)
-    | (1 << 9)
-    | (1 << 10)
-    | (1 << 12);
+const ALL: u32 =
+    (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 12);
 
 fn keyspace_events(v: &[u8]) -> Checked {
     let mut flags = 0u32;
@@ -211,12 +187,7 @@ fn keyspace_events(v: &[u8]) -> Checked {
     if flags & ALL == ALL {
         out.push('A');
     } else {
-        out.extend(
-            EVENT_CLASSES
-                .iter()
-                .filter(|(_, bit)| flags & bit != 0)
-                .map(|(c, _)| *c),
-        );
+        out.extend(EVENT_CLASSES.iter().filter(|(_, bit)| flags & bit != 0).map(|(c, _)| *c));
     }
     for (bit, c) in [(KEYSPACE, 'K'), (KEYEVENT, 'E'), (KEY_MISS, 'm')] {
         if flags & bit != 0 {
@@ -230,8 +201,7 @@ fn oom_values(args: &[Bytes]) -> Checked {
     if args.len() != 3 {
         return Err("wrong number of arguments".into());
     }
-    let bad =
-        || "Invalid oom-score-adj-values, elements must be between -2000 and 2000.".to_string();
+    let bad = || "Invalid oom-score-adj-values, elements must be between -2000 and 2000.".to_string();
     let mut out = Vec::new();
     for a in args {
         let v = strtoll_whole(a).ok_or_else(bad)?;
@@ -257,10 +227,7 @@ fn percentiles(args: &[Bytes]) -> Checked {
             .filter(|v: &f64| v.is_finite())
             .ok_or_else(|| "Invalid latency-tracking-info-percentiles parameters".to_string())?;
         if !(0.0..=100.0).contains(&v) {
-            return Err(
-                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
-                    .into(),
-            );
+            return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
         }
         out.push(format!("{v}"));
     }
@@ -277,9 +244,7 @@ fn mem_or_percent(v: &[u8]) -> Checked {
         }
         return Ok(format!("{n}%"));
     }
-    parse_memory(v)
-        .map(|n| n.to_string())
-        .ok_or_else(|| "argument must be a memory or percent value".into())
+    parse_memory(v).map(|n| n.to_string()).ok_or_else(|| "argument must be a memory or percent value".into())
 }
 
 /// The client classes of `client-output-buffer-limit`, as CONFIG GET names them.
@@ -297,12 +262,7 @@ pub fn output_buffer_limit(current: &str, args: &[Bytes]) -> Checked {
         .map(|class| {
             let words: Vec<&str> = current.split(' ').collect();
             let at = words.iter().position(|w| w == class).unwrap_or(0);
-            let get = |i: usize| {
-                words
-                    .get(at + i)
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "0".into())
-            };
+            let get = |i: usize| words.get(at + i).map(|s| s.to_string()).unwrap_or_else(|| "0".into());
             [get(1), get(2), get(3)]
         })
         .collect();
@@ -311,26 +271,15 @@ pub fn output_buffer_limit(current: &str, args: &[Bytes]) -> Checked {
             b"normal" => 0,
             b"slave" | b"replica" => 1,
             b"pubsub" => 2,
-            _ => {
-                return Err("Invalid client class specified in buffer limit configuration.".into())
-            }
+            _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
         };
-        let bad = || {
-            "Error in hard, soft or soft_seconds setting in buffer limit configuration.".to_string()
-        };
+        let bad = || "Error in hard, soft or soft_seconds setting in buffer limit configuration.".to_string();
         let hard = parse_memory(&group[1]).ok_or_else(bad)?;
         let soft = parse_memory(&group[2]).ok_or_else(bad)?;
-        let secs = strtoll_whole(&group[3])
-            .filter(|s| *s >= 0)
-            .ok_or_else(bad)?;
+        let secs = strtoll_whole(&group[3]).filter(|s| *s >= 0).ok_or_else(bad)?;
         limits[class] = [hard.to_string(), soft.to_string(), secs.to_string()];
     }
-    Ok(BUFFER_CLASSES
-        .iter()
-        .zip(limits)
-        .map(|(c, [h, s, t])| format!("{c} {h} {s} {t}"))
-        .collect::<Vec<_>>()
-        .join(" "))
+    Ok(BUFFER_CLASSES.iter().zip(limits).map(|(c, [h, s, t])| format!("{c} {h} {s} {t}")).collect::<Vec<_>>().join(" "))
 }
 
 #[cfg(test)]
@@ -357,50 +306,22 @@ mod tests {
     #[test]
     fn scalar_kinds() {
         assert_eq!(one(Kind::Bool, "YES"), Ok("yes".into()));
-        assert_eq!(
-            one(Kind::Bool, ""),
-            Err("argument must be 'yes' or 'no'".into())
-        );
-        assert_eq!(
-            one(Kind::Int(0, 10), "00010"),
-            Err("argument couldn't be parsed into an integer".into())
-        );
-        assert_eq!(
-            one(Kind::Int(0, 10), "11"),
-            Err("argument must be between 0 and 10 inclusive".into())
-        );
+        assert_eq!(one(Kind::Bool, ""), Err("argument must be 'yes' or 'no'".into()));
+        assert_eq!(one(Kind::Int(0, 10), "00010"), Err("argument couldn't be parsed into an integer".into()));
+        assert_eq!(one(Kind::Int(0, 10), "11"), Err("argument must be between 0 and 10 inclusive".into()));
         assert_eq!(one(Kind::Enum(&["a", "b"]), "B"), Ok("b".into()));
-        assert_eq!(
-            one(Kind::Enum(&["a", "b"]), "c"),
-            Err("argument(s) must be one of the following: a, b".into())
-        );
+        assert_eq!(one(Kind::Enum(&["a", "b"]), "c"), Err("argument(s) must be one of the following: a, b".into()));
         assert_eq!(one(Kind::MemOrPercent, "10%"), Ok("10%".into()));
-        assert_eq!(
-            one(Kind::MemOrPercent, "200%"),
-            Err("percentage argument must be less or equal to 100".into())
-        );
+        assert_eq!(one(Kind::MemOrPercent, "200%"), Err("percentage argument must be less or equal to 100".into()));
     }
 
     #[test]
     fn list_kinds() {
-        let split = |s: &str| {
-            s.split(' ')
-                .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            check(Kind::Save, &split("900 1 300 10")),
-            Ok("900 1 300 10".into())
-        );
+        let split = |s: &str| s.split(' ').map(|w| Bytes::copy_from_slice(w.as_bytes())).collect::<Vec<_>>();
+        assert_eq!(check(Kind::Save, &split("900 1 300 10")), Ok("900 1 300 10".into()));
         assert_eq!(check(Kind::Save, &split("")), Ok("".into()));
-        assert_eq!(
-            check(Kind::Save, &split(" 100  1 ")),
-            Err("Invalid save parameters".into())
-        );
-        assert_eq!(
-            check(Kind::Save, &split("0 1")),
-            Err("Invalid save parameters".into())
-        );
+        assert_eq!(check(Kind::Save, &split(" 100  1 ")), Err("Invalid save parameters".into()));
+        assert_eq!(check(Kind::Save, &split("0 1")), Err("Invalid save parameters".into()));
         assert_eq!(one(Kind::KeyspaceEvents, "KEA"), Ok("AKE".into()));
         assert_eq!(one(Kind::KeyspaceEvents, "Kxgmn$"), Ok("g$xnKm".into()));
         assert!(one(Kind::KeyspaceEvents, "q").is_err());
@@ -408,20 +329,13 @@ mod tests {
             check(Kind::OomScoreAdjValues, &split("1 2 3000")).unwrap_err(),
             "Invalid oom-score-adj-values, elements must be between -2000 and 2000."
         );
-        assert_eq!(
-            check(Kind::Percentiles, &split("50 99.5")),
-            Ok("50 99.5".into())
-        );
+        assert_eq!(check(Kind::Percentiles, &split("50 99.5")), Ok("50 99.5".into()));
         let cur = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
         assert_eq!(
             output_buffer_limit(cur, &split("replica 1mb 2mb 3")),
             Ok("normal 0 0 0 slave 1048576 2097152 3 pubsub 33554432 8388608 60".into())
         );
-        assert!(output_buffer_limit(cur, &split("foo 1 2 3"))
-            .unwrap_err()
-            .contains("Invalid client class"));
-        assert!(output_buffer_limit(cur, &split("normal a 2 3"))
-            .unwrap_err()
-            .contains("soft_seconds"));
+        assert!(output_buffer_limit(cur, &split("foo 1 2 3")).unwrap_err().contains("Invalid client class"));
+        assert!(output_buffer_limit(cur, &split("normal a 2 3")).unwrap_err().contains("soft_seconds"));
     }
 }

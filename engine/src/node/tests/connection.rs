@@ -8,19 +8,10 @@ use crate::node::Action;
 fn pipelined_requests_are_answered_in_one_batch_in_order() {
     let mut h = Harness::new();
     let c = h.connect();
-    let actions = h.feed(
-        c,
-        b"PING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\nGET k\r\nECHO hi\r\n",
-    );
-    let sends: Vec<_> = actions
-        .iter()
-        .filter(|a| matches!(a, Action::Send { .. }))
-        .collect();
+    let actions = h.feed(c, b"PING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\nGET k\r\nECHO hi\r\n");
+    let sends: Vec<_> = actions.iter().filter(|a| matches!(a, Action::Send { .. })).collect();
     assert_eq!(sends.len(), 1, "one batch: {actions:?}");
-    assert_eq!(
-        sent_to(&actions, c),
-        "+PONG\r\n+OK\r\n$1\r\nv\r\n$2\r\nhi\r\n"
-    );
+    assert_eq!(sent_to(&actions, c), "+PONG\r\n+OK\r\n$1\r\nv\r\n$2\r\nhi\r\n");
 }
 
 #[test]
@@ -39,25 +30,16 @@ fn protocol_errors_reply_then_close_after_earlier_requests() {
     let c = h.connect();
     let other = h.connect();
     let actions = h.feed(c, b"PING\r\n*abc\r\nPING\r\n");
-    assert_eq!(
-        sent_to(&actions, c),
-        "+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n"
-    );
+    assert_eq!(sent_to(&actions, c), "+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n");
     assert!(closed(&actions, c));
     // The node forgot the client; others keep working.
     assert_eq!(h.raw(c, b"PING\r\n"), "");
     assert_eq!(h.cmd(other, &["PING"]), "+PONG\r\n");
     let c2 = h.connect();
     // Without a leading '*' this is an inline command, as in Redis.
-    assert_eq!(
-        h.raw(c2, b"$999999999999\r\n"),
-        "-ERR unknown command '$999999999999', with args beginning with: \r\n"
-    );
+    assert_eq!(h.raw(c2, b"$999999999999\r\n"), "-ERR unknown command '$999999999999', with args beginning with: \r\n");
     let actions = h.feed(c2, b"*1\r\n$999999999999\r\n");
-    assert_eq!(
-        sent_to(&actions, c2),
-        "-ERR Protocol error: invalid bulk length\r\n"
-    );
+    assert_eq!(sent_to(&actions, c2), "-ERR Protocol error: invalid bulk length\r\n");
     assert!(closed(&actions, c2));
     let info = h.cmd(other, &["INFO", "errorstats"]);
     assert!(info.contains("errorstat_ERR:count=3"), "{info}");
@@ -75,23 +57,15 @@ fn hello_switches_protocol_and_replies_with_a_map() {
     );
     // RESP3 from now on: nulls and maps change shape.
     assert_eq!(h.cmd(c, &["GET", "nokey"]), "_\r\n");
-    assert_eq!(
-        h.cmd(c, &["CONFIG", "GET", "hz"]),
-        "%1\r\n$2\r\nhz\r\n$2\r\n10\r\n"
-    );
+    assert_eq!(h.cmd(c, &["CONFIG", "GET", "hz"]), "%1\r\n$2\r\nhz\r\n$2\r\n10\r\n");
     assert!(h.cmd(c, &["HELLO", "2"]).starts_with("*14\r\n"));
     assert_eq!(h.cmd(c, &["GET", "nokey"]), "$-1\r\n");
-    assert_eq!(
-        h.cmd(c, &["HELLO", "4"]),
-        "-NOPROTO unsupported protocol version\r\n"
-    );
+    assert_eq!(h.cmd(c, &["HELLO", "4"]), "-NOPROTO unsupported protocol version\r\n");
     assert_eq!(
         h.cmd(c, &["HELLO", "2", "SETNAME", "a b"]),
         "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
     );
-    assert!(h
-        .cmd(c, &["HELLO", "2", "SETNAME", "me"])
-        .starts_with("*14"));
+    assert!(h.cmd(c, &["HELLO", "2", "SETNAME", "me"]).starts_with("*14"));
     assert_eq!(h.cmd(c, &["CLIENT", "GETNAME"]), "$2\r\nme\r\n");
 }
 
@@ -99,21 +73,10 @@ fn hello_switches_protocol_and_replies_with_a_map() {
 fn auth_flow_with_requirepass() {
     let mut h = Harness::with_config("requirepass sekret");
     let c = h.connect();
-    assert_eq!(
-        h.cmd(c, &["GET", "a"]),
-        "-NOAUTH Authentication required.\r\n"
-    );
-    assert_eq!(
-        h.cmd(c, &["FOO"]),
-        "-ERR unknown command 'FOO', with args beginning with: \r\n"
-    );
-    assert!(h
-        .cmd(c, &["HELLO", "3"])
-        .starts_with("-NOAUTH HELLO must be called"));
-    assert_eq!(
-        h.cmd(c, &["AUTH", "bad"]),
-        "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
-    );
+    assert_eq!(h.cmd(c, &["GET", "a"]), "-NOAUTH Authentication required.\r\n");
+    assert_eq!(h.cmd(c, &["FOO"]), "-ERR unknown command 'FOO', with args beginning with: \r\n");
+    assert!(h.cmd(c, &["HELLO", "3"]).starts_with("-NOAUTH HELLO must be called"));
+    assert_eq!(h.cmd(c, &["AUTH", "bad"]), "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
     assert_eq!(
         h.cmd(c, &["AUTH", "other", "sekret"]),
         "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
@@ -121,32 +84,19 @@ fn auth_flow_with_requirepass() {
     // Unauthenticated clients get the small request limits.
     let d = h.connect();
     let actions = h.feed(d, b"*100\r\n");
-    assert_eq!(
-        sent_to(&actions, d),
-        "-ERR Protocol error: unauthenticated multibulk length\r\n"
-    );
+    assert_eq!(sent_to(&actions, d), "-ERR Protocol error: unauthenticated multibulk length\r\n");
     assert_eq!(h.cmd(c, &["AUTH", "sekret"]), "+OK\r\n");
     assert_eq!(h.cmd(c, &["GET", "a"]), "$-1\r\n");
     assert_eq!(h.cmd(c, &["RESET"]), "+RESET\r\n");
-    assert_eq!(
-        h.cmd(c, &["GET", "a"]),
-        "-NOAUTH Authentication required.\r\n"
-    );
-    assert!(h
-        .cmd(c, &["HELLO", "3", "AUTH", "default", "sekret"])
-        .starts_with("%7"));
+    assert_eq!(h.cmd(c, &["GET", "a"]), "-NOAUTH Authentication required.\r\n");
+    assert!(h.cmd(c, &["HELLO", "3", "AUTH", "default", "sekret"]).starts_with("%7"));
     assert_eq!(h.cmd(c, &["GET", "a"]), "_\r\n");
 
     let mut open = Harness::new();
     let c = open.connect();
-    assert!(open
-        .cmd(c, &["AUTH", "x"])
-        .starts_with("-ERR AUTH <password> called without any password configured"));
+    assert!(open.cmd(c, &["AUTH", "x"]).starts_with("-ERR AUTH <password> called without any password configured"));
     assert_eq!(open.cmd(c, &["AUTH", "default", "anything"]), "+OK\r\n");
-    assert_eq!(
-        open.cmd(c, &["AUTH", "a", "b", "c"]),
-        "-ERR syntax error\r\n"
-    );
+    assert_eq!(open.cmd(c, &["AUTH", "a", "b", "c"]), "-ERR syntax error\r\n");
 }
 
 #[test]
@@ -156,14 +106,8 @@ fn select_changes_the_database() {
     assert_eq!(h.cmd(c, &["SET", "k", "v0"]), "+OK\r\n");
     assert_eq!(h.cmd(c, &["SELECT", "5"]), "+OK\r\n");
     assert_eq!(h.cmd(c, &["GET", "k"]), "$-1\r\n");
-    assert_eq!(
-        h.cmd(c, &["SELECT", "16"]),
-        "-ERR DB index is out of range\r\n"
-    );
-    assert_eq!(
-        h.cmd(c, &["SELECT", "abc"]),
-        "-ERR value is not an integer or out of range\r\n"
-    );
+    assert_eq!(h.cmd(c, &["SELECT", "16"]), "-ERR DB index is out of range\r\n");
+    assert_eq!(h.cmd(c, &["SELECT", "abc"]), "-ERR value is not an integer or out of range\r\n");
     assert_eq!(
         h.cmd(c, &["SELECT", "99999999999"]),
         "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"
@@ -191,52 +135,23 @@ fn client_setname_list_and_kill() {
         "{}",
         lines[0]
     );
-    assert!(
-        lines[0].ends_with("events=r cmd=client|id user=default redir=-1 resp=2"),
-        "{}",
-        lines[0]
-    );
+    assert!(lines[0].ends_with("events=r cmd=client|id user=default redir=-1 resp=2"), "{}", lines[0]);
     assert!(lines[1].contains("name= age=3 idle=0"), "{}", lines[1]);
-    assert!(
-        lines[1].contains("qbuf=26 qbuf-free=20448 argv-mem=10"),
-        "{}",
-        lines[1]
-    );
-    assert!(
-        lines[1].ends_with("cmd=client|list user=default redir=-1 resp=2"),
-        "{}",
-        lines[1]
-    );
+    assert!(lines[1].contains("qbuf=26 qbuf-free=20448 argv-mem=10"), "{}", lines[1]);
+    assert!(lines[1].ends_with("cmd=client|list user=default redir=-1 resp=2"), "{}", lines[1]);
     let only_a = bulk_text(&h.cmd(b, &["CLIENT", "LIST", "ID", &a.to_string(), "999"]));
     assert!(only_a.starts_with(&format!("id={a} ")) && only_a.lines().count() == 1);
-    assert_eq!(
-        h.cmd(b, &["CLIENT", "LIST", "TYPE", "foo"]),
-        "-ERR Unknown client type 'foo'\r\n"
-    );
-    assert_eq!(
-        bulk_text(&h.cmd(b, &["CLIENT", "LIST", "TYPE", "master"])),
-        ""
-    );
+    assert_eq!(h.cmd(b, &["CLIENT", "LIST", "TYPE", "foo"]), "-ERR Unknown client type 'foo'\r\n");
+    assert_eq!(bulk_text(&h.cmd(b, &["CLIENT", "LIST", "TYPE", "master"])), "");
     assert!(bulk_text(&h.cmd(b, &["CLIENT", "INFO"])).starts_with(&format!("id={b} ")));
 
-    assert_eq!(
-        h.cmd(b, &["CLIENT", "KILL", "1.2.3.4:5"]),
-        "-ERR No such client\r\n"
-    );
-    assert_eq!(
-        h.cmd(b, &["CLIENT", "KILL", "ID", &b.to_string()]),
-        ":0\r\n",
-        "SKIPME yes by default"
-    );
+    assert_eq!(h.cmd(b, &["CLIENT", "KILL", "1.2.3.4:5"]), "-ERR No such client\r\n");
+    assert_eq!(h.cmd(b, &["CLIENT", "KILL", "ID", &b.to_string()]), ":0\r\n", "SKIPME yes by default");
     let actions = h.feed(b, format!("CLIENT KILL ID {a}\r\n").as_bytes());
     assert_eq!(sent_to(&actions, b), ":1\r\n");
     assert!(closed(&actions, a));
     let actions = h.feed(b, b"CLIENT KILL 127.0.0.1:50002\r\nPING\r\n");
-    assert_eq!(
-        sent_to(&actions, b),
-        "+OK\r\n",
-        "killing oneself stops the pipeline"
-    );
+    assert_eq!(sent_to(&actions, b), "+OK\r\n", "killing oneself stops the pipeline");
     assert!(closed(&actions, b));
     assert!(h.node.client_ids().is_empty());
 }
@@ -250,10 +165,7 @@ fn client_reply_modes() {
         b"CLIENT REPLY OFF\r\nPING\r\nCLIENT REPLY ON\r\nPING\r\nCLIENT REPLY SKIP\r\nCLIENT REPLY SKIP\r\nPING 1\r\nPING 2\r\n",
     );
     assert_eq!(out, "+OK\r\n+PONG\r\n$1\r\n2\r\n");
-    assert_eq!(
-        h.cmd(c, &["CLIENT", "REPLY", "maybe"]),
-        "-ERR syntax error\r\n"
-    );
+    assert_eq!(h.cmd(c, &["CLIENT", "REPLY", "maybe"]), "-ERR syntax error\r\n");
 }
 
 #[test]
@@ -271,10 +183,7 @@ fn maxclients_refuses_extra_connections() {
     let a = h.connect();
     let b = h.connect();
     let actions = h.node.take_actions();
-    assert_eq!(
-        sent_to(&actions, b),
-        "-ERR max number of clients reached\r\n"
-    );
+    assert_eq!(sent_to(&actions, b), "-ERR max number of clients reached\r\n");
     assert!(closed(&actions, b));
     assert_eq!(h.cmd(a, &["PING"]), "+PONG\r\n");
 }
@@ -301,5 +210,7 @@ fn query_buffer_limit_closes_without_reply() {
     let actions = h.feed(c, &big);
     assert_eq!(sent_to(&actions, c), "");
     assert!(closed(&actions, c));
-    assert!(actions.iter().any(|a| matches!(a, Action::Log { message, .. } if message.contains("client-query-buffer-limit"))));
+    assert!(actions
+        .iter()
+        .any(|a| matches!(a, Action::Log { message, .. } if message.contains("client-query-buffer-limit"))));
 }

@@ -23,21 +23,13 @@ fn run_session() -> (Vec<Action>, Vec<String>) {
     ];
     for (i, (words, first)) in script.iter().enumerate() {
         let id = if *first { a } else { b };
-        let argv: Vec<bytes::Bytes> = words
-            .iter()
-            .map(|w| bytes::Bytes::copy_from_slice(w.as_bytes()))
-            .collect();
+        let argv: Vec<bytes::Bytes> = words.iter().map(|w| bytes::Bytes::copy_from_slice(w.as_bytes())).collect();
         let mut buf = Vec::new();
         encode_request(&argv, &mut buf);
         all.extend(h.feed(id, &buf));
         all.extend(h.tick(37 * (i as i64 + 1)));
     }
-    let stream = h
-        .node
-        .take_propagated()
-        .iter()
-        .map(|e| format!("{} {:?}", e.db, e.argv))
-        .collect();
+    let stream = h.node.take_propagated().iter().map(|e| format!("{} {:?}", e.db, e.argv)).collect();
     (all, stream)
 }
 
@@ -47,11 +39,7 @@ fn same_seed_same_events_same_bytes() {
     let (a2, s2) = run_session();
     assert_eq!(a1, a2);
     assert_eq!(s1, s2);
-    assert!(
-        s1.iter()
-            .any(|e| e.contains("\"DEL\"") && e.contains("\"k1\"")),
-        "k1 expired actively: {s1:?}"
-    );
+    assert!(s1.iter().any(|e| e.contains("\"DEL\"") && e.contains("\"k1\"")), "k1 expired actively: {s1:?}");
 }
 
 #[test]

@@ -39,18 +39,13 @@ impl Harness {
                 os: "Test 1.0 x86_64".into(),
             },
         });
-        Harness {
-            node,
-            now: START_MS,
-            next_port: 50000,
-        }
+        Harness { node, now: START_MS, next_port: 50000 }
     }
 
     pub fn connect(&mut self) -> ClientId {
         self.next_port += 1;
         let addr = format!("127.0.0.1:{}", self.next_port);
-        self.node
-            .client_connected(ConnInfo::local(&addr, "127.0.0.1:6379"), self.now)
+        self.node.client_connected(ConnInfo::local(&addr, "127.0.0.1:6379"), self.now)
     }
 
     /// Feeds raw bytes and returns every action.
@@ -67,10 +62,7 @@ impl Harness {
 
     /// Sends one command and returns the reply bytes as a string.
     pub fn cmd(&mut self, id: ClientId, words: &[&str]) -> String {
-        let argv: Vec<Bytes> = words
-            .iter()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect();
+        let argv: Vec<Bytes> = words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
         let mut buf = Vec::new();
         encode_request(&argv, &mut buf);
         self.raw(id, &buf)
@@ -103,10 +95,7 @@ pub fn closed(actions: &[Action], id: ClientId) -> bool {
 /// A bulk string reply's payload (panics on anything else).
 pub fn bulk_text(reply: &str) -> String {
     let (header, rest) = reply.split_once("\r\n").expect("a bulk reply");
-    assert!(
-        header.starts_with('$') || header.starts_with('='),
-        "not a bulk: {reply:?}"
-    );
+    assert!(header.starts_with('$') || header.starts_with('='), "not a bulk: {reply:?}");
     let len: usize = header[1..].parse().unwrap();
     rest[..len].to_string()
 }

@@ -7,17 +7,8 @@ use crate::node::Action;
 fn config_get_set_round_trips_and_errors() {
     let mut h = Harness::new();
     let c = h.connect();
-    assert_eq!(
-        h.cmd(c, &["CONFIG", "GET", "maxmemory"]),
-        "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
-    );
-    assert_eq!(
-        h.cmd(
-            c,
-            &["CONFIG", "SET", "maxmemory", "1gb", "slave-read-only", "no"]
-        ),
-        "+OK\r\n"
-    );
+    assert_eq!(h.cmd(c, &["CONFIG", "GET", "maxmemory"]), "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n");
+    assert_eq!(h.cmd(c, &["CONFIG", "SET", "maxmemory", "1gb", "slave-read-only", "no"]), "+OK\r\n");
     assert_eq!(
         h.cmd(c, &["CONFIG", "GET", "maxmemory", "replica-read-only"]),
         "*4\r\n$9\r\nmaxmemory\r\n$10\r\n1073741824\r\n$17\r\nreplica-read-only\r\n$2\r\nno\r\n"
@@ -34,51 +25,28 @@ fn config_get_set_round_trips_and_errors() {
         h.cmd(c, &["CONFIG", "SET", "databases", "5"]),
         "-ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config\r\n"
     );
-    assert_eq!(
-        h.cmd(c, &["CONFIG", "SET", "hz", "1", "2"]),
-        "-ERR syntax error\r\n"
-    );
-    assert_eq!(
-        h.cmd(c, &["CONFIG", "SET", "hz"]),
-        "-ERR wrong number of arguments for 'config|set' command\r\n"
-    );
-    assert_eq!(
-        h.cmd(c, &["CONFIG", "REWRITE"]),
-        "-ERR The server is running without a config file\r\n"
-    );
+    assert_eq!(h.cmd(c, &["CONFIG", "SET", "hz", "1", "2"]), "-ERR syntax error\r\n");
+    assert_eq!(h.cmd(c, &["CONFIG", "SET", "hz"]), "-ERR wrong number of arguments for 'config|set' command\r\n");
+    assert_eq!(h.cmd(c, &["CONFIG", "REWRITE"]), "-ERR The server is running without a config file\r\n");
     assert_eq!(h.cmd(c, &["CONFIG", "SET", "hz", "50"]), "+OK\r\n");
     assert_eq!(h.node.hz(), 50);
     // proto-max-bulk-len reaches the engine and the request parsers.
-    assert_eq!(
-        h.cmd(c, &["CONFIG", "SET", "proto-max-bulk-len", "1048576"]),
-        "+OK\r\n"
-    );
+    assert_eq!(h.cmd(c, &["CONFIG", "SET", "proto-max-bulk-len", "1048576"]), "+OK\r\n");
     let big = "x".repeat(600_000);
     assert_eq!(h.cmd(c, &["SET", "s", &big]), "+OK\r\n");
-    assert_eq!(
-        h.cmd(c, &["APPEND", "s", &big]),
-        "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"
-    );
+    assert_eq!(h.cmd(c, &["APPEND", "s", &big]), "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n");
     let help = h.cmd(c, &["CONFIG", "HELP"]);
-    assert!(
-        help.starts_with("*") && help.contains("+RESETSTAT\r\n"),
-        "{help}"
-    );
+    assert!(help.starts_with("*") && help.contains("+RESETSTAT\r\n"), "{help}");
 }
 
 #[test]
 fn config_rewrite_hands_the_new_file_to_the_driver() {
     let mut h = Harness::with_config("port 7000\nhz 5\n");
-    h.node
-        .config
-        .set_file(Some("/etc/r.conf".into()), "port 7000\nhz 5\n".into());
+    h.node.config.set_file(Some("/etc/r.conf".into()), "port 7000\nhz 5\n".into());
     let c = h.connect();
     assert_eq!(h.cmd(c, &["CONFIG", "SET", "hz", "20"]), "+OK\r\n");
     let actions = h.feed(c, b"CONFIG REWRITE\r\n");
-    assert!(actions.contains(&Action::RewriteConfig {
-        path: "/etc/r.conf".into(),
-        text: "port 7000\nhz 20\n".into()
-    }));
+    assert!(actions.contains(&Action::RewriteConfig { path: "/etc/r.conf".into(), text: "port 7000\nhz 20\n".into() }));
 }
 
 #[test]
@@ -125,20 +93,13 @@ fn info_has_redis_sections() {
     ] {
         assert!(info.contains(field), "missing {field:?} in\n{info}");
     }
-    let run_id = info
-        .lines()
-        .find_map(|l| l.strip_prefix("run_id:"))
-        .unwrap();
+    let run_id = info.lines().find_map(|l| l.strip_prefix("run_id:")).unwrap();
     assert_eq!(run_id.len(), 40);
     assert!(info.ends_with("avg_ttl=0\r\n"));
     let all = bulk_text(&h.cmd(c, &["INFO", "all"]));
     assert!(all.contains("# Commandstats\r\ncmdstat_"), "{all}");
-    assert!(all.contains(
-        "cmdstat_get:calls=2,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0\r\n"
-    ));
-    assert!(all.contains(
-        "cmdstat_incr:calls=1,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=1\r\n"
-    ));
+    assert!(all.contains("cmdstat_get:calls=2,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0\r\n"));
+    assert!(all.contains("cmdstat_incr:calls=1,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=1\r\n"));
     assert!(all.contains("# Latencystats\r\nlatency_percentiles_usec_"));
     assert_eq!(
         bulk_text(&h.cmd(c, &["INFO", "CLUSTER", "keyspace"])),
@@ -146,10 +107,7 @@ fn info_has_redis_sections() {
     );
     assert_eq!(h.cmd(c, &["INFO", "nosuch"]), "$0\r\n\r\n");
     h.cmd(c, &["HELLO", "3"]);
-    assert_eq!(
-        h.cmd(c, &["INFO", "cluster"]),
-        "=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n"
-    );
+    assert_eq!(h.cmd(c, &["INFO", "cluster"]), "=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n");
 }
 
 #[test]
@@ -158,7 +116,8 @@ fn monitor_shows_commands_with_db_and_address() {
     let m = h.connect();
     let c = h.connect();
     assert_eq!(h.cmd(m, &["MONITOR"]), "+OK\r\n");
-    let actions = h.feed(c, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$7\r\na\"b\x01\n c\r\nSELECT 3\r\nAUTH x\r\nCONFIG GET hz\r\nGET\r\n");
+    let actions = h
+        .feed(c, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$7\r\na\"b\x01\n c\r\nSELECT 3\r\nAUTH x\r\nCONFIG GET hz\r\nGET\r\n");
     let ts = format!("{}.000000", START_MS / 1000);
     assert_eq!(
         sent_to(&actions, m),
@@ -196,15 +155,8 @@ fn slowlog_records_commands_with_the_injected_clock() {
     assert_eq!(got, want);
     assert_eq!(h.cmd(c, &["SLOWLOG", "LEN"]), ":3\r\n");
     assert_eq!(h.cmd(c, &["SLOWLOG", "RESET"]), "+OK\r\n");
-    assert_eq!(
-        h.cmd(c, &["SLOWLOG", "LEN"]),
-        ":1\r\n",
-        "the RESET itself is logged"
-    );
-    assert_eq!(
-        h.cmd(c, &["SLOWLOG", "GET", "-2"]),
-        "-ERR count should be greater than or equal to -1\r\n"
-    );
+    assert_eq!(h.cmd(c, &["SLOWLOG", "LEN"]), ":1\r\n", "the RESET itself is logged");
+    assert_eq!(h.cmd(c, &["SLOWLOG", "GET", "-2"]), "-ERR count should be greater than or equal to -1\r\n");
     h.cmd(c, &["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
     h.cmd(c, &["SLOWLOG", "RESET"]);
     h.cmd(c, &["PING"]);
@@ -215,9 +167,9 @@ fn slowlog_records_commands_with_the_injected_clock() {
 fn debug_is_refused_unless_enabled_and_sleep_blocks() {
     let mut h = Harness::new();
     let c = h.connect();
-    assert!(h.cmd(c, &["DEBUG", "SLEEP", "0"]).starts_with(
-        "-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\""
-    ));
+    assert!(h
+        .cmd(c, &["DEBUG", "SLEEP", "0"])
+        .starts_with("-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\""));
     let mut h = Harness::with_config("enable-debug-command local");
     let c = h.connect();
     let actions = h.feed(c, b"DEBUG SLEEP 0.25\r\nPING\r\n");
@@ -227,14 +179,8 @@ fn debug_is_refused_unless_enabled_and_sleep_blocks() {
     h.node.resume(h.now);
     assert_eq!(sent_to(&h.node.take_actions(), c), "+PONG\r\n");
     assert_eq!(h.cmd(c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "+OK\r\n");
-    assert_eq!(
-        h.cmd(c, &["DEBUG", "DIGEST"]),
-        "+0000000000000000000000000000000000000000\r\n"
-    );
-    assert_eq!(
-        h.cmd(c, &["DEBUG", "JMAP"]),
-        "-ERR command 'debug jmap' is not implemented by redsim yet\r\n"
-    );
+    assert_eq!(h.cmd(c, &["DEBUG", "DIGEST"]), "+0000000000000000000000000000000000000000\r\n");
+    assert_eq!(h.cmd(c, &["DEBUG", "JMAP"]), "-ERR command 'debug jmap' is not implemented by redsim yet\r\n");
     assert_eq!(
         h.cmd(c, &["DEBUG", "nope"]),
         "-ERR unknown subcommand or wrong number of arguments for 'nope'. Try DEBUG HELP.\r\n"
@@ -260,20 +206,12 @@ fn time_lastsave_role_command_and_shutdown() {
     let c = h.connect();
     h.now += 1234;
     let secs = (START_MS + 1234) / 1000;
-    assert_eq!(
-        h.cmd(c, &["TIME"]),
-        format!("*2\r\n$10\r\n{secs}\r\n$6\r\n234000\r\n")
-    );
+    assert_eq!(h.cmd(c, &["TIME"]), format!("*2\r\n$10\r\n{secs}\r\n$6\r\n234000\r\n"));
     assert_eq!(h.cmd(c, &["LASTSAVE"]), format!(":{}\r\n", START_MS / 1000));
     assert_eq!(h.cmd(c, &["ROLE"]), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
     assert!(h.cmd(c, &["COMMAND", "COUNT"]).starts_with(':'));
-    assert!(h
-        .cmd(c, &["COMMAND", "INFO", "get"])
-        .starts_with("*1\r\n*10\r\n$3\r\nget\r\n"));
-    assert_eq!(
-        h.cmd(c, &["SHUTDOWN", "ABORT"]),
-        "-ERR No shutdown in progress.\r\n"
-    );
+    assert!(h.cmd(c, &["COMMAND", "INFO", "get"]).starts_with("*1\r\n*10\r\n$3\r\nget\r\n"));
+    assert_eq!(h.cmd(c, &["SHUTDOWN", "ABORT"]), "-ERR No shutdown in progress.\r\n");
     let actions = h.feed(c, b"SHUTDOWN NOSAVE\r\nPING\r\n");
     assert_eq!(sent_to(&actions, c), "");
     assert!(actions.contains(&Action::Shutdown));

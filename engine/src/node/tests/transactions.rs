@@ -6,13 +6,7 @@ fn stream(h: &mut Harness) -> Vec<String> {
     h.node
         .take_propagated()
         .into_iter()
-        .map(|e| {
-            e.argv
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(|e| e.argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "))
         .collect()
 }
 
@@ -20,19 +14,13 @@ fn stream(h: &mut Harness) -> Vec<String> {
 fn multi_exec_queues_and_runs() {
     let mut h = Harness::new();
     let c = h.connect();
-    let out = h.raw(
-        c,
-        b"EXEC\r\nDISCARD\r\nMULTI\r\nMULTI\r\nSET a b\r\nINCR a\r\nGET a\r\nEXEC\r\n",
-    );
+    let out = h.raw(c, b"EXEC\r\nDISCARD\r\nMULTI\r\nMULTI\r\nSET a b\r\nINCR a\r\nGET a\r\nEXEC\r\n");
     assert_eq!(
         out,
         "-ERR EXEC without MULTI\r\n-ERR DISCARD without MULTI\r\n+OK\r\n-ERR MULTI calls can not be nested\r\n\
          +QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n+OK\r\n-ERR value is not an integer or out of range\r\n$1\r\nb\r\n"
     );
-    let out = h.raw(
-        c,
-        b"MULTI\r\nSET a\r\nGET a\r\nEXEC\r\nMULTI\r\nWATCH x\r\nSAVE\r\nDISCARD\r\n",
-    );
+    let out = h.raw(c, b"MULTI\r\nSET a\r\nGET a\r\nEXEC\r\nMULTI\r\nWATCH x\r\nSAVE\r\nDISCARD\r\n");
     assert_eq!(
         out,
         "+OK\r\n-ERR wrong number of arguments for 'set' command\r\n+QUEUED\r\n\
@@ -40,10 +28,7 @@ fn multi_exec_queues_and_runs() {
          +OK\r\n-ERR WATCH inside MULTI is not allowed\r\n-ERR Command not allowed inside a transaction\r\n+OK\r\n"
     );
     // Arguments are checked when EXEC runs them, as in Redis.
-    let out = h.raw(
-        c,
-        b"MULTI\r\nSET k v EX abc\r\nSELECT 2\r\nSET k2 v\r\nEXEC\r\nGET k2\r\n",
-    );
+    let out = h.raw(c, b"MULTI\r\nSET k v EX abc\r\nSELECT 2\r\nSET k2 v\r\nEXEC\r\nGET k2\r\n");
     assert_eq!(out, "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n-ERR value is not an integer or out of range\r\n+OK\r\n+OK\r\n$1\r\nv\r\n");
 }
 
@@ -56,38 +41,23 @@ fn watch_fails_exec_after_another_client_writes() {
     h.cmd(b, &["SET", "other", "1"]);
     h.cmd(b, &["SET", "k", "1", "NX"]);
     h.cmd(b, &["SET", "k", "2", "NX"]); // fails: changes nothing
-    assert_eq!(
-        h.raw(a, b"MULTI\r\nGET k\r\nEXEC\r\n"),
-        "+OK\r\n+QUEUED\r\n*-1\r\n"
-    );
+    assert_eq!(h.raw(a, b"MULTI\r\nGET k\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*-1\r\n");
     // WATCH is forgotten after EXEC.
     h.cmd(b, &["SET", "k", "3"]);
-    assert_eq!(
-        h.raw(a, b"MULTI\r\nGET k\r\nEXEC\r\n"),
-        "+OK\r\n+QUEUED\r\n*1\r\n$1\r\n3\r\n"
-    );
+    assert_eq!(h.raw(a, b"MULTI\r\nGET k\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*1\r\n$1\r\n3\r\n");
     // Untouched watched keys let EXEC through; a write in another db does not touch.
     h.cmd(a, &["WATCH", "k"]);
     h.cmd(b, &["SELECT", "1"]);
     h.cmd(b, &["SET", "k", "x"]);
-    assert_eq!(
-        h.raw(a, b"MULTI\r\nGET k\r\nEXEC\r\n"),
-        "+OK\r\n+QUEUED\r\n*1\r\n$1\r\n3\r\n"
-    );
+    assert_eq!(h.raw(a, b"MULTI\r\nGET k\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*1\r\n$1\r\n3\r\n");
     // FLUSHALL touches every watched key; UNWATCH forgets.
     h.cmd(a, &["WATCH", "k"]);
     h.cmd(b, &["FLUSHALL"]);
-    assert_eq!(
-        h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"),
-        "+OK\r\n+QUEUED\r\n*-1\r\n"
-    );
+    assert_eq!(h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*-1\r\n");
     h.cmd(a, &["WATCH", "k"]);
     h.cmd(b, &["SET", "k", "again"]);
     h.cmd(a, &["UNWATCH"]);
-    assert_eq!(
-        h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"),
-        "+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n"
-    );
+    assert_eq!(h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n");
 }
 
 #[test]
@@ -98,18 +68,12 @@ fn watch_sees_expiry_and_moves() {
     h.cmd(b, &["SET", "t", "v", "PX", "10"]);
     h.cmd(a, &["WATCH", "t"]);
     h.tick(100); // the active expire cycle deletes t
-    assert_eq!(
-        h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"),
-        "+OK\r\n+QUEUED\r\n*-1\r\n"
-    );
+    assert_eq!(h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*-1\r\n");
     h.cmd(b, &["SET", "m", "v"]);
     h.cmd(a, &["SELECT", "4"]);
     h.cmd(a, &["WATCH", "m"]);
     h.cmd(b, &["MOVE", "m", "4"]);
-    assert_eq!(
-        h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"),
-        "+OK\r\n+QUEUED\r\n*-1\r\n"
-    );
+    assert_eq!(h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*-1\r\n");
 }
 
 #[test]
@@ -124,22 +88,10 @@ fn propagation_inserts_select_and_wraps_transactions() {
     h.cmd(c, &["SET", "c", "1", "EX", "100"]);
     assert_eq!(
         stream(&mut h),
-        [
-            "SELECT 0",
-            "SET a 1",
-            "SET b 1 NX",
-            "SELECT 2",
-            &format!("SET c 1 PXAT {}", super::START_MS + 100_000),
-        ]
+        ["SELECT 0", "SET a 1", "SET b 1 NX", "SELECT 2", &format!("SET c 1 PXAT {}", super::START_MS + 100_000),]
     );
-    h.raw(
-        c,
-        b"MULTI\r\nSET x 1\r\nSELECT 0\r\nINCR y\r\nGET x\r\nEXEC\r\n",
-    );
-    assert_eq!(
-        stream(&mut h),
-        ["MULTI", "SET x 1", "SELECT 0", "INCR y", "EXEC"]
-    );
+    h.raw(c, b"MULTI\r\nSET x 1\r\nSELECT 0\r\nINCR y\r\nGET x\r\nEXEC\r\n");
+    assert_eq!(stream(&mut h), ["MULTI", "SET x 1", "SELECT 0", "INCR y", "EXEC"]);
     // One write in a transaction is not wrapped.
     h.raw(c, b"MULTI\r\nSET z 1\r\nGET z\r\nEXEC\r\n");
     assert_eq!(stream(&mut h), ["SET z 1"]);

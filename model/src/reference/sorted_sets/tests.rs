@@ -7,9 +7,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::command::sorted_sets::{
-    at_least_one_key, parse_lex_range, parse_score_range, LexBound, RangeBy, ScoreRange,
-    COUNT_NOT_POSITIVE, GT_LT_NX, INCR_SINGLE_PAIR, LIMIT_NEEDS_BY, MIN_MAX_NOT_FLOAT, MIN_MAX_NOT_LEX,
-    NUMKEYS_NOT_POSITIVE, WITHSCORES_BYLEX, XX_AND_NX,
+    at_least_one_key, parse_lex_range, parse_score_range, LexBound, RangeBy, ScoreRange, COUNT_NOT_POSITIVE, GT_LT_NX,
+    INCR_SINGLE_PAIR, LIMIT_NEEDS_BY, MIN_MAX_NOT_FLOAT, MIN_MAX_NOT_LEX, NUMKEYS_NOT_POSITIVE, WITHSCORES_BYLEX,
+    XX_AND_NX,
 };
 use crate::command::timeout::parse_timeout;
 use crate::command::{Command, ParseEnv, ZSetCommand};
