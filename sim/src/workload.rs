@@ -20,7 +20,7 @@ pub async fn run_trace(seed: u64, commands: usize) -> String {
     let mut node_rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(0x9e37_79b9_7f4a_7c15));
     let config = EngineConfig::default();
     let mut model = Model::new(16);
-    let start = madsim::time::Instant::now();
+    let start = madsim::time::Instant::now(); // determinism-ok: madsim's simulated clock
     let epoch_ms: i64 = 1_700_000_000_000;
     let mut trace = String::new();
     for i in 0..commands {

@@ -169,41 +169,6 @@ fn parse_hrandfield(a: &mut Args) -> RedisResult<HashCommand> {
     Ok(HashCommand::HRandField { key, count: Some(RandCount { count, with_values }) })
 }
 
-/// HSCAN's MATCH and COUNT, read after the key's type was checked.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HScanOptions {
-    /// `None` also for the pattern `*`, which Redis does not even try to match
-    /// (it would refuse an empty field otherwise).
-    pub pattern: Option<Bytes>,
-    pub count: u64,
-}
-
-impl HScanOptions {
-    /// Redis's option loop of `scanGenericCommand` for a key's scan: an
-    /// option must have its value, COUNT must be an integer >= 1, and TYPE
-    /// (keyspace SCAN only) is a syntax error.
-    pub fn parse(options: &[Bytes]) -> RedisResult<HScanOptions> {
-        let mut o = HScanOptions { pattern: None, count: 10 };
-        let mut a = Args::new(options);
-        while let Some(opt) = a.next_opt() {
-            let has_value = !a.is_empty();
-            if opt.eq_ignore_ascii_case(b"COUNT") && has_value {
-                let count = parse_i64(&a.next()?)?;
-                if count < 1 {
-                    return syntax();
-                }
-                o.count = count as u64;
-            } else if opt.eq_ignore_ascii_case(b"MATCH") && has_value {
-                let p = a.next()?;
-                o.pattern = if &p[..] == b"*" { None } else { Some(p) };
-            } else {
-                return syntax();
-            }
-        }
-        Ok(o)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,15 +216,5 @@ mod tests {
         assert_eq!(err(&["HSCAN", "k", "18446744073709551616"]), errors::INVALID_CURSOR.text());
         assert!(parse_line(&["HSCAN", "k", "-1"]).is_ok());
         assert!(parse_line(&["HSCAN", "k", "0", "COUNT", "0"]).is_ok());
-        let opts = |o: &[&str]| HScanOptions::parse(&o.iter().map(|s| Bytes::from(s.to_string())).collect::<Vec<_>>());
-        assert_eq!(opts(&["COUNT", "0"]), Err(errors::SYNTAX));
-        assert_eq!(opts(&["COUNT"]), Err(errors::SYNTAX));
-        assert_eq!(opts(&["TYPE", "string"]), Err(errors::SYNTAX));
-        assert_eq!(opts(&["COUNT", "x"]), Err(errors::NOT_INTEGER));
-        assert_eq!(opts(&["match", "*"]), Ok(HScanOptions { pattern: None, count: 10 }));
-        assert_eq!(
-            opts(&["match", "a*", "count", "3", "match", "b"]),
-            Ok(HScanOptions { pattern: Some(Bytes::from("b")), count: 3 })
-        );
     }
 }

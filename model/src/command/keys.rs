@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::{parse_i64, syntax, Args, Command, ParseEnv};
+use super::{parse_i64, syntax, Args, Command, ParseEnv, ScanOptions};
 use crate::errors::{self, RedisError, RedisResult};
 use crate::num;
 
@@ -39,11 +39,7 @@ pub enum ObjectSub {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScanArgs {
     pub cursor: u64,
-    /// MATCH pattern; `None` also when the pattern is `*` (matches everything).
-    pub pattern: Option<Bytes>,
-    pub count: u64,
-    /// TYPE filter, compared case-insensitively with TYPE's answer.
-    pub type_name: Option<Bytes>,
+    pub options: ScanOptions,
 }
 
 /// SORT and SORT_RO.
@@ -143,25 +139,8 @@ fn parse_expire(name: &str, a: &mut Args) -> RedisResult<Command> {
 
 fn parse_scan(a: &mut Args) -> RedisResult<Command> {
     let cursor = num::parse_scan_cursor(&a.next()?).ok_or(errors::INVALID_CURSOR)?;
-    let mut scan = ScanArgs { cursor, pattern: None, count: 10, type_name: None };
-    while let Some(opt) = a.next_opt() {
-        let has_value = !a.is_empty();
-        if opt.eq_ignore_ascii_case(b"COUNT") && has_value {
-            let count = parse_i64(&a.next()?)?;
-            if count < 1 {
-                return syntax();
-            }
-            scan.count = count as u64;
-        } else if opt.eq_ignore_ascii_case(b"MATCH") && has_value {
-            let p = a.next()?;
-            scan.pattern = if &p[..] == b"*" { None } else { Some(p) };
-        } else if opt.eq_ignore_ascii_case(b"TYPE") && has_value {
-            scan.type_name = Some(a.next()?);
-        } else {
-            return syntax();
-        }
-    }
-    Ok(Command::Scan(scan))
+    let options = ScanOptions::parse(a.rest(), true)?;
+    Ok(Command::Scan(ScanArgs { cursor, options }))
 }
 
 fn parse_sort(a: &mut Args, readonly: bool, env: &ParseEnv) -> RedisResult<Command> {

@@ -183,31 +183,6 @@ fn parse_intercard(a: &mut Args) -> RedisResult<SetCommand> {
     Ok(SetCommand::InterCard { keys: keys.to_vec(), limit })
 }
 
-/// SSCAN's options, read after the key was found to be a set: COUNT must be
-/// a positive integer, MATCH takes a pattern (`*` means none), and anything
-/// else, TYPE included (it is only for SCAN), is a syntax error.
-pub fn parse_sscan_options(options: &[Bytes]) -> RedisResult<(u64, Option<Bytes>)> {
-    let mut count = 10;
-    let mut pattern = None;
-    let mut a = Args::new(options);
-    while let Some(opt) = a.next_opt() {
-        let has_value = !a.is_empty();
-        if opt.eq_ignore_ascii_case(b"COUNT") && has_value {
-            let n = parse_i64(&a.next()?)?;
-            if n < 1 {
-                return syntax();
-            }
-            count = n as u64;
-        } else if opt.eq_ignore_ascii_case(b"MATCH") && has_value {
-            let p = a.next()?;
-            pattern = if &p[..] == b"*" { None } else { Some(p) };
-        } else {
-            return syntax();
-        }
-    }
-    Ok((count, pattern))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,11 +241,6 @@ mod tests {
             set_cmd("SSCAN k 0 COUNT 0"),
             SetCommand::Scan { key: "k".into(), cursor: 0, options: vec!["COUNT".into(), "0".into()] }
         );
-        assert_eq!(parse_sscan_options(&["COUNT".into(), "0".into()]), Err(errors::SYNTAX));
-        assert_eq!(parse_sscan_options(&["count".into(), "x".into()]), Err(errors::NOT_INTEGER));
-        assert_eq!(parse_sscan_options(&["TYPE".into(), "set".into()]), Err(errors::SYNTAX));
-        assert_eq!(parse_sscan_options(&["MATCH".into()]), Err(errors::SYNTAX));
-        assert_eq!(parse_sscan_options(&["MATCH".into(), "*".into(), "COUNT".into(), "5".into()]), Ok((5, None)));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! blocking pops' arguments, ZRANDMEMBER's count, ZSCAN's cursor. The options
 //! of ZUNION/ZINTER/ZDIFF/ZINTERCARD and ZSCAN are read by Redis only after the
 //! keys were looked up (a wrong type wins over a bad option), so they stay raw
-//! and the engine reads them with [`SetOpOptions::parse`] and [`ScanOptions::parse`].
+//! and the engine reads them with [`SetOpOptions::parse`] and [`crate::command::ScanOptions::parse`].
 
 use bytes::Bytes;
 
@@ -618,37 +618,6 @@ fn parse_randmember(a: &mut Args) -> RedisResult<ZSetCommand> {
         return Err(RANDMEMBER_WITHSCORES_RANGE);
     }
     Ok(ZSetCommand::RandMember { key, count: Some(count), withscores })
-}
-
-/// ZSCAN's MATCH and COUNT, read after the key lookup.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScanOptions {
-    /// `None` also for `*`, which matches everything.
-    pub pattern: Option<Bytes>,
-    pub count: u64,
-}
-
-impl ScanOptions {
-    pub fn parse(options: &[Bytes]) -> RedisResult<ScanOptions> {
-        let mut o = ScanOptions { pattern: None, count: 10 };
-        let mut a = Args::new(options);
-        while let Some(opt) = a.next_opt() {
-            let has_value = !a.is_empty();
-            if opt.eq_ignore_ascii_case(b"COUNT") && has_value {
-                let count = a.next_i64()?;
-                if count < 1 {
-                    return syntax();
-                }
-                o.count = count as u64;
-            } else if opt.eq_ignore_ascii_case(b"MATCH") && has_value {
-                let p = a.next()?;
-                o.pattern = if &p[..] == b"*" { None } else { Some(p) };
-            } else {
-                return syntax();
-            }
-        }
-        Ok(o)
-    }
 }
 
 /// Redis's `zslParseRange`: each bound is C's `strtod` over the argument, with

@@ -134,15 +134,16 @@ impl Model {
     }
 
     pub(super) fn scan(&mut self, cx: &mut Context<'_>, args: &ScanArgs) -> RedisResult<Frame> {
-        let (next, candidates) = self.dbs[cx.db].entries().scan(args.cursor, args.count as usize);
+        let opts = &args.options;
+        let (next, candidates) = self.dbs[cx.db].entries().scan(args.cursor, opts.count as usize);
         let mut out = Vec::with_capacity(candidates.len());
         for key in candidates {
-            if let Some(p) = &args.pattern {
+            if let Some(p) = &opts.pattern {
                 if !glob_match(p, &key, false) {
                     continue;
                 }
             }
-            if let Some(t) = &args.type_name {
+            if let Some(t) = &opts.type_name {
                 let found = self.lookup(cx, cx.db, &key, Access::ReadNoTouch).map_or("none", |e| e.value.type_name());
                 if !t.eq_ignore_ascii_case(found.as_bytes()) {
                     continue;

@@ -5,7 +5,8 @@ use rand::Rng;
 
 use super::super::access::Access;
 use super::super::Model;
-use crate::command::hashes::{HScanOptions, HashPart, RandCount};
+use crate::command::hashes::{HashPart, RandCount};
+use crate::command::ScanOptions;
 use crate::engine::Context;
 use crate::errors::RedisResult;
 use crate::glob::glob_match;
@@ -129,7 +130,7 @@ impl Model {
         let Some(h) = self.read_hash(cx, key, Access::Read)? else {
             return Ok(Frame::Array(vec![Frame::bulk("0"), Frame::Array(Vec::new())]));
         };
-        let opts = HScanOptions::parse(options)?;
+        let opts = ScanOptions::parse(options, false)?;
         let count = usize::try_from(opts.count).unwrap_or(usize::MAX);
         let (next, pairs) = h.scan(cursor, count);
         let mut out = Vec::new();

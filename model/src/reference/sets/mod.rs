@@ -17,7 +17,7 @@ use bytes::Bytes;
 use super::access::Access;
 use super::value::Value;
 use super::Model;
-use crate::command::sets::parse_sscan_options;
+use crate::command::ScanOptions;
 use crate::command::SetCommand;
 use crate::engine::Context;
 use crate::errors::{self, RedisResult};
@@ -172,7 +172,7 @@ impl Model {
         let Some(set) = self.lookup_typed(cx, cx.db, key, Access::Read, pick)? else {
             return Ok(scan_reply(0, Vec::new()));
         };
-        let (count, pattern) = parse_sscan_options(options)?;
+        let ScanOptions { count, pattern, .. } = ScanOptions::parse(options, false)?;
         let count = usize::try_from(count).unwrap_or(usize::MAX);
         let (next, mut members) = set.scan(cursor, count);
         if let Some(p) = &pattern {

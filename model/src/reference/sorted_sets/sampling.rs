@@ -4,7 +4,7 @@ use bytes::Bytes;
 use rand::Rng;
 
 use super::{pick, score_pairs};
-use crate::command::sorted_sets::ScanOptions;
+use crate::command::ScanOptions;
 use crate::engine::Context;
 use crate::errors::RedisResult;
 use crate::glob::glob_match;
@@ -74,7 +74,7 @@ impl Model {
         let Some(z) = self.lookup_typed(cx, cx.db, key, Access::Read, pick)? else {
             return Ok(Frame::Array(vec![Frame::bulk("0"), Frame::Array(Vec::new())]));
         };
-        let opts = ScanOptions::parse(options)?;
+        let opts = ScanOptions::parse(options, false)?;
         let count = usize::try_from(opts.count).unwrap_or(usize::MAX);
         let (next, pairs) = z.scan(cursor, count);
         let mut items = Vec::new();
