@@ -11,6 +11,7 @@ mod hashes;
 mod keys;
 mod lcs;
 mod lists;
+mod sampling;
 pub mod scan_map;
 mod sets;
 mod sha1;

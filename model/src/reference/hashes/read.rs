@@ -4,6 +4,7 @@ use bytes::Bytes;
 use rand::Rng;
 
 use super::super::access::Access;
+use super::super::sampling::random_indexes;
 use super::super::Model;
 use crate::command::hashes::{HashPart, RandCount};
 use crate::command::ScanOptions;
@@ -90,22 +91,7 @@ impl Model {
         if count == 0 || size == 0 {
             return Ok(Frame::Array(Vec::new()));
         }
-        // Distinct draws are at most `size`; repeated draws are not capped,
-        // so that vector grows with the reply, as Redis's output buffer does.
-        let picks: Vec<usize> = if count < 0 {
-            let n = count.unsigned_abs();
-            let mut v = Vec::new();
-            for _ in 0..n {
-                v.push(cx.rng.gen_range(0..size));
-            }
-            v
-        } else if count as u64 >= size as u64 {
-            (0..size).collect()
-        } else {
-            let mut v = rand::seq::index::sample(cx.rng, size, count as usize).into_vec();
-            v.sort_unstable();
-            v
-        };
+        let picks = random_indexes(cx.rng, size, count);
         let Some(h) = self.stored_hash(cx.db, key) else {
             return Ok(Frame::Array(Vec::new()));
         };

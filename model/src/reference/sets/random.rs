@@ -9,6 +9,7 @@
 use bytes::Bytes;
 use rand::Rng;
 
+use super::super::sampling::random_indexes;
 use super::{max_intset, pick, SetValue};
 use crate::engine::Context;
 use crate::errors::RedisResult;
@@ -105,20 +106,7 @@ impl Model {
             return Ok(Frame::Array(Vec::new()));
         }
         let members = set.members();
-        let wanted = count.unsigned_abs();
-        if count < 0 || wanted == 1 {
-            // Repeats allowed: |count| independent draws. The reply grows as it
-            // is drawn (nothing is reserved from the client's number).
-            let mut out = Vec::new();
-            for _ in 0..wanted {
-                out.push(Frame::Bulk(members[cx.rng.gen_range(0..members.len())].clone()));
-            }
-            return Ok(Frame::Array(out));
-        }
-        if wanted >= members.len() as u64 {
-            return Ok(Frame::Array(members.into_iter().map(Frame::Bulk).collect()));
-        }
-        let (picked, _) = pick_distinct(cx, members, wanted as usize);
-        Ok(Frame::Array(picked.into_iter().map(Frame::Bulk).collect()))
+        let picks = random_indexes(cx.rng, members.len(), count);
+        Ok(Frame::Array(picks.into_iter().map(|i| Frame::Bulk(members[i].clone())).collect()))
     }
 }

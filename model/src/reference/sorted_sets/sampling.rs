@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use rand::Rng;
 
+use super::super::sampling::random_indexes;
 use super::{pick, score_pairs};
 use crate::command::ScanOptions;
 use crate::engine::Context;
@@ -38,22 +39,8 @@ impl Model {
             let i = cx.rng.gen_range(0..all.len());
             return Ok(Frame::Bulk(Bytes::copy_from_slice(all[i].0)));
         };
-        let mut picked: Vec<(Bytes, f64)> = Vec::new();
-        if count < 0 || count == 1 {
-            for _ in 0..count.unsigned_abs() {
-                picked.push(own(all[cx.rng.gen_range(0..all.len())]));
-            }
-        } else if count as u64 >= all.len() as u64 {
-            picked.extend(all.iter().copied().map(own));
-        } else {
-            // A partial Fisher-Yates shuffle picks `count` distinct positions.
-            let mut order: Vec<usize> = (0..all.len()).collect();
-            for i in 0..count as usize {
-                let j = cx.rng.gen_range(i..order.len());
-                order.swap(i, j);
-                picked.push(own(all[order[i]]));
-            }
-        }
+        let picked: Vec<(Bytes, f64)> =
+            random_indexes(cx.rng, all.len(), count).into_iter().map(|i| own(all[i])).collect();
         Ok(if withscores {
             score_pairs(picked)
         } else {
