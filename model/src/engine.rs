@@ -266,6 +266,15 @@ pub struct KeyspaceStats {
     pub evicted_keys: u64,
 }
 
+/// Whether a key is stored and alive, without the side effects of a lookup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyState {
+    Missing,
+    Live,
+    /// Stored, but its expire time has passed (Redis's `keyIsExpired`).
+    Expired,
+}
+
 /// The keyspace of one node.
 pub trait Engine {
     /// Which engine this is ("model" or "engine"), for INFO and reports.
@@ -280,6 +289,10 @@ pub trait Engine {
     /// 100 ms. `cx.db` is ignored: every database is visited. The caller takes
     /// `cx.effects` as they are: Redis does not wrap these DELs in MULTI/EXEC.
     fn active_expire_cycle(&mut self, cx: &mut Context<'_>);
+
+    /// The state of `key` at `now_ms`, with no lookup side effects (WATCH
+    /// needs it: a key that expires while watched fails the transaction).
+    fn key_state(&self, db: usize, key: &[u8], now_ms: i64) -> KeyState;
 
     /// Number of keys in `db`, expired-but-not-yet-collected ones included (as DBSIZE).
     fn dbsize(&self, db: usize) -> u64;

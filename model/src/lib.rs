@@ -16,6 +16,6 @@ pub mod reference;
 pub mod resp;
 pub mod table;
 
-pub use engine::{BlockOn, Context, Effect, Engine, EngineConfig};
+pub use engine::{BlockOn, Context, Effect, Engine, EngineConfig, KeyState};
 pub use reference::Model;
 pub use resp::Frame;

@@ -1,6 +1,6 @@
 //! The state the node keeps for one connection.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use redsim_model::resp::{Protocol, RequestParser};
@@ -80,7 +80,9 @@ pub struct Client {
     pub last_cmd: Option<&'static str>,
     pub multi: Option<MultiState>,
     /// Keys this client WATCHes, as (db, key).
-    pub watched: BTreeSet<(usize, Bytes)>,
+    /// Watched keys, each with whether it was already expired when watched
+    /// (deleting such a key later is no change, as in Redis 7.0).
+    pub watched: BTreeMap<(usize, Bytes), bool>,
     /// A watched key was modified: EXEC will fail.
     pub watch_dirty: bool,
     /// Bytes of replies not yet handed to the driver.
@@ -117,7 +119,7 @@ impl Client {
             last_interaction_ms: now_ms,
             last_cmd: None,
             multi: None,
-            watched: BTreeSet::new(),
+            watched: BTreeMap::new(),
             watch_dirty: false,
             out: Vec::new(),
             close_after_reply: false,

@@ -367,7 +367,7 @@ impl Node {
     fn forget_client(&mut self, id: ClientId) {
         self.unblock_client(id);
         if let Some(c) = self.clients.remove(&id) {
-            for key in &c.watched {
+            for key in c.watched.keys() {
                 if let Some(set) = self.watchers.get_mut(key) {
                     set.remove(&id);
                     if set.is_empty() {

@@ -6,6 +6,7 @@
 use bytes::Bytes;
 use redsim_model::errors;
 use redsim_model::resp::Frame;
+use redsim_model::KeyState;
 
 use super::client::MultiState;
 use super::propagation::wrap_multi;
@@ -22,7 +23,8 @@ impl Node {
         }
         let db = c.db;
         for key in keys {
-            c.watched.insert((db, key.clone()));
+            let expired = self.engine.key_state(db, &key, self.now_ms) == KeyState::Expired;
+            c.watched.entry((db, key.clone())).or_insert(expired);
             self.watchers.entry((db, key)).or_default().insert(id);
         }
         Frame::ok()
@@ -34,7 +36,7 @@ impl Node {
             return;
         };
         c.watch_dirty = false;
-        for key in std::mem::take(&mut c.watched) {
+        for key in std::mem::take(&mut c.watched).into_keys() {
             if let Some(set) = self.watchers.get_mut(&key) {
                 set.remove(&id);
                 if set.is_empty() {
@@ -44,15 +46,31 @@ impl Node {
         }
     }
 
-    /// `key` in `db` changed: transactions watching it will fail.
+    /// `key` in `db` changed: transactions watching it will fail, except
+    /// that deleting a key which was already expired when watched changes
+    /// nothing logically (Redis 7.0's rule).
     pub(super) fn touch_key(&mut self, db: usize, key: &Bytes) {
-        if let Some(ids) = self.watchers.get(&(db, key.clone())) {
+        let wk = (db, key.clone());
+        let gone = self.engine.key_state(db, key, self.now_ms) == KeyState::Missing;
+        if let Some(ids) = self.watchers.get(&wk) {
             for id in ids {
                 if let Some(c) = self.clients.get_mut(id) {
-                    c.watch_dirty = true;
+                    match c.watched.get_mut(&wk) {
+                        Some(expired) if *expired && gone => *expired = false,
+                        _ => c.watch_dirty = true,
+                    }
                 }
             }
         }
+    }
+
+    /// A key watched alive that has expired since (even if nobody looked at
+    /// it) fails the transaction.
+    fn watched_key_expired(&self, id: ClientId) -> bool {
+        let Some(c) = self.clients.get(&id) else { return false };
+        c.watched.iter().any(|((db, key), expired_at_watch)| {
+            !expired_at_watch && self.engine.key_state(*db, key, self.now_ms) == KeyState::Expired
+        })
     }
 
     pub(super) fn multi(&mut self, id: ClientId) -> Frame {
@@ -83,11 +101,12 @@ impl Node {
     /// (a CLIENT REPLY OFF inside the transaction silences what follows it).
     /// The effects are propagated together, in MULTI/EXEC when there are several.
     pub(super) fn exec(&mut self, id: ClientId) -> Option<Frame> {
+        let expired = self.watched_key_expired(id);
         let c = self.clients.get_mut(&id)?;
         let Some(multi) = c.multi.take() else {
             return Some(errors::EXEC_WITHOUT_MULTI.into());
         };
-        let watch_failed = c.watch_dirty;
+        let watch_failed = c.watch_dirty || expired;
         self.unwatch_all(id);
         if multi.aborted {
             return Some(errors::EXECABORT.into());

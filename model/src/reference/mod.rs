@@ -23,7 +23,7 @@ mod value;
 use bytes::Bytes;
 
 use crate::command::{help, Command};
-use crate::engine::{Context, DbInfo, Engine, KeyspaceStats};
+use crate::engine::{Context, DbInfo, Engine, KeyState, KeyspaceStats};
 use crate::errors::RedisResult;
 use crate::resp::Frame;
 
@@ -173,6 +173,14 @@ impl Engine for Model {
     fn active_expire_cycle(&mut self, cx: &mut Context<'_>) {
         self.expire_due_keys(cx);
         self.report_touched(cx);
+    }
+
+    fn key_state(&self, db: usize, key: &[u8], now_ms: i64) -> KeyState {
+        match self.dbs.get(db).and_then(|d| d.get(key)) {
+            None => KeyState::Missing,
+            Some(e) if e.expire_at.is_some_and(|t| now_ms > t) => KeyState::Expired,
+            Some(_) => KeyState::Live,
+        }
     }
 
     fn dbsize(&self, db: usize) -> u64 {

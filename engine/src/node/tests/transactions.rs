@@ -99,3 +99,30 @@ fn propagation_inserts_select_and_wraps_transactions() {
     let info = h.cmd(c, &["INFO", "stats"]);
     assert!(info.contains("propagated_commands:11\r\n"), "{info}");
 }
+
+/// Redis 7.0.15, checked with two connections and active expiry off: a key
+/// watched while alive that expires unseen fails EXEC; a key already expired
+/// when watched may be deleted (nothing changed logically) but not recreated.
+#[test]
+fn watch_and_expiry_follow_redis_7_0() {
+    let mut h = Harness::new();
+    let a = h.connect();
+    let b = h.connect();
+    h.cmd(a, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    h.cmd(a, &["SET", "k", "v", "PX", "300"]);
+    h.cmd(a, &["WATCH", "k"]);
+    h.now += 500;
+    assert_eq!(h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*-1\r\n");
+
+    h.cmd(a, &["SET", "k", "v", "PX", "10"]);
+    h.now += 50;
+    h.cmd(a, &["WATCH", "k"]);
+    h.cmd(b, &["GET", "k"]); // deletes the expired key
+    assert_eq!(h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n");
+
+    h.cmd(a, &["SET", "k", "v", "PX", "10"]);
+    h.now += 50;
+    h.cmd(a, &["WATCH", "k"]);
+    h.cmd(b, &["SET", "k", "x"]);
+    assert_eq!(h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*-1\r\n");
+}

@@ -235,7 +235,6 @@ impl Gen {
     fn dk(&self, conn: usize, key: &[u8]) -> DbKey {
         (self.db[conn], key.to_vec())
     }
-
 }
 
 #[cfg(test)]

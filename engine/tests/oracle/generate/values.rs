@@ -5,7 +5,6 @@ use rand::Rng;
 
 use super::{Deadline, Gen};
 
-
 /// The key pool: small so commands interact; includes hash tags, glob
 /// metacharacters, an empty name, binary and non-ASCII bytes, a long name.
 pub fn key_pool() -> Vec<Vec<u8>> {
@@ -140,7 +139,6 @@ pub fn strict_int(s: &[u8]) -> Option<i64> {
     }
     t.parse().ok()
 }
-
 
 impl Gen {
     pub(super) fn alpha(&mut self, n: usize) -> Vec<u8> {
