@@ -308,4 +308,13 @@ pub trait Engine {
 
     /// Bytes of memory the dataset is estimated to use, for INFO memory.
     fn used_memory(&self) -> u64;
+
+    /// A frozen copy of every key, for SAVE, BGSAVE (serialized while the
+    /// engine keeps serving), AOF rewrite and full resynchronisation. Keys
+    /// whose time has passed are included, as Redis's fork would see them.
+    fn snapshot(&self) -> crate::dataset::Dataset;
+
+    /// Replaces the whole dataset (loading RDB or an AOF base, DEBUG RELOAD,
+    /// a replica's full sync). Statistics are kept.
+    fn load(&mut self, data: crate::dataset::Dataset);
 }

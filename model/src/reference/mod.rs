@@ -23,6 +23,7 @@ mod value;
 use bytes::Bytes;
 
 use crate::command::{help, Command};
+use crate::dataset::{Dataset, Record};
 use crate::engine::{Context, DbInfo, Engine, KeyState, KeyspaceStats};
 use crate::errors::RedisResult;
 use crate::resp::Frame;
@@ -173,6 +174,32 @@ impl Engine for Model {
     fn active_expire_cycle(&mut self, cx: &mut Context<'_>) {
         self.expire_due_keys(cx);
         self.report_touched(cx);
+    }
+
+    fn snapshot(&self) -> Dataset {
+        Dataset {
+            dbs: self
+                .dbs
+                .iter()
+                .map(|db| {
+                    db.iter()
+                        .map(|(k, e)| Record { key: k.clone(), value: e.value.clone(), expire_at: e.expire_at, lru: e.lru })
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    fn load(&mut self, data: Dataset) {
+        let databases = self.dbs.len();
+        self.dbs = vec![Db::default(); databases];
+        for (i, records) in data.dbs.into_iter().enumerate().take(databases) {
+            for r in records {
+                self.dbs[i].insert(r.key, Entry { value: r.value, expire_at: r.expire_at, lru: r.lru });
+            }
+            // Loading is not a change clients can WATCH.
+            self.dbs[i].take_touched();
+        }
     }
 
     fn key_state(&self, db: usize, key: &[u8], now_ms: i64) -> KeyState {
