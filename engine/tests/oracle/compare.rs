@@ -12,6 +12,10 @@ pub enum Check {
     Exact,
     /// Order is unspecified (KEYS): an array compared as a multiset.
     Multiset,
+    /// Pairs in the server's own order (CONFIG GET of a pattern, HGETALL of
+    /// a hashtable): a flat RESP2 array, a RESP3 map or an array of pairs,
+    /// compared as a multiset of pairs; the RESP type must match.
+    Pairs,
     /// A duration or deadline that depends on when each server ran the
     /// command: non-negative integers may differ by the tolerance, negative
     /// ones (-1 no expiry, -2 no key) must match exactly.
@@ -69,6 +73,15 @@ pub fn compare(check: Check, a: &Reply, b: &Reply, tol: Tolerance, pool: &[Vec<u
             }
             _ => (a != b).then(|| "replies differ".to_string()),
         },
+        Check::Pairs => match (pairs_of(a), pairs_of(b)) {
+            (Some(mut x), Some(mut y)) => {
+                x.sort();
+                y.sort();
+                (x != y || std::mem::discriminant(a) != std::mem::discriminant(b))
+                    .then(|| "different multisets of pairs".to_string())
+            }
+            _ => (a != b).then(|| "replies differ".to_string()),
+        },
         Check::Time(unit) => {
             let t = match unit {
                 TimeUnit::Seconds => tol.seconds,
@@ -103,7 +116,38 @@ fn within(a: &Reply, b: &Reply, tol: i64) -> Option<String> {
     }
 }
 
-fn as_elements(r: &Reply) -> Option<&[Reply]> {
+/// The pairs of a RESP3 map, of an array of two-element arrays (RESP3's
+/// form of pairs in an array), or of a flat array of even length.
+pub fn pairs_of(r: &Reply) -> Option<Vec<(Reply, Reply)>> {
+    match r {
+        Reply::Map(m) => Some(m.clone()),
+        Reply::Array(v) if !v.is_empty() && v.iter().all(|p| matches!(p, Reply::Array(x) if x.len() == 2)) => Some(
+            v.iter()
+                .map(|p| match p {
+                    Reply::Array(x) => (x[0].clone(), x[1].clone()),
+                    _ => unreachable!(),
+                })
+                .collect(),
+        ),
+        Reply::Array(v) if v.len() % 2 == 0 => Some(v.chunks(2).map(|c| (c[0].clone(), c[1].clone())).collect()),
+        _ => None,
+    }
+}
+
+/// Same RESP type and the same elements in any order.
+pub fn same_multiset(a: &Reply, b: &Reply) -> bool {
+    match (as_elements(a), as_elements(b)) {
+        (Some(x), Some(y)) => {
+            let (mut x, mut y) = (x.to_vec(), y.to_vec());
+            x.sort();
+            y.sort();
+            x == y && std::mem::discriminant(a) == std::mem::discriminant(b)
+        }
+        _ => a == b,
+    }
+}
+
+pub fn as_elements(r: &Reply) -> Option<&[Reply]> {
     match r {
         Reply::Array(v) | Reply::Set(v) => Some(v),
         _ => None,
@@ -204,6 +248,14 @@ mod tests {
         assert!(compare(Check::Exact, &ab, &ba, tol, &pool).is_some());
         assert!(compare(Check::Multiset, &ab, &ba, tol, &pool).is_none());
         assert!(compare(Check::Multiset, &ab, &Reply::Array(vec![bulk("a"), bulk("a")]), tol, &pool).is_some());
+        let map = |kv: &[(&str, &str)]| Reply::Map(kv.iter().map(|(k, v)| (bulk(k), bulk(v))).collect());
+        assert!(compare(Check::Pairs, &map(&[("a", "1"), ("b", "2")]), &map(&[("b", "2"), ("a", "1")]), tol, &pool)
+            .is_none());
+        assert!(compare(Check::Pairs, &map(&[("a", "1"), ("b", "2")]), &map(&[("a", "2"), ("b", "1")]), tol, &pool)
+            .is_some());
+        let flat = |xs: &[&str]| Reply::Array(xs.iter().map(|x| bulk(x)).collect());
+        assert!(compare(Check::Pairs, &flat(&["a", "1", "b", "2"]), &flat(&["b", "2", "a", "1"]), tol, &pool).is_none());
+        assert!(compare(Check::Pairs, &flat(&["a", "1", "b", "2"]), &flat(&["1", "a", "b", "2"]), tol, &pool).is_some());
         assert!(compare(Check::Time(TimeUnit::Millis), &Reply::Int(1000), &Reply::Int(998), tol, &pool).is_none());
         assert!(compare(Check::Time(TimeUnit::Millis), &Reply::Int(1000), &Reply::Int(900), tol, &pool).is_some());
         assert!(compare(Check::Time(TimeUnit::Seconds), &Reply::Int(-1), &Reply::Int(0), tol, &pool).is_some());

@@ -50,9 +50,8 @@ pub fn write(dataset: &Dataset, opts: &RdbOptions) -> Vec<u8> {
     Vec::new()
 }
 
-/// Parses a complete RDB file. `now_ms` is only used to report nothing: keys
-/// already expired are kept, as Redis keeps them when loading a replica's
-/// stream, and the caller decides (a master drops them).
+/// Parses a complete RDB file. Keys whose expire time has passed are kept:
+/// the caller decides (a master drops them on load, a replica keeps them).
 pub fn read(bytes: &[u8]) -> Result<(Dataset, RdbInfo), RdbError> {
     let _ = bytes;
     Err(RdbError { offset: 0, message: "RDB reader not written yet".into() })

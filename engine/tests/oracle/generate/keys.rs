@@ -223,41 +223,17 @@ impl Gen {
         Action::Cmd(c)
     }
 
-    /// SORT on missing keys (empty result) and strings (WRONGTYPE): the only
-    /// types that exist so far.
-    pub(super) fn sort(&mut self, conn: usize, _: i64) -> Action {
-        let name = if self.chance(0.6) { "SORT" } else { "SORT_RO" };
-        let k = self.key();
-        let mut c = cmd(conn, name, vec![self.word(name), k.clone()]);
-        c.touches.push(self.dk(conn, &k));
-        let mut opts: Vec<Vec<Vec<u8>>> = Vec::new();
-        if self.chance(0.3) {
-            let order = if self.chance(0.5) { "ASC" } else { "DESC" };
-            opts.push(vec![self.word(order)]);
+    /// DEBUG DIGEST-VALUE: a key's type, contents (in order where the type
+    /// has one) and whether it has an expiry, in one hash.
+    pub(super) fn digest_value(&mut self, conn: usize, _: i64) -> Action {
+        let mut c = cmd(conn, "DEBUG DIGEST-VALUE", vec![self.word("DEBUG"), self.word("DIGEST-VALUE")]);
+        let n = if self.chance(0.05) { 0 } else { self.rng.gen_range(1..=3) };
+        for _ in 0..n {
+            let k = self.key();
+            c.touches.push(self.dk(conn, &k));
+            c.args.push(k);
         }
-        if self.chance(0.3) {
-            opts.push(vec![self.word("ALPHA")]);
-        }
-        if self.chance(0.2) {
-            let (o, n) = (self.offset_arg(), self.offset_arg());
-            opts.push(vec![self.word("LIMIT"), o, n]);
-        }
-        if self.chance(0.15) {
-            opts.push(vec![self.word("BY"), b(self.pick(&["nosort", "w_*", "*->f"]))]);
-        }
-        if self.chance(0.15) {
-            opts.push(vec![self.word("GET"), b(self.pick(&["#", "o_*"]))]);
-        }
-        if self.chance(0.15) {
-            let dst = self.key();
-            c.touches.push(self.dk(conn, &dst));
-            opts.push(vec![self.word("STORE"), dst]);
-        }
-        if self.chance(0.05) {
-            opts.push(vec![b(self.pick(&["LIMIT", "FOO", "BY"]))]);
-        }
-        opts.shuffle(&mut self.rng);
-        c.args.extend(opts.into_iter().flatten());
+        c.lookups = true;
         Action::Cmd(c)
     }
 

@@ -7,7 +7,7 @@ use super::values::{b, num, strict_int, FLOAT_ARGS, WEIRD_INT};
 use super::{cmd, Action, Cmd, Gen};
 
 /// LCS builds an (n+1)*(m+1) table: only run it on strings known to be short.
-const LCS_MAX_LEN: usize = 2000;
+pub(super) const LCS_MAX_LEN: usize = 2000;
 
 impl Gen {
     pub(super) fn set(&mut self, conn: usize, now: i64) -> Action {

@@ -5,9 +5,10 @@ use rand::Rng;
 
 use super::{Deadline, Gen};
 
-/// The key pool: small so commands interact; includes hash tags, glob
-/// metacharacters, an empty name, binary and non-ASCII bytes, a long name.
-pub fn key_pool() -> Vec<Vec<u8>> {
+/// The keys the stream draws from: small so commands interact; includes
+/// hash tags, glob metacharacters, an empty name, binary and non-ASCII
+/// bytes, a long name.
+pub fn stream_keys() -> Vec<Vec<u8>> {
     let mut keys: Vec<Vec<u8>> = (0..8).map(|i| format!("k{i}").into_bytes()).collect();
     for k in ["{t}a", "{t}b", "{t}c", "user:1", "user:2", "", "a b", "*", "k?"] {
         keys.push(k.as_bytes().to_vec());
@@ -17,6 +18,21 @@ pub fn key_pool() -> Vec<Vec<u8>> {
     keys.push(vec![b'x'; 100]);
     keys
 }
+
+/// Every key that can exist: the stream's keys and the strings and hashes
+/// that SORT's BY and GET patterns read (see `sort.rs`).
+pub fn key_pool() -> Vec<Vec<u8>> {
+    let mut keys = stream_keys();
+    keys.extend(super::sort::data_keys());
+    keys
+}
+
+/// Home keys of each collection group: one in four pool keys, disjoint, so
+/// each group's values build up while every other group still meets them.
+pub(super) const LIST_KEYS: &[&str] = &["k0", "k1", "{t}a", "a b"];
+pub(super) const HASH_KEYS: &[&str] = &["k2", "k3", "user:1", "*"];
+pub(super) const SET_KEYS: &[&str] = &["k4", "k5", "{t}b", ""];
+pub(super) const ZSET_KEYS: &[&str] = &["k6", "k7", "{t}c", "user:2"];
 
 pub(super) const PATTERNS: &[&str] = &[
     "*",
