@@ -162,6 +162,10 @@ pub struct EngineConfig {
     /// "quicklist" in Redis 7.0; these only shape its nodes).
     pub list_max_listpack_size: i64,
     pub list_compress_depth: u64,
+    /// Commands are being replayed from the AOF or received from this node's
+    /// master: no key counts as expired (Redis's `server.loading` and
+    /// master-client rules), so the replay sees the dataset the writer saw.
+    pub replaying: bool,
     /// When false the node is a replica: keys are not deleted on expiry, only
     /// reported as missing (replicas wait for the master's DEL).
     pub is_master: bool,
@@ -195,6 +199,7 @@ impl Default for EngineConfig {
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             cluster_enabled: false,
+            replaying: false,
             is_master: true,
         }
     }

@@ -121,7 +121,7 @@ impl Model {
     /// access is not a write) and returns true.
     pub(super) fn expire_if_needed(&mut self, cx: &mut Context<'_>, db: usize, key: &[u8], write: bool) -> bool {
         let due = match self.dbs[db].get(key).and_then(|e| e.expire_at) {
-            Some(at) => cx.now_ms > at,
+            Some(at) => cx.now_ms > at && !cx.config.replaying,
             None => false,
         };
         if !due {

@@ -13,7 +13,7 @@ impl Model {
     /// for each. Unlike Redis, which samples keys at random, the model visits
     /// them in deadline order: the same keys disappear, only sooner.
     pub(super) fn expire_due_keys(&mut self, cx: &mut Context<'_>) {
-        if !cx.config.is_master {
+        if !cx.config.is_master || cx.config.replaying {
             return;
         }
         for db in 0..self.dbs.len() {

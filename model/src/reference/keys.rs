@@ -73,7 +73,7 @@ impl Model {
             return Ok(Frame::Integer(0));
         }
         cx.dirty += 1;
-        if when <= cx.now_ms && cx.config.is_master {
+        if when <= cx.now_ms && cx.config.is_master && !cx.config.replaying {
             // Already in the past: the key is deleted, and replicas are told so.
             self.dbs[cx.db].remove(&args.key);
             let verb: &'static [u8] = if cx.config.lazyfree_lazy_expire { b"UNLINK" } else { b"DEL" };

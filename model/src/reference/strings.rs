@@ -109,7 +109,7 @@ impl Model {
             GetExOption::At(arg) => {
                 let at = expire_deadline(cx, arg)?;
                 // Only an absolute time can already be past; replicas keep the key.
-                if arg.absolute && at <= cx.now_ms && cx.config.is_master {
+                if arg.absolute && at <= cx.now_ms && cx.config.is_master && !cx.config.replaying {
                     self.dbs[cx.db].remove(key);
                     let verb: &'static [u8] = if cx.config.lazyfree_lazy_expire { b"UNLINK" } else { b"DEL" };
                     cx.rewrite(vec![Bytes::from_static(verb), key.clone()]);
