@@ -61,6 +61,21 @@ impl PartialEq for HashValue {
 }
 
 impl HashValue {
+    /// A hash in the given encoding holding `pairs` (fields must be
+    /// distinct), in their order when a listpack. RDB loading uses it: there
+    /// Redis decides the encoding from the file, not from the commands'
+    /// conversion rules.
+    pub fn from_distinct_pairs(pairs: Vec<(Bytes, Bytes)>, listpack: bool) -> HashValue {
+        if listpack {
+            return HashValue { repr: Repr::Listpack(pairs) };
+        }
+        let mut m = ScanMap::new();
+        for (f, v) in pairs {
+            m.insert(f, v);
+        }
+        HashValue { repr: Repr::Table(m) }
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
         match &self.repr {

@@ -128,6 +128,22 @@ impl ZSetValue {
         z
     }
 
+    /// A set in the given encoding holding `pairs` (members must be
+    /// distinct), for RDB loading, where Redis picks the encoding from the
+    /// file. A listpack stores a zero score as 0, as always.
+    pub fn from_distinct_pairs(pairs: impl IntoIterator<Item = (Bytes, f64)>, listpack: bool) -> ZSetValue {
+        let mut z = ZSetValue::new(if listpack { Encoding::Listpack } else { Encoding::Skiplist });
+        for (m, s) in pairs {
+            z.put(m, s);
+        }
+        z
+    }
+
+    /// True while the set is a listpack.
+    pub fn is_listpack(&self) -> bool {
+        self.encoding == Encoding::Listpack
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
         self.order.len()
