@@ -146,6 +146,10 @@ pub struct EngineConfig {
     /// `lfu-log-factor` and `lfu-decay-time`, for OBJECT FREQ.
     pub lfu_log_factor: u32,
     pub lfu_decay_time: u32,
+    /// `rdbcompression`: DUMP payloads compress strings with LZF, as RDB files do.
+    pub rdb_compression: bool,
+    /// `databases`, for loading payloads and files.
+    pub databases: usize,
     /// `cluster-enabled`: SORT refuses BY/GET patterns in cluster mode.
     pub cluster_enabled: bool,
     /// `hash-max-listpack-entries` / `hash-max-listpack-value`: past either, a
@@ -198,6 +202,8 @@ impl Default for EngineConfig {
             zset_max_listpack_value: 64,
             list_max_listpack_size: -2,
             list_compress_depth: 0,
+            rdb_compression: true,
+            databases: 16,
             cluster_enabled: false,
             replaying: false,
             is_master: true,

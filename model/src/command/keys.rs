@@ -42,6 +42,22 @@ pub struct ScanArgs {
     pub options: ScanOptions,
 }
 
+/// RESTORE and RESTORE-ASKING.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestoreArgs {
+    pub key: Bytes,
+    /// Read after the key was checked for BUSYKEY, as Redis does.
+    pub ttl: Bytes,
+    pub payload: Bytes,
+    pub replace: bool,
+    /// ABSTTL: the TTL is a Unix time in ms.
+    pub absttl: bool,
+    /// IDLETIME seconds, for LRU policies.
+    pub idle_seconds: Option<i64>,
+    /// FREQ 0..255, for LFU policies.
+    pub freq: Option<i64>,
+}
+
 /// SORT and SORT_RO.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct SortArgs {
@@ -58,6 +74,8 @@ pub struct SortArgs {
 pub(super) fn parse(name: &str, a: &mut Args, env: &ParseEnv) -> RedisResult<Option<Command>> {
     let cmd = match name {
         "copy" => parse_copy(a, env)?,
+        "dump" => Command::Dump { key: a.next()? },
+        "restore" | "restore-asking" => parse_restore(a)?,
         "del" | "unlink" => Command::Del { keys: a.rest().to_vec(), unlink: name == "unlink" },
         "exists" => Command::Exists { keys: a.rest().to_vec() },
         "expire" | "pexpire" | "expireat" | "pexpireat" => parse_expire(name, a)?,
@@ -107,6 +125,36 @@ fn parse_copy(a: &mut Args, env: &ParseEnv) -> RedisResult<Command> {
         return Err(RedisError::fixed("ERR Copying to another database is not allowed in cluster mode"));
     }
     Ok(Command::Copy { source, destination, db, replace })
+}
+
+fn parse_restore(a: &mut Args) -> RedisResult<Command> {
+    let key = a.next()?;
+    let ttl = a.next()?;
+    let payload = a.next()?;
+    let mut r = RestoreArgs { key, ttl, payload, replace: false, absttl: false, idle_seconds: None, freq: None };
+    while let Some(opt) = a.next_opt() {
+        let has_value = !a.is_empty();
+        if opt.eq_ignore_ascii_case(b"REPLACE") {
+            r.replace = true;
+        } else if opt.eq_ignore_ascii_case(b"ABSTTL") {
+            r.absttl = true;
+        } else if opt.eq_ignore_ascii_case(b"IDLETIME") && has_value && r.freq.is_none() {
+            let idle = parse_i64(&a.next()?)?;
+            if idle < 0 {
+                return Err(RedisError::fixed("ERR Invalid IDLETIME value, must be >= 0"));
+            }
+            r.idle_seconds = Some(idle);
+        } else if opt.eq_ignore_ascii_case(b"FREQ") && has_value && r.idle_seconds.is_none() {
+            let freq = parse_i64(&a.next()?)?;
+            if !(0..=255).contains(&freq) {
+                return Err(RedisError::fixed("ERR Invalid FREQ value, must be >= 0 and <= 255"));
+            }
+            r.freq = Some(freq);
+        } else {
+            return syntax();
+        }
+    }
+    Ok(Command::Restore(r))
 }
 
 fn parse_expire(name: &str, a: &mut Args) -> RedisResult<Command> {

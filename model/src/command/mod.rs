@@ -105,6 +105,10 @@ pub enum Command {
         db: Option<usize>,
         replace: bool,
     },
+    Dump {
+        key: Bytes,
+    },
+    Restore(RestoreArgs),
     /// DEL and UNLINK (they differ only in how memory is freed).
     Del {
         keys: Vec<Bytes>,

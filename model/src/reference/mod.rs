@@ -6,6 +6,7 @@
 mod access;
 mod db;
 mod digest;
+mod dump;
 mod expire;
 mod hashes;
 mod keys;
@@ -83,6 +84,8 @@ impl Model {
             SortedSets(c) => self.run_sorted_sets(cx, c),
 
             Copy { source, destination, db, replace } => self.copy(cx, source, destination, *db, *replace),
+            Dump { key } => self.dump(cx, key),
+            Restore(args) => self.restore(cx, args),
             Del { keys, unlink: _ } => self.del(cx, keys),
             Exists { keys } => self.exists_count(cx, keys),
             Expire(args) => self.expire(cx, args),
@@ -183,7 +186,12 @@ impl Engine for Model {
                 .iter()
                 .map(|db| {
                     db.iter()
-                        .map(|(k, e)| Record { key: k.clone(), value: e.value.clone(), expire_at: e.expire_at, lru: e.lru })
+                        .map(|(k, e)| Record {
+                            key: k.clone(),
+                            value: e.value.clone(),
+                            expire_at: e.expire_at,
+                            lru: e.lru,
+                        })
                         .collect()
                 })
                 .collect(),
