@@ -305,6 +305,11 @@ pub trait Engine {
     /// needs it: a key that expires while watched fails the transaction).
     fn key_state(&self, db: usize, key: &[u8], now_ms: i64) -> KeyState;
 
+    /// TYPE of a live key ("string", "list", ...), `None` if missing or
+    /// expired; no lookup side effects (the node checks what a blocked client
+    /// could be served from).
+    fn type_name(&self, db: usize, key: &[u8], now_ms: i64) -> Option<&'static str>;
+
     /// Number of keys in `db`, expired-but-not-yet-collected ones included (as DBSIZE).
     fn dbsize(&self, db: usize) -> u64;
 

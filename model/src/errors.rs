@@ -211,3 +211,27 @@ pub fn config_set_failed(name: &[u8], why: &str) -> RedisError {
     RedisError::owned(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", printable(name), why))
 }
 pub const UNBLOCKED: RedisError = RedisError::fixed("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+
+// Persistence (SAVE, BGSAVE, BGREWRITEAOF, loading, disk errors).
+pub const LOADING: RedisError = RedisError::fixed("LOADING Redis is loading the dataset in memory");
+pub const MISCONF_RDB: RedisError = RedisError::fixed(
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that \
+     may modify the data set are disabled, because this instance is configured to report errors during writes if RDB \
+     snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB \
+     error.",
+);
+/// SAVE that failed: Redis's bare `-ERR`.
+pub const SAVE_FAILED: RedisError = RedisError::fixed("ERR");
+pub const BGSAVE_IN_PROGRESS: RedisError = RedisError::fixed("ERR Background save already in progress");
+pub const BGSAVE_CHILD_ACTIVE: RedisError = RedisError::fixed(
+    "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a \
+     BGSAVE whenever possible.",
+);
+pub const BGREWRITEAOF_IN_PROGRESS: RedisError =
+    RedisError::fixed("ERR Background append only file rewriting already in progress");
+pub const SHUTDOWN_FAILED: RedisError = RedisError::fixed("ERR Errors trying to SHUTDOWN. Check logs.");
+
+/// `MISCONF Errors writing to the AOF file: <strerror>`.
+pub fn misconf_aof(why: &str) -> RedisError {
+    RedisError::owned(format!("MISCONF Errors writing to the AOF file: {why}"))
+}

@@ -90,15 +90,18 @@ impl Node {
             for k in keys {
                 let waiting = self.blocking.get(&k).cloned().unwrap_or_default();
                 for id in waiting {
-                    self.retry_blocked(id);
+                    self.retry_blocked(id, &k.1);
                 }
             }
         }
     }
 
-    /// Runs a blocked client's command again; it either blocks again (and
-    /// keeps its place) or replies and goes on.
-    fn retry_blocked(&mut self, id: ClientId) {
+    /// Serves a blocked client from `key`, the key that became ready, as
+    /// Redis does: only if it now holds the type the command pops from (a key
+    /// that became a string leaves the client waiting on its other keys), by
+    /// running the command restricted to that key. It either blocks again
+    /// (and keeps its place) or replies and goes on.
+    fn retry_blocked(&mut self, id: ClientId, key: &Bytes) {
         let Some(c) = self.clients.get(&id) else {
             return;
         };
@@ -106,9 +109,14 @@ impl Node {
         if c.close_after_reply {
             return;
         }
-        let reply = match Command::parse(b.spec, &b.argv, &self.parse_env) {
+        let wanted = if b.spec.name.starts_with("bz") { "zset" } else { "list" };
+        if self.engine.type_name(b.db, key, self.now_ms) != Some(wanted) {
+            return;
+        }
+        let argv = argv_for_key(b.spec.name, &b.argv, key);
+        let reply = match Command::parse(b.spec, &argv, &self.parse_env) {
             Ok(cmd) => {
-                let (reply, again) = self.engine_run(b.db, &b.argv, &cmd, true);
+                let (reply, again) = self.engine_run(b.db, &argv, &cmd, true);
                 if again.is_some() {
                     return;
                 }
@@ -182,5 +190,26 @@ impl Node {
             self.unpause();
         }
         self.expire_blocked(now_ms);
+    }
+}
+
+/// The blocked command with `key` as its only source key, so that serving it
+/// pops from the key that became ready and from no other.
+fn argv_for_key(name: &str, argv: &[Bytes], key: &Bytes) -> Vec<Bytes> {
+    match name {
+        // BLPOP key... timeout, and the sorted-set twins.
+        "blpop" | "brpop" | "bzpopmin" | "bzpopmax" if argv.len() >= 3 => {
+            vec![argv[0].clone(), key.clone(), argv[argv.len() - 1].clone()]
+        }
+        // BLMPOP timeout numkeys key... rest, and BZMPOP.
+        "blmpop" | "bzmpop" if argv.len() >= 4 => {
+            let numkeys = redsim_model::num::parse_i64(&argv[2]).unwrap_or(0).max(0) as usize;
+            let rest = argv.get(3 + numkeys..).unwrap_or(&[]);
+            let mut out = vec![argv[0].clone(), argv[1].clone(), Bytes::from_static(b"1"), key.clone()];
+            out.extend_from_slice(rest);
+            out
+        }
+        // BLMOVE and BRPOPLPUSH have a single source already.
+        _ => argv.to_vec(),
     }
 }

@@ -58,6 +58,13 @@ impl Expiries {
                     .filter(|(dk, l)| dk.0 == db && l.iter().any(|&(lo, _)| lo - MARGIN_MS <= t1))
                     .map(|(dk, _)| dk.clone()),
             ),
+            // The same for the touched keys only.
+            Scope::Raw => keys.extend(
+                cmd.touches
+                    .iter()
+                    .filter(|dk| self.deadlines.get(*dk).is_some_and(|l| l.iter().any(|&(lo, _)| lo - MARGIN_MS <= t1)))
+                    .cloned(),
+            ),
         }
         if keys.is_empty() {
             return None;

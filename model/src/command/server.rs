@@ -47,6 +47,15 @@ pub enum ServerCommand {
         enabled: bool,
     },
     Shutdown(ShutdownArgs),
+    /// SAVE.
+    Save,
+    /// BGSAVE [SCHEDULE].
+    Bgsave {
+        schedule: bool,
+    },
+    Bgrewriteaof,
+    /// DEBUG RELOAD (without options): save, then load the file back.
+    DebugReload,
 }
 
 /// SHUTDOWN's flags.
@@ -69,7 +78,6 @@ const DEBUG_UNIMPLEMENTED: &[&str] = &[
     "assert",
     "log",
     "leak",
-    "reload",
     "loadaof",
     "drop-cluster-packet-filter",
     "object",
@@ -134,6 +142,16 @@ pub(super) fn parse(name: &str, a: &mut Args, env: &ParseEnv) -> RedisResult<Opt
         "slowlog|reset" => S::SlowlogReset,
         "debug" => return parse_debug(a),
         "shutdown" => S::Shutdown(parse_shutdown(a)?),
+        "save" => S::Save,
+        "bgsave" => {
+            let schedule = match a.rest() {
+                [] => false,
+                [w] if w.eq_ignore_ascii_case(b"schedule") => true,
+                _ => return Err(errors::SYNTAX),
+            };
+            S::Bgsave { schedule }
+        }
+        "bgrewriteaof" => S::Bgrewriteaof,
         _ => match name.strip_prefix("command|") {
             Some(sub) => {
                 let mut args = vec![Bytes::copy_from_slice(sub.as_bytes())];
@@ -165,6 +183,9 @@ fn parse_debug(a: &mut Args) -> RedisResult<Option<Command>> {
             Command::Server(ServerCommand::DebugSetActiveExpire { enabled: atoi_prefix(&a.next()?) != 0 })
         }
         ("digest", 2) => Command::DebugDigest,
+        ("reload", 2) => Command::Server(ServerCommand::DebugReload),
+        // RELOAD's options (NOSAVE, NOFLUSH, MERGE) are not implemented.
+        ("reload", _) => return Err(errors::not_implemented("debug reload with options")),
         ("digest-value", _) => Command::DebugDigestValue { keys: a.rest().to_vec() },
         (other, _) if DEBUG_UNIMPLEMENTED.contains(&other) => {
             return Err(errors::not_implemented(&format!("debug {other}")));
@@ -278,7 +299,9 @@ mod tests {
             parse_words(&["debug", "sleep"]).unwrap_err(),
             "ERR unknown subcommand or wrong number of arguments for 'sleep'. Try DEBUG HELP."
         );
-        assert!(parse_words(&["debug", "reload"]).unwrap_err().contains("not implemented"));
+        assert_eq!(server(&["debug", "reload"]), ServerCommand::DebugReload);
+        assert!(parse_words(&["debug", "reload", "nosave"]).unwrap_err().contains("not implemented"));
+        assert!(parse_words(&["debug", "loadaof"]).unwrap_err().contains("not implemented"));
     }
 
     #[test]
@@ -307,6 +330,16 @@ mod tests {
             server(&["INFO", "Server", "CPU"]),
             ServerCommand::Info { sections: vec!["server".into(), "cpu".into()] }
         );
+    }
+
+    #[test]
+    fn save_commands() {
+        assert_eq!(server(&["save"]), ServerCommand::Save);
+        assert_eq!(server(&["bgsave"]), ServerCommand::Bgsave { schedule: false });
+        assert_eq!(server(&["BGSAVE", "Schedule"]), ServerCommand::Bgsave { schedule: true });
+        assert_eq!(parse_words(&["bgsave", "now"]).unwrap_err(), "ERR syntax error");
+        assert_eq!(parse_words(&["bgsave", "schedule", "x"]).unwrap_err(), "ERR syntax error");
+        assert_eq!(server(&["bgrewriteaof"]), ServerCommand::Bgrewriteaof);
     }
 
     #[test]

@@ -55,6 +55,12 @@ impl Db {
         Some(&mut e.value)
     }
 
+    /// The value to re-encode in place (a conversion clients cannot see as a
+    /// write): the key is not marked touched.
+    pub fn get_mut_value_quietly(&mut self, key: &[u8]) -> Option<&mut Value> {
+        self.entries.get_mut(key).map(|e| &mut e.value)
+    }
+
     /// Keys changed since the last call, in order.
     pub fn take_touched(&mut self) -> Vec<Bytes> {
         std::mem::take(&mut self.touched)

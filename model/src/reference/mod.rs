@@ -218,6 +218,13 @@ impl Engine for Model {
         }
     }
 
+    fn type_name(&self, db: usize, key: &[u8], now_ms: i64) -> Option<&'static str> {
+        match self.key_state(db, key, now_ms) {
+            KeyState::Live => self.dbs[db].get(key).map(|e| e.value.type_name()),
+            _ => None,
+        }
+    }
+
     fn dbsize(&self, db: usize) -> u64 {
         self.dbs.get(db).map_or(0, |d| d.len() as u64)
     }

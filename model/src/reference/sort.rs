@@ -40,6 +40,13 @@ enum Source {
 
 impl Model {
     pub(super) fn sort(&mut self, cx: &mut Context<'_>, args: &SortArgs) -> RedisResult<Frame> {
+        // Redis converts a listpack sorted set to a skiplist before sorting it
+        // (OBJECT ENCODING shows it), SORT_RO included.
+        if let Some(Value::ZSet(z)) = self.dbs[cx.db].get_mut_value_quietly(&args.key) {
+            if z.is_listpack() && !z.is_empty() {
+                z.convert_to_skiplist();
+            }
+        }
         let bytes = |e: &[u8]| Bytes::copy_from_slice(e);
         let (source, elements): (Source, Vec<Bytes>) = match self.lookup(cx, cx.db, &args.key, Access::Read) {
             // A missing key sorts like an empty list.

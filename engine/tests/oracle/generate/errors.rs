@@ -5,7 +5,7 @@ use rand::Rng;
 
 use super::strings::LCS_MAX_LEN;
 use super::values::{b, HASH_KEYS, LIST_KEYS, SET_KEYS, ZSET_KEYS};
-use super::{cmd, Action, Gen};
+use super::{cmd, Action, Gen, Scope};
 
 impl Gen {
     pub(super) fn wrong_arity(&mut self, conn: usize, _: i64) -> Action {
@@ -185,6 +185,9 @@ impl Gen {
         args.push(k.clone());
         args.extend(rest);
         let mut c = cmd(conn, label, args);
+        if label == "DEBUG DIGEST-VALUE" {
+            c.scope = Scope::Raw;
+        }
         let src = self.dk(conn, &k);
         c.touches.push(src.clone());
         if grow > 0 {

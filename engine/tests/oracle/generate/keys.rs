@@ -224,7 +224,8 @@ impl Gen {
     }
 
     /// DEBUG DIGEST-VALUE: a key's type, contents (in order where the type
-    /// has one) and whether it has an expiry, in one hash.
+    /// has one) and whether it has an expiry, in one hash. It reads keys
+    /// without expiring them (see `Scope::Raw`).
     pub(super) fn digest_value(&mut self, conn: usize, _: i64) -> Action {
         let mut c = cmd(conn, "DEBUG DIGEST-VALUE", vec![self.word("DEBUG"), self.word("DIGEST-VALUE")]);
         let n = if self.chance(0.05) { 0 } else { self.rng.gen_range(1..=3) };
@@ -233,7 +234,7 @@ impl Gen {
             c.touches.push(self.dk(conn, &k));
             c.args.push(k);
         }
-        c.lookups = true;
+        c.scope = Scope::Raw;
         Action::Cmd(c)
     }
 

@@ -69,6 +69,9 @@ pub enum Scope {
     Keys(usize),
     /// DBSIZE also counts keys that have expired but were not yet evicted.
     DbSize(usize),
+    /// DEBUG DIGEST-VALUE and DEBUG DIGEST read the touched keys without
+    /// expiring them: like DBSIZE, they see keys not yet evicted.
+    Raw,
 }
 
 #[derive(Clone, Debug)]
@@ -106,25 +109,44 @@ pub enum Special {
     None,
     /// A cursor iterated to completion on each server (`args[at]` is the
     /// cursor); compared as the sets of elements, or of (field, value) pairs.
-    FullScan { at: usize, pairs: bool },
+    FullScan {
+        at: usize,
+        pairs: bool,
+    },
     /// One page from a non-zero cursor: exact, unless the key is a hashtable
     /// or skiplist, whose cursors are each server's own: then only the shape.
     ScanPage(DbKey),
     /// HGETALL, HKEYS, HVALS, SMEMBERS: exact, or multisets (of pairs) when
     /// the key is a hashtable, whose iteration order is Redis's own.
-    Unordered { key: DbKey, pairs: bool },
+    Unordered {
+        key: DbKey,
+        pairs: bool,
+    },
     /// SRANDMEMBER, SPOP, HRANDFIELD, ZRANDMEMBER: judged by properties
     /// against the contents read just before; an SPOP that popped different
     /// members is followed by a rebuild of the key on both servers.
-    Random { key: DbKey, kind: RandomKind },
+    Random {
+        key: DbKey,
+        kind: RandomKind,
+    },
     /// A lex range: not sent when the key is a skiplist whose scores differ
     /// (Redis's answer then depends on its skiplist's random levels).
     LexRange(DbKey),
-    /// SORT of a hashtable set is unordered when it keeps the set's order
-    /// (`BY` without `*`) or ties are left unbroken (ALPHA with BY); then the
-    /// reply is a multiset (only its length with LIMIT) and a STORE
-    /// destination is compared as a multiset and rebuilt on both servers.
-    Sort { key: DbKey, order_free: bool, store: Option<DbKey>, limited: bool },
+    /// SORT reads a hashtable set, and a sorted set (which it first turns
+    /// into a skiplist) unless it keeps its order (`BY` without `*`), in
+    /// Redis's dict order: the reply
+    /// is unordered when that order shows, i.e. is kept (a set's under `BY`
+    /// without `*`, unless stored: then Redis sorts it) or shows through ties
+    /// left unbroken (ALPHA with a BY pattern). Then the reply is a multiset
+    /// (only its length with LIMIT) and a STORE destination is compared as a
+    /// multiset and rebuilt on both servers.
+    Sort {
+        key: DbKey,
+        dont_sort: bool,
+        ties: bool,
+        store: Option<DbKey>,
+        limited: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -157,7 +157,8 @@ impl HashValue {
     /// Redis's `hashTypeSet`: sets `field` to `value`, returning true if the
     /// field is new. A listpack converts first if either string is too long
     /// (HINCRBY* reach here without the argument check), and after the insert
-    /// if it holds more than `hash-max-listpack-entries` fields.
+    /// if it holds more than `hash-max-listpack-entries` fields (also after an
+    /// update, so a limit lowered by CONFIG SET applies on the next write).
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: Limits) -> bool {
         if self.is_listpack() && (limits.too_long(field) || limits.too_long(value)) {
             self.convert_to_table();
@@ -165,15 +166,21 @@ impl HashValue {
         let value = Bytes::copy_from_slice(value);
         match &mut self.repr {
             Repr::Listpack(pairs) => {
-                if let Some(slot) = pairs.iter_mut().find(|(f, _)| f[..] == *field) {
-                    slot.1 = value;
-                    return false;
-                }
-                pairs.push((Bytes::copy_from_slice(field), value));
+                let added = match pairs.iter_mut().find(|(f, _)| f[..] == *field) {
+                    Some(slot) => {
+                        slot.1 = value;
+                        false
+                    }
+                    None => {
+                        pairs.push((Bytes::copy_from_slice(field), value));
+                        true
+                    }
+                };
+                // Checked after updates too: a lowered limit converts on the next write.
                 if pairs.len() as u64 > limits.max_entries {
                     self.convert_to_table();
                 }
-                true
+                added
             }
             Repr::Table(m) => m.insert(Bytes::copy_from_slice(field), value).is_none(),
         }

@@ -164,7 +164,10 @@ impl Model {
             // The blocking form looks at the source on its own first; when it
             // has data, the plain move runs and looks it up again, as in Redis.
             if self.read_list(cx, source, Access::Write)?.is_none() {
-                return Ok(block_or_timeout(cx, std::slice::from_ref(source), b, Frame::Null));
+                // A parked client times out with a null array, like every list
+                // blocker in Redis 7.0; inside MULTI the answer is a null bulk.
+                let timeout_reply = block_or_timeout(cx, std::slice::from_ref(source), b, Frame::NullArray);
+                return Ok(if cx.block.is_some() { timeout_reply } else { Frame::Null });
             }
         }
         if self.read_list(cx, source, Access::Write)?.is_none() {

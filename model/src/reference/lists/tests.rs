@@ -128,7 +128,7 @@ fn empty_keys_block_or_time_out_at_once() {
     // A deadline that would overflow the clock never fires in Redis.
     let r = run(&mut m, "BLMPOP 9223372036854775 1 a LEFT");
     assert_eq!(r.block.map(|b| (b.timeout_ms, b.on_timeout)), Some((None, Frame::NullArray)));
-    assert_eq!(run(&mut m, "BRPOPLPUSH a b 1").block.map(|b| b.on_timeout), Some(Frame::Null));
+    assert_eq!(run(&mut m, "BRPOPLPUSH a b 1").block.map(|b| b.on_timeout), Some(Frame::NullArray));
 
     // Inside MULTI: the timeout reply, nothing parked.
     for (line, want) in [

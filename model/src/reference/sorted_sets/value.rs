@@ -139,6 +139,12 @@ impl ZSetValue {
         z
     }
 
+    /// The one-way listpack → skiplist conversion (SORT does it before
+    /// sorting, as Redis 7.0's `zsetConvert`).
+    pub fn convert_to_skiplist(&mut self) {
+        self.encoding = Encoding::Skiplist;
+    }
+
     /// True while the set is a listpack.
     pub fn is_listpack(&self) -> bool {
         self.encoding == Encoding::Listpack
