@@ -23,8 +23,14 @@ impl Server {
     /// Starts the binary with `args` (a config file path may come first) and
     /// waits until it accepts connections on `port`.
     fn start_with(args: &[String], port: u16) -> Server {
+        // Each server runs in a directory of its own: with Redis's default save
+        // points a SIGTERM writes dump.rdb there, and a later start would load it.
+        let dir = std::env::temp_dir().join(format!("redsim-proc-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
         let child = Command::new(BIN)
             .args(args)
+            .current_dir(&dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

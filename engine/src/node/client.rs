@@ -97,6 +97,9 @@ pub struct Client {
     pub argv_mem: usize,
     /// The largest reply buffer this client has needed (CLIENT LIST `rbp`).
     pub reply_peak: usize,
+    /// The reply to the last command waits for the disk (SAVE, FLUSHALL's
+    /// save, SHUTDOWN, DEBUG RELOAD); the next request waits behind it.
+    pub waiting_disk: bool,
 }
 
 impl Client {
@@ -127,6 +130,7 @@ impl Client {
             held: None,
             argv_mem: 0,
             reply_peak: 0,
+            waiting_disk: false,
         }
     }
 

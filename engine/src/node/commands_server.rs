@@ -1,5 +1,6 @@
 //! The server commands the node runs: INFO, TIME, LASTSAVE, ROLE, MONITOR,
-//! COMMAND, CONFIG, SLOWLOG, DEBUG SLEEP / SET-ACTIVE-EXPIRE and SHUTDOWN.
+//! COMMAND, CONFIG, SLOWLOG, DEBUG SLEEP / SET-ACTIVE-EXPIRE / RELOAD, SHUTDOWN,
+//! SAVE, BGSAVE and BGREWRITEAOF (the last ones in `persistence`).
 
 use redsim_model::command::server::{ServerCommand, ShutdownArgs};
 use redsim_model::errors;
@@ -7,7 +8,7 @@ use redsim_model::resp::Frame;
 use redsim_model::table;
 
 use super::commands_connection::verbatim;
-use super::{Action, ClientId, LogLevel, Node};
+use super::{Action, ClientId, Node};
 
 impl Node {
     pub(super) fn server_command(&mut self, id: ClientId, cmd: ServerCommand) -> Option<Frame> {
@@ -67,7 +68,11 @@ impl Node {
                 self.active_expire = enabled;
                 Frame::ok()
             }
-            S::Shutdown(args) => return self.shutdown(args),
+            S::Shutdown(args) => return self.shutdown(id, args),
+            S::Save => return self.save_command(id),
+            S::Bgsave { schedule } => self.bgsave_command(schedule),
+            S::Bgrewriteaof => self.bgrewriteaof_command(),
+            S::DebugReload => return self.debug_reload(id),
         })
     }
 
@@ -86,15 +91,13 @@ impl Node {
         Some(Frame::ok())
     }
 
-    /// SHUTDOWN: no reply; the driver closes everything and exits. Without
-    /// persistence SAVE and NOSAVE make no difference yet.
-    fn shutdown(&mut self, args: ShutdownArgs) -> Option<Frame> {
+    /// SHUTDOWN: no reply when it succeeds; the driver closes everything and
+    /// exits once the AOF is flushed and the final save (if any) is done.
+    fn shutdown(&mut self, id: ClientId, args: ShutdownArgs) -> Option<Frame> {
         if args.abort {
             return Some(errors::NO_SHUTDOWN_IN_PROGRESS.into());
         }
-        self.actions.push(Action::Log { level: LogLevel::Warning, message: "User requested shutdown...".into() });
-        self.shutting_down = true;
-        None
+        self.begin_shutdown(Some(id), args)
     }
 
     /// Applies what CONFIG SET changed to the running node.
@@ -117,6 +120,7 @@ impl Node {
                         self.actions.push(Action::Listen { port, bind });
                     }
                 }
+                "appendonly" | "appendfsync" => self.persistence_config_changed(name),
                 _ => {}
             }
         }

@@ -20,6 +20,11 @@ pub(super) enum Flow {
     Held,
 }
 
+/// Whether the client's queued transaction has a command that may write.
+fn c_queued_write(c: Option<&super::client::Client>) -> bool {
+    c.and_then(|c| c.multi.as_ref()).is_some_and(|m| m.queued.iter().any(|(s, _)| s.has(Flag::Write)))
+}
+
 /// Commands a client in MULTI runs at once instead of queueing.
 const RUN_IN_MULTI: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
 
@@ -35,7 +40,7 @@ impl Node {
             let Some(c) = self.clients.get_mut(&id) else {
                 return;
             };
-            if c.close_after_reply || c.blocked.is_some() || (paused && c.held.is_some()) {
+            if c.close_after_reply || c.blocked.is_some() || c.waiting_disk || (paused && c.held.is_some()) {
                 return;
             }
             let argv = match c.held.take() {
@@ -82,7 +87,13 @@ impl Node {
                 if let Some(c) = self.clients.get_mut(&id) {
                     c.last_cmd = known.map(|s| s.fullname);
                 }
-                self.reject(id, known, e);
+                if known.is_some_and(|s| s.name == "exec") {
+                    // Redis words a refused EXEC's arity error without its code.
+                    let text = e.text().strip_prefix("ERR ").unwrap_or(e.text()).to_string();
+                    self.exec_abort(id, known, &text);
+                } else {
+                    self.reject(id, known, e);
+                }
                 return Flow::Continue;
             }
         };
@@ -96,11 +107,24 @@ impl Node {
             return Flow::Continue;
         }
         if !authenticated && self.config.requirepass().is_some() && !spec.has(Flag::NoAuth) {
-            self.reject(id, Some(spec), errors::NOAUTH);
+            if spec.name == "exec" {
+                self.exec_abort(id, Some(spec), errors::NOAUTH.text());
+            } else {
+                self.reject(id, Some(spec), errors::NOAUTH);
+            }
             return Flow::Continue;
         }
         if in_multi && spec.has(Flag::NoMulti) {
             self.reject(id, Some(spec), errors::NOT_IN_MULTI);
+            return Flow::Continue;
+        }
+        let queued_write = spec.name == "exec" && c_queued_write(self.clients.get(&id));
+        if let Some(e) = self.disk_denies(spec, queued_write) {
+            if spec.name == "exec" {
+                self.exec_abort(id, Some(spec), e.text());
+            } else {
+                self.reject(id, Some(spec), e);
+            }
             return Flow::Continue;
         }
         if self.paused_for(spec) {
@@ -118,6 +142,11 @@ impl Node {
             return Flow::Continue;
         }
         self.call(id, spec, &argv);
+        if self.clients.get(&id).is_some_and(|c| c.waiting_disk) {
+            // The reply comes when the disk is done; so does the next request.
+            self.command_done(id);
+            return Flow::Held;
+        }
         if self.clients.get(&id).is_some_and(|c| c.blocked.is_some()) {
             // Its reply comes when the block ends; so does the next request.
             self.handle_ready_keys();
@@ -153,6 +182,18 @@ impl Node {
         self.stats.error_reply(e.text());
         self.emit(id, &e.into());
         self.command_done(id);
+    }
+
+    /// An EXEC refused before it ran (Redis's `execCommandAbort`): the
+    /// transaction is discarded and the watches dropped, in MULTI or not, and
+    /// the error says why.
+    fn exec_abort(&mut self, id: ClientId, spec: Option<&'static CommandSpec>, why: &str) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.multi = None;
+        }
+        self.unwatch_all(id);
+        let text = format!("EXECABORT Transaction discarded because of: {why}");
+        self.reject(id, spec, RedisError::owned(text));
     }
 
     /// End of a request: CLIENT REPLY SKIP covers exactly one command.
@@ -253,6 +294,14 @@ impl Node {
             Command::Help { command: "command" } => Some(table::introspect::command(&argv[1..])),
             Command::Help { command } => Some(help::reply(command)),
             Command::NotImplemented { name } => Some(errors::not_implemented(name).into()),
+            Command::Flush { all: true, .. } => {
+                let reply = self.run_engine(id, spec, argv, &cmd);
+                // With save points FLUSHALL also saves, and its OK waits for that.
+                if self.flushall_save(id) {
+                    return None;
+                }
+                reply
+            }
             other => self.run_engine(id, spec, argv, &other),
         }
     }

@@ -241,42 +241,7 @@ impl Node {
     }
 
     fn info_persistence(&self) -> Vec<(String, String)> {
-        let aof = if self.config.get_bool("appendonly") { "1" } else { "0" };
-        [
-            ("loading", "0".to_string()),
-            ("async_loading", "0".into()),
-            ("current_cow_peak", "0".into()),
-            ("current_cow_size", "0".into()),
-            ("current_cow_size_age", "0".into()),
-            ("current_fork_perc", "0.00".into()),
-            ("current_save_keys_processed", "0".into()),
-            ("current_save_keys_total", "0".into()),
-            ("rdb_changes_since_last_save", self.dirty.to_string()),
-            ("rdb_bgsave_in_progress", "0".into()),
-            ("rdb_last_save_time", self.last_save_ms.div_euclid(1000).to_string()),
-            ("rdb_last_bgsave_status", "ok".into()),
-            ("rdb_last_bgsave_time_sec", "-1".into()),
-            ("rdb_current_bgsave_time_sec", "-1".into()),
-            ("rdb_saves", "0".into()),
-            ("rdb_last_cow_size", "0".into()),
-            ("rdb_last_load_keys_expired", "0".into()),
-            ("rdb_last_load_keys_loaded", "0".into()),
-            ("aof_enabled", aof.into()),
-            ("aof_rewrite_in_progress", "0".into()),
-            ("aof_rewrite_scheduled", "0".into()),
-            ("aof_last_rewrite_time_sec", "-1".into()),
-            ("aof_current_rewrite_time_sec", "-1".into()),
-            ("aof_last_bgrewrite_status", "ok".into()),
-            ("aof_rewrites", "0".into()),
-            ("aof_rewrites_consecutive_failures", "0".into()),
-            ("aof_last_write_status", "ok".into()),
-            ("aof_last_cow_size", "0".into()),
-            ("module_fork_in_progress", "0".into()),
-            ("module_fork_last_cow_size", "0".into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        self.persistence_info()
     }
 
     fn info_stats(&self) -> Vec<(String, String)> {

@@ -22,6 +22,7 @@ pub mod config;
 mod dispatch;
 mod info;
 mod monitor;
+pub mod persistence;
 mod propagation;
 mod redact;
 mod slowlog;
@@ -75,6 +76,12 @@ pub enum Action {
     Listen { port: u16, bind: Vec<String> },
     /// CONFIG REWRITE: replace the config file at `path` with `text`.
     RewriteConfig { path: String, text: String },
+    /// Perform a file operation and report its result with
+    /// [`Node::storage_done`]. Operations on one path run in the order given.
+    Storage { id: persistence::StorageId, op: persistence::StorageOp },
+    /// Exit the process with this status, without the goodbye of
+    /// [`Action::Shutdown`] (a fatal persistence error, as Redis exits).
+    Exit { code: i32 },
 }
 
 /// Facts about the process the node runs in, for INFO server.
@@ -148,6 +155,10 @@ pub struct Node {
     replid: String,
     process: ProcessInfo,
     peak_memory: u64,
+    /// Files: loading, saves, the AOF (inactive until [`Node::start`]).
+    persist: persistence::Persistence,
+    /// Set by a fatal error: the process exits with this status.
+    exit_code: Option<i32>,
 }
 
 impl Node {
@@ -195,6 +206,8 @@ impl Node {
             replid,
             process: opts.process,
             peak_memory: 0,
+            persist: persistence::Persistence::default(),
+            exit_code: None,
         }
     }
 
@@ -265,10 +278,12 @@ impl Node {
         self.stats.sample(now_ms);
         self.run_timers(now_ms);
         self.close_idle_clients(now_ms);
-        if self.active_expire && self.engine_config.is_master && self.pause.is_none() {
+        // No active expiry while loading: the AOF still to replay may use those keys.
+        if self.active_expire && self.engine_config.is_master && self.pause.is_none() && !self.persist.is_loading() {
             self.active_expire_cycle(now_ms);
         }
         self.peak_memory = self.peak_memory.max(self.used_memory());
+        self.persistence_cron(now_ms);
         self.run_pending();
         self.finish();
     }
@@ -309,6 +324,11 @@ impl Node {
         self.engine.as_ref()
     }
 
+    /// True while the dataset is being loaded at startup.
+    pub fn is_loading(&self) -> bool {
+        self.persist.is_loading()
+    }
+
     /// True once SHUTDOWN ran: the driver should stop feeding events.
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down
@@ -327,7 +347,7 @@ impl Node {
     /// Runs buffered requests of every pending client until they run dry, a
     /// DEBUG SLEEP needs the server to stop, or SHUTDOWN ran.
     fn run_pending(&mut self) {
-        while self.sleep_micros == 0 && !self.shutting_down {
+        while self.sleep_micros == 0 && !self.shutting_down && !self.persist.is_shutting_down() {
             let Some(id) = self.pending.pop_first() else {
                 break;
             };
@@ -342,24 +362,36 @@ impl Node {
         if self.sleep_micros > 0 {
             self.actions.push(Action::Sleep { micros: std::mem::take(&mut self.sleep_micros) });
         }
+        self.persistence_before_sleep();
+        self.take_storage_actions();
+        self.release_replies();
         let mut closing = Vec::new();
+        let mut outputs = Vec::new();
         for (id, c) in self.clients.iter_mut() {
             if !c.out.is_empty() {
                 let bytes = std::mem::take(&mut c.out);
                 self.stats.net_output_bytes += bytes.len() as u64;
                 self.stats.writes_processed += 1;
-                self.actions.push(Action::Send { client: *id, bytes });
+                outputs.push((*id, bytes));
             }
             if c.close_after_reply {
                 closing.push(*id);
             }
         }
+        for (id, bytes) in outputs {
+            if self.exit_code.is_none() {
+                self.send_or_hold(id, bytes);
+            }
+        }
         for id in closing {
             self.forget_client(id);
-            self.actions.push(Action::Close { client: id });
+            self.close_after_held(id);
         }
-        if self.shutting_down && !self.actions.contains(&Action::Shutdown) {
-            self.actions.push(Action::Shutdown);
+        if self.shutting_down && !self.actions.iter().any(|a| matches!(a, Action::Shutdown | Action::Exit { .. })) {
+            self.actions.push(match self.exit_code {
+                Some(code) => Action::Exit { code },
+                None => Action::Shutdown,
+            });
         }
     }
 

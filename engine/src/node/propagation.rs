@@ -17,11 +17,17 @@ pub struct Propagation {
     total_commands: u64,
     /// Their size in RESP, as a replica would receive them.
     total_bytes: u64,
+    /// Effects (without the stream's SELECTs) waiting for the AOF, while it is on:
+    /// the AOF tracks its own database, since each new file starts with a SELECT.
+    aof_feed: Option<Vec<Effect>>,
 }
 
 impl Propagation {
     /// Appends effects in order, inserting SELECT where the database changes.
     pub fn append(&mut self, effects: Vec<Effect>) {
+        if let Some(feed) = &mut self.aof_feed {
+            feed.extend(effects.iter().cloned());
+        }
         for e in effects {
             if self.last_db != Some(e.db) {
                 self.push(Effect {
@@ -40,6 +46,20 @@ impl Propagation {
         self.total_bytes += buf.len() as u64;
         self.total_commands += 1;
         self.stream.push(e);
+    }
+
+    /// Starts or stops collecting effects for the AOF.
+    pub fn set_aof_feed(&mut self, on: bool) {
+        match (on, self.aof_feed.is_some()) {
+            (true, false) => self.aof_feed = Some(Vec::new()),
+            (false, true) => self.aof_feed = None,
+            _ => {}
+        }
+    }
+
+    /// The effects collected for the AOF since the last call.
+    pub fn take_aof_feed(&mut self) -> Option<Vec<Effect>> {
+        self.aof_feed.as_mut().filter(|f| !f.is_empty()).map(std::mem::take)
     }
 
     /// The effects not yet taken.

@@ -10,6 +10,7 @@
 
 mod args;
 mod connection;
+mod disk;
 mod listener;
 mod log;
 mod node_task;
@@ -86,7 +87,6 @@ pub async fn serve(config: Config, seed: Option<u64>) -> i32 {
             logger.warning(&format!("Failed to write PID file: {e}"));
         }
     }
-    logger.notice("Ready to accept connections");
     let code = node_task::run(node, rx, tx, listeners, logger).await;
     if !pidfile.is_empty() {
         let _ = std::fs::remove_file(&pidfile);

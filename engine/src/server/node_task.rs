@@ -11,16 +11,32 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::connection::Outgoing;
+use super::disk::Disk;
 use super::listener::Listeners;
 use super::log::Logger;
+use crate::node::persistence::{StorageId, StorageResult};
 use crate::node::{Action, ClientId, ConnInfo, LogLevel, Node};
 
 /// What connections tell the node task.
 #[derive(Debug)]
 pub enum Event {
-    Connected { info: ConnInfo, outbox: mpsc::UnboundedSender<Outgoing>, reply: oneshot::Sender<ClientId> },
-    Bytes { id: ClientId, data: Vec<u8> },
-    Closed { id: ClientId },
+    Connected {
+        info: ConnInfo,
+        outbox: mpsc::UnboundedSender<Outgoing>,
+        reply: oneshot::Sender<ClientId>,
+    },
+    Bytes {
+        id: ClientId,
+        data: Vec<u8>,
+    },
+    Closed {
+        id: ClientId,
+    },
+    /// The disk thread finished a storage operation.
+    Storage {
+        id: StorageId,
+        result: StorageResult,
+    },
 }
 
 /// Wall-clock Unix time in milliseconds: the node's only clock.
@@ -47,47 +63,67 @@ pub async fn run(
     let mut outboxes: HashMap<ClientId, mpsc::UnboundedSender<Outgoing>> = HashMap::new();
     let mut next_tick = Instant::now() + tick_period(node.hz());
     let mut signals = Signals::new();
+    let disk = match Disk::start(events_tx.clone()) {
+        Ok(d) => d,
+        Err(e) => {
+            logger.warning(&format!("Can't start the disk thread: {e}"));
+            return 1;
+        }
+    };
+    let mut ready = false;
+    let mut shutdown_requested = false;
+    node.start(now_ms());
+    // The first actions are start()'s: the reads that load the dataset.
+    let mut first: Vec<Action> = node.take_actions();
     loop {
-        // A blocked client's timeout or a pause's end may come before the tick.
-        let timer = node.next_timer_ms().map(|at| {
-            // Far deadlines are looked at again later rather than overflowing Instant.
-            let wait = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0).min(MAX_WAIT_MS);
-            Instant::now() + Duration::from_millis(wait)
-        });
-        tokio::select! {
-            ev = events.recv() => match ev {
-                Some(Event::Connected { info, outbox, reply }) => {
-                    let id = node.client_connected(info, now_ms());
-                    outboxes.insert(id, outbox);
-                    let _ = reply.send(id);
+        if first.is_empty() {
+            // A blocked client's timeout or a pause's end may come before the tick.
+            let timer = node.next_timer_ms().map(|at| {
+                // Far deadlines are looked at again later rather than overflowing Instant.
+                let wait = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0).min(MAX_WAIT_MS);
+                Instant::now() + Duration::from_millis(wait)
+            });
+            tokio::select! {
+                ev = events.recv() => match ev {
+                    Some(Event::Connected { info, outbox, reply }) => {
+                        let id = node.client_connected(info, now_ms());
+                        outboxes.insert(id, outbox);
+                        let _ = reply.send(id);
+                    }
+                    Some(Event::Bytes { id, data }) => node.client_bytes(id, &data, now_ms()),
+                    Some(Event::Closed { id }) => {
+                        outboxes.remove(&id);
+                        node.client_closed(id, now_ms());
+                    }
+                    Some(Event::Storage { id, result }) => node.storage_done(id, result, now_ms()),
+                    None => return 1,
+                },
+                _ = tokio::time::sleep_until(next_tick) => {
+                    node.tick(now_ms());
+                    next_tick += tick_period(node.hz());
+                    if next_tick < Instant::now() {
+                        next_tick = Instant::now() + tick_period(node.hz());
+                    }
                 }
-                Some(Event::Bytes { id, data }) => node.client_bytes(id, &data, now_ms()),
-                Some(Event::Closed { id }) => {
-                    outboxes.remove(&id);
-                    node.client_closed(id, now_ms());
+                _ = async {
+                    match timer {
+                        Some(t) => tokio::time::sleep_until(t).await,
+                        None => std::future::pending().await,
+                    }
+                } => node.timers(now_ms()),
+                name = signals.next() => {
+                    if shutdown_requested {
+                        logger.warning(&format!("Received {name} again while shutting down: exiting now."));
+                        return 1;
+                    }
+                    shutdown_requested = true;
+                    logger.warning(&format!("Received {name} scheduling shutdown..."));
+                    node.signal_shutdown(name, now_ms());
                 }
-                None => return 1,
-            },
-            _ = tokio::time::sleep_until(next_tick) => {
-                node.tick(now_ms());
-                next_tick += tick_period(node.hz());
-                if next_tick < Instant::now() {
-                    next_tick = Instant::now() + tick_period(node.hz());
-                }
-            }
-            _ = async {
-                match timer {
-                    Some(t) => tokio::time::sleep_until(t).await,
-                    None => std::future::pending().await,
-                }
-            } => node.timers(now_ms()),
-            name = signals.next() => {
-                logger.warning(&format!("Received {name} scheduling shutdown..."));
-                logger.warning("User requested shutdown...");
-                return exit(&logger);
             }
         }
-        let mut actions: std::collections::VecDeque<Action> = node.take_actions().into();
+        let mut actions: std::collections::VecDeque<Action> = std::mem::take(&mut first).into();
+        actions.extend(node.take_actions());
         while let Some(action) = actions.pop_front() {
             match action {
                 Action::Send { client, bytes } => {
@@ -106,6 +142,8 @@ pub async fn run(
                     actions.extend(node.take_actions());
                 }
                 Action::Shutdown => return exit(&logger),
+                Action::Exit { code } => return code,
+                Action::Storage { id, op } => disk.submit(id, op),
                 Action::Log { level, message } => {
                     logger.configure(node.config().get("loglevel"), node.config().get("logfile"));
                     logger.log(level, &message);
@@ -123,6 +161,10 @@ pub async fn run(
                     Err(e) => logger.warning(&format!("CONFIG REWRITE failed: {e}")),
                 },
             }
+        }
+        if !ready && !node.is_loading() {
+            ready = true;
+            logger.notice("Ready to accept connections");
         }
     }
 }

@@ -55,3 +55,39 @@ fn different_seeds_give_different_run_ids() {
     });
     assert_ne!(h1.node.run_id(), other.run_id());
 }
+
+/// A session with a disk: AOF, BGSAVE, a rewrite and a failed write. The
+/// storage results are events too; the same ones give the same actions.
+fn run_disk_session() -> Vec<super::super::Action> {
+    use super::disk::DiskHarness;
+    use crate::node::persistence::mem_storage::OpKind;
+    use crate::node::persistence::StorageError;
+    let mut h = DiskHarness::new("appendonly yes\nappendfsync everysec\nsave 1 1");
+    let c = h.connect();
+    for i in 0..30 {
+        h.send(c, &["SET", &format!("k{i}"), "v", "PX", "700"]);
+        if i % 7 == 0 {
+            h.step();
+        }
+        if i == 10 {
+            h.send(c, &["BGSAVE"]);
+        }
+        if i == 15 {
+            h.disk.fail(OpKind::Write, "incr", StorageError::NoSpace, Some(1));
+        }
+        if i == 20 {
+            h.send(c, &["BGREWRITEAOF"]);
+        }
+        h.tick(150);
+    }
+    h.pump();
+    h.trace
+}
+
+#[test]
+fn same_storage_results_same_actions() {
+    let a = run_disk_session();
+    let b = run_disk_session();
+    assert!(a.iter().any(|x| matches!(x, super::super::Action::Storage { .. })));
+    assert_eq!(a, b);
+}

@@ -1,8 +1,13 @@
 //! Node tests: bytes in, bytes out, with expectations taken from Redis 7.0.15.
 
+mod aof;
+mod aof_rewrite;
 mod blocking;
 mod connection;
+mod crash;
 mod determinism;
+mod disk;
+mod rdb;
 mod server;
 mod transactions;
 

@@ -1,0 +1,381 @@
+//! Loading the dataset at startup: the multi-part AOF when `appendonly` is
+//! on (manifest, then the base, then each incremental file in order), else
+//! the RDB file. Commands get `-LOADING` until it is done.
+//!
+//! A file that ends inside a command is cut back to its last complete
+//! command when `aof-load-truncated` allows it (only the last file may be
+//! truncated); anything else that is not a well-formed AOF, a corrupt RDB, or
+//! a file the manifest lists but the disk lacks stops the server with an
+//! error naming the file (and the offset).
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use redsim_model::command::Command;
+use redsim_model::rdb;
+use redsim_model::table;
+use redsim_model::Context;
+
+use super::aof::{AofWriter, FsyncPolicy, OpenFile};
+use super::aof_format::{parse_commands, ParseEnd};
+use super::aof_manifest::{manifest_name, AofFile, Manifest};
+use super::storage::{StorageError, StorageOp, StorageResult};
+use super::{LogLevel, Node, Owner};
+
+/// The largest file loading reads in one piece (16 GiB): past it the
+/// server refuses to start rather than allocate without bound.
+pub const READ_LIMIT: u64 = 16 << 30;
+
+#[derive(Debug)]
+enum Stage {
+    /// Reading `dir/dbfilename`.
+    Rdb,
+    /// Reading the AOF manifest.
+    Manifest,
+    /// Reading one of the AOF's files.
+    File(AofFile),
+    /// Cutting the last file back to its last complete command.
+    Truncate { name: String },
+}
+
+/// The loader's progress.
+pub struct Loader {
+    stage: Stage,
+    inflight: Option<u64>,
+    start_ms: i64,
+    manifest: Manifest,
+    /// Files still to read, in order.
+    queue: VecDeque<AofFile>,
+    /// Size of the last incremental file once loaded (where appends go on).
+    last_size: u64,
+    sizes: Vec<(String, u64)>,
+}
+
+/// What replaying one AOF file found.
+enum Replayed {
+    Complete,
+    /// Good up to this many bytes.
+    Truncated(usize),
+}
+
+fn seconds(ms: i64) -> String {
+    format!("{:.3}", ms.max(0) as f64 / 1000.0)
+}
+
+impl Node {
+    /// Issues the first read of the loading process.
+    pub(super) fn begin_loading(&mut self) {
+        let aof = self.config.get_bool("appendonly");
+        let (stage, op) = if aof {
+            let path = self.aof_path(&manifest_name(self.config.get("appendfilename")));
+            (Stage::Manifest, StorageOp::Read { path, limit: 1 << 20 })
+        } else {
+            let path = self.data_path(self.config.get("dbfilename"));
+            (Stage::Rdb, StorageOp::Read { path, limit: READ_LIMIT })
+        };
+        self.persist.loading = true;
+        let id = self.persist.io.issue(Owner::Load, op);
+        self.persist.loader = Some(Loader {
+            stage,
+            inflight: Some(id),
+            start_ms: self.now_ms,
+            manifest: Manifest::default(),
+            queue: VecDeque::new(),
+            last_size: 0,
+            sizes: Vec::new(),
+        });
+    }
+
+    /// The loader's next step after the result of operation `id`.
+    pub(super) fn load_step(&mut self, id: u64, result: StorageResult) {
+        let Some(mut loader) = self.persist.loader.take() else { return };
+        if loader.inflight != Some(id) {
+            self.persist.loader = Some(loader);
+            return;
+        }
+        loader.inflight = None;
+        match std::mem::replace(&mut loader.stage, Stage::Manifest) {
+            Stage::Rdb => match result {
+                StorageResult::Data(bytes) => match self.load_rdb_file(&bytes, loader.start_ms) {
+                    Ok(()) => self.loading_done(),
+                    Err(e) => self.fatal(e),
+                },
+                StorageResult::Failed(StorageError::NotFound) => self.loading_done(),
+                other => self.load_failed("the RDB file", other),
+            },
+            Stage::Manifest => match result {
+                StorageResult::Data(text) => match Manifest::parse(&text) {
+                    Ok(m) if m.base.is_none() && m.incrs.is_empty() => self.create_aof_on_start(),
+                    Ok(m) => {
+                        loader.queue = m.load_order().into_iter().cloned().collect();
+                        loader.manifest = m;
+                        self.load_next_file(loader);
+                    }
+                    Err(e) => self.fatal(format!("{e} in the AOF manifest file")),
+                },
+                StorageResult::Failed(StorageError::NotFound) => self.create_aof_on_start(),
+                other => self.load_failed("the AOF manifest", other),
+            },
+            Stage::File(file) => match result {
+                StorageResult::Data(bytes) => {
+                    let last = loader.queue.is_empty();
+                    let size = bytes.len() as u64;
+                    match self.load_aof_file(&file, &bytes, last) {
+                        Ok(Replayed::Complete) => {
+                            loader.last_size = size;
+                            loader.sizes.push((file.name.clone(), size));
+                            self.load_next_file(loader);
+                        }
+                        Ok(Replayed::Truncated(len)) => {
+                            let len = len as u64;
+                            loader.last_size = len;
+                            loader.sizes.push((file.name.clone(), len));
+                            let path = self.aof_path(&file.name);
+                            let id = self.persist.io.issue(Owner::Load, StorageOp::Truncate { path, len });
+                            loader.inflight = Some(id);
+                            loader.stage = Stage::Truncate { name: file.name };
+                            self.persist.loader = Some(loader);
+                        }
+                        Err(e) => self.fatal(e),
+                    }
+                }
+                StorageResult::Failed(StorageError::NotFound) => {
+                    self.fatal(format!("The AOF file {} doesn't exist", file.name));
+                }
+                other => self.load_failed(&file.name, other),
+            },
+            Stage::Truncate { name } => match result.error() {
+                None => {
+                    self.log(
+                        LogLevel::Warning,
+                        format!("AOF {name} loaded anyway because aof-load-truncated is enabled"),
+                    );
+                    self.load_next_file(loader);
+                }
+                Some(e) => self.fatal(format!("Error truncating the AOF file {name}: {}", e.text())),
+            },
+        }
+    }
+
+    fn load_failed(&mut self, what: &str, result: StorageResult) {
+        let why = match result {
+            StorageResult::Failed(e) => e.text(),
+            other => format!("unexpected result {other:?}"),
+        };
+        self.fatal(format!("Fatal error: can't read {what}: {why}. Exiting."));
+    }
+
+    /// Reads the next AOF file, or finishes the AOF load.
+    fn load_next_file(&mut self, mut loader: Loader) {
+        if let Some(file) = loader.queue.pop_front() {
+            let path = self.aof_path(&file.name);
+            loader.inflight = Some(self.persist.io.issue(Owner::Load, StorageOp::Read { path, limit: READ_LIMIT }));
+            loader.stage = Stage::File(file);
+            self.persist.loader = Some(loader);
+            return;
+        }
+        let took = seconds(self.now_ms - loader.start_ms);
+        self.log(LogLevel::Notice, format!("DB loaded from append only file: {took} seconds"));
+        let prefix = self.config.get("appendfilename").to_string();
+        let mut w = AofWriter::new(FsyncPolicy::from_config(self.config.get("appendfsync")), self.now_ms);
+        let size_of = |name: &str| loader.sizes.iter().find(|(n, _)| n == name).map_or(0, |(_, s)| *s);
+        w.base_size = loader.manifest.base.as_ref().map_or(0, |b| size_of(&b.name));
+        let incrs = loader.manifest.incrs.clone();
+        w.manifest = loader.manifest;
+        match incrs.last() {
+            Some(last) => {
+                self.log(LogLevel::Notice, format!("Opening AOF incr file {} on server start", last.name));
+                w.older_incr_size = incrs[..incrs.len() - 1].iter().map(|f| size_of(&f.name)).sum();
+                w.cur =
+                    Some(OpenFile { name: last.name.clone(), path: self.aof_path(&last.name), size: loader.last_size });
+                w.rewrite_base_size = w.current_size();
+                self.persist.aof = Some(w);
+                self.propagation.set_aof_feed(true);
+                self.loading_done();
+            }
+            None => {
+                // A base without incremental files: open a new one, as Redis does.
+                let name = super::aof_manifest::incr_name(&prefix, w.manifest.last_incr_seq() + 1);
+                self.log(LogLevel::Notice, format!("Creating AOF incr file {name} on server start"));
+                w.rewrite_base_size = w.current_size();
+                self.persist.aof = Some(w);
+                self.start_rewrite(super::aof_rewrite::RewriteKind::IncrOnStart);
+            }
+        }
+    }
+
+    /// Loading is over: commands run from now on.
+    pub(super) fn loading_done(&mut self) {
+        self.persist.loading = false;
+        self.persist.loader = None;
+        self.dirty = 0;
+    }
+
+    /// Parses an RDB file into the engine; a master drops keys already expired.
+    fn load_rdb_file(&mut self, bytes: &[u8], start_ms: i64) -> Result<(), String> {
+        let name = self.config.get("dbfilename").to_string();
+        let (mut data, info) = rdb::read_with(bytes, &self.rdb_load_options()).map_err(|e| {
+            format!("Bad RDB file {name}: {} at offset {}. Fatal error loading the DB, exiting.", e.message, e.offset)
+        })?;
+        self.log_rdb_aux(&info);
+        let mut expired = 0u64;
+        if self.engine_config.is_master {
+            let now = self.now_ms;
+            for db in &mut data.dbs {
+                let before = db.len();
+                db.retain(|r| r.expire_at.is_none_or(|at| at > now));
+                expired += (before - db.len()) as u64;
+            }
+        }
+        let loaded = data.len() as u64;
+        self.persist.last_load = (loaded, expired);
+        self.load_dataset(data);
+        self.log(LogLevel::Notice, format!("Done loading RDB, keys loaded: {loaded}, keys expired: {expired}."));
+        self.log(LogLevel::Notice, format!("DB loaded from disk: {} seconds", seconds(self.now_ms - start_ms)));
+        Ok(())
+    }
+
+    /// Redis's lines about the AUX fields of a file being loaded.
+    fn log_rdb_aux(&mut self, info: &rdb::RdbInfo) {
+        let aux = |k: &str| info.aux.iter().find(|(n, _)| n == k.as_bytes()).map(|(_, v)| v.clone());
+        if let Some(v) = aux("redis-ver") {
+            self.log(LogLevel::Notice, format!("Loading RDB produced by version {}", String::from_utf8_lossy(&v)));
+        }
+        if let Some(t) = aux("ctime").and_then(|v| String::from_utf8_lossy(&v).parse::<i64>().ok()) {
+            let age = (self.now_ms.div_euclid(1000) - t).max(0);
+            self.log(LogLevel::Notice, format!("RDB age {age} seconds"));
+        }
+        if let Some(m) = aux("used-mem").and_then(|v| String::from_utf8_lossy(&v).parse::<u64>().ok()) {
+            let mb = m as f64 / (1024.0 * 1024.0);
+            self.log(LogLevel::Notice, format!("RDB memory usage when created {mb:.2} Mb"));
+        }
+        if aux("aof-base").is_some_and(|v| v == b"1") {
+            self.log(LogLevel::Notice, "RDB is base AOF".into());
+        }
+    }
+
+    /// Replaces the dataset (statistics are kept).
+    pub(super) fn load_dataset(&mut self, data: redsim_model::dataset::Dataset) {
+        self.engine.load(data);
+    }
+
+    /// Loads one AOF file: an RDB preamble or commands.
+    fn load_aof_file(&mut self, file: &AofFile, bytes: &[u8], last: bool) -> Result<Replayed, String> {
+        let kind = if file.kind == super::aof_manifest::FileKind::Base { "base" } else { "incr" };
+        let file_start = self.now_ms;
+        let outcome = if bytes.starts_with(b"REDIS") {
+            self.log(LogLevel::Notice, "Reading RDB base file on AOF loading...".into());
+            let (data, info) = rdb::read(bytes).map_err(|e| {
+                format!("Bad RDB preamble in the AOF file {}: {} at offset {}", file.name, e.message, e.offset)
+            })?;
+            self.log_rdb_aux(&info);
+            let n = data.len();
+            // Keys of an AOF base stay even if expired: the AOF after it may refer to them.
+            self.load_dataset(data);
+            self.log(LogLevel::Notice, format!("Done loading RDB, keys loaded: {n}, keys expired: 0."));
+            Replayed::Complete
+        } else {
+            self.replay_aof(&file.name, bytes, last)?
+        };
+        let took = seconds(self.now_ms - file_start);
+        self.log(LogLevel::Notice, format!("DB loaded from {kind} file {}: {took} seconds", file.name));
+        Ok(outcome)
+    }
+
+    /// Runs the commands of an AOF file, as Redis's fake client does:
+    /// SELECT switches databases, MULTI..EXEC runs as one, replies are ignored.
+    fn replay_aof(&mut self, name: &str, bytes: &[u8], last: bool) -> Result<Replayed, String> {
+        let (commands, end) = parse_commands(bytes);
+        let mut db = 0usize;
+        let mut multi: Option<Vec<Vec<Bytes>>> = None;
+        let mut valid = 0usize;
+        for c in commands {
+            let word = c.argv[0].to_ascii_lowercase();
+            match (word.as_slice(), multi.is_some()) {
+                (b"multi", false) => multi = Some(Vec::new()),
+                (b"exec", true) => {
+                    for argv in multi.take().unwrap_or_default() {
+                        self.replay_command(&mut db, &argv, name)?;
+                    }
+                    valid = c.end;
+                }
+                (_, true) => multi.as_mut().expect("in multi").push(c.argv),
+                _ => {
+                    self.replay_command(&mut db, &c.argv, name)?;
+                    valid = c.end;
+                }
+            }
+        }
+        let truncated = match end {
+            ParseEnd::Complete if multi.is_none() => return Ok(Replayed::Complete),
+            ParseEnd::Complete => {
+                self.log(LogLevel::Warning, format!("Revert incomplete MULTI/EXEC transaction in AOF file {name}"));
+                valid
+            }
+            ParseEnd::Truncated { .. } => valid,
+            ParseEnd::Corrupt { offset, reason } => {
+                self.log(LogLevel::Warning, format!("AOF {name} is not valid at offset {offset}: {reason}"));
+                return Err(format!(
+                    "Bad file format reading the append only file {name}: make a backup of your AOF file, then use \
+                     ./redis-check-aof --fix <filename.manifest>"
+                ));
+            }
+        };
+        if !last {
+            return Err(format!("Fatal error: the truncated file {name} is not the last file"));
+        }
+        self.log(LogLevel::Warning, format!("!!! Warning: short read while loading the AOF file {name}!!!"));
+        if !self.config.get_bool("aof-load-truncated") {
+            return Err(format!(
+                "Unexpected end of file reading the append only file {name}. You can: 1) Make a backup of your AOF \
+                 file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the \
+                 'aof-load-truncated' configuration option to yes and restart the server."
+            ));
+        }
+        self.log(LogLevel::Warning, format!("!!! Truncating the AOF {name} at offset {truncated} !!!"));
+        Ok(Replayed::Truncated(truncated))
+    }
+
+    /// One command from an AOF; an unknown command stops the load.
+    fn replay_command(&mut self, db: &mut usize, argv: &[Bytes], file: &str) -> Result<(), String> {
+        if argv[0].eq_ignore_ascii_case(b"select") {
+            let n = argv.get(1).and_then(|v| std::str::from_utf8(v).ok()).and_then(|s| s.parse::<usize>().ok());
+            match n {
+                Some(n) if n < self.parse_env.databases => *db = n,
+                _ => {}
+            }
+            return Ok(());
+        }
+        let spec = match table::resolve(argv) {
+            Ok(spec) => spec,
+            Err(_) if table::lookup_argv(argv).is_none() => {
+                return Err(format!(
+                    "Unknown command '{}' reading the append only file {file}",
+                    String::from_utf8_lossy(&argv[0])
+                ));
+            }
+            Err(_) => return Ok(()),
+        };
+        let cmd = match Command::parse(spec, argv, &self.parse_env) {
+            Ok(Command::Server(_) | Command::Connection(_) | Command::Help { .. } | Command::NotImplemented { .. }) => {
+                return Ok(())
+            }
+            Ok(cmd) => cmd,
+            Err(_) => return Ok(()),
+        };
+        let mut cfg = self.engine_config.clone();
+        cfg.replaying = true;
+        let mut cx = Context::new(*db, self.now_ms, &mut self.rng, &cfg, argv);
+        cx.may_block = false;
+        let _ = self.engine.execute(&mut cx, &cmd);
+        Ok(())
+    }
+
+    /// DEBUG RELOAD's second half: the saved file replaces the dataset.
+    pub(super) fn reload_from(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let (data, _) = rdb::read_with(bytes, &self.rdb_load_options())
+            .map_err(|e| format!("{} at offset {}", e.message, e.offset))?;
+        self.load_dataset(data);
+        Ok(())
+    }
+}

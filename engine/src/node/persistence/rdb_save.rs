@@ -1,0 +1,331 @@
+//! RDB snapshots: SAVE, BGSAVE, save points, and the saves FLUSHALL,
+//! SHUTDOWN and DEBUG RELOAD make.
+//!
+//! A save takes `Engine::snapshot()` at once (the fork of Redis) and writes it
+//! to `temp-<pid>.rdb` in 64 KiB chunks, one write in flight at a time, while
+//! commands keep being served; then fsync, rename over `dbfilename`, fsync the
+//! directory. SAVE is the same job with its reply held until the end.
+
+use redsim_model::dataset::Dataset;
+use redsim_model::rdb::{KeyAccess, LoadOptions, RdbAux, RdbOptions, RdbWriter};
+
+use super::storage::{StorageOp, StorageResult};
+use super::{LogLevel, Node, Owner};
+use crate::node::ClientId;
+
+/// Bytes per write while saving.
+pub const CHUNK: usize = 64 * 1024;
+/// After a failed background save, save points wait this long before trying again.
+const RETRY_DELAY_MS: i64 = 5000;
+
+/// Why a save runs, which says what happens when it ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SavePurpose {
+    /// SAVE: the client gets OK or `-ERR` at the end.
+    Save(ClientId),
+    /// BGSAVE or a save point.
+    Background,
+    /// FLUSHALL with save points: its OK waits for the save.
+    Flushall(Option<ClientId>),
+    /// The final save of SHUTDOWN.
+    Shutdown,
+    /// DEBUG RELOAD: save, then load the file back.
+    Reload(ClientId),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Stage {
+    Create,
+    Write,
+    Fsync,
+    Rename,
+    SyncDir,
+    ReadBack,
+}
+
+/// A save in progress.
+pub struct SaveJob {
+    gen: u64,
+    pub purpose: SavePurpose,
+    stage: Stage,
+    temp: String,
+    target: String,
+    /// Serializes the snapshot a chunk at a time, as the writes complete.
+    writer: RdbWriter<Dataset>,
+    offset: u64,
+    dirty_at_start: u64,
+    pub start_ms: i64,
+    inflight: Option<u64>,
+}
+
+impl SaveJob {
+    pub fn background(&self) -> bool {
+        self.purpose == SavePurpose::Background
+    }
+}
+
+/// RDB bookkeeping for INFO and the save points.
+pub struct RdbState {
+    pub job: Option<SaveJob>,
+    gen: u64,
+    pub last_bgsave_ok: bool,
+    pub last_bgsave_secs: i64,
+    pub bgsave_scheduled: bool,
+    pub saves: u64,
+    last_try_ms: i64,
+}
+
+impl Default for RdbState {
+    fn default() -> Self {
+        RdbState {
+            job: None,
+            gen: 0,
+            last_bgsave_ok: true,
+            last_bgsave_secs: -1,
+            bgsave_scheduled: false,
+            saves: 0,
+            last_try_ms: 0,
+        }
+    }
+}
+
+/// The writer's next non-empty chunk, or None when the file is complete.
+fn next_piece(w: &mut RdbWriter<Dataset>) -> Option<Vec<u8>> {
+    loop {
+        match w.next_chunk() {
+            Some(c) if c.is_empty() => continue,
+            other => return other,
+        }
+    }
+}
+
+/// The save points of `save`: (seconds, changes).
+fn save_points(text: &str) -> Vec<(i64, u64)> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.chunks(2).filter_map(|p| Some((p.first()?.parse().ok()?, p.get(1)?.parse().ok()?))).collect()
+}
+
+impl Node {
+    /// The options RDB files are written with.
+    pub(super) fn rdb_options(&self, aof_base: bool) -> RdbOptions {
+        RdbOptions {
+            compression: self.config.get_bool("rdbcompression"),
+            checksum: self.config.get_bool("rdbchecksum"),
+            aux: RdbAux {
+                redis_ver: "7.0.15".into(),
+                ctime: self.now_ms.div_euclid(1000),
+                used_mem: self.used_memory(),
+                aof_base,
+                repl: None,
+            },
+        }
+    }
+
+    /// A writer of `data` as this node writes RDB files (access opcodes
+    /// under LRU/LFU policies, lists cut by `list-max-listpack-size`).
+    pub(super) fn rdb_writer(&self, data: Dataset, aof_base: bool) -> RdbWriter<Dataset> {
+        RdbWriter::new(data, &self.rdb_options(aof_base))
+            .key_access(KeyAccess::from_config(&self.engine_config, self.now_ms))
+            .list_max_listpack_size(self.engine_config.list_max_listpack_size)
+            .chunk_size(CHUNK)
+    }
+
+    /// How this node reads RDB files now.
+    pub(super) fn rdb_load_options(&self) -> LoadOptions {
+        LoadOptions::from_config(&self.engine_config, self.config.databases(), self.now_ms)
+    }
+
+    /// Starts a save of the current dataset. The caller has checked that no
+    /// other save runs.
+    pub(super) fn start_save(&mut self, purpose: SavePurpose) {
+        let pid = self.process.process_id;
+        let temp = self.data_path(&format!("temp-{pid}.rdb"));
+        let target = self.data_path(self.config.get("dbfilename"));
+        let writer = self.rdb_writer(self.engine.snapshot(), false);
+        self.persist.rdb.gen += 1;
+        let gen = self.persist.rdb.gen;
+        if matches!(purpose, SavePurpose::Background) {
+            self.log(LogLevel::Notice, format!("Background saving started by pid {pid}"));
+        }
+        let id = self.persist.io.issue(Owner::Save(gen), StorageOp::Create { path: temp.clone() });
+        self.persist.rdb.last_try_ms = self.now_ms;
+        self.persist.rdb.job = Some(SaveJob {
+            gen,
+            purpose,
+            stage: Stage::Create,
+            temp,
+            target,
+            writer,
+            offset: 0,
+            dirty_at_start: self.dirty,
+            start_ms: self.now_ms,
+            inflight: Some(id),
+        });
+    }
+
+    /// Drops a background save (SHUTDOWN, FLUSHALL): its file is removed.
+    pub(super) fn kill_background_save(&mut self) {
+        if self.persist.rdb.job.as_ref().is_some_and(SaveJob::background) {
+            let job = self.persist.rdb.job.take().expect("checked");
+            self.log(LogLevel::Warning, "Background saving terminated by signal 10".into());
+            self.persist.io.issue(Owner::Cleanup, StorageOp::Remove { path: job.temp });
+        }
+    }
+
+    /// The next step of save `gen` after the result of operation `id`.
+    pub(super) fn save_step(&mut self, gen: u64, id: u64, result: StorageResult) {
+        let Some(job) = self.persist.rdb.job.as_mut().filter(|j| j.gen == gen && j.inflight == Some(id)) else {
+            return;
+        };
+        job.inflight = None;
+        if let Some(e) = result.error() {
+            let text = e.text();
+            let dir = self.config.get("dir").to_string();
+            let message = match job.stage {
+                Stage::Create => format!(
+                    "Failed opening the temp RDB file {} (in server root dir {dir}) for saving: {text}",
+                    job.temp.rsplit('/').next().unwrap_or_default()
+                ),
+                Stage::Rename => format!(
+                    "Error moving temp DB file {} on the final destination {} (in server root dir {dir}): {text}",
+                    job.temp.rsplit('/').next().unwrap_or_default(),
+                    job.target.rsplit('/').next().unwrap_or_default()
+                ),
+                Stage::ReadBack => format!("Error trying to load the RDB dump: {text}"),
+                _ => format!("Write error saving DB on disk: {text}"),
+            };
+            self.log(LogLevel::Warning, message);
+            self.save_finished(false, None);
+            return;
+        }
+        let op = match job.stage {
+            Stage::Create | Stage::Write => match next_piece(&mut job.writer) {
+                Some(data) => {
+                    let offset = job.offset;
+                    job.offset += data.len() as u64;
+                    job.stage = Stage::Write;
+                    StorageOp::Write { path: job.temp.clone(), offset, data }
+                }
+                None => {
+                    job.stage = Stage::Fsync;
+                    StorageOp::Fsync { path: job.temp.clone() }
+                }
+            },
+            Stage::Fsync => {
+                job.stage = Stage::Rename;
+                StorageOp::Rename { from: job.temp.clone(), to: job.target.clone() }
+            }
+            Stage::Rename => {
+                job.stage = Stage::SyncDir;
+                let dir = self.config.get("dir");
+                StorageOp::Fsync { path: if dir.is_empty() { ".".into() } else { dir.to_string() } }
+            }
+            Stage::SyncDir => match job.purpose {
+                SavePurpose::Reload(_) => {
+                    job.stage = Stage::ReadBack;
+                    StorageOp::Read { path: job.target.clone(), limit: super::loading::READ_LIMIT }
+                }
+                _ => {
+                    self.save_finished(true, None);
+                    return;
+                }
+            },
+            Stage::ReadBack => {
+                let StorageResult::Data(bytes) = result else {
+                    self.save_finished(false, None);
+                    return;
+                };
+                self.save_finished(true, Some(bytes));
+                return;
+            }
+        };
+        let id = self.persist.io.issue(Owner::Save(gen), op);
+        if let Some(job) = self.persist.rdb.job.as_mut() {
+            job.inflight = Some(id);
+        }
+    }
+
+    /// A save ended: bookkeeping, then what its purpose asks for.
+    fn save_finished(&mut self, ok: bool, read_back: Option<Vec<u8>>) {
+        let Some(job) = self.persist.rdb.job.take() else { return };
+        let now = self.now_ms;
+        let background = job.background();
+        if ok {
+            self.log(LogLevel::Notice, "DB saved on disk".into());
+            self.dirty = self.dirty.saturating_sub(job.dirty_at_start);
+            self.last_save_ms = now;
+            self.persist.rdb.last_bgsave_ok = true;
+        } else {
+            self.persist.io.issue(Owner::Cleanup, StorageOp::Remove { path: job.temp.clone() });
+        }
+        if background {
+            self.persist.rdb.last_bgsave_ok = ok;
+            self.persist.rdb.last_bgsave_secs = (now - job.start_ms).max(0) / 1000;
+            if ok {
+                self.log(LogLevel::Notice, "Background saving terminated with success".into());
+            } else {
+                self.log(LogLevel::Warning, "Background saving error".into());
+            }
+        }
+        match job.purpose {
+            SavePurpose::Save(id) => {
+                let reply = if ok { Frame::ok() } else { redsim_model::errors::SAVE_FAILED.into() };
+                self.reply_later(id, &reply);
+            }
+            SavePurpose::Background => {}
+            SavePurpose::Flushall(id) => {
+                if let Some(id) = id {
+                    self.reply_later(id, &Frame::ok());
+                }
+            }
+            SavePurpose::Shutdown => self.shutdown_saved(ok),
+            SavePurpose::Reload(id) => {
+                let reply = match read_back.map(|b| self.reload_from(&b)) {
+                    Some(Ok(())) => {
+                        self.log(LogLevel::Warning, "DB reloaded by DEBUG RELOAD".into());
+                        Frame::ok()
+                    }
+                    Some(Err(e)) => {
+                        self.log(LogLevel::Warning, format!("Error trying to load the RDB dump: {e}"));
+                        Frame::Error("ERR Error trying to load the RDB dump, check server logs.".into())
+                    }
+                    None => redsim_model::errors::SAVE_FAILED.into(),
+                };
+                self.reply_later(id, &reply);
+            }
+        }
+    }
+
+    /// Save points, and a BGSAVE scheduled behind an AOF rewrite.
+    pub(super) fn rdb_cron(&mut self, now_ms: i64) {
+        if self.persist.rdb.job.is_some() || self.persist.rewrite.is_some() {
+            return;
+        }
+        if self.persist.rdb.bgsave_scheduled {
+            self.persist.rdb.bgsave_scheduled = false;
+            self.persist.rdb.saves += 1;
+            self.start_save(SavePurpose::Background);
+            return;
+        }
+        let retry_ok = self.persist.rdb.last_bgsave_ok || now_ms - self.persist.rdb.last_try_ms >= RETRY_DELAY_MS;
+        for (secs, changes) in save_points(self.config.get("save")) {
+            if self.dirty >= changes && now_ms - self.last_save_ms > secs * 1000 && retry_ok {
+                self.log(LogLevel::Notice, format!("{changes} changes in {secs} seconds. Saving..."));
+                self.persist.rdb.saves += 1;
+                self.start_save(SavePurpose::Background);
+                return;
+            }
+        }
+    }
+}
+
+use redsim_model::resp::Frame;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn save_points_parse() {
+        assert_eq!(super::save_points("3600 1 300 100"), vec![(3600, 1), (300, 100)]);
+        assert!(super::save_points("").is_empty());
+    }
+}

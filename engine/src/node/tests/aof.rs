@@ -1,0 +1,369 @@
+//! The AOF on an in-memory disk: creation, appending, fsync policies, held
+//! replies, write errors, replay after a crash, truncation and corruption.
+
+use super::disk::DiskHarness;
+use crate::node::persistence::mem_storage::{MemStorage, OpKind};
+use crate::node::persistence::StorageError;
+
+const AOF: &str = "appendonly yes\naof-use-rdb-preamble no\nsave \"\"\n";
+const MANIFEST: &str = "appendonlydir/appendonly.aof.manifest";
+const INCR1: &str = "appendonlydir/appendonly.aof.1.incr.aof";
+
+fn conf(extra: &str) -> String {
+    format!("{AOF}{extra}\n")
+}
+
+fn resp(words: &[&str]) -> String {
+    let mut s = format!("*{}\r\n", words.len());
+    for w in words {
+        s.push_str(&format!("${}\r\n{w}\r\n", w.len()));
+    }
+    s
+}
+
+#[test]
+fn aof_is_created_on_start_like_redis() {
+    let h = DiskHarness::new(&conf(""));
+    assert_eq!(
+        h.file(MANIFEST),
+        "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+    assert_eq!(h.file("appendonlydir/appendonly.aof.1.base.aof"), "");
+    assert_eq!(h.file(INCR1), "");
+    assert!(h.logged("Creating AOF base file appendonly.aof.1.base.aof on server start"));
+    assert!(h.logged("Creating AOF incr file appendonly.aof.1.incr.aof on server start"));
+    assert!(!h.node.is_loading());
+    assert_eq!(h.disk.paths().iter().filter(|p| p.contains("temp")).count(), 0, "{:?}", h.disk.paths());
+}
+
+#[test]
+fn writes_are_appended_with_select_as_redis_writes_them() {
+    let mut h = DiskHarness::new(&conf(""));
+    let c = h.connect();
+    assert_eq!(h.cmd(c, &["set", "a", "1"]), "+OK\r\n");
+    assert_eq!(h.cmd(c, &["GET", "a"]), "$1\r\n1\r\n");
+    assert_eq!(h.cmd(c, &["SELECT", "2"]), "+OK\r\n");
+    assert_eq!(h.cmd(c, &["INCR", "c"]), ":1\r\n");
+    assert_eq!(h.cmd(c, &["SET", "e", "v", "EX", "100"]), "+OK\r\n");
+    let at = (h.now + 100_000).to_string();
+    let want = [
+        resp(&["SELECT", "0"]),
+        resp(&["set", "a", "1"]),
+        resp(&["SELECT", "2"]),
+        resp(&["INCR", "c"]),
+        resp(&["SET", "e", "v", "PXAT", &at]),
+    ]
+    .concat();
+    assert_eq!(h.file(INCR1), want);
+    assert_eq!(h.info_field(c, "aof_current_size"), want.len().to_string());
+    assert_eq!(h.info_field(c, "aof_enabled"), "1");
+    assert_eq!(h.info_field(c, "aof_last_write_status"), "ok");
+}
+
+#[test]
+fn always_holds_replies_until_the_fsync_and_everysec_until_the_write() {
+    let mut h = DiskHarness::new(&conf("appendfsync always"));
+    let c = h.connect();
+    h.send(c, &["SET", "k", "v"]);
+    assert_eq!(h.take(c), "", "no reply before the AOF is written");
+    assert!(h.step(), "the write");
+    assert_eq!(h.take(c), "", "no reply before the fsync");
+    assert!(matches!(h.queue.front(), Some((_, crate::node::persistence::StorageOp::Fsync { .. }))));
+    assert!(h.step(), "the fsync");
+    assert_eq!(h.take(c), "+OK\r\n");
+    // Reads queue behind a held write on the same connection, in order.
+    h.send(c, &["INCR", "n"]);
+    h.send(c, &["GET", "k"]);
+    assert_eq!(h.take(c), "");
+    h.pump();
+    assert_eq!(h.take(c), ":1\r\n$1\r\nv\r\n");
+    let fsyncs = h.disk.count(OpKind::Fsync, "incr");
+    assert_eq!(fsyncs, 2, "one fsync per write batch");
+
+    let mut e = DiskHarness::new(&conf("appendfsync everysec"));
+    let c = e.connect();
+    e.send(c, &["SET", "k", "v"]);
+    assert_eq!(e.take(c), "");
+    assert!(e.step(), "the write");
+    assert_eq!(e.take(c), "+OK\r\n", "everysec replies once written");
+    assert!(e.queue.is_empty(), "no fsync yet");
+}
+
+#[test]
+fn fsync_accounting_per_policy() {
+    for (policy, expected) in [("always", 20), ("everysec", 3), ("no", 0)] {
+        let mut h = DiskHarness::new(&conf(&format!("appendfsync {policy}")));
+        let c = h.connect();
+        let before = h.disk.count(OpKind::Fsync, "incr");
+        for i in 0..20 {
+            assert_eq!(h.cmd(c, &["SET", &format!("k{i}"), "v"]), "+OK\r\n");
+            // 20 writes over 3.2 seconds of ticks at 10 Hz.
+            for _ in 0..2 {
+                h.tick(80);
+            }
+        }
+        let fsyncs = h.disk.count(OpKind::Fsync, "incr") - before;
+        assert_eq!(fsyncs, expected, "appendfsync {policy}");
+    }
+}
+
+#[test]
+fn replay_after_a_power_loss_keeps_every_acknowledged_write() {
+    let mut h = DiskHarness::new(&conf("appendfsync always"));
+    let c = h.connect();
+    let script: &[&[&str]] = &[
+        &["SET", "s", "1"],
+        &["RPUSH", "l", "a", "b", "c"],
+        &["HSET", "h", "f", "v", "g", "w"],
+        &["SADD", "set", "x", "y"],
+        &["ZADD", "z", "1.5", "m", "-2", "n"],
+        &["SELECT", "3"],
+        &["SET", "other", "db3"],
+        &["EXPIRE", "other", "1000"],
+        &["MULTI"],
+        &["INCR", "ctr"],
+        &["LPUSH", "l3", "q"],
+        &["EXEC"],
+        &["SELECT", "0"],
+        &["DEL", "s"],
+        &["INCRBYFLOAT", "f", "1.25"],
+    ];
+    for words in script {
+        let reply = h.cmd(c, words);
+        assert!(!reply.starts_with('-'), "{words:?}: {reply}");
+    }
+    let digest = h.cmd(c, &["DEBUG", "DIGEST"]);
+    let mut r = h.crash_and_restart();
+    assert!(r.logged("DB loaded from append only file"), "{:?}", r.logs);
+    assert!(r.logged("Opening AOF incr file appendonly.aof.1.incr.aof on server start"));
+    let c = r.connect();
+    assert_eq!(r.cmd(c, &["DEBUG", "DIGEST"]), digest);
+    assert_eq!(r.cmd(c, &["GET", "f"]), "$4\r\n1.25\r\n");
+    // Appends continue in the same incremental file, after what was there.
+    let size = r.file(INCR1).len();
+    assert_eq!(r.cmd(c, &["SET", "after", "1"]), "+OK\r\n");
+    assert!(r.file(INCR1).len() > size);
+    assert!(r.file(INCR1).ends_with(&resp(&["SET", "after", "1"])));
+}
+
+#[test]
+fn everysec_loses_at_most_what_was_not_yet_fsynced() {
+    let mut h = DiskHarness::new(&conf("appendfsync everysec"));
+    let c = h.connect();
+    for i in 0..5 {
+        h.cmd(c, &["SET", &format!("early{i}"), "v"]);
+    }
+    h.tick(1100);
+    for i in 0..5 {
+        h.cmd(c, &["SET", &format!("late{i}"), "v"]);
+    }
+    let mut r = h.crash_and_restart();
+    let c = r.connect();
+    assert_eq!(r.cmd(c, &["EXISTS", "early0", "early4"]), ":2\r\n");
+    assert_eq!(r.cmd(c, &["EXISTS", "late0", "late4"]), ":0\r\n", "not fsynced: lost in a power loss");
+    // A process crash (no power loss) keeps what was written.
+    let mut k = h.kill_and_restart();
+    let c = k.connect();
+    assert_eq!(k.cmd(c, &["EXISTS", "late0", "late4"]), ":2\r\n");
+}
+
+#[test]
+fn write_errors_with_everysec_refuse_writes_until_solved() {
+    let mut h = DiskHarness::new(&conf("appendfsync everysec"));
+    let c = h.connect();
+    h.disk.fail(OpKind::Write, "incr", StorageError::NoSpace, None);
+    assert_eq!(h.cmd(c, &["SET", "a", "1"]), "+OK\r\n", "replies keep flowing, as in Redis");
+    assert!(h.logged("Error writing to the AOF file: No space left on device"));
+    assert_eq!(h.cmd(c, &["SET", "b", "1"]), "-MISCONF Errors writing to the AOF file: No space left on device\r\n");
+    assert_eq!(h.cmd(c, &["PING"]), "-MISCONF Errors writing to the AOF file: No space left on device\r\n");
+    assert_eq!(h.cmd(c, &["GET", "a"]), "$1\r\n1\r\n", "reads are served");
+    assert_eq!(h.info_field(c, "aof_last_write_status"), "err");
+    h.tick(1000);
+    assert_eq!(h.info_field(c, "aof_last_write_status"), "err", "retried and failed again");
+    h.disk.heal();
+    h.tick(1000);
+    assert!(h.logged("AOF write error looks solved, Redis can write again."));
+    assert_eq!(h.info_field(c, "aof_last_write_status"), "ok");
+    assert_eq!(h.cmd(c, &["SET", "b", "2"]), "+OK\r\n");
+    let mut r = h.kill_and_restart();
+    let c = r.connect();
+    assert_eq!(r.cmd(c, &["MGET", "a", "b"]), "*2\r\n$1\r\n1\r\n$1\r\n2\r\n", "the failed write was retried");
+}
+
+#[test]
+fn a_partial_write_is_overwritten_by_the_retry() {
+    let mut h = DiskHarness::new(&conf("appendfsync everysec"));
+    let c = h.connect();
+    h.cmd(c, &["SET", "a", "1"]);
+    h.disk.fail_write_partially("incr", 7, StorageError::NoSpace);
+    h.cmd(c, &["SET", "b", "2"]);
+    let good = [resp(&["SELECT", "0"]), resp(&["SET", "a", "1"])].concat();
+    assert_eq!(h.file(INCR1), good, "the partial write is cut off at once");
+    h.tick(1000);
+    assert_eq!(h.info_field(c, "aof_last_write_status"), "ok");
+    let want = [resp(&["SELECT", "0"]), resp(&["SET", "a", "1"]), resp(&["SET", "b", "2"])].concat();
+    assert_eq!(h.file(INCR1), want);
+}
+
+#[test]
+fn always_exits_on_write_or_fsync_errors() {
+    let mut h = DiskHarness::new(&conf("appendfsync always"));
+    let c = h.connect();
+    h.disk.fail(OpKind::Write, "incr", StorageError::NoSpace, Some(1));
+    h.send(c, &["SET", "a", "1"]);
+    h.pump();
+    assert_eq!(h.exited, Some(1));
+    assert_eq!(h.take(c), "", "the write was never acknowledged");
+    assert!(h.logged("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."));
+
+    let mut h = DiskHarness::new(&conf("appendfsync always"));
+    let c = h.connect();
+    h.disk.fail(OpKind::Fsync, "incr", StorageError::Io("Input/output error".into()), Some(1));
+    h.send(c, &["SET", "a", "1"]);
+    h.pump();
+    assert_eq!(h.exited, Some(1));
+    assert_eq!(h.take(c), "", "{:#?}", h.trace);
+    assert!(h.logged(
+        "Can't persist AOF for fsync error when the AOF fsync policy is 'always': Input/output error. Exiting..."
+    ));
+}
+
+#[test]
+fn fsync_errors_with_everysec_are_reported_and_retried() {
+    let mut h = DiskHarness::new(&conf("appendfsync everysec"));
+    let c = h.connect();
+    h.disk.fail(OpKind::Fsync, "incr", StorageError::Io("Input/output error".into()), Some(1));
+    h.cmd(c, &["SET", "a", "1"]);
+    h.tick(1000);
+    assert_eq!(h.info_field(c, "aof_last_write_status"), "err");
+    assert_eq!(h.cmd(c, &["SET", "b", "1"]), "-MISCONF Errors writing to the AOF file: Input/output error\r\n");
+    h.tick(1000);
+    assert_eq!(h.info_field(c, "aof_last_write_status"), "ok");
+}
+
+/// A disk holding an AOF whose incremental file is `incr`.
+fn disk_with_incr(incr: &[u8]) -> MemStorage {
+    let mut d = MemStorage::new();
+    d.execute(&crate::node::persistence::StorageOp::MakeDir { path: "appendonlydir".into() });
+    d.put(MANIFEST, b"file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n");
+    d.put("appendonlydir/appendonly.aof.1.base.aof", resp(&["SET", "base", "1"]).as_bytes());
+    d.put(INCR1, incr);
+    d
+}
+
+#[test]
+fn truncated_aof_is_cut_back_when_allowed() {
+    let good = [resp(&["SELECT", "0"]), resp(&["SET", "a", "1"])].concat();
+    let mut bad = good.clone().into_bytes();
+    bad.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1\r\nz\r\n$2\r\n1");
+    let mut h = DiskHarness::on_disk(&conf("aof-load-truncated yes"), disk_with_incr(&bad));
+    assert_eq!(h.exited, None);
+    assert!(h.logged("!!! Warning: short read while loading the AOF file appendonly.aof.1.incr.aof!!!"));
+    assert!(h.logged(&format!("!!! Truncating the AOF appendonly.aof.1.incr.aof at offset {} !!!", good.len())));
+    assert!(h.logged("AOF appendonly.aof.1.incr.aof loaded anyway because aof-load-truncated is enabled"));
+    assert_eq!(h.file(INCR1), good, "cut back to the last complete command");
+    let c = h.connect();
+    assert_eq!(h.cmd(c, &["MGET", "base", "a", "z"]), "*3\r\n$1\r\n1\r\n$1\r\n1\r\n$-1\r\n");
+    h.cmd(c, &["SET", "b", "2"]);
+    assert!(h.file(INCR1).starts_with(&good) && h.file(INCR1).ends_with(&resp(&["SET", "b", "2"])));
+
+    // An unfinished MULTI counts as a truncation too.
+    let mut multi = good.clone();
+    multi.push_str(&resp(&["MULTI"]));
+    multi.push_str(&resp(&["SET", "m", "1"]));
+    let mut h = DiskHarness::on_disk(&conf(""), disk_with_incr(multi.as_bytes()));
+    assert!(h.logged("Revert incomplete MULTI/EXEC transaction in AOF file appendonly.aof.1.incr.aof"));
+    let c = h.connect();
+    assert_eq!(h.cmd(c, &["EXISTS", "m"]), ":0\r\n");
+    assert_eq!(h.file(INCR1), good);
+
+    let h = DiskHarness::on_disk(&conf("aof-load-truncated no"), disk_with_incr(&bad));
+    assert_eq!(h.exited, Some(1));
+    assert!(h.logged(
+        "Unexpected end of file reading the append only file appendonly.aof.1.incr.aof. You can: 1) Make a backup"
+    ));
+}
+
+#[test]
+fn corruption_in_the_middle_refuses_to_start() {
+    let mut bad = [resp(&["SELECT", "0"]), resp(&["SET", "a", "1"])].concat();
+    let offset = bad.len();
+    bad.push_str("garbage\r\n");
+    bad.push_str(&resp(&["SET", "b", "1"]));
+    let h = DiskHarness::on_disk(&conf(""), disk_with_incr(bad.as_bytes()));
+    assert_eq!(h.exited, Some(1));
+    assert!(h.logged(&format!("AOF appendonly.aof.1.incr.aof is not valid at offset {offset}")), "{:?}", h.logs);
+    assert!(h.logged("Bad file format reading the append only file appendonly.aof.1.incr.aof"));
+
+    // A truncated file that is not the last one is fatal whatever the setting.
+    let mut d = disk_with_incr(b"*1\r\n$4\r\nPI");
+    d.put(MANIFEST, b"file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.2.incr.aof seq 2 type i\n");
+    d.put("appendonlydir/appendonly.aof.2.incr.aof", b"");
+    let h = DiskHarness::on_disk(&conf(""), d);
+    assert_eq!(h.exited, Some(1));
+    assert!(h.logged("is not the last file"));
+
+    let h = DiskHarness::on_disk(&conf(""), disk_with_incr(&resp(&["NOSUCHCMD", "x"]).into_bytes()));
+    assert_eq!(h.exited, Some(1));
+    assert!(h.logged("Unknown command 'NOSUCHCMD' reading the append only file appendonly.aof.1.incr.aof"));
+}
+
+#[test]
+fn manifest_problems_refuse_to_start() {
+    let mut d = disk_with_incr(b"");
+    d.put(MANIFEST, b"file appendonly.aof.1.base.aof seq 1 type x\n");
+    let h = DiskHarness::on_disk(&conf(""), d);
+    assert_eq!(h.exited, Some(1));
+    assert!(h.logged("Invalid AOF manifest file format"));
+
+    let mut d = disk_with_incr(b"");
+    d.execute(&crate::node::persistence::StorageOp::Remove { path: INCR1.into() });
+    let h = DiskHarness::on_disk(&conf(""), d);
+    assert_eq!(h.exited, Some(1));
+    assert!(h.logged("The AOF file appendonly.aof.1.incr.aof doesn't exist"));
+
+    // A base without incremental files gets a new one, recorded in the manifest.
+    let mut d = disk_with_incr(b"");
+    d.put(MANIFEST, b"file appendonly.aof.1.base.aof seq 1 type b\n");
+    let mut h = DiskHarness::on_disk(&conf(""), d);
+    assert_eq!(h.exited, None);
+    assert_eq!(
+        h.file(MANIFEST),
+        "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+    let c = h.connect();
+    assert_eq!(h.cmd(c, &["GET", "base"]), "$1\r\n1\r\n");
+}
+
+#[test]
+fn commands_get_loading_errors_until_the_aof_is_loaded() {
+    let mut h = DiskHarness::unstarted(&conf(""), disk_with_incr(resp(&["SET", "a", "1"]).as_bytes()), super::START_MS);
+    h.node.start(h.now);
+    h.collect();
+    let c = h.connect();
+    h.send(c, &["GET", "a"]);
+    assert_eq!(h.take(c), "-LOADING Redis is loading the dataset in memory\r\n");
+    h.send(c, &["INFO", "persistence"]);
+    assert!(h.take(c).contains("loading:1"));
+    assert!(h.node.is_loading());
+    h.pump();
+    assert!(!h.node.is_loading());
+    assert_eq!(h.cmd(c, &["GET", "a"]), "$1\r\n1\r\n");
+}
+
+#[test]
+fn everysec_fsyncs_even_when_writes_never_stop() {
+    let mut h = DiskHarness::new(&conf("appendfsync everysec"));
+    let c = h.connect();
+    let before = h.disk.count(OpKind::Fsync, "incr");
+    // A new write arrives before every storage result: the writer is never idle at a tick.
+    for i in 0..400 {
+        h.send(c, &["SET", &format!("k{i}"), "v"]);
+        h.step();
+        h.now += 10;
+        h.node.tick(h.now);
+        h.collect();
+    }
+    let fsyncs = h.disk.count(OpKind::Fsync, "incr") - before;
+    assert!((3..=5).contains(&fsyncs), "4 seconds of writes, {fsyncs} fsyncs");
+}
