@@ -17,4 +17,6 @@ compile_error!(
      RUSTFLAGS overrides it: add `--cfg madsim` to your RUSTFLAGS, or unset them."
 );
 
+pub mod checker;
+pub mod history;
 pub mod workload;
