@@ -21,6 +21,7 @@ mod commands_server;
 pub mod config;
 mod dispatch;
 mod info;
+pub mod links;
 mod monitor;
 pub mod persistence;
 mod propagation;
@@ -42,6 +43,7 @@ use redsim_model::{Effect, Engine, EngineConfig, Model};
 
 pub use client::{ClientId, ConnInfo};
 pub use config::Config;
+pub use links::{LinkEvent, LinkId};
 pub use propagation::Propagation;
 
 use client::Client;
@@ -82,6 +84,15 @@ pub enum Action {
     /// Exit the process with this status, without the goodbye of
     /// [`Action::Shutdown`] (a fatal persistence error, as Redis exits).
     Exit { code: i32 },
+    /// Open an outbound TCP connection and report the outcome with
+    /// [`Node::link_event`] (`Connected` or `Failed`). The node runs its own
+    /// timeouts on its timers; the driver need not time out the attempt.
+    Connect { link: LinkId, host: String, port: u16 },
+    /// Write these bytes on an established outbound connection.
+    LinkSend { link: LinkId, bytes: Vec<u8> },
+    /// Close an outbound connection; the node has already forgotten it, and
+    /// no further events are expected for it.
+    LinkClose { link: LinkId },
 }
 
 /// Facts about the process the node runs in, for INFO server.
@@ -292,6 +303,14 @@ impl Node {
     /// waiting behind the sleeping command.
     pub fn resume(&mut self, now_ms: i64) {
         self.now_ms = now_ms;
+        self.run_pending();
+        self.finish();
+    }
+
+    /// Something happened on an outbound connection (see [`links`]).
+    pub fn link_event(&mut self, link: LinkId, event: LinkEvent, now_ms: i64) {
+        self.now_ms = now_ms;
+        let _ = (link, event);
         self.run_pending();
         self.finish();
     }

@@ -156,6 +156,13 @@ pub async fn run(
                     }
                     Err(e) => logger.log(LogLevel::Warning, &e),
                 },
+                // Outbound links are not served by this driver yet: every
+                // attempt fails at once, so the node sees a refused connection.
+                Action::Connect { link, .. } => {
+                    node.link_event(link, crate::node::LinkEvent::Failed("Connection refused".into()), now_ms());
+                    actions.extend(node.take_actions());
+                }
+                Action::LinkSend { .. } | Action::LinkClose { .. } => {}
                 Action::RewriteConfig { path, text } => match std::fs::write(&path, text) {
                     Ok(()) => logger.notice("CONFIG REWRITE executed with success."),
                     Err(e) => logger.warning(&format!("CONFIG REWRITE failed: {e}")),
