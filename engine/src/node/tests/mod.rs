@@ -7,6 +7,7 @@ mod connection;
 mod crash;
 mod determinism;
 mod disk;
+mod load_fuzz;
 mod rdb;
 mod server;
 mod transactions;
