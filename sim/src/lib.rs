@@ -18,5 +18,7 @@ compile_error!(
 );
 
 pub mod checker;
+pub mod disk;
 pub mod history;
+pub mod report;
 pub mod workload;

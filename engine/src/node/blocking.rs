@@ -106,7 +106,8 @@ impl Node {
             return;
         };
         let Some(b) = c.blocked.clone() else { return };
-        if c.close_after_reply {
+        if c.close_after_reply || self.touches_migrating(b.spec, &b.argv) {
+            // A key it would change is being migrated: it gets another look after.
             return;
         }
         let wanted = if b.spec.name.starts_with("bz") { "zset" } else { "list" };
@@ -169,15 +170,16 @@ impl Node {
     }
 
     /// The earliest time something is due besides the regular tick: a
-    /// blocked client's timeout or the end of a CLIENT PAUSE. A driver calls
-    /// [`Node::timers`] then rather than waiting for the next tick.
+    /// blocked client's timeout, the end of a CLIENT PAUSE or a MIGRATE's
+    /// timeout. A driver calls [`Node::timers`] then rather than waiting for
+    /// the next tick.
     pub fn next_timer_ms(&self) -> Option<i64> {
         let blocked = self.clients.values().filter_map(|c| c.blocked.as_ref().and_then(|b| b.deadline_ms));
-        blocked.chain(self.pause.map(|p| p.until_ms)).min()
+        blocked.chain(self.pause.map(|p| p.until_ms)).chain(self.migrate_next_deadline()).min()
     }
 
-    /// Blocked-client timeouts and the end of a CLIENT PAUSE, without the
-    /// rest of serverCron.
+    /// Blocked-client and MIGRATE timeouts and the end of a CLIENT PAUSE,
+    /// without the rest of serverCron.
     pub fn timers(&mut self, now_ms: i64) {
         self.now_ms = now_ms;
         self.run_timers(now_ms);
@@ -190,6 +192,7 @@ impl Node {
             self.unpause();
         }
         self.expire_blocked(now_ms);
+        self.migrate_timers(now_ms);
     }
 }
 

@@ -37,10 +37,12 @@ impl Node {
                 return;
             }
             let paused = self.pause.is_some();
+            let migrating = self.migrate_waiting(id);
             let Some(c) = self.clients.get_mut(&id) else {
                 return;
             };
-            if c.close_after_reply || c.blocked.is_some() || c.waiting_disk || (paused && c.held.is_some()) {
+            let waiting = c.blocked.is_some() || c.waiting_disk || migrating;
+            if c.close_after_reply || waiting || (paused && c.held.is_some()) {
                 return;
             }
             let argv = match c.held.take() {
@@ -133,6 +135,13 @@ impl Node {
             }
             return Flow::Held;
         }
+        if (!in_multi || spec.name == "exec") && self.migration_holds(id, spec, &argv) {
+            // It names a key a MIGRATE is moving: it runs once the migration is over.
+            if let Some(c) = self.clients.get_mut(&id) {
+                c.held = Some(argv);
+            }
+            return Flow::Held;
+        }
         if in_multi && !RUN_IN_MULTI.contains(&spec.fullname) {
             if let Some(m) = self.clients.get_mut(&id).and_then(|c| c.multi.as_mut()) {
                 m.queued.push((spec, argv));
@@ -147,8 +156,8 @@ impl Node {
             self.command_done(id);
             return Flow::Held;
         }
-        if self.clients.get(&id).is_some_and(|c| c.blocked.is_some()) {
-            // Its reply comes when the block ends; so does the next request.
+        if self.clients.get(&id).is_some_and(|c| c.blocked.is_some()) || self.migrate_waiting(id) {
+            // Its reply comes when the block (or the MIGRATE) ends; so does the next request.
             self.handle_ready_keys();
             return Flow::Held;
         }
@@ -231,8 +240,9 @@ impl Node {
         if let Some(c) = self.clients.get_mut(&id) {
             c.argv_mem = 0;
         }
-        // A command that blocked is counted and logged when it finally replies.
-        if self.clients.get(&id).is_none_or(|c| c.blocked.is_none()) {
+        // A command that blocked, or a MIGRATE waiting for its target, is
+        // counted and logged when it finally replies.
+        if self.clients.get(&id).is_none_or(|c| c.blocked.is_none()) && !self.migrate_waiting(id) {
             let failed = reply.as_ref().is_some_and(Frame::is_error);
             if let Some(Frame::Error(text)) = &reply {
                 self.stats.error_reply(text);
@@ -293,6 +303,8 @@ impl Node {
             // COMMAND HELP is COMMAND's own business.
             Command::Help { command: "command" } => Some(table::introspect::command(&argv[1..])),
             Command::Help { command } => Some(help::reply(command)),
+            // MIGRATE talks to another server: the node runs it (migrate.rs).
+            Command::NotImplemented { name: "migrate" } => self.migrate_command(id, spec, argv),
             Command::NotImplemented { name } => Some(errors::not_implemented(name).into()),
             Command::Flush { all: true, .. } => {
                 let reply = self.run_engine(id, spec, argv, &cmd);

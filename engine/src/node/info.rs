@@ -278,7 +278,7 @@ impl Node {
             ("pubsubshard_channels", "0".into()),
             ("latest_fork_usec", "0".into()),
             ("total_forks", "0".into()),
-            ("migrate_cached_sockets", "0".into()),
+            ("migrate_cached_sockets", self.migrate.cached_sockets().to_string()),
             ("slave_expires_tracked_keys", "0".into()),
             ("active_defrag_hits", "0".into()),
             ("active_defrag_misses", "0".into()),

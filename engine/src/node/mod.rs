@@ -22,6 +22,7 @@ pub mod config;
 mod dispatch;
 mod info;
 pub mod links;
+mod migrate;
 mod monitor;
 pub mod persistence;
 mod propagation;
@@ -170,6 +171,10 @@ pub struct Node {
     persist: persistence::Persistence,
     /// Set by a fatal error: the process exits with this status.
     exit_code: Option<i32>,
+    /// Outbound connections.
+    links: links::Links,
+    /// MIGRATE's cached connections and the migrations under way.
+    migrate: migrate::Migrations,
 }
 
 impl Node {
@@ -219,6 +224,8 @@ impl Node {
             peak_memory: 0,
             persist: persistence::Persistence::default(),
             exit_code: None,
+            links: links::Links::default(),
+            migrate: migrate::Migrations::default(),
         }
     }
 
@@ -289,6 +296,7 @@ impl Node {
         self.stats.sample(now_ms);
         self.run_timers(now_ms);
         self.close_idle_clients(now_ms);
+        self.migrate_cron(now_ms);
         // No active expiry while loading: the AOF still to replay may use those keys.
         if self.active_expire && self.engine_config.is_master && self.pause.is_none() && !self.persist.is_loading() {
             self.active_expire_cycle(now_ms);
@@ -310,7 +318,7 @@ impl Node {
     /// Something happened on an outbound connection (see [`links`]).
     pub fn link_event(&mut self, link: LinkId, event: LinkEvent, now_ms: i64) {
         self.now_ms = now_ms;
-        let _ = (link, event);
+        self.route_link_event(link, event);
         self.run_pending();
         self.finish();
     }
@@ -417,6 +425,7 @@ impl Node {
     /// Drops every trace of a client.
     fn forget_client(&mut self, id: ClientId) {
         self.unblock_client(id);
+        self.migrate_client_gone(id);
         if let Some(c) = self.clients.remove(&id) {
             for key in c.watched.keys() {
                 if let Some(set) = self.watchers.get_mut(key) {

@@ -8,7 +8,8 @@ const REDACTED: &[u8] = b"(redacted)";
 const SENSITIVE_CONFIGS: &[&str] = &["requirepass", "masterauth", "tls-key-file-pass", "tls-client-key-file-pass"];
 
 /// `argv` with secrets replaced by "(redacted)": every AUTH argument, HELLO's
-/// AUTH user and password, and the values of sensitive CONFIG SET parameters.
+/// AUTH user and password, MIGRATE's AUTH and AUTH2 arguments, and the values
+/// of sensitive CONFIG SET parameters.
 pub fn redacted(fullname: &str, argv: &[Bytes]) -> Vec<Bytes> {
     let mut out = argv.to_vec();
     let hide = |out: &mut Vec<Bytes>, i: usize| {
@@ -39,6 +40,26 @@ pub fn redacted(fullname: &str, argv: &[Bytes]) -> Vec<Bytes> {
                 j += 2;
             }
         }
+        "migrate" => {
+            // As migrateCommand redacts while it parses: up to KEYS, or to
+            // the first word it refuses.
+            let mut j = 6;
+            while j < argv.len() {
+                let word = &argv[j];
+                if word.eq_ignore_ascii_case(b"copy") || word.eq_ignore_ascii_case(b"replace") {
+                    j += 1;
+                } else if word.eq_ignore_ascii_case(b"auth") && j + 1 < argv.len() {
+                    hide(&mut out, j + 1);
+                    j += 2;
+                } else if word.eq_ignore_ascii_case(b"auth2") && j + 2 < argv.len() {
+                    hide(&mut out, j + 1);
+                    hide(&mut out, j + 2);
+                    j += 3;
+                } else {
+                    break;
+                }
+            }
+        }
         _ => {}
     }
     out
@@ -64,5 +85,13 @@ mod tests {
             words(&["CONFIG", "SET", "hz", "5", "requirepass", "(redacted)"])
         );
         assert_eq!(redacted("get", &words(&["GET", "k"])), words(&["GET", "k"]));
+        assert_eq!(
+            redacted("migrate", &words(&["MIGRATE", "h", "1", "", "0", "5", "COPY", "AUTH", "p", "KEYS", "auth", "x"])),
+            words(&["MIGRATE", "h", "1", "", "0", "5", "COPY", "AUTH", "(redacted)", "KEYS", "auth", "x"])
+        );
+        assert_eq!(
+            redacted("migrate", &words(&["MIGRATE", "h", "1", "k", "0", "5", "AUTH2", "u", "p"])),
+            words(&["MIGRATE", "h", "1", "k", "0", "5", "AUTH2", "(redacted)", "(redacted)"])
+        );
     }
 }

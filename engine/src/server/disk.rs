@@ -16,14 +16,15 @@ use crate::node::persistence::{StorageError, StorageId, StorageOp, StorageResult
 
 /// The handle the node task submits operations through.
 pub struct Disk {
-    tx: std_mpsc::Sender<(StorageId, StorageOp)>,
+    tx: Option<std_mpsc::Sender<(StorageId, StorageOp)>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Disk {
     /// Starts the disk thread; results arrive on `events`.
     pub fn start(events: mpsc::UnboundedSender<Event>) -> std::io::Result<Disk> {
         let (tx, rx) = std_mpsc::channel::<(StorageId, StorageOp)>();
-        std::thread::Builder::new().name("redsim-disk".into()).spawn(move || {
+        let thread = std::thread::Builder::new().name("redsim-disk".into()).spawn(move || {
             let mut files = Files::default();
             while let Ok((id, op)) = rx.recv() {
                 let result = files.execute(&op);
@@ -32,11 +33,23 @@ impl Disk {
                 }
             }
         })?;
-        Ok(Disk { tx })
+        Ok(Disk { tx: Some(tx), thread: Some(thread) })
     }
 
     pub fn submit(&self, id: StorageId, op: StorageOp) {
-        let _ = self.tx.send((id, op));
+        if let Some(tx) = &self.tx {
+            let _ = tx.send((id, op));
+        }
+    }
+
+    /// Performs every operation submitted so far, then stops the thread: the
+    /// last operations before an exit (cutting a failed AOF write back, say)
+    /// reach the files as they would in Redis, which does them inline.
+    pub fn finish(&mut self) {
+        self.tx = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 

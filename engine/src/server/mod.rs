@@ -11,6 +11,7 @@
 mod args;
 mod connection;
 mod disk;
+mod links;
 mod listener;
 mod log;
 mod node_task;

@@ -12,10 +12,11 @@ use tokio::time::Instant;
 
 use super::connection::Outgoing;
 use super::disk::Disk;
+use super::links::Links;
 use super::listener::Listeners;
 use super::log::Logger;
 use crate::node::persistence::{StorageId, StorageResult};
-use crate::node::{Action, ClientId, ConnInfo, LogLevel, Node};
+use crate::node::{Action, ClientId, ConnInfo, LinkEvent, LinkId, LogLevel, Node};
 
 /// What connections tell the node task.
 #[derive(Debug)]
@@ -36,6 +37,11 @@ pub enum Event {
     Storage {
         id: StorageId,
         result: StorageResult,
+    },
+    /// Something happened on an outbound connection (see `links.rs`).
+    Link {
+        link: LinkId,
+        event: LinkEvent,
     },
 }
 
@@ -61,9 +67,10 @@ pub async fn run(
     mut logger: Logger,
 ) -> i32 {
     let mut outboxes: HashMap<ClientId, mpsc::UnboundedSender<Outgoing>> = HashMap::new();
+    let mut links = Links::default();
     let mut next_tick = Instant::now() + tick_period(node.hz());
     let mut signals = Signals::new();
-    let disk = match Disk::start(events_tx.clone()) {
+    let mut disk = match Disk::start(events_tx.clone()) {
         Ok(d) => d,
         Err(e) => {
             logger.warning(&format!("Can't start the disk thread: {e}"));
@@ -96,6 +103,12 @@ pub async fn run(
                         node.client_closed(id, now_ms());
                     }
                     Some(Event::Storage { id, result }) => node.storage_done(id, result, now_ms()),
+                    Some(Event::Link { link, event }) => {
+                        if !matches!(event, LinkEvent::Connected | LinkEvent::Bytes(_)) {
+                            links.ended(link);
+                        }
+                        node.link_event(link, event, now_ms());
+                    }
                     None => return 1,
                 },
                 _ = tokio::time::sleep_until(next_tick) => {
@@ -141,8 +154,14 @@ pub async fn run(
                     node.resume(now_ms());
                     actions.extend(node.take_actions());
                 }
-                Action::Shutdown => return exit(&logger),
-                Action::Exit { code } => return code,
+                Action::Shutdown => {
+                    disk.finish();
+                    return exit(&logger);
+                }
+                Action::Exit { code } => {
+                    disk.finish();
+                    return code;
+                }
                 Action::Storage { id, op } => disk.submit(id, op),
                 Action::Log { level, message } => {
                     logger.configure(node.config().get("loglevel"), node.config().get("logfile"));
@@ -156,13 +175,9 @@ pub async fn run(
                     }
                     Err(e) => logger.log(LogLevel::Warning, &e),
                 },
-                // Outbound links are not served by this driver yet: every
-                // attempt fails at once, so the node sees a refused connection.
-                Action::Connect { link, .. } => {
-                    node.link_event(link, crate::node::LinkEvent::Failed("Connection refused".into()), now_ms());
-                    actions.extend(node.take_actions());
-                }
-                Action::LinkSend { .. } | Action::LinkClose { .. } => {}
+                Action::Connect { link, host, port } => links.connect(link, host, port, &events_tx),
+                Action::LinkSend { link, bytes } => links.send(link, bytes),
+                Action::LinkClose { link } => links.close(link),
                 Action::RewriteConfig { path, text } => match std::fs::write(&path, text) {
                     Ok(()) => logger.notice("CONFIG REWRITE executed with success."),
                     Err(e) => logger.warning(&format!("CONFIG REWRITE failed: {e}")),

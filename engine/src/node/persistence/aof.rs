@@ -219,8 +219,11 @@ impl Node {
                 return;
             }
             if w.next.as_ref().is_some_and(|n| n.ready) {
-                // The old file gets its last fsync before writes move on.
-                if w.policy != FsyncPolicy::No && w.written > w.durable {
+                // The old file gets its last fsync before writes move on,
+                // whatever the policy (as Redis's aof_background_fsync_and_close):
+                // the manifest already names the new file, and a torn old file
+                // that is not the last one would refuse to load.
+                if w.written > w.durable {
                     w.inflight = Some(Inflight::Fsync { covers: w.written });
                     self.persist.io.issue(Owner::AofFsync, StorageOp::Fsync { path });
                     return;
@@ -264,21 +267,22 @@ impl Node {
                 w.buf = again;
                 w.last_retry_ms = now;
                 let first = w.write_error.replace(text.clone()).is_none();
-                if always {
+                if first || always {
                     self.log(LogLevel::Warning, format!("Error writing to the AOF file: {text}"));
+                }
+                // Whatever part of the write landed is cut off again, so the
+                // file ends on a complete command even if no retry succeeds,
+                // and even when the server exits right after (as Redis's
+                // ftruncate before exit under `always`).
+                if let Some(c) = self.persist.aof.as_ref().and_then(|w| w.cur.as_ref()) {
+                    let op = StorageOp::Truncate { path: c.path.clone(), len: c.size };
+                    self.persist.io.issue(Owner::Cleanup, op);
+                }
+                if always {
                     self.fatal(
                         "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...".into(),
                     );
                     return;
-                }
-                if first {
-                    self.log(LogLevel::Warning, format!("Error writing to the AOF file: {text}"));
-                }
-                // Whatever part of the write landed is cut off again, so the
-                // file ends on a complete command even if no retry succeeds.
-                if let Some(c) = self.persist.aof.as_ref().and_then(|w| w.cur.as_ref()) {
-                    let op = StorageOp::Truncate { path: c.path.clone(), len: c.size };
-                    self.persist.io.issue(Owner::Cleanup, op);
                 }
             }
         }

@@ -8,6 +8,7 @@ mod crash;
 mod determinism;
 mod disk;
 mod load_fuzz;
+mod migrate;
 mod rdb;
 mod server;
 mod transactions;
