@@ -333,9 +333,16 @@ impl Node {
         &self.propagation
     }
 
-    /// Takes the propagated effects accumulated so far (SELECTs included).
+    /// Takes the propagated effects accumulated so far (SELECTs included),
+    /// once [`Node::capture_propagation`] turned capturing on.
     pub fn take_propagated(&mut self) -> Vec<Effect> {
         self.propagation.take()
+    }
+
+    /// Keeps the propagated effects for [`Node::take_propagated`] (off by
+    /// default, so that a server with no consumer does not accumulate them).
+    pub fn capture_propagation(&mut self, on: bool) {
+        self.propagation.set_capture(on);
     }
 
     /// How often [`Node::tick`] should be called, per second.

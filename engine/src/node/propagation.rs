@@ -20,6 +20,10 @@ pub struct Propagation {
     /// Effects (without the stream's SELECTs) waiting for the AOF, while it is on:
     /// the AOF tracks its own database, since each new file starts with a SELECT.
     aof_feed: Option<Vec<Effect>>,
+    /// Whether `stream` keeps effects for [`Propagation::take`]. Off unless a
+    /// consumer asked: a server nobody takes the stream from must not grow it
+    /// for ever (replication will keep its own bounded backlog).
+    capture: bool,
 }
 
 impl Propagation {
@@ -45,7 +49,17 @@ impl Propagation {
         encode_request(&e.argv, &mut buf);
         self.total_bytes += buf.len() as u64;
         self.total_commands += 1;
-        self.stream.push(e);
+        if self.capture {
+            self.stream.push(e);
+        }
+    }
+
+    /// Starts or stops keeping the stream for [`Propagation::take`].
+    pub fn set_capture(&mut self, on: bool) {
+        self.capture = on;
+        if !on {
+            self.stream.clear();
+        }
     }
 
     /// Starts or stops collecting effects for the AOF.
@@ -67,7 +81,8 @@ impl Propagation {
         &self.stream
     }
 
-    /// Takes the effects accumulated so far; the SELECT state carries on.
+    /// Takes the effects accumulated so far (while capturing); the SELECT
+    /// state carries on.
     pub fn take(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.stream)
     }
@@ -118,6 +133,7 @@ mod tests {
     #[test]
     fn select_is_inserted_when_the_db_changes() {
         let mut p = Propagation::default();
+        p.set_capture(true);
         p.append(vec![e(0, &["SET", "a", "1"]), e(0, &["SET", "b", "1"])]);
         p.append(vec![e(3, &["DEL", "a"])]);
         p.append(vec![e(3, &["DEL", "b"])]);
@@ -146,5 +162,15 @@ mod tests {
         assert_eq!(wrapped[3].db, 1);
         assert_eq!(unwrap_multi(wrapped.clone()).len(), 2);
         assert_eq!(wrap_multi(vec![e(0, &["SET", "a", "1"])]).len(), 1);
+    }
+
+    #[test]
+    fn nothing_accumulates_without_a_consumer() {
+        let mut p = Propagation::default();
+        for i in 0..1000 {
+            p.append(vec![Effect { db: 0, argv: vec![Bytes::from_static(b"SET"), Bytes::from(format!("k{i}"))] }]);
+        }
+        assert!(p.effects().is_empty(), "a server nobody takes the stream from keeps nothing");
+        assert_eq!(p.total_commands(), 1001, "but counts everything, the SELECT included");
     }
 }

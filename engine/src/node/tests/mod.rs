@@ -46,6 +46,9 @@ impl Harness {
                 os: "Test 1.0 x86_64".into(),
             },
         });
+        let mut node = node;
+        // Tests read the propagated stream.
+        node.capture_propagation(true);
         Harness { node, now: START_MS, next_port: 50000 }
     }
 
