@@ -18,7 +18,15 @@ compile_error!(
 );
 
 pub mod checker;
+pub mod client;
 pub mod disk;
+pub mod faults;
 pub mod history;
+pub mod minimize;
+pub mod node_host;
 pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod sweep;
 pub mod workload;
+pub mod workloads;

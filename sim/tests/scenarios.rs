@@ -1,0 +1,235 @@
+//! Every scenario in `scenarios/`, for its `seeds` seeds, must reach the
+//! verdict it expects; so must every seed in `scenarios/regressions.toml`.
+//!
+//! `REDSIM_SIM_SEEDS=n` runs n seeds per scenario instead (a longer sweep);
+//! `REDSIM_SCENARIO=name REDSIM_SEED=s cargo test -p redsim-sim --test
+//! scenarios replay_one -- --nocapture` runs one seed and prints its plan,
+//! timeline, trace and the checker's verdict.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use redsim_sim::run::{run_seed, RunOptions, RunOutcome, TraceLevel};
+use redsim_sim::scenario::{scenario_files, Regressions, Scenario};
+
+/// The scenario files this suite runs, one test each.
+const SCENARIOS: [&str; 6] = [
+    "no-faults",
+    "crash-restart-always",
+    "everysec-power-loss",
+    "rdb-only-crash",
+    "disk-corruption",
+    "pipelined-partitions",
+];
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+}
+
+fn load(name: &str) -> Scenario {
+    Scenario::load(&dir().join(format!("{name}.toml"))).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn seeds_for(scenario: &Scenario) -> u64 {
+    std::env::var("REDSIM_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(scenario.expect.seeds)
+}
+
+/// A failed run, told so it can be replayed and understood.
+fn explain(o: &RunOutcome) -> String {
+    format!(
+        "{}\n  why: {}\n  replay: {}\n  plan:\n{}  timeline:\n{}",
+        o.summary(),
+        o.failure.as_deref().unwrap_or("?"),
+        o.replay_command(),
+        indent(&o.plan),
+        indent(&o.timeline_text())
+    )
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+fn run_scenario(name: &str) {
+    let scenario = load(name);
+    assert_eq!(scenario.name, name, "a scenario's file is named after it");
+    let opts = RunOptions::default();
+    let mut verdicts: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut passed, mut with_lost, mut lost_total) = (0, 0, 0);
+    let mut failures = Vec::new();
+    let seeds = seeds_for(&scenario);
+    for seed in 1..=seeds {
+        let started = std::time::Instant::now();
+        let o = run_seed(&scenario, seed, &opts);
+        println!("{} [{} ms wall]", o.summary(), started.elapsed().as_millis());
+        let v = match &o.crash {
+            Some(_) => "crash".to_string(),
+            None => format!("{:?}", o.report.verdict),
+        };
+        *verdicts.entry(v).or_default() += 1;
+        if o.stats.lost_writes > 0 {
+            with_lost += 1;
+            lost_total += o.stats.lost_writes;
+        }
+        if o.passed {
+            passed += 1;
+        } else {
+            failures.push(explain(&o));
+        }
+    }
+    let verdicts: Vec<String> = verdicts.iter().map(|(v, n)| format!("{v} {n}")).collect();
+    println!(
+        "scenario {name} ({}): {passed}/{seeds} seeds passed; verdicts: {}; {with_lost} seeds lost acknowledged \
+         writes ({lost_total} in all)",
+        scenario.expect.verdict.name(),
+        verdicts.join(", ")
+    );
+    assert!(failures.is_empty(), "{name}: {} of {seeds} seeds failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn no_faults() {
+    run_scenario("no-faults");
+}
+
+#[test]
+fn crash_restart_always() {
+    run_scenario("crash-restart-always");
+}
+
+#[test]
+fn everysec_power_loss() {
+    run_scenario("everysec-power-loss");
+}
+
+#[test]
+fn rdb_only_crash() {
+    run_scenario("rdb-only-crash");
+}
+
+#[test]
+fn disk_corruption() {
+    run_scenario("disk-corruption");
+}
+
+#[test]
+fn pipelined_partitions() {
+    run_scenario("pipelined-partitions");
+}
+
+#[test]
+fn every_scenario_file_is_run() {
+    let files = scenario_files(&dir()).unwrap();
+    let names: Vec<String> = files.iter().map(|p| p.file_stem().unwrap().to_string_lossy().into_owned()).collect();
+    for name in &names {
+        assert!(SCENARIOS.contains(&name.as_str()), "scenarios/{name}.toml has no test in sim/tests/scenarios.rs");
+        load(name);
+    }
+    assert_eq!(names.len(), SCENARIOS.len(), "a scenario listed here has no file: {names:?}");
+}
+
+#[test]
+fn regressions() {
+    let regressions = Regressions::load(&dir().join("regressions.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let mut failures = Vec::new();
+    for r in &regressions.regression {
+        let mut scenario = load(&r.scenario);
+        if let Some(expect) = r.expect {
+            scenario.expect.verdict = expect;
+        }
+        let o = run_seed(&scenario, r.seed, &RunOptions::default());
+        println!("regression {}", o.summary());
+        if !o.passed {
+            failures.push(explain(&o));
+        }
+    }
+    println!("{} regression seeds replayed", regressions.regression.len());
+    assert!(failures.is_empty(), "regressions failed:\n{}", failures.join("\n"));
+}
+
+/// The optimized engine is refused with a clear message until it exists.
+#[test]
+fn engine_kind_is_refused_until_it_exists() {
+    let text = std::fs::read_to_string(dir().join("no-faults.toml")).unwrap().replace("\"model\"", "\"engine\"");
+    let e = Scenario::parse(&text).unwrap_err();
+    assert!(e.0.contains("topology.engine: the optimized engine does not exist yet"), "{e}");
+}
+
+/// A must-find scenario finds its violation for the right reason: every
+/// lost write the checker names was acknowledged before a power loss, and
+/// no fsync of the AOF completed between its acknowledgement and that power
+/// loss (the full trace shows both).
+#[test]
+fn lost_writes_follow_a_power_loss_before_their_fsync() {
+    let scenario = load("everysec-power-loss");
+    for seed in 1..=3 {
+        let o = run_seed(&scenario, seed, &RunOptions { trace: TraceLevel::Full, ..RunOptions::default() });
+        let lost = &o.report.lost_writes.as_ref().expect("a workload kind").1;
+        assert!(lost.lost > 0, "{}", o.summary());
+        let at = |line: &str| -> u64 {
+            let t = line.split_whitespace().next().unwrap_or("0");
+            let (ms, frac) = t.split_once('.').unwrap_or((t, "0"));
+            ms.parse::<u64>().unwrap() * 1_000_000 + frac.parse::<u64>().unwrap()
+        };
+        let power_losses: Vec<u64> = o.trace.lines().filter(|l| l.contains("EVENT power-loss")).map(at).collect();
+        // Fsyncs of AOF files: issued as "disk #id Fsync(appendonlydir/...)",
+        // completed as "disk #id done after ... Done".
+        let mut issued = std::collections::BTreeSet::new();
+        let mut synced_at = Vec::new();
+        for line in o.trace.lines() {
+            if line.contains(" starts") && line.contains("process ") {
+                issued.clear(); // storage ids start again with each process
+            }
+            let Some(rest) = line.split("disk #").nth(1) else { continue };
+            let id = rest.split_whitespace().next().unwrap_or("");
+            if rest.contains("Fsync(appendonlydir/") {
+                issued.insert(id.to_string());
+            } else if rest.contains("done after") && rest.ends_with("Done") && issued.remove(id) {
+                synced_at.push(at(line));
+            }
+        }
+        for example in &lost.examples {
+            let id: u64 = example.split("(op #").nth(1).and_then(|r| r.split(')').next()).unwrap().parse().unwrap();
+            let op = o.history.ops.iter().find(|op| op.id == id).unwrap();
+            let acked = op.complete_time.unwrap();
+            let crash = power_losses.iter().copied().find(|&p| p > acked);
+            let crash = crash.unwrap_or_else(|| panic!("seed {seed}: {example}, but no power loss after it"));
+            let fsync = synced_at.iter().find(|&&f| f > acked && f < crash);
+            assert!(
+                fsync.is_none(),
+                "seed {seed}: {example}, yet an AOF fsync completed at {fsync:?} ns between its ack at {acked} ns and \
+                 the power loss at {crash} ns"
+            );
+        }
+    }
+}
+
+/// Runs one seed of one scenario and prints everything about it.
+#[test]
+fn replay_one() {
+    let (Ok(name), Ok(seed)) = (std::env::var("REDSIM_SCENARIO"), std::env::var("REDSIM_SEED")) else {
+        return;
+    };
+    let seed: u64 = seed.parse().expect("REDSIM_SEED is a number");
+    let level = match std::env::var("REDSIM_TRACE").as_deref() {
+        Ok("faults") => TraceLevel::Faults,
+        Ok("full") => TraceLevel::Full,
+        _ => TraceLevel::Ops,
+    };
+    let mut opts = RunOptions { trace: level, ..RunOptions::default() };
+    if let Some(n) = std::env::var("REDSIM_SHRINK_STEPS").ok().and_then(|s| s.parse().ok()) {
+        opts.check.shrink_steps = n;
+    }
+    let started = std::time::Instant::now();
+    let o = run_seed(&load(&name), seed, &opts);
+    println!("wall time: {} ms", started.elapsed().as_millis());
+    println!("plan:\n{}", o.plan);
+    println!("trace:\n{}", o.trace);
+    println!("timeline:\n{}", o.timeline_text());
+    println!("checker:\n{}", o.report);
+    println!("stats: {:?}", o.stats);
+    println!("{}", o.summary());
+    if let Some(f) = &o.failure {
+        println!("why: {f}");
+    }
+}
