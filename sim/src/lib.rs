@@ -1,15 +1,19 @@
 //! redsim's deterministic simulator.
 //!
 //! Everything here runs inside madsim's simulated runtime: time, task
-//! scheduling and (later) the network and disks are simulated, and every
+//! scheduling, the network and the disks are simulated, and every
 //! source of randomness derives from one seed, so a run replays exactly.
 //! This crate only makes sense when compiled with `--cfg madsim`, which the
 //! workspace's `.cargo/config.toml` turns on; without it the crate refuses to
 //! compile, so a misconfigured run fails instead of silently simulating nothing.
 //!
-//! For now the simulator drives the reference engine directly with a seeded
-//! workload on simulated time ([`workload`]); nodes, faults and the
-//! linearizability checker come with the simulator issue.
+//! A run ([`run::run_seed`]) takes a [`scenario::Scenario`] and a seed,
+//! runs redsim's node core ([`node_host`]) on simulated TCP with a faulty
+//! simulated disk ([`disk`]), drives it with recording clients ([`client`],
+//! [`workloads`]) under a fault plan ([`faults`]), and checks the recorded
+//! [`history`] for linearizability ([`checker`]). [`report`], [`sweep`] and
+//! [`minimize`] turn runs into reports, sweeps and shrunk scenarios for the
+//! `sim` command line.
 
 #[cfg(not(madsim))]
 compile_error!(

@@ -181,9 +181,10 @@ pub fn summary(scenario: &Scenario, o: &RunOutcome) -> RunSummary {
     }
 }
 
-/// Writes `<dir>/<scenario>/seed-<seed>.{md,html,trace.txt,history.json}`;
-/// returns the HTML's path.
-pub fn write_run_report(dir: &Path, scenario: &Scenario, o: &RunOutcome) -> std::io::Result<PathBuf> {
+/// Writes `<dir>/<scenario>/seed-<seed>.{md,html}`, and with `artifacts`
+/// also the trace and the history (what `sim check` reads); returns the
+/// HTML's path.
+pub fn write_run_report(dir: &Path, scenario: &Scenario, o: &RunOutcome, artifacts: bool) -> std::io::Result<PathBuf> {
     let sub = dir.join(&o.scenario);
     std::fs::create_dir_all(&sub)?;
     let base = sub.join(format!("seed-{}", o.seed));
@@ -191,8 +192,10 @@ pub fn write_run_report(dir: &Path, scenario: &Scenario, o: &RunOutcome) -> std:
     std::fs::write(base.with_extension("md"), report::markdown(&summary))?;
     let html = base.with_extension("html");
     std::fs::write(&html, report::html(&summary))?;
-    std::fs::write(sub.join(format!("seed-{}.trace.txt", o.seed)), format!("{}\n{}", o.plan, o.trace))?;
-    std::fs::write(sub.join(format!("seed-{}.history.json", o.seed)), o.history.to_json())?;
+    if artifacts {
+        std::fs::write(sub.join(format!("seed-{}.trace.txt", o.seed)), format!("{}\n{}", o.plan, o.trace))?;
+        std::fs::write(sub.join(format!("seed-{}.history.json", o.seed)), o.history.to_json())?;
+    }
     Ok(html)
 }
 

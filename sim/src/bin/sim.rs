@@ -1,10 +1,10 @@
 //! `sim`: the simulator's command line.
 //!
 //! ```text
-//! sim run SCENARIO.toml [--seed N] [--trace faults|ops|full] [--report DIR] [--check-determinism]
-//! sim sweep [SCENARIO.toml|DIR ...] [--seeds N] [--first-seed N] [--jobs N] [--report DIR]
+//! sim run SCENARIO.toml [--seed N] [--engine model] [--trace faults|ops|full] [--report DIR] [--check-determinism]
+//! sim sweep [SCENARIO.toml|DIR ...] [--seeds N | --seeds A..B] [--first-seed N] [--jobs N] [--report DIR]
 //! sim shrink SCENARIO.toml --seed N [--max-runs N] [--out FILE]
-//! sim check HISTORY.json
+//! sim check HISTORY.json [--max-steps N] [--shrink-steps N]
 //! ```
 //!
 //! `run` replays one seed exactly and prints its verdict, timeline and (with
@@ -16,19 +16,19 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use redsim_sim::checker::{self, CheckConfig};
+use redsim_sim::checker::{self, CheckConfig, Verdict};
 use redsim_sim::history::History;
 use redsim_sim::minimize::{minimize, shows_problem};
 use redsim_sim::report;
 use redsim_sim::run::{run_seed, RunOptions, TraceLevel};
-use redsim_sim::scenario::Scenario;
+use redsim_sim::scenario::{Regressions, Scenario};
 use redsim_sim::sweep::{self, SweepPlan};
 
 const USAGE: &str = "usage:
-  sim run SCENARIO.toml [--seed N] [--trace faults|ops|full] [--report DIR] [--check-determinism]
-  sim sweep [SCENARIO.toml|DIR ...] [--seeds N] [--first-seed N] [--jobs N] [--report DIR]
+  sim run SCENARIO.toml [--seed N] [--engine model] [--trace faults|ops|full] [--report DIR] [--check-determinism]
+  sim sweep [SCENARIO.toml|DIR ...] [--seeds N | --seeds A..B] [--first-seed N] [--jobs N] [--report DIR]
   sim shrink SCENARIO.toml --seed N [--max-runs N] [--out FILE]
-  sim check HISTORY.json";
+  sim check HISTORY.json [--max-steps N] [--shrink-steps N]";
 
 /// Parsed command-line words: positional arguments and `--flag [value]`s.
 struct Args {
@@ -117,9 +117,14 @@ fn load(path: &str) -> Result<Scenario, String> {
 /// `sim run`: one seed, replayed exactly.
 fn cmd_run(words: &[String]) -> Result<bool, String> {
     let a = Args::parse(words, &["check-determinism"])?;
-    a.only(&["seed", "trace", "report", "check-determinism"])?;
+    a.only(&["seed", "trace", "report", "check-determinism", "engine"])?;
     let [path] = a.positional.as_slice() else { return Err(USAGE.into()) };
     let scenario = load(path)?;
+    match a.value("engine") {
+        None | Some("model") => {}
+        Some("engine") => return Err("--engine engine: the optimized engine does not exist yet".into()),
+        Some(other) => return Err(format!("--engine: model or engine, not {other}")),
+    }
     let seed = a.number("seed")?.unwrap_or(0);
     let opts = RunOptions { trace: trace_level(&a)?, ..RunOptions::default() };
     let o = run_seed(&scenario, seed, &opts);
@@ -136,7 +141,7 @@ fn cmd_run(words: &[String]) -> Result<bool, String> {
     println!("{}", o.summary());
     println!("replay: {}", report::replay_command(path, seed));
     if let Some(dir) = a.value("report") {
-        let html = sweep::write_run_report(Path::new(dir), &scenario, &o).map_err(|e| e.to_string())?;
+        let html = sweep::write_run_report(Path::new(dir), &scenario, &o, true).map_err(|e| e.to_string())?;
         println!("report: {}", html.display());
     }
     let mut ok = o.passed;
@@ -150,7 +155,41 @@ fn cmd_run(words: &[String]) -> Result<bool, String> {
             ok = false;
         }
     }
+    println!(
+        "verdict: {} ({} of {} acknowledged writes lost) expected: {} -> {}",
+        match (&o.crash, o.report.verdict) {
+            (Some(_), _) => "simulator-failure",
+            (None, Verdict::Linearizable) => "linearizable",
+            (None, Verdict::Violation) => "violation",
+            (None, Verdict::Unknown) => "unknown",
+        },
+        o.stats.lost_writes,
+        o.stats.acknowledged_writes,
+        o.expected.name(),
+        if ok { "pass" } else { "FAIL" }
+    );
     Ok(ok)
+}
+
+/// `--seeds N` (seeds first..first+N) or `--seeds A..B` (A to B-1).
+fn seed_range(a: &Args) -> Result<(Option<u64>, u64), String> {
+    let first = a.number("first-seed")?;
+    match a.value("seeds") {
+        None => Ok((None, first.unwrap_or(0))),
+        Some(v) => match v.split_once("..") {
+            Some((x, y)) => {
+                let x: u64 = x.parse().map_err(|_| format!("--seeds: bad range {v}"))?;
+                let y: u64 = y.parse().map_err(|_| format!("--seeds: bad range {v}"))?;
+                if y <= x || first.is_some() {
+                    return Err(format!("--seeds {v}: an empty range, or given with --first-seed"));
+                }
+                Ok((Some(y - x), x))
+            }
+            None => {
+                Ok((Some(v.parse().map_err(|_| format!("--seeds: not a number or A..B: {v}"))?), first.unwrap_or(0)))
+            }
+        },
+    }
 }
 
 /// `sim sweep`: every scenario, many seeds, reports in `--report` (default `reports/`).
@@ -170,21 +209,34 @@ fn cmd_sweep(words: &[String]) -> Result<bool, String> {
         Some(n) => n as usize,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
+    let (seeds, first_seed) = seed_range(&a)?;
     let plan = SweepPlan {
         scenarios,
-        seeds: a.number("seeds")?,
-        first_seed: a.number("first-seed")?.unwrap_or(0),
+        seeds,
+        first_seed,
         jobs,
         options: RunOptions { trace: TraceLevel::Faults, ..RunOptions::default() },
     };
     let dir = PathBuf::from(a.value("report").unwrap_or("reports"));
     let started = std::time::Instant::now(); // determinism-ok: wall time for people
+    let total: u64 = plan.scenarios.iter().map(|s| plan.seeds.unwrap_or(s.expect.seeds)).sum();
+    let finished = std::sync::atomic::AtomicU64::new(0);
     let result = sweep::sweep(&plan, &|o, wall_ms| {
-        println!("{}  [{wall_ms} ms]", o.summary());
+        let n = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        println!("[{n:>5}/{total}] {}  [{wall_ms} ms]", o.summary());
+        if !o.passed {
+            println!("        replay: {}", report::replay_command(&o.scenario, o.seed));
+        }
     });
     let wall = started.elapsed();
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut text = report::sweep_markdown(&result.rows);
+    let mut text = format!(
+        "# Scenario sweep\n\n`sim sweep {}` — seeds {}.. of every scenario; each row replays exactly \
+         from its seed (`sim run SCENARIO --seed N`).\n\n",
+        words.join(" "),
+        plan.first_seed
+    );
+    text.push_str(&report::sweep_markdown(&result.rows));
     let total_runs: u64 = result.rows.iter().map(|r| r.seeds_run).sum();
     let total_ops: u64 = result.rows.iter().map(|r| r.ops).sum();
     text.push_str(&format!(
@@ -199,13 +251,14 @@ fn cmd_sweep(words: &[String]) -> Result<bool, String> {
     }
     for o in &result.failures {
         let scenario = plan.scenarios.iter().find(|s| s.name == o.scenario).expect("a swept scenario");
-        let html = sweep::write_run_report(&dir, scenario, o).map_err(|e| e.to_string())?;
+        let html = sweep::write_run_report(&dir, scenario, o, true).map_err(|e| e.to_string())?;
         text.push_str(&format!(
-            "- `{}` seed {}: {} — [report]({})\n",
+            "- `{}` seed {}: {} — [report]({}) — replay: `{}`\n",
             o.scenario,
             o.seed,
             o.failure.as_deref().unwrap_or("?").lines().next().unwrap_or(""),
-            html.strip_prefix(&dir).unwrap_or(&html).display()
+            html.strip_prefix(&dir).unwrap_or(&html).display(),
+            report::replay_command(&o.scenario, o.seed)
         ));
     }
     // One example report per scenario, the first seed, so people can look
@@ -213,7 +266,7 @@ fn cmd_sweep(words: &[String]) -> Result<bool, String> {
     text.push_str("\n## Example runs\n\n");
     for s in &plan.scenarios {
         let o = run_seed(s, plan.first_seed, &plan.options);
-        let html = sweep::write_run_report(&dir, s, &o).map_err(|e| e.to_string())?;
+        let html = sweep::write_run_report(&dir, s, &o, false).map_err(|e| e.to_string())?;
         text.push_str(&format!(
             "- `{}` seed {}: {} — [report]({})\n",
             s.name,
@@ -222,11 +275,38 @@ fn cmd_sweep(words: &[String]) -> Result<bool, String> {
             html.strip_prefix(&dir).unwrap_or(&html).display()
         ));
     }
+    // Every remembered failure, replayed.
+    let mut regressions_ok = true;
+    for p in &paths {
+        let file = if p.is_dir() { p.join("regressions.toml") } else { continue };
+        if !file.exists() {
+            continue;
+        }
+        let list = Regressions::load(&file).map_err(|e| e.to_string())?;
+        text.push_str(&format!("\n## Regressions ({})\n\n", file.display()));
+        for r in &list.regression {
+            let mut s = Scenario::load(&p.join(format!("{}.toml", r.scenario))).map_err(|e| e.to_string())?;
+            if let Some(v) = r.expect {
+                s.expect.verdict = v;
+            }
+            let o = run_seed(&s, r.seed, &plan.options);
+            println!("regression {}", o.summary());
+            regressions_ok &= o.passed;
+            text.push_str(&format!(
+                "- `{}` seed {}: {} — {} ({})\n",
+                r.scenario,
+                r.seed,
+                sweep::verdict_words(&o),
+                if o.passed { "as expected" } else { "FAILED" },
+                r.note
+            ));
+        }
+    }
     let out = dir.join("sweep.md");
     std::fs::write(&out, &text).map_err(|e| format!("{}: {e}", out.display()))?;
     print!("{text}");
     println!("wrote {}", out.display());
-    Ok(result.failures.is_empty())
+    Ok(result.failures.is_empty() && regressions_ok)
 }
 
 /// `sim shrink`: a failing seed cut down to a small scripted scenario.
@@ -267,15 +347,22 @@ fn cmd_shrink(words: &[String]) -> Result<bool, String> {
 /// `sim check`: the checker on a history file.
 fn cmd_check(words: &[String]) -> Result<bool, String> {
     let a = Args::parse(words, &[])?;
-    a.only(&[])?;
+    a.only(&["max-steps", "shrink-steps"])?;
     let [path] = a.positional.as_slice() else { return Err(USAGE.into()) };
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    // The simulator's budgets unless told otherwise: shrinking a set or list
+    // violation to a 1-minimal core can take far longer than finding it.
+    let defaults = RunOptions::default().check;
+    let config = CheckConfig {
+        max_steps_per_partition: a.number("max-steps")?.unwrap_or(defaults.max_steps_per_partition),
+        shrink_steps: a.number("shrink-steps")?.unwrap_or(defaults.shrink_steps),
+    };
     let history = match History::from_json(&text) {
         Ok(h) => h,
         Err(first) => checker::import::import_events(&text)
             .map_err(|second| format!("{path}: not a redsim history ({first:?}) nor an event list ({second:?})"))?,
     };
-    let report = checker::check(&history, &CheckConfig::default());
+    let report = checker::check(&history, &config);
     println!("{report}");
     Ok(report.verdict == checker::Verdict::Linearizable)
 }
