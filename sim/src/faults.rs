@@ -55,20 +55,54 @@ use crate::scenario::{FaultKind, FaultMode, Scenario, ScriptedFault};
 /// One fault, with what it needs.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
-    Kill { node: String },
-    PowerLoss { node: String },
-    Restart { node: String },
-    Pause { node: String },
-    Resume { node: String },
-    Partition { a: Vec<String>, b: Vec<String> },
-    Isolate { node: String },
-    OneWay { from: Vec<String>, to: Vec<String> },
+    Kill {
+        node: String,
+    },
+    PowerLoss {
+        node: String,
+    },
+    Restart {
+        node: String,
+    },
+    Pause {
+        node: String,
+    },
+    Resume {
+        node: String,
+    },
+    Partition {
+        a: Vec<String>,
+        b: Vec<String>,
+    },
+    Isolate {
+        node: String,
+    },
+    OneWay {
+        from: Vec<String>,
+        to: Vec<String>,
+    },
     Heal,
-    PacketLoss { rate: f64 },
-    Latency { min_ms: u64, max_ms: u64 },
-    ClockSkew { node: String, skew_ms: i64 },
-    DiskFaults { node: String, faults: DiskFaults },
-    BitFlip { node: String },
+    PacketLoss {
+        rate: f64,
+    },
+    Latency {
+        min_ms: u64,
+        max_ms: u64,
+    },
+    /// The node's clock jumps to `skew_ms` off the true time, then runs
+    /// `drift_ppm` parts per million fast (or slow, when negative).
+    ClockSkew {
+        node: String,
+        skew_ms: i64,
+        drift_ppm: i64,
+    },
+    DiskFaults {
+        node: String,
+        faults: DiskFaults,
+    },
+    BitFlip {
+        node: String,
+    },
 }
 
 impl Fault {
@@ -122,7 +156,9 @@ impl Fault {
             Fault::Heal => "network healed".into(),
             Fault::PacketLoss { rate } => format!("packet loss {:.1}%", rate * 100.0),
             Fault::Latency { min_ms, max_ms } => format!("latency {min_ms}..{max_ms} ms"),
-            Fault::ClockSkew { node, skew_ms } => format!("{node}: clock off by {skew_ms} ms"),
+            Fault::ClockSkew { node, skew_ms, drift_ppm } => {
+                format!("{node}: clock off by {skew_ms} ms, drifting {drift_ppm} ppm")
+            }
             Fault::DiskFaults { node, faults } => format!(
                 "{node}: disk fails {}‰ writes, {}‰ fsyncs, {}‰ reads{}",
                 faults.write_error_per_mille,
@@ -227,7 +263,9 @@ fn scripted(scenario: &Scenario, s: &ScriptedFault) -> TimedFault {
         FaultKind::Heal => Fault::Heal,
         FaultKind::PacketLoss => Fault::PacketLoss { rate: s.rate.unwrap_or(0.0) },
         FaultKind::Latency => Fault::Latency { min_ms: s.min_ms.unwrap_or(1), max_ms: s.max_ms.unwrap_or(10) },
-        FaultKind::ClockSkew => Fault::ClockSkew { node, skew_ms: s.skew_ms.unwrap_or(0) },
+        FaultKind::ClockSkew => {
+            Fault::ClockSkew { node, skew_ms: s.skew_ms.unwrap_or(0), drift_ppm: s.drift_ppm.unwrap_or(0) }
+        }
         FaultKind::DiskFaults => Fault::DiskFaults { node, faults: s.disk_faults() },
         FaultKind::BitFlip => Fault::BitFlip { node },
     };
@@ -315,8 +353,10 @@ fn swarm(scenario: &Scenario, seed: u64) -> FaultPlan {
             FaultKind::ClockSkew => {
                 let skew = rng.gen_range(0..=draw.clock_skew_ms) as i64;
                 let skew_ms = if rng.gen_bool(0.5) { skew } else { -skew };
-                at(t, Fault::ClockSkew { node: node.clone(), skew_ms });
-                at(end, Fault::ClockSkew { node, skew_ms: 0 });
+                let max_drift = spec.max_clock_drift_ppm as i64;
+                let drift_ppm = rng.gen_range(-max_drift..=max_drift);
+                at(t, Fault::ClockSkew { node: node.clone(), skew_ms, drift_ppm });
+                at(end, Fault::ClockSkew { node, skew_ms: 0, drift_ppm: 0 });
             }
             FaultKind::DiskFaults => {
                 let max = draw.disk_error_per_mille;
@@ -438,9 +478,13 @@ pub(crate) fn apply(world: &World, fault: &Fault) {
             net.update_config(|c| c.send_latency = range);
             world.event(None, kind, fault.describe());
         }
-        Fault::ClockSkew { node, skew_ms } => {
+        Fault::ClockSkew { node, skew_ms, drift_ppm } => {
             let Some(s) = world.server(node) else { return };
-            lock(&s.state).skew_ms = *skew_ms;
+            let mut st = lock(&s.state);
+            st.skew_ms = *skew_ms;
+            st.drift_ppm = *drift_ppm;
+            st.drift_from_ms = world.now_ms();
+            drop(st);
             world.event(Some(node), kind, fault.describe());
         }
         Fault::DiskFaults { node, faults } => {
@@ -533,6 +577,7 @@ pub(crate) fn heal_all(world: &World) {
             let mut st = lock(&s.state);
             st.disk.set_faults(DiskFaults::default());
             st.skew_ms = 0;
+            st.drift_ppm = 0;
             if st.paused {
                 st.paused = false;
                 handle.resume(s.id());

@@ -59,9 +59,10 @@ fn script_entry(f: &TimedFault) -> toml::Table {
             t.insert("min_ms".into(), toml::Value::Integer(*min_ms as i64));
             t.insert("max_ms".into(), toml::Value::Integer(*max_ms as i64));
         }
-        Fault::ClockSkew { node, skew_ms } => {
+        Fault::ClockSkew { node, skew_ms, drift_ppm } => {
             t.insert("node".into(), toml::Value::String(node.clone()));
             t.insert("skew_ms".into(), toml::Value::Integer(*skew_ms));
+            t.insert("drift_ppm".into(), toml::Value::Integer(*drift_ppm));
         }
         Fault::DiskFaults { node, faults } => {
             t.insert("node".into(), toml::Value::String(node.clone()));

@@ -60,6 +60,10 @@ pub enum Status {
 pub struct ServerState {
     pub disk: SimDisk,
     pub skew_ms: i64,
+    /// Clock drift in parts per million, accumulating since `drift_from_ms`
+    /// (simulated time of the last clock fault).
+    pub drift_ppm: i64,
+    pub drift_from_ms: u64,
     pub status: Status,
     pub paused: bool,
     /// Processes started so far (the next one's incarnation number).
@@ -91,6 +95,8 @@ impl ServerNode {
             state: Mutex::new(ServerState {
                 disk,
                 skew_ms: 0,
+                drift_ppm: 0,
+                drift_from_ms: 0,
                 status: Status::Down,
                 paused: false,
                 incarnations: 0,
@@ -131,7 +137,10 @@ impl ServerNode {
 
     /// The node's clock: Unix milliseconds as its process reads them.
     pub(crate) fn clock_ms(&self, world: &World) -> i64 {
-        EPOCH_MS + world.now_ms() as i64 + lock(&self.state).skew_ms
+        let now = world.now_ms();
+        let st = lock(&self.state);
+        let drifted = (now.saturating_sub(st.drift_from_ms) as i64).saturating_mul(st.drift_ppm) / 1_000_000;
+        EPOCH_MS + now as i64 + st.skew_ms + drifted
     }
 }
 

@@ -179,6 +179,9 @@ pub struct FaultsSpec {
     /// Swarm: the largest clock skew (either way) a seed may draw.
     #[serde(default = "default_skew")]
     pub max_clock_skew_ms: u64,
+    /// Swarm: the largest clock drift (either way, parts per million) a seed may draw.
+    #[serde(default = "default_drift")]
+    pub max_clock_drift_ppm: u64,
     /// Swarm: the highest per-mille rate of failed writes, fsyncs and reads.
     #[serde(default = "default_disk_errors")]
     pub max_disk_error_per_mille: u32,
@@ -199,6 +202,7 @@ impl Default for FaultsSpec {
             max_packet_loss: default_packet_loss(),
             max_latency_ms: default_latency(),
             max_clock_skew_ms: default_skew(),
+            max_clock_drift_ppm: default_drift(),
             max_disk_error_per_mille: default_disk_errors(),
             script: Vec::new(),
         }
@@ -291,6 +295,8 @@ pub struct ScriptedFault {
     pub max_ms: Option<u64>,
     /// `clock-skew`: the node's clock offset (negative: behind).
     pub skew_ms: Option<i64>,
+    /// `clock-skew`: how fast the clock runs from then on, in parts per million.
+    pub drift_ppm: Option<i64>,
     /// `disk-faults`: per-mille failure rates and an optional capacity.
     pub write_error_per_mille: Option<u32>,
     pub fsync_error_per_mille: Option<u32>,
@@ -382,6 +388,10 @@ fn default_latency() -> u64 {
 }
 fn default_skew() -> u64 {
     5000
+}
+fn default_drift() -> u64 {
+    // 2%: far beyond real quartz (tens of ppm), to make timers visibly early or late.
+    20_000
 }
 fn default_disk_errors() -> u32 {
     20
@@ -615,7 +625,7 @@ impl Scenario {
                 }
             }
             FaultKind::ClockSkew => {
-                allowed.extend(["node", "skew_ms"]);
+                allowed.extend(["node", "skew_ms", "drift_ppm"]);
                 if s.skew_ms.is_none() {
                     return Err(bad("skew_ms: required"));
                 }
@@ -643,6 +653,7 @@ impl Scenario {
             ("min_ms", s.min_ms.is_some()),
             ("max_ms", s.max_ms.is_some()),
             ("skew_ms", s.skew_ms.is_some()),
+            ("drift_ppm", s.drift_ppm.is_some()),
             ("write_error_per_mille", s.write_error_per_mille.is_some()),
             ("fsync_error_per_mille", s.fsync_error_per_mille.is_some()),
             ("read_error_per_mille", s.read_error_per_mille.is_some()),

@@ -83,3 +83,30 @@ fn a_run_past_its_time_bound_is_reported() {
     assert!(crash.contains("simulated time limit of 1500 ms exceeded"), "{crash}");
     assert!(!o.history.ops.is_empty(), "what happened before the bound is kept");
 }
+
+/// Every scenario file, not just the two above: one seed twice, full trace,
+/// byte for byte. And the canonical seed's summary (plan, timeline, verdict)
+/// is snapshotted, so any change in what a seed does shows up in review.
+#[test]
+fn every_scenario_replays_and_its_canonical_seed_is_snapshotted() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let scenarios = redsim_sim::sweep::load_scenarios(&dir).unwrap_or_else(|e| panic!("{e}"));
+    assert!(scenarios.len() >= 6, "the first set of scenarios is there");
+    for (_, s) in &scenarios {
+        let a = run_seed(s, 1, &full());
+        let b = run_seed(s, 1, &full());
+        assert!(a.trace == b.trace, "{} seed 1 did not replay identically", s.name);
+        assert_eq!(a.history, b.history, "{}", s.name);
+        let canonical = format!(
+            "{}\n\nplan:\n{}\ntimeline:\n{}\nverdict: {:?}, {} of {} acknowledged writes lost, passed: {}\n",
+            a.summary(),
+            a.plan,
+            a.timeline_text(),
+            a.report.verdict,
+            a.stats.lost_writes,
+            a.stats.acknowledged_writes,
+            a.passed
+        );
+        insta::assert_snapshot!(format!("canonical-seed-{}", s.name), canonical);
+    }
+}
