@@ -241,9 +241,9 @@ fn cmd_sweep(words: &[String]) -> Result<bool, String> {
     let total_ops: u64 = result.rows.iter().map(|r| r.ops).sum();
     text.push_str(&format!(
         "\n{total_runs} runs, {total_ops} operations in {:.1} s of wall time with {jobs} jobs \
-         ({:.1} runs/s, {:.0} simulated ops/s).\n",
+         ({:.0} seeds/minute, {:.0} simulated ops/s).\n",
         wall.as_secs_f64(),
-        total_runs as f64 / wall.as_secs_f64().max(1e-9),
+        total_runs as f64 * 60.0 / wall.as_secs_f64().max(1e-9),
         total_ops as f64 / wall.as_secs_f64().max(1e-9),
     ));
     if !result.failures.is_empty() {
