@@ -42,10 +42,12 @@ use redsim_model::{Context, Engine, EngineConfig, Frame, Model};
 /// Builds a fresh, empty engine of one kind.
 type MakeEngine = Box<dyn Fn() -> Box<dyn Engine>>;
 
-/// The engines under test. The optimized engine joins with one line:
-/// `("engine", Box::new(|| Box::new(redsim_engine::Engine::new(16)))),`
+/// The engines under test: the reference model and the optimized engine.
 fn engines() -> Vec<(&'static str, MakeEngine)> {
-    vec![("model", Box::new(|| Box::new(Model::new(16))))]
+    vec![
+        ("model", Box::new(|| Box::new(Model::new(16)))),
+        ("engine", Box::new(|| Box::new(redsim_engine::Engine::new(16)))),
+    ]
 }
 
 /// The shape of the pre-filled keyspace. Sizes follow redis-benchmark's

@@ -15,6 +15,8 @@
 //! - `REDSIM_ORACLE_TRACE=1`: print every command and both replies.
 //! - `REDSIM_ORACLE_SHOWN`: how many mismatches are printed in full (25).
 //! - `REDSIM_ORACLE_REDIS_BIN`: the redis-server binary (default from PATH).
+//! - `REDSIM_ORACLE_ENGINE=engine`: redsim runs the optimized engine
+//!   (`--engine engine`) instead of its default.
 //!
 //! The stream (`oracle/generate/`) covers the string, generic, list, hash,
 //! set and sorted-set groups, SORT/SORT_RO with BY/GET/LIMIT/ALPHA/STORE,

@@ -66,6 +66,21 @@ pub const SAME_OBJECT: RedisError = RedisError::fixed("ERR source and destinatio
 pub const TIMEOUT_NOT_FLOAT: RedisError = RedisError::fixed("ERR timeout is not a float or out of range");
 pub const TIMEOUT_NEGATIVE: RedisError = RedisError::fixed("ERR timeout is negative");
 
+// ---- keyspace commands whose texts both engines share ----
+pub const BUSYKEY: RedisError = RedisError::fixed("BUSYKEY Target key name already exists.");
+pub const INVALID_TTL: RedisError = RedisError::fixed("ERR Invalid TTL value, must be >= 0");
+pub const BAD_DATA_FORMAT: RedisError = RedisError::fixed("ERR Bad data format");
+pub const LCS_NOT_STRINGS: RedisError = RedisError::fixed("ERR The specified keys must contain string values");
+pub const OBJECT_IDLETIME_UNDER_LFU: RedisError = RedisError::fixed(
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+);
+pub const OBJECT_FREQ_WITHOUT_LFU: RedisError = RedisError::fixed(
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+);
+/// A connection or server command handed to an engine by mistake.
+pub const NOT_A_KEYSPACE_COMMAND: RedisError =
+    RedisError::fixed("ERR this command is executed by the node, not the keyspace");
+
 // ---- connection and server ----
 pub const NOAUTH: RedisError = RedisError::fixed("NOAUTH Authentication required.");
 pub const WRONGPASS: RedisError = RedisError::fixed("WRONGPASS invalid username-password pair or user is disabled.");

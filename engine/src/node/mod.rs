@@ -178,9 +178,14 @@ pub struct Node {
 }
 
 impl Node {
-    /// A node with the engine the configuration names (`engine model`).
+    /// A node with the engine the configuration names (`engine model`, the
+    /// default, or `engine engine`).
     pub fn new(opts: NodeOptions) -> Node {
-        let engine: Box<dyn Engine> = Box::new(Model::new(opts.config.databases()));
+        let databases = opts.config.databases();
+        let engine: Box<dyn Engine> = match opts.config.get("engine") {
+            "engine" => Box::new(crate::store::Engine::new(databases)),
+            _ => Box::new(Model::new(databases)),
+        };
         Node::with_engine(opts, engine)
     }
 

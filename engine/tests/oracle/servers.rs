@@ -111,6 +111,10 @@ impl Server {
                     .args(["--enable-debug-command", "yes", "--daemonize", "no"])
                     .arg("--dir")
                     .arg(&dir);
+                // REDSIM_ORACLE_ENGINE=engine puts the optimized engine under test.
+                if let Ok(engine) = std::env::var("REDSIM_ORACLE_ENGINE") {
+                    c.arg("--engine").arg(engine);
+                }
                 c.current_dir(&dir);
                 let out = fs::File::create(&log).map_err(|e| e.to_string())?;
                 let err = out.try_clone().map_err(|e| e.to_string())?;

@@ -107,13 +107,7 @@ impl Model {
 
     fn touch_key(&mut self, cx: &mut Context<'_>, db: usize, key: &[u8]) {
         let Some(entry) = self.dbs[db].get(key) else { return };
-        let lru = if cx.config.maxmemory_policy.is_lfu() {
-            let counter = lfu_counter(entry.lru, cx.now_ms, cx.config.lfu_decay_time);
-            let counter = lfu_log_incr(counter, cx);
-            (lfu_minutes(cx.now_ms) << 8) | counter
-        } else {
-            lru_clock(cx.now_ms)
-        };
+        let lru = accessed_lru(entry.lru, cx);
         self.dbs[db].set_lru(key, lru);
     }
 
@@ -141,6 +135,19 @@ impl Model {
         self.stats.expired_keys += 1;
         let verb: &'static [u8] = if cx.config.lazyfree_lazy_expire { b"UNLINK" } else { b"DEL" };
         cx.also_propagate(db, vec![Bytes::from_static(verb), Bytes::copy_from_slice(key)]);
+    }
+}
+
+/// The `lru` field after an access (Redis's `updateLFU` / LRU clock): under
+/// an LFU policy the decayed counter, maybe incremented (one draw from the
+/// node's generator unless the counter is saturated), with the current minute.
+pub fn accessed_lru(lru: u32, cx: &mut Context<'_>) -> u32 {
+    if cx.config.maxmemory_policy.is_lfu() {
+        let counter = lfu_counter(lru, cx.now_ms, cx.config.lfu_decay_time);
+        let counter = lfu_log_incr(counter, cx);
+        (lfu_minutes(cx.now_ms) << 8) | counter
+    } else {
+        lru_clock(cx.now_ms)
     }
 }
 

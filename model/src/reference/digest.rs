@@ -32,7 +32,7 @@ pub fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
 }
 
 /// The digest of one value (without its key), as DEBUG DIGEST-VALUE computes it.
-fn value_digest(digest: &mut [u8; 20], value: &Value, has_expire: bool) {
+pub fn value_digest(digest: &mut [u8; 20], value: &Value, has_expire: bool) {
     let type_code = match value {
         Value::Str(_) => OBJ_STRING,
         Value::List(_) => OBJ_LIST,
@@ -53,7 +53,8 @@ fn value_digest(digest: &mut [u8; 20], value: &Value, has_expire: bool) {
     }
 }
 
-fn hex(d: &[u8; 20]) -> String {
+/// A digest as DEBUG DIGEST prints it: forty lowercase hex digits.
+pub fn hex(d: &[u8; 20]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -5,10 +5,11 @@ use bytes::Bytes;
 
 use super::access::{lru_clock, new_lru, Access};
 use super::db::Entry;
+use super::value::Value;
 use super::Model;
 use crate::command::{parse_i64, RestoreArgs};
 use crate::engine::Context;
-use crate::errors::{RedisError, RedisResult};
+use crate::errors::{self, RedisError, RedisResult};
 use crate::rdb::{self, LoadOptions, PAYLOAD_VERSION_OR_CHECKSUM};
 use crate::resp::Frame;
 
@@ -28,20 +29,13 @@ impl Model {
     /// then its body.
     pub(super) fn restore(&mut self, cx: &mut Context<'_>, r: &RestoreArgs) -> RedisResult<Frame> {
         if !r.replace && self.exists(cx, cx.db, &r.key, Access::Write) {
-            return Err(RedisError::fixed("BUSYKEY Target key name already exists."));
+            return Err(errors::BUSYKEY);
         }
         let mut ttl = parse_i64(&r.ttl)?;
         if ttl < 0 {
-            return Err(RedisError::fixed("ERR Invalid TTL value, must be >= 0"));
+            return Err(errors::INVALID_TTL);
         }
-        let opts = LoadOptions::from_config(cx.config, cx.config.databases, cx.now_ms);
-        let value = rdb::restore_payload_with(&r.payload, &opts).map_err(|e| {
-            if e.message == PAYLOAD_VERSION_OR_CHECKSUM {
-                RedisError::owned(format!("ERR {PAYLOAD_VERSION_OR_CHECKSUM}"))
-            } else {
-                RedisError::fixed("ERR Bad data format")
-            }
-        })?;
+        let value = decode_payload(cx, &r.payload)?;
         let deleted = r.replace && self.dbs[cx.db].remove(&r.key).is_some();
         if ttl != 0 && !r.absttl {
             ttl = ttl.saturating_add(cx.now_ms);
@@ -71,9 +65,22 @@ impl Model {
     }
 }
 
+/// RESTORE's payload as a value, with Redis's two error texts: a payload of
+/// another RDB version or with a bad checksum, and anything else malformed.
+pub fn decode_payload(cx: &Context<'_>, payload: &[u8]) -> RedisResult<Value> {
+    let opts = LoadOptions::from_config(cx.config, cx.config.databases, cx.now_ms);
+    rdb::restore_payload_with(payload, &opts).map_err(|e| {
+        if e.message == PAYLOAD_VERSION_OR_CHECKSUM {
+            RedisError::owned(format!("ERR {PAYLOAD_VERSION_OR_CHECKSUM}"))
+        } else {
+            errors::BAD_DATA_FORMAT
+        }
+    })
+}
+
 /// The access data of a restored key: FREQ under an LFU policy, IDLETIME
 /// under the others, else that of a new object (Redis's objectSetLRUOrLFU).
-fn restored_lru(cx: &Context<'_>, r: &RestoreArgs) -> u32 {
+pub fn restored_lru(cx: &Context<'_>, r: &RestoreArgs) -> u32 {
     let lfu = cx.config.maxmemory_policy.is_lfu();
     match (lfu, r.freq, r.idle_seconds) {
         (true, Some(freq), _) => (new_lru(cx) & !0xff) | freq as u32,

@@ -6,7 +6,7 @@ use crate::engine::{Context, DbInfo};
 
 /// Keys deleted per database per cycle at most, so that one cycle stays short
 /// (Redis bounds its cycle by time; a bound on work is the deterministic analogue).
-const MAX_KEYS_PER_CYCLE: usize = 1000;
+pub const MAX_KEYS_PER_CYCLE: usize = 1000;
 
 impl Model {
     /// Deletes keys whose time has passed, earliest first, propagating a DEL

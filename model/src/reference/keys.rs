@@ -8,7 +8,7 @@ use super::value::{StrEncoding, StrValue, Value};
 use super::Model;
 use crate::command::{ExpireArgs, ObjectSub, ScanArgs};
 use crate::engine::Context;
-use crate::errors::{self, RedisError, RedisResult};
+use crate::errors::{self, RedisResult};
 use crate::glob::glob_match;
 use crate::resp::Frame;
 
@@ -259,20 +259,10 @@ impl Model {
         Ok(match sub {
             ObjectSub::Encoding => Frame::bulk(entry.value.encoding_name()),
             ObjectSub::RefCount => Frame::Integer(entry.value.refcount()),
-            ObjectSub::IdleTime if lfu => {
-                return Err(RedisError::fixed(
-                    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-                ))
-            }
+            ObjectSub::IdleTime if lfu => return Err(errors::OBJECT_IDLETIME_UNDER_LFU),
             ObjectSub::IdleTime => Frame::Integer((idle_ms(entry.lru, cx.now_ms) / 1000) as i64),
-            ObjectSub::Freq if !lfu => {
-                return Err(RedisError::fixed(
-                    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-                ))
-            }
-            ObjectSub::Freq => {
-                Frame::Integer(lfu_counter(entry.lru, cx.now_ms, cx.config.lfu_decay_time) as i64)
-            }
+            ObjectSub::Freq if !lfu => return Err(errors::OBJECT_FREQ_WITHOUT_LFU),
+            ObjectSub::Freq => Frame::Integer(lfu_counter(entry.lru, cx.now_ms, cx.config.lfu_decay_time) as i64),
         })
     }
 }

@@ -6,6 +6,9 @@ use crate::command::LcsOptions;
 use crate::errors::{RedisError, RedisResult};
 use crate::resp::Frame;
 
+/// LCS's reply for strings `a` and `b`: the subsequence, its length (LEN) or
+/// the matching ranges (IDX), refusing inputs whose table would exceed
+/// `max_bulk_len` bytes, as Redis does.
 pub fn reply(a: &[u8], b: &[u8], opts: &LcsOptions, max_bulk_len: u64) -> RedisResult<Frame> {
     if a.len() as u64 >= u32::MAX as u64 - 1 || b.len() as u64 >= u32::MAX as u64 - 1 {
         return Err(RedisError::fixed("ERR String too long for LCS"));

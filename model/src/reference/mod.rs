@@ -30,6 +30,20 @@ use crate::errors::RedisResult;
 use crate::resp::Frame;
 
 pub use db::{Db, Entry};
+
+/// The model's pure helpers, shared with the optimized engine so that the
+/// two compute access data, expire times, string ranges, LCS replies,
+/// digests and payloads with the same code and cannot drift apart.
+pub mod shared {
+    pub use super::access::{accessed_lru, idle_ms, lfu_counter, lru_clock, new_lru, Access, LFU_INIT_VAL};
+    pub use super::digest::{hex, mix_digest, value_digest, xor_digest};
+    pub use super::dump::{decode_payload, restored_lru};
+    pub use super::expire::MAX_KEYS_PER_CYCLE;
+    pub use super::lcs::reply as lcs_reply;
+    pub use super::sort::{pattern_target, PatternTarget};
+    pub use super::strings::{byte_range, check_string_length, expire_deadline, invalid_expire};
+    pub use super::value::{EMBSTR_SIZE_LIMIT, SHARED_INTEGERS, SHARED_REFCOUNT};
+}
 pub use hashes::HashValue;
 pub use lists::ListValue;
 pub use sets::SetValue;
@@ -52,6 +66,14 @@ impl Model {
     /// The databases, for tests and the simulator's checker to inspect.
     pub fn dbs(&self) -> &[Db] {
         &self.dbs
+    }
+
+    /// The databases, to move entries in and out without copying them: the
+    /// optimized engine runs the commands it does not implement itself by
+    /// lending the keys involved to a scratch `Model` (see its `store::bridge`).
+    /// Changes made here are logged as touched; call `Db::take_touched` to drop them.
+    pub fn dbs_mut(&mut self) -> &mut [Db] {
+        &mut self.dbs
     }
 
     /// DEBUG DIGEST-VALUE of one key: equal for equal contents (and expire
@@ -109,9 +131,7 @@ impl Model {
             DebugDigestValue { keys } => Ok(self.digest_values(cx, keys)),
 
             Help { command } => Ok(help::reply(command)),
-            Connection(_) | Server(_) => {
-                Err(crate::errors::RedisError::fixed("ERR this command is executed by the node, not the keyspace"))
-            }
+            Connection(_) | Server(_) => Err(crate::errors::NOT_A_KEYSPACE_COMMAND),
             NotImplemented { name } => Err(crate::errors::not_implemented(name)),
         }
     }

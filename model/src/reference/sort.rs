@@ -159,18 +159,11 @@ impl Model {
     /// first `*` is replaced by the element and the resulting key is read (a
     /// string, or with `->field` a hash field). A pattern without `*` reads nothing.
     fn lookup_by_pattern(&mut self, cx: &mut Context<'_>, pattern: &[u8], element: &Bytes) -> Option<Bytes> {
-        if pattern == b"#" {
-            return Some(element.clone());
-        }
-        let star = pattern.iter().position(|&c| c == b'*')?;
-        let after = &pattern[star + 1..];
-        let (suffix, field) = match find(after, b"->") {
-            Some(arrow) if arrow + 2 < after.len() => (&after[..arrow], Some(&after[arrow + 2..])),
-            _ => (after, None),
+        let (key, field) = match pattern_target(pattern, element) {
+            PatternTarget::Element => return Some(element.clone()),
+            PatternTarget::Nothing => return None,
+            PatternTarget::Key { key, field } => (key, field),
         };
-        let mut key = pattern[..star].to_vec();
-        key.extend_from_slice(element);
-        key.extend_from_slice(suffix);
         let entry = self.lookup(cx, cx.db, &key, Access::Read)?;
         match (&entry.value, field) {
             (Value::Str(s), None) => Some(Bytes::from(s.bytes.clone())),
@@ -178,6 +171,37 @@ impl Model {
             _ => None,
         }
     }
+}
+
+/// What a BY or GET pattern names for one element.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PatternTarget<'p> {
+    /// `#`: the element itself.
+    Element,
+    /// A pattern without `*`: nothing is read.
+    Nothing,
+    /// The key to read (a string), or with `->field` a field of the hash there.
+    Key { key: Vec<u8>, field: Option<&'p [u8]> },
+}
+
+/// The first half of Redis's `lookupKeyByPattern`: the first `*` of the
+/// pattern is replaced by the element; a `->` followed by at least one byte
+/// splits off a hash field. Knowing the keys before the lookup lets an engine
+/// gather every key a SORT may read.
+pub fn pattern_target<'p>(pattern: &'p [u8], element: &[u8]) -> PatternTarget<'p> {
+    if pattern == b"#" {
+        return PatternTarget::Element;
+    }
+    let Some(star) = pattern.iter().position(|&c| c == b'*') else { return PatternTarget::Nothing };
+    let after = &pattern[star + 1..];
+    let (suffix, field) = match find(after, b"->") {
+        Some(arrow) if arrow + 2 < after.len() => (&after[..arrow], Some(&after[arrow + 2..])),
+        _ => (after, None),
+    };
+    let mut key = pattern[..star].to_vec();
+    key.extend_from_slice(element);
+    key.extend_from_slice(suffix);
+    PatternTarget::Key { key, field }
 }
 
 fn plain_item(element: Bytes) -> SortItem {

@@ -20,13 +20,13 @@ fn command_name(cx: &Context<'_>) -> String {
 }
 
 /// `ERR invalid expire time in 'set' command`.
-pub(super) fn invalid_expire(cx: &Context<'_>) -> RedisError {
+pub fn invalid_expire(cx: &Context<'_>) -> RedisError {
     RedisError::owned(format!("ERR invalid expire time in '{}' command", command_name(cx)))
 }
 
 /// Turns an EX/PX/EXAT/PXAT argument into an absolute Unix time in ms, with
 /// Redis's checks: an integer, positive, and no overflow on the way.
-pub(super) fn expire_deadline(cx: &Context<'_>, arg: &ExpiryArg) -> RedisResult<i64> {
+pub fn expire_deadline(cx: &Context<'_>, arg: &ExpiryArg) -> RedisResult<i64> {
     let mut ms = parse_i64(&arg.value)?;
     if ms <= 0 || (arg.unit == TimeUnit::Seconds && ms > i64::MAX / 1000) {
         return Err(invalid_expire(cx));
@@ -44,7 +44,7 @@ pub(super) fn expire_deadline(cx: &Context<'_>, arg: &ExpiryArg) -> RedisResult<
 }
 
 /// Redis's `checkStringLength`: a string may not grow past `proto-max-bulk-len`.
-fn check_string_length(cx: &Context<'_>, size: u64, append: u64) -> RedisResult<()> {
+pub fn check_string_length(cx: &Context<'_>, size: u64, append: u64) -> RedisResult<()> {
     match size.checked_add(append) {
         Some(total) if total <= cx.config.proto_max_bulk_len => Ok(()),
         _ => Err(errors::STRING_TOO_LONG),
@@ -330,7 +330,7 @@ impl Model {
                 None => Ok(Vec::new()),
                 Some(Value::Str(s)) => Ok(s.bytes),
                 #[allow(unreachable_patterns)]
-                Some(_) => Err(RedisError::fixed("ERR The specified keys must contain string values")),
+                Some(_) => Err(errors::LCS_NOT_STRINGS),
             }
         };
         let (a, b) = (text(a)?, text(b)?);
@@ -341,7 +341,7 @@ impl Model {
 
 /// The bytes GETRANGE returns: inclusive `start..=end` with negative indexes
 /// counting from the end, clamped to the string, as Redis computes it.
-pub(super) fn byte_range(s: &[u8], start: i64, end: i64) -> &[u8] {
+pub fn byte_range(s: &[u8], start: i64, end: i64) -> &[u8] {
     let len = s.len() as i64;
     if start < 0 && end < 0 && start > end {
         return &[];

@@ -1,0 +1,288 @@
+//! One database: the table, the index of expire times, and the log of
+//! touched keys.
+//!
+//! The changes a command makes are logged exactly as the model's `Db` logs
+//! them (a replaced key twice, as a removal and an insertion), because the
+//! node hands that log to WATCH and to blocked clients and both engines must
+//! hand it the same keys.
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+use rand_chacha::ChaCha8Rng;
+
+use super::dict::{Dict, Node, CRON_REHASH_BUCKETS, NIL};
+use super::hasher::hash_key;
+use super::key::Key;
+use super::object::Obj;
+
+/// A removed entry.
+pub struct Removed {
+    pub obj: Obj,
+    pub deadline: Option<i64>,
+    pub lru: u32,
+}
+
+#[derive(Default)]
+pub struct Db {
+    dict: Dict,
+    /// (deadline, link) of every key with an expire time, earliest first:
+    /// the active expire cycle reads due keys from the front. Only keys with
+    /// an expire time are in it.
+    expires: BTreeSet<(i64, u32)>,
+    /// Sum of the deadlines in `expires`, for INFO's avg_ttl.
+    deadline_sum: i128,
+    /// Keys changed since the engine last reported them.
+    touched: Vec<Bytes>,
+    /// Heap bytes owned by keys and values, for INFO memory.
+    heap: usize,
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.dict.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dict.len() == 0
+    }
+
+    /// Number of keys with an expire time.
+    pub fn expires_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    /// The entry of `key`, without side effects (not even a rehash step).
+    #[inline]
+    pub fn peek(&self, key: &[u8]) -> Option<u32> {
+        let link = self.dict.find(hash_key(key), key);
+        (link != NIL).then_some(link)
+    }
+
+    /// The entry of `key`, moving a bucket along if a rehash is under way.
+    #[inline]
+    pub fn find(&mut self, key: &[u8]) -> Option<u32> {
+        self.dict.rehash_step();
+        self.peek(key)
+    }
+
+    #[inline]
+    pub fn node(&self, link: u32) -> &Node {
+        self.dict.node(link)
+    }
+
+    #[inline]
+    pub fn deadline(&self, link: u32) -> Option<i64> {
+        self.dict.deadline(link)
+    }
+
+    pub fn set_lru(&mut self, link: u32, lru: u32) {
+        self.dict.node_mut(link).lru = lru;
+    }
+
+    pub fn has_touched(&self) -> bool {
+        !self.touched.is_empty()
+    }
+
+    /// Keys changed since the last call, in order.
+    pub fn take_touched(&mut self) -> Vec<Bytes> {
+        std::mem::take(&mut self.touched)
+    }
+
+    /// Stores `key`, replacing any previous entry and its expire time; the
+    /// model's `Db::insert`, with its log: a replaced key is logged twice.
+    pub fn insert(&mut self, key: &Bytes, obj: Obj, deadline: Option<i64>, lru: u32) -> u32 {
+        let hash = hash_key(key);
+        self.dict.rehash_step();
+        let link = self.dict.find(hash, key);
+        self.store(key, (link != NIL).then_some(link), obj, deadline, lru)
+    }
+
+    /// [`Db::insert`] for a key the caller has just looked up with a write
+    /// lookup (nothing changed since): `found` is its entry, or `None` when
+    /// the key is known to be absent. Saves the second lookup.
+    pub fn store(&mut self, key: &Bytes, found: Option<u32>, obj: Obj, deadline: Option<i64>, lru: u32) -> u32 {
+        debug_assert_eq!(found, self.peek(key));
+        match found {
+            Some(link) => {
+                self.touched.push(key.clone());
+                self.touched.push(key.clone());
+                let node = self.dict.node_mut(link);
+                let old = std::mem::replace(&mut node.obj, obj);
+                node.lru = lru;
+                self.heap = self.heap + node.obj.heap_bytes() - old.heap_bytes();
+                self.change_deadline(hash_key(key), link, deadline)
+            }
+            None => {
+                self.touched.push(key.clone());
+                self.insert_new(hash_key(key), Key::new(key), obj, deadline, lru)
+            }
+        }
+    }
+
+    /// Adds an entry for a key known to be absent, without logging it (loading).
+    pub fn insert_quietly(&mut self, key: &[u8], obj: Obj, deadline: Option<i64>, lru: u32) {
+        let hash = hash_key(key);
+        debug_assert_eq!(self.dict.find(hash, key), NIL);
+        self.insert_new(hash, Key::new(key), obj, deadline, lru);
+    }
+
+    fn insert_new(&mut self, hash: u64, key: Key, obj: Obj, deadline: Option<i64>, lru: u32) -> u32 {
+        self.heap += key.heap_bytes() + obj.heap_bytes();
+        let link = self.dict.insert(hash, Node::new(key, obj, lru), deadline);
+        if let Some(d) = deadline {
+            self.index_deadline(d, link);
+        }
+        link
+    }
+
+    /// Replaces the value of an existing entry in place, keeping its expire
+    /// time, with fresh access data: the model's `set_key(.., keep_ttl)` on an
+    /// existing key (INCR, APPEND, SETRANGE ...), logged twice as there.
+    pub fn edit(&mut self, key: &Bytes, link: u32, lru: u32, change: impl FnOnce(&mut Obj)) {
+        self.touched.push(key.clone());
+        self.touched.push(key.clone());
+        let node = self.dict.node_mut(link);
+        let before = node.obj.heap_bytes();
+        change(&mut node.obj);
+        node.lru = lru;
+        self.heap = self.heap + node.obj.heap_bytes() - before;
+    }
+
+    /// Removes `key`; logged if it was there.
+    pub fn remove(&mut self, key: &Bytes) -> Option<Removed> {
+        let removed = self.remove_quietly(key)?;
+        self.touched.push(key.clone());
+        Some(removed)
+    }
+
+    /// Removes `key` without logging (lending it to the model, see `bridge.rs`).
+    pub fn remove_quietly(&mut self, key: &[u8]) -> Option<Removed> {
+        let hash = hash_key(key);
+        self.dict.rehash_step();
+        let link = self.dict.find(hash, key);
+        if link == NIL {
+            return None;
+        }
+        if let Some(d) = self.dict.deadline(link) {
+            self.unindex_deadline(d, link);
+        }
+        let (node, deadline) = self.dict.remove(hash, link);
+        self.heap -= node.key.heap_bytes() + node.obj.heap_bytes();
+        Some(Removed { obj: node.obj, deadline, lru: node.lru })
+    }
+
+    /// Sets or clears a key's expire time; false if the key does not exist.
+    pub fn set_expire(&mut self, key: &Bytes, at: Option<i64>) -> bool {
+        let hash = hash_key(key);
+        self.dict.rehash_step();
+        let link = self.dict.find(hash, key);
+        if link == NIL {
+            return false;
+        }
+        self.touched.push(key.clone());
+        self.change_deadline(hash, link, at);
+        true
+    }
+
+    fn change_deadline(&mut self, hash: u64, link: u32, at: Option<i64>) -> u32 {
+        let old = self.dict.deadline(link);
+        if old == at {
+            return link;
+        }
+        if let Some(d) = old {
+            self.unindex_deadline(d, link);
+        }
+        let link = self.dict.set_deadline(hash, link, at);
+        if let Some(d) = at {
+            self.index_deadline(d, link);
+        }
+        link
+    }
+
+    fn index_deadline(&mut self, deadline: i64, link: u32) {
+        self.expires.insert((deadline, link));
+        self.deadline_sum += deadline as i128;
+    }
+
+    fn unindex_deadline(&mut self, deadline: i64, link: u32) {
+        let was = self.expires.remove(&(deadline, link));
+        debug_assert!(was, "deadline index out of step");
+        self.deadline_sum -= deadline as i128;
+    }
+
+    /// Logs every key (FLUSHDB, SWAPDB replace the whole database).
+    pub fn touch_all(&mut self) {
+        let keys: Vec<Bytes> = self.dict.links().map(|l| self.dict.node(l).key.to_bytes()).collect();
+        self.touched.extend(keys);
+    }
+
+    /// Empties the database, logging every key.
+    pub fn clear(&mut self) {
+        self.touch_all();
+        let touched = std::mem::take(&mut self.touched);
+        *self = Db { touched, ..Db::default() };
+    }
+
+    /// Every entry, in storage order.
+    pub fn links(&self) -> impl Iterator<Item = u32> + '_ {
+        self.dict.links()
+    }
+
+    /// One `dictScan` step (see [`Dict::scan`]).
+    pub fn scan(&self, cursor: u64, out: &mut Vec<u32>) -> u64 {
+        self.dict.scan(cursor, out)
+    }
+
+    /// A random entry, `None` when empty.
+    pub fn random_link(&self, rng: &mut ChaCha8Rng) -> Option<u32> {
+        let link = self.dict.random_link(rng);
+        (link != NIL).then_some(link)
+    }
+
+    /// Up to `max` keys whose expire time is before `now_ms` (a key expiring
+    /// at `now_ms` is still alive), earliest first. Reads only the front of
+    /// the index: the work is bounded by `max`, however many keys have TTLs.
+    ///
+    /// The keys come out ordered by (deadline, key), the model's order; which
+    /// keys of one millisecond are taken when more than `max` are due may
+    /// differ from the model (the index orders ties by entry, not by key,
+    /// so that it never has to compare keys).
+    pub fn due_keys(&self, now_ms: i64, max: usize) -> Vec<Bytes> {
+        let mut due: Vec<(i64, Bytes)> = self
+            .expires
+            .iter()
+            .take_while(|(d, _)| *d < now_ms)
+            .take(max)
+            .map(|&(d, link)| (d, self.dict.node(link).key.to_bytes()))
+            .collect();
+        due.sort_unstable();
+        due.into_iter().map(|(_, k)| k).collect()
+    }
+
+    /// Mean TTL in ms of the keys not yet due (INFO keyspace's avg_ttl): the
+    /// running sum minus the due keys at the front of the index.
+    pub fn avg_ttl(&self, now_ms: i64) -> u64 {
+        let (mut sum, mut n) = (self.deadline_sum, self.expires.len() as i128);
+        for &(d, _) in self.expires.iter().take_while(|(d, _)| *d <= now_ms) {
+            sum -= d as i128;
+            n -= 1;
+        }
+        if n <= 0 {
+            return 0;
+        }
+        ((sum - now_ms as i128 * n) / n) as u64
+    }
+
+    /// The cron's share of table maintenance: shrink a sparse table, move a
+    /// bounded number of buckets of a rehash under way.
+    pub fn cron(&mut self) {
+        self.dict.shrink_if_needed();
+        self.dict.rehash(CRON_REHASH_BUCKETS);
+    }
+
+    /// Bytes used, for INFO memory: tables, entries, the expire index, heap.
+    pub fn used_bytes(&self) -> usize {
+        self.dict.reserved_bytes() + self.expires.len() * 24 + self.heap
+    }
+}

@@ -1,0 +1,300 @@
+//! `Engine`: the optimized keyspace, checked command by command against the
+//! reference [`Model`] (`engine/tests/engine_equivalence.rs`).
+//!
+//! - `dict`: per database, a hash table rehashed incrementally (growth
+//!   never stalls a command), entries in slabs with stable indexes, SCAN
+//!   with Redis's reverse-binary cursor; `hasher` is its fixed-seed hash.
+//! - `key`, `object`: short keys and strings inline in the entry,
+//!   integers as integers, with OBJECT ENCODING's names.
+//! - `db`: one database: the table, the expire index (only keys with a TTL
+//!   pay for it) and the log of touched keys.
+//! - `access`, `strings`, `keys`, `expire`: lookups with lazy expiry,
+//!   the string and generic groups, active expiry and INFO figures, each
+//!   following the model's code step for step (and reusing the model's pure
+//!   helpers: number formats, LCS, digests, payloads, access data).
+//! - `bridge`: lists, hashes, sets, sorted sets and SORT, run by the
+//!   model's own code on keys lent to a scratch model, until they get their
+//!   own encodings.
+
+mod access;
+mod bridge;
+mod db;
+mod dict;
+mod expire;
+mod hasher;
+mod key;
+mod keys;
+mod object;
+mod slab;
+mod strings;
+
+use bytes::Bytes;
+use redsim_model::command::{help, Command};
+use redsim_model::dataset::{Dataset, Record};
+use redsim_model::engine::{DbInfo, KeyState, KeyspaceStats};
+use redsim_model::errors::{self, RedisResult};
+use redsim_model::reference::shared::{hex, mix_digest, value_digest, xor_digest, Access};
+use redsim_model::{Context, Frame, Model};
+
+use db::Db;
+use object::Obj;
+
+/// The optimized engine: `databases` databases of keys.
+pub struct Engine {
+    dbs: Vec<Db>,
+    stats: KeyspaceStats,
+    /// Where collection commands run for now (see `bridge.rs`); empty between commands.
+    scratch: Model,
+}
+
+impl Engine {
+    /// An empty dataset with `databases` databases (Redis's `databases`, 16 by default).
+    pub fn new(databases: usize) -> Engine {
+        let databases = databases.max(1);
+        Engine {
+            dbs: (0..databases).map(|_| Db::default()).collect(),
+            stats: KeyspaceStats::default(),
+            scratch: Model::new(databases),
+        }
+    }
+
+    fn run(&mut self, cx: &mut Context<'_>, cmd: &Command) -> RedisResult<Frame> {
+        use Command::*;
+        match cmd {
+            Append { key, value } => self.append(cx, key, value),
+            IncrBy { key, by } => self.incr_by(cx, key, *by),
+            IncrByFloat { key, incr } => self.incr_by_float(cx, key, incr),
+            Get { key } => self.get(cx, key),
+            GetDel { key } => self.getdel(cx, key),
+            GetEx { key, option } => self.getex(cx, key, option),
+            GetRange { key, start, end } => self.getrange(cx, key, *start, *end),
+            GetSet { key, value } => self.getset(cx, key, value),
+            Lcs(args) => self.lcs(cx, args),
+            MGet { keys } => self.mget(cx, keys),
+            MSet { pairs, nx } => self.mset(cx, pairs, *nx),
+            Set(args) => self.set(cx, args),
+            SetRange { key, offset, value } => self.setrange(cx, key, *offset, value),
+            Strlen { key } => self.strlen(cx, key),
+
+            Lists(c) => Ok(self.delegate(cx, cmd, bridge::distinct(bridge::list_keys(c)))),
+            Hashes(c) => Ok(self.delegate(cx, cmd, bridge::hash_keys(c))),
+            Sets(c) => Ok(self.delegate(cx, cmd, bridge::distinct(bridge::set_keys(c)))),
+            SortedSets(c) => Ok(self.delegate(cx, cmd, bridge::distinct(bridge::zset_keys(c)))),
+            Sort(args) => {
+                let keys = self.sort_keys(cx.db, args);
+                Ok(self.delegate(cx, cmd, keys))
+            }
+
+            Copy { source, destination, db, replace } => self.copy(cx, source, destination, *db, *replace),
+            Dump { key } => self.dump(cx, key),
+            Restore(args) => self.restore(cx, args),
+            Del { keys, unlink: _ } => self.del(cx, keys),
+            Exists { keys } => self.exists_count(cx, keys, Access::ReadNoTouch),
+            Expire(args) => self.expire(cx, args),
+            ExpireTime { key, millis } => self.ttl(cx, key, *millis, true),
+            Keys { pattern } => self.keys(cx, pattern),
+            Move { key, db } => self.move_key(cx, key, *db),
+            Object { sub, key } => self.object(cx, *sub, key),
+            Persist { key } => self.persist(cx, key),
+            Ttl { key, millis } => self.ttl(cx, key, *millis, false),
+            RandomKey => self.randomkey(cx),
+            Rename { source, destination, nx } => self.rename(cx, source, destination, *nx),
+            Scan(args) => self.scan(cx, args),
+            Touch { keys } => self.exists_count(cx, keys, Access::Read),
+            Type { key } => self.type_of(cx, key),
+
+            DbSize => Ok(Frame::Integer(self.dbs[cx.db].len() as i64)),
+            Flush { all, sync: _ } => Ok(self.flush(cx, *all)),
+            SwapDb { a, b } => Ok(self.swapdb(cx, *a, *b)),
+            DebugDigest => Ok(Frame::Simple(self.dataset_digest())),
+            DebugDigestValue { keys } => Ok(self.digest_values(cx, keys)),
+
+            Help { command } => Ok(help::reply(command)),
+            Connection(_) | Server(_) => Err(errors::NOT_A_KEYSPACE_COMMAND),
+            NotImplemented { name } => Err(errors::not_implemented(name)),
+        }
+    }
+
+    fn flush(&mut self, cx: &mut Context<'_>, all: bool) -> Frame {
+        let flushed: Vec<usize> = if all { (0..self.dbs.len()).collect() } else { vec![cx.db] };
+        for db in flushed {
+            cx.dirty += self.dbs[db].len() as u64;
+            self.dbs[db].clear();
+        }
+        if all {
+            // FLUSHALL counts one more change, for the RDB it resets.
+            cx.dirty += 1;
+        }
+        // Even a flush of empty databases reaches replicas and the AOF.
+        cx.force_propagation = true;
+        Frame::ok()
+    }
+
+    fn swapdb(&mut self, cx: &mut Context<'_>, a: usize, b: usize) -> Frame {
+        self.dbs[a].touch_all();
+        self.dbs[b].touch_all();
+        self.dbs.swap(a, b);
+        // Each database's log moved with it; the keys were touched in both places.
+        let (ta, tb) = (self.dbs[a].take_touched(), self.dbs[b].take_touched());
+        for k in ta.iter().chain(tb.iter()) {
+            cx.touched.push((a, k.clone()));
+            cx.touched.push((b, k.clone()));
+        }
+        cx.dirty += 1;
+        Frame::ok()
+    }
+
+    /// DEBUG DIGEST: Redis's order-independent digest of the whole dataset,
+    /// keys that expired but were not collected yet included (the model's
+    /// `dataset_hex`, on the model's own digest functions).
+    fn dataset_digest(&self) -> String {
+        let mut fin = [0u8; 20];
+        for (id, db) in self.dbs.iter().enumerate() {
+            if db.is_empty() {
+                continue;
+            }
+            mix_digest(&mut fin, &(id as u32).to_be_bytes());
+            for link in db.links() {
+                let mut d = [0u8; 20];
+                mix_digest(&mut d, db.node(link).key.as_bytes());
+                digest_value_into(&mut d, db, link);
+                xor_digest(&mut fin, &d);
+            }
+        }
+        hex(&fin)
+    }
+
+    fn digest_values(&self, cx: &Context<'_>, keys: &[Bytes]) -> Frame {
+        // Debugging looks at keys as stored, logically expired ones included.
+        let db = cx.db;
+        Frame::Array(
+            keys.iter()
+                .map(|k| {
+                    let mut digest = [0u8; 20];
+                    if let Some(link) = self.dbs[db].peek(k) {
+                        digest_value_into(&mut digest, &self.dbs[db], link);
+                    }
+                    Frame::Simple(hex(&digest))
+                })
+                .collect(),
+        )
+    }
+
+    /// Moves the databases' change logs into the context.
+    fn report_touched(&mut self, cx: &mut Context<'_>) {
+        for (i, db) in self.dbs.iter_mut().enumerate() {
+            if db.has_touched() {
+                cx.touched.extend(db.take_touched().into_iter().map(|key| (i, key)));
+            }
+        }
+    }
+}
+
+/// Mixes the value at `link` (type, contents, expire flag) into `digest`.
+fn digest_value_into(digest: &mut [u8; 20], db: &Db, link: u32) {
+    let has_expire = db.deadline(link).is_some();
+    match &db.node(link).obj {
+        Obj::Coll(v) => value_digest(digest, v, has_expire),
+        s => value_digest(digest, &s.to_value(), has_expire),
+    }
+}
+
+impl redsim_model::Engine for Engine {
+    fn name(&self) -> &'static str {
+        "engine"
+    }
+
+    fn execute(&mut self, cx: &mut Context<'_>, cmd: &Command) -> Frame {
+        let reply = self.run(cx, cmd).unwrap_or_else(Frame::from);
+        self.report_touched(cx);
+        reply
+    }
+
+    fn active_expire_cycle(&mut self, cx: &mut Context<'_>) {
+        self.expire_due_keys(cx);
+        for db in &mut self.dbs {
+            db.cron();
+        }
+        self.report_touched(cx);
+    }
+
+    fn key_state(&self, db: usize, key: &[u8], now_ms: i64) -> KeyState {
+        let Some(d) = self.dbs.get(db) else { return KeyState::Missing };
+        match d.peek(key) {
+            None => KeyState::Missing,
+            Some(link) if d.deadline(link).is_some_and(|t| now_ms > t) => KeyState::Expired,
+            Some(_) => KeyState::Live,
+        }
+    }
+
+    fn type_name(&self, db: usize, key: &[u8], now_ms: i64) -> Option<&'static str> {
+        match self.key_state(db, key, now_ms) {
+            KeyState::Live => self.dbs[db].peek(key).map(|l| self.dbs[db].node(l).obj.type_name()),
+            _ => None,
+        }
+    }
+
+    fn dbsize(&self, db: usize) -> u64 {
+        self.dbs.get(db).map_or(0, |d| d.len() as u64)
+    }
+
+    fn db_info(&self, now_ms: i64) -> Vec<DbInfo> {
+        self.dbs
+            .iter()
+            .map(|d| DbInfo { keys: d.len() as u64, expires: d.expires_len() as u64, avg_ttl: d.avg_ttl(now_ms) })
+            .collect()
+    }
+
+    fn stats(&self) -> KeyspaceStats {
+        self.stats
+    }
+
+    fn reset_stats(&mut self) {
+        self.stats = KeyspaceStats::default();
+    }
+
+    fn used_memory(&self) -> u64 {
+        self.dbs.iter().map(|d| d.used_bytes() as u64).sum()
+    }
+
+    fn snapshot(&self) -> Dataset {
+        Dataset {
+            dbs: self
+                .dbs
+                .iter()
+                .map(|d| {
+                    d.links()
+                        .map(|l| {
+                            let node = d.node(l);
+                            Record {
+                                key: node.key.to_bytes(),
+                                value: node.obj.to_value(),
+                                expire_at: d.deadline(l),
+                                lru: node.lru,
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    fn load(&mut self, data: Dataset) {
+        let databases = self.dbs.len();
+        self.dbs = (0..databases).map(|_| Db::default()).collect();
+        for (i, records) in data.dbs.into_iter().enumerate().take(databases) {
+            let db = &mut self.dbs[i];
+            for r in records {
+                // A dataset has each key once; a later duplicate replaces, as in the model.
+                db.remove_quietly(&r.key);
+                db.insert_quietly(&r.key, Obj::from_value(r.value), r.expire_at, r.lru);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("keys", &self.dbs.iter().map(Db::len).collect::<Vec<_>>()).finish()
+    }
+}
