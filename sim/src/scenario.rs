@@ -95,7 +95,7 @@ pub enum EngineKind {
     /// The reference engine, `Model`.
     #[default]
     Model,
-    /// The optimized engine (not written yet: refused by validation).
+    /// The optimized engine, `redsim_engine::Engine`.
     Engine,
 }
 
@@ -442,7 +442,11 @@ impl Scenario {
 
     /// The nodes' configuration as redis.conf text (one directive a line).
     pub fn config_text(&self) -> String {
-        let mut text = String::new();
+        // The engine is a directive like any other (`engine model|engine`).
+        let mut text = match self.topology.engine {
+            EngineKind::Model => "engine model\n".to_string(),
+            EngineKind::Engine => "engine engine\n".to_string(),
+        };
         for (name, value) in &self.topology.config {
             let value = match value {
                 toml::Value::String(s) => s.clone(),
@@ -474,9 +478,6 @@ impl Scenario {
             return Err(bad("name: must not be empty"));
         }
         let t = &self.topology;
-        if t.engine == EngineKind::Engine {
-            return Err(bad("topology.engine: the optimized engine does not exist yet (use \"model\")"));
-        }
         if t.nodes != 1 {
             return Err(bad(format!("topology.nodes: {} nodes asked for; only single-node runs exist yet", t.nodes)));
         }
@@ -741,8 +742,8 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let e = Scenario::parse(&format!("{MINIMAL}[topology]\nengine = \"engine\"\n")).unwrap_err();
-        assert!(e.0.contains("the optimized engine does not exist yet"), "{e}");
+        let e = Scenario::parse(&format!("{MINIMAL}[topology]\nengine = \"fast\"\n")).unwrap_err();
+        assert!(e.0.contains("fast"), "{e}");
         let e = Scenario::parse(&MINIMAL.replace("ops = 10", "ops = 10\nopz = 3")).unwrap_err();
         assert!(e.0.contains("opz"), "{e}");
         let e =
@@ -763,7 +764,7 @@ mod tests {
             "{MINIMAL}[topology]\nconfig = {{ appendonly = true, save = \"\", hz = 50, appendfsync = \"always\" }}\n"
         ))
         .unwrap();
-        assert_eq!(s.config_text(), "appendfsync always\nappendonly yes\nhz 50\nsave \"\"\n");
+        assert_eq!(s.config_text(), "engine model\nappendfsync always\nappendonly yes\nhz 50\nsave \"\"\n");
         let c = s.node_config().unwrap();
         assert_eq!(c.get("appendonly"), "yes");
         assert_eq!(c.get("save"), "");

@@ -147,12 +147,23 @@ fn regressions() {
     assert!(failures.is_empty(), "regressions failed:\n{}", failures.join("\n"));
 }
 
-/// The optimized engine is refused with a clear message until it exists.
+/// Every scenario also runs on the optimized engine and meets the same
+/// expectation (fewer seeds: the model's runs above cover the seed space).
 #[test]
-fn engine_kind_is_refused_until_it_exists() {
-    let text = std::fs::read_to_string(dir().join("no-faults.toml")).unwrap().replace("\"model\"", "\"engine\"");
-    let e = Scenario::parse(&text).unwrap_err();
-    assert!(e.0.contains("topology.engine: the optimized engine does not exist yet"), "{e}");
+fn every_scenario_on_the_optimized_engine() {
+    let mut failures = Vec::new();
+    for (_, mut s) in redsim_sim::sweep::load_scenarios(&dir()).unwrap_or_else(|e| panic!("{e}")) {
+        s.topology.engine = redsim_sim::scenario::EngineKind::Engine;
+        assert!(s.config_text().starts_with("engine engine\n"));
+        for seed in 0..4 {
+            let o = run_seed(&s, seed, &RunOptions::default());
+            println!("engine {}", o.summary());
+            if !o.passed {
+                failures.push(explain(&o));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "on the optimized engine:\n{}", failures.join("\n"));
 }
 
 /// A must-find scenario finds its violation for the right reason: every

@@ -1,7 +1,7 @@
 //! `sim`: the simulator's command line.
 //!
 //! ```text
-//! sim run SCENARIO.toml [--seed N] [--engine model] [--trace faults|ops|full] [--report DIR] [--check-determinism]
+//! sim run SCENARIO.toml [--seed N] [--engine model|engine] [--trace faults|ops|full] [--report DIR] [--check-determinism]
 //! sim sweep [SCENARIO.toml|DIR ...] [--seeds N | --seeds A..B] [--first-seed N] [--jobs N] [--report DIR]
 //! sim shrink SCENARIO.toml --seed N [--max-runs N] [--out FILE]
 //! sim check HISTORY.json [--max-steps N] [--shrink-steps N]
@@ -21,11 +21,11 @@ use redsim_sim::history::History;
 use redsim_sim::minimize::{minimize, shows_problem};
 use redsim_sim::report;
 use redsim_sim::run::{run_seed, RunOptions, TraceLevel};
-use redsim_sim::scenario::{Regressions, Scenario};
+use redsim_sim::scenario::{EngineKind, Regressions, Scenario};
 use redsim_sim::sweep::{self, SweepPlan};
 
 const USAGE: &str = "usage:
-  sim run SCENARIO.toml [--seed N] [--engine model] [--trace faults|ops|full] [--report DIR] [--check-determinism]
+  sim run SCENARIO.toml [--seed N] [--engine model|engine] [--trace faults|ops|full] [--report DIR] [--check-determinism]
   sim sweep [SCENARIO.toml|DIR ...] [--seeds N | --seeds A..B] [--first-seed N] [--jobs N] [--report DIR]
   sim shrink SCENARIO.toml --seed N [--max-runs N] [--out FILE]
   sim check HISTORY.json [--max-steps N] [--shrink-steps N]";
@@ -119,10 +119,11 @@ fn cmd_run(words: &[String]) -> Result<bool, String> {
     let a = Args::parse(words, &["check-determinism"])?;
     a.only(&["seed", "trace", "report", "check-determinism", "engine"])?;
     let [path] = a.positional.as_slice() else { return Err(USAGE.into()) };
-    let scenario = load(path)?;
+    let mut scenario = load(path)?;
     match a.value("engine") {
-        None | Some("model") => {}
-        Some("engine") => return Err("--engine engine: the optimized engine does not exist yet".into()),
+        None => {}
+        Some("model") => scenario.topology.engine = EngineKind::Model,
+        Some("engine") => scenario.topology.engine = EngineKind::Engine,
         Some(other) => return Err(format!("--engine: model or engine, not {other}")),
     }
     let seed = a.number("seed")?.unwrap_or(0);
