@@ -5,8 +5,18 @@
 //! before the very first one), so a consumer can replay it from the start.
 
 use bytes::Bytes;
-use redsim_model::resp::encode_request;
 use redsim_model::Effect;
+
+/// The size of `argv` as a RESP multibulk request, computed rather than
+/// encoded: this runs for every propagated effect.
+fn request_len(argv: &[Bytes]) -> u64 {
+    fn header(n: usize) -> u64 {
+        // One type byte, the decimal count, CRLF.
+        let digits = n.checked_ilog10().map_or(1, |d| d + 1);
+        1 + u64::from(digits) + 2
+    }
+    header(argv.len()) + argv.iter().map(|a| header(a.len()) + a.len() as u64 + 2).sum::<u64>()
+}
 
 /// Propagated effects not yet taken, and totals since startup.
 #[derive(Clone, Debug, Default)]
@@ -45,9 +55,7 @@ impl Propagation {
     }
 
     fn push(&mut self, e: Effect) {
-        let mut buf = Vec::new();
-        encode_request(&e.argv, &mut buf);
-        self.total_bytes += buf.len() as u64;
+        self.total_bytes += request_len(&e.argv);
         self.total_commands += 1;
         if self.capture {
             self.stream.push(e);
@@ -172,5 +180,14 @@ mod tests {
         }
         assert!(p.effects().is_empty(), "a server nobody takes the stream from keeps nothing");
         assert_eq!(p.total_commands(), 1001, "but counts everything, the SELECT included");
+    }
+
+    #[test]
+    fn counted_bytes_are_the_encoded_bytes() {
+        for argv in [vec![], vec![Bytes::new()], vec![Bytes::from_static(b"SET"), Bytes::from(vec![b'x'; 1234])]] {
+            let mut buf = Vec::new();
+            redsim_model::resp::encode_request(&argv, &mut buf);
+            assert_eq!(request_len(&argv), buf.len() as u64);
+        }
     }
 }
