@@ -51,8 +51,9 @@ impl Node {
     /// nothing logically (Redis 7.0's rule).
     pub(super) fn touch_key(&mut self, db: usize, key: &Bytes) {
         let wk = (db, key.clone());
-        let gone = self.engine.key_state(db, key, self.now_ms) == KeyState::Missing;
+        // Most writes touch keys nobody watches: ask the engine only when someone does.
         if let Some(ids) = self.watchers.get(&wk) {
+            let gone = self.engine.key_state(db, key, self.now_ms) == KeyState::Missing;
             for id in ids {
                 if let Some(c) = self.clients.get_mut(id) {
                     match c.watched.get_mut(&wk) {
