@@ -11,6 +11,7 @@
 use bytes::Bytes;
 use redsim_model::Effect;
 
+use super::aof_checkpoint::checkpoint_line;
 use super::aof_format::encode_command;
 use super::aof_manifest::Manifest;
 use super::storage::{StorageOp, StorageResult};
@@ -65,6 +66,12 @@ pub struct AofWriter {
     /// The incremental file being appended to (None until one is open).
     pub cur: Option<OpenFile>,
     buf: Vec<u8>,
+    /// How many leading bytes of `buf` already end in a checkpoint (a failed
+    /// write put back for a retry keeps its own).
+    sealed: usize,
+    /// CRC64 and length of bytes already in the current file after its last
+    /// checkpoint (found on load); the next checkpoint covers them too.
+    pub unsealed: (u64, u64),
     last_db: Option<usize>,
     pub next: Option<NextFile>,
     inflight: Option<Inflight>,
@@ -90,6 +97,8 @@ impl AofWriter {
             policy,
             cur: None,
             buf: Vec::new(),
+            sealed: 0,
+            unsealed: (0, 0),
             last_db: None,
             next: None,
             inflight: None,
@@ -141,6 +150,7 @@ impl AofWriter {
         self.inflight.is_none()
             && self.buf.is_empty()
             && self.next.as_ref().is_none_or(|n| n.buf.is_empty())
+            && self.unsealed.1 == 0
             && self.durable == self.appended
     }
 
@@ -191,6 +201,8 @@ impl Node {
                     Some(n) if n.ready => {
                         w.cur = Some(n.file);
                         w.buf = n.buf;
+                        w.sealed = 0;
+                        w.unsealed = (0, 0);
                         w.last_db = n.last_db;
                         continue;
                     }
@@ -208,10 +220,18 @@ impl Node {
                 self.persist.io.issue(Owner::AofFsync, StorageOp::Fsync { path });
                 return;
             }
-            if !w.buf.is_empty() {
+            if !w.buf.is_empty() || w.unsealed.1 > 0 {
                 if w.write_error.is_some() && !force && now - w.last_retry_ms < 1000 {
                     return;
                 }
+                // Every write ends with the checksum of what it adds, so that
+                // damage is found when the file is read back.
+                if w.sealed < w.buf.len() || w.unsealed.1 > 0 {
+                    let line = checkpoint_line(std::mem::take(&mut w.unsealed), &w.buf[w.sealed..]);
+                    w.appended += line.len() as u64;
+                    w.buf.extend_from_slice(&line);
+                }
+                w.sealed = 0;
                 let data = std::mem::take(&mut w.buf);
                 let op = StorageOp::Write { path, offset: size, data: data.clone() };
                 w.inflight = Some(Inflight::Write { data });
@@ -232,6 +252,8 @@ impl Node {
                 w.older_incr_size += size;
                 w.cur = Some(n.file);
                 w.buf = n.buf;
+                w.sealed = 0;
+                w.unsealed = (0, 0);
                 w.last_db = n.last_db;
                 continue;
             }
@@ -263,6 +285,7 @@ impl Node {
                 let always = w.policy == FsyncPolicy::Always;
                 // The data goes back in front of what arrived since, to be retried.
                 let mut again = data;
+                w.sealed = again.len();
                 again.extend_from_slice(&w.buf);
                 w.buf = again;
                 w.last_retry_ms = now;

@@ -32,31 +32,62 @@ pub struct AofCommand {
     pub end: usize,
 }
 
+/// What reading a file gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parsed {
+    pub commands: Vec<AofCommand>,
+    pub end: ParseEnd,
+    /// The `#` annotation lines met, as (start, end) offsets: timestamps and
+    /// redsim's checkpoints (`aof_checkpoint.rs`).
+    pub annotations: Vec<(usize, usize)>,
+}
+
+impl Parsed {
+    /// Where reading stopped: the end of the data unless it was cut or bad.
+    pub fn stopped_at(&self, data_len: usize) -> usize {
+        match &self.end {
+            ParseEnd::Complete => data_len,
+            ParseEnd::Truncated { valid_len } => *valid_len,
+            ParseEnd::Corrupt { offset, .. } => *offset,
+        }
+    }
+}
+
 /// Reads every complete command in `data`.
-pub fn parse_commands(data: &[u8]) -> (Vec<AofCommand>, ParseEnd) {
-    let mut out = Vec::new();
+pub fn parse_commands(data: &[u8]) -> Parsed {
+    let mut out = Parsed { commands: Vec::new(), end: ParseEnd::Complete, annotations: Vec::new() };
     let mut pos = 0;
     while pos < data.len() {
-        // Timestamp annotations (aof-timestamp-enabled) are lines starting with '#'.
+        // Annotations (aof-timestamp-enabled, checkpoints) are lines starting with '#'.
         if data[pos] == b'#' {
             match find_line(data, pos) {
                 Some(next) => {
+                    out.annotations.push((pos, next));
                     pos = next;
                     continue;
                 }
-                None => return (out, ParseEnd::Truncated { valid_len: pos }),
+                None => {
+                    out.end = ParseEnd::Truncated { valid_len: pos };
+                    return out;
+                }
             }
         }
         match parse_one(data, pos) {
             Step::Command(argv, end) => {
-                out.push(AofCommand { argv, end });
+                out.commands.push(AofCommand { argv, end });
                 pos = end;
             }
-            Step::Eof => return (out, ParseEnd::Truncated { valid_len: pos }),
-            Step::Bad(offset, reason) => return (out, ParseEnd::Corrupt { offset, reason }),
+            Step::Eof => {
+                out.end = ParseEnd::Truncated { valid_len: pos };
+                return out;
+            }
+            Step::Bad(offset, reason) => {
+                out.end = ParseEnd::Corrupt { offset, reason };
+                return out;
+            }
         }
     }
-    (out, ParseEnd::Complete)
+    out
 }
 
 enum Step {
@@ -202,7 +233,7 @@ mod tests {
         let mut data = cmd(&["SELECT", "0"]);
         data.extend(cmd(&["SET", "a", "1"]));
         let good = data.len();
-        let (cmds, end) = parse_commands(&data);
+        let Parsed { commands: cmds, end, .. } = parse_commands(&data);
         assert_eq!((cmds.len(), end.clone()), (2, ParseEnd::Complete));
         assert_eq!(cmds[1].end, good);
         // Every proper prefix of a command is a truncation at the last good command.
@@ -210,20 +241,20 @@ mod tests {
         for cut in 1..next.len() {
             let mut d = data.clone();
             d.extend_from_slice(&next[..cut]);
-            let (cmds, end) = parse_commands(&d);
+            let Parsed { commands: cmds, end, .. } = parse_commands(&d);
             assert_eq!(cmds.len(), 2);
             assert_eq!(end, ParseEnd::Truncated { valid_len: good }, "cut at {cut}");
         }
         let mut bad = data.clone();
         bad.extend_from_slice(b"garbage\r\n");
         bad.extend(cmd(&["PING"]));
-        assert!(matches!(parse_commands(&bad).1, ParseEnd::Corrupt { offset, .. } if offset == good));
-        assert!(matches!(parse_commands(b"*0\r\n").1, ParseEnd::Corrupt { .. }));
-        assert!(matches!(parse_commands(b"*1\r\n$3\r\nabcXY").1, ParseEnd::Corrupt { .. }));
+        assert!(matches!(parse_commands(&bad).end, ParseEnd::Corrupt { offset, .. } if offset == good));
+        assert!(matches!(parse_commands(b"*0\r\n").end, ParseEnd::Corrupt { .. }));
+        assert!(matches!(parse_commands(b"*1\r\n$3\r\nabcXY").end, ParseEnd::Corrupt { .. }));
         // A huge declared count or length costs nothing until the bytes exist.
-        assert_eq!(parse_commands(b"*999999999999\r\n$99999999999\r\nab").1, ParseEnd::Truncated { valid_len: 0 });
-        assert!(matches!(parse_commands(&[b'*'; 300]).1, ParseEnd::Corrupt { .. }));
-        let (c, e) = parse_commands(b"#TS:1700000000\r\n*1\r\n$4\r\nPING\r\n");
-        assert_eq!((c.len(), e), (1, ParseEnd::Complete));
+        assert_eq!(parse_commands(b"*999999999999\r\n$99999999999\r\nab").end, ParseEnd::Truncated { valid_len: 0 });
+        assert!(matches!(parse_commands(&[b'*'; 300]).end, ParseEnd::Corrupt { .. }));
+        let p = parse_commands(b"#TS:1700000000\r\n*1\r\n$4\r\nPING\r\n");
+        assert_eq!((p.commands.len(), p.end, p.annotations), (1, ParseEnd::Complete, vec![(0, 16)]));
     }
 }

@@ -15,6 +15,7 @@
 use redsim_model::dataset::Dataset;
 
 use super::aof::{AofWriter, FsyncPolicy, OpenFile};
+use super::aof_checkpoint::checkpoint_line;
 use super::aof_format::dataset_commands;
 use super::aof_manifest::{base_name, incr_name, manifest_name, AofFile, FileKind, Manifest};
 use super::rdb_save::CHUNK;
@@ -87,7 +88,11 @@ impl Node {
             for db in &mut live.dbs {
                 db.retain(|r| r.expire_at.is_none_or(|at| at > now));
             }
-            dataset_commands(&live)
+            let mut bytes = dataset_commands(&live);
+            if !bytes.is_empty() {
+                bytes.extend(checkpoint_line((0, 0), &bytes));
+            }
+            bytes
         }
     }
 

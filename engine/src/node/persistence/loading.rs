@@ -17,10 +17,12 @@ use redsim_model::table;
 use redsim_model::Context;
 
 use super::aof::{AofWriter, FsyncPolicy, OpenFile};
-use super::aof_format::{parse_commands, ParseEnd};
+use super::aof_checkpoint::{verify, Integrity};
+use super::aof_format::{parse_commands, ParseEnd, Parsed};
 use super::aof_manifest::{manifest_name, AofFile, Manifest};
 use super::storage::{StorageError, StorageOp, StorageResult};
 use super::{LogLevel, Node, Owner};
+use redsim_model::rdb::crc64::crc64;
 
 /// The largest file loading reads in one piece (16 GiB): past it the
 /// server refuses to start rather than allocate without bound.
@@ -48,14 +50,18 @@ pub struct Loader {
     queue: VecDeque<AofFile>,
     /// Size of the last incremental file once loaded (where appends go on).
     last_size: u64,
+    /// CRC64 and length of the bytes at the end of the last file loaded that
+    /// no checkpoint covers (a torn write's complete commands, or Redis's).
+    last_unsealed: (u64, u64),
     sizes: Vec<(String, u64)>,
 }
 
 /// What replaying one AOF file found.
 enum Replayed {
-    Complete,
-    /// Good up to this many bytes.
-    Truncated(usize),
+    /// Every byte is good; the checkpoints cover the first `sealed_to`.
+    Complete { sealed_to: usize },
+    /// Good up to `len` bytes.
+    Truncated { len: usize, sealed_to: usize },
 }
 
 fn seconds(ms: i64) -> String {
@@ -82,6 +88,7 @@ impl Node {
             manifest: Manifest::default(),
             queue: VecDeque::new(),
             last_size: 0,
+            last_unsealed: (0, 0),
             sizes: Vec::new(),
         });
     }
@@ -120,13 +127,24 @@ impl Node {
                 StorageResult::Data(bytes) => {
                     let last = loader.queue.is_empty();
                     let size = bytes.len() as u64;
-                    match self.load_aof_file(&file, &bytes, last) {
-                        Ok(Replayed::Complete) => {
+                    let outcome = self.load_aof_file(&file, &bytes, last);
+                    // What the last checkpoint does not cover yet: the
+                    // writer's first checkpoint will (see `AofWriter::unsealed`).
+                    if let Ok(Replayed::Complete { sealed_to } | Replayed::Truncated { sealed_to, .. }) = &outcome {
+                        let kept = match &outcome {
+                            Ok(Replayed::Truncated { len, .. }) => *len,
+                            _ => bytes.len(),
+                        };
+                        let tail = &bytes[*sealed_to..kept];
+                        loader.last_unsealed = (crc64(0, tail), tail.len() as u64);
+                    }
+                    match outcome {
+                        Ok(Replayed::Complete { .. }) => {
                             loader.last_size = size;
                             loader.sizes.push((file.name.clone(), size));
                             self.load_next_file(loader);
                         }
-                        Ok(Replayed::Truncated(len)) => {
+                        Ok(Replayed::Truncated { len, .. }) => {
                             let len = len as u64;
                             loader.last_size = len;
                             loader.sizes.push((file.name.clone(), len));
@@ -188,10 +206,14 @@ impl Node {
                 w.older_incr_size = incrs[..incrs.len() - 1].iter().map(|f| size_of(&f.name)).sum();
                 w.cur =
                     Some(OpenFile { name: last.name.clone(), path: self.aof_path(&last.name), size: loader.last_size });
+                w.unsealed = loader.last_unsealed;
                 w.rewrite_base_size = w.current_size();
                 self.persist.aof = Some(w);
                 self.propagation.set_aof_feed(true);
                 self.loading_done();
+                // An unsealed tail gets its checkpoint now, before anything
+                // can damage it unnoticed.
+                self.aof_flush();
             }
             None => {
                 // A base without incremental files: open a new one, as Redis does.
@@ -273,7 +295,7 @@ impl Node {
             // Keys of an AOF base stay even if expired: the AOF after it may refer to them.
             self.load_dataset(data);
             self.log(LogLevel::Notice, format!("Done loading RDB, keys loaded: {n}, keys expired: 0."));
-            Replayed::Complete
+            Replayed::Complete { sealed_to: 0 }
         } else {
             self.replay_aof(&file.name, bytes, last)?
         };
@@ -285,7 +307,20 @@ impl Node {
     /// Runs the commands of an AOF file, as Redis's fake client does:
     /// SELECT switches databases, MULTI..EXEC runs as one, replies are ignored.
     fn replay_aof(&mut self, name: &str, bytes: &[u8], last: bool) -> Result<Replayed, String> {
-        let (commands, end) = parse_commands(bytes);
+        let parsed = parse_commands(bytes);
+        let stopped = parsed.stopped_at(bytes.len());
+        let checkpoints = match verify(bytes, &parsed.annotations, stopped) {
+            Integrity::Damaged { offset, reason } => {
+                self.log(LogLevel::Warning, format!("AOF {name} is damaged at offset {offset}: {reason}"));
+                return Err(format!(
+                    "The append only file {name} is damaged (its checksums do not match): refusing to load it. \
+                     Restore it from a backup or a replica"
+                ));
+            }
+            Integrity::Verified { ends, .. } => ends,
+            Integrity::Unprotected => Vec::new(),
+        };
+        let Parsed { commands, end, annotations } = parsed;
         let mut db = 0usize;
         let mut multi: Option<Vec<Vec<Bytes>>> = None;
         let mut valid = 0usize;
@@ -306,8 +341,17 @@ impl Node {
                 }
             }
         }
+        // A cut keeps the annotations right after the last good command: its
+        // checkpoint, without which the next write's checkpoint would not chain.
+        while let Some(&(_, e)) = annotations.iter().find(|(s, _)| *s == valid) {
+            valid = e;
+        }
+        // The last checkpoint within what is kept: the writer's first one
+        // covers what follows it.
+        let kept = if matches!(end, ParseEnd::Complete) && multi.is_none() { bytes.len() } else { valid };
+        let sealed_to = checkpoints.iter().copied().rfind(|&e| e <= kept).unwrap_or(0);
         let truncated = match end {
-            ParseEnd::Complete if multi.is_none() => return Ok(Replayed::Complete),
+            ParseEnd::Complete if multi.is_none() => return Ok(Replayed::Complete { sealed_to }),
             ParseEnd::Complete => {
                 self.log(LogLevel::Warning, format!("Revert incomplete MULTI/EXEC transaction in AOF file {name}"));
                 valid
@@ -333,7 +377,7 @@ impl Node {
             ));
         }
         self.log(LogLevel::Warning, format!("!!! Truncating the AOF {name} at offset {truncated} !!!"));
-        Ok(Replayed::Truncated(truncated))
+        Ok(Replayed::Truncated { len: truncated, sealed_to })
     }
 
     /// One command from an AOF; an unknown command stops the load.

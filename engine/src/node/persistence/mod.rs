@@ -10,6 +10,7 @@
 //! on real files.
 
 mod aof;
+pub mod aof_checkpoint;
 pub mod aof_format;
 pub mod aof_manifest;
 mod aof_rewrite;

@@ -13,6 +13,12 @@ fn conf(extra: &str) -> String {
     format!("{AOF}{extra}\n")
 }
 
+/// A file's commands without redsim's checkpoint lines: what Redis would
+/// have written.
+fn plain(file: &str) -> String {
+    file.split_inclusive('\n').filter(|line| !line.starts_with("#crc64:")).collect()
+}
+
 fn resp(words: &[&str]) -> String {
     let mut s = format!("*{}\r\n", words.len());
     for w in words {
@@ -54,8 +60,10 @@ fn writes_are_appended_with_select_as_redis_writes_them() {
         resp(&["SET", "e", "v", "PXAT", &at]),
     ]
     .concat();
-    assert_eq!(h.file(INCR1), want);
-    assert_eq!(h.info_field(c, "aof_current_size"), want.len().to_string());
+    assert_eq!(plain(&h.file(INCR1)), want);
+    // Each of the three writes ends with its checkpoint.
+    assert_eq!(h.file(INCR1).matches("#crc64:").count(), 3, "{}", h.file(INCR1));
+    assert_eq!(h.info_field(c, "aof_current_size"), h.file(INCR1).len().to_string());
     assert_eq!(h.info_field(c, "aof_enabled"), "1");
     assert_eq!(h.info_field(c, "aof_last_write_status"), "ok");
 }
@@ -143,7 +151,7 @@ fn replay_after_a_power_loss_keeps_every_acknowledged_write() {
     let size = r.file(INCR1).len();
     assert_eq!(r.cmd(c, &["SET", "after", "1"]), "+OK\r\n");
     assert!(r.file(INCR1).len() > size);
-    assert!(r.file(INCR1).ends_with(&resp(&["SET", "after", "1"])));
+    assert!(plain(&r.file(INCR1)).ends_with(&resp(&["SET", "after", "1"])));
 }
 
 #[test]
@@ -195,14 +203,28 @@ fn a_partial_write_is_overwritten_by_the_retry() {
     let mut h = DiskHarness::new(&conf("appendfsync everysec"));
     let c = h.connect();
     h.cmd(c, &["SET", "a", "1"]);
+    let at = (h.now + 300).to_string();
+    h.cmd(c, &["SET", "t", "x", "PX", "300"]);
     h.disk.fail_write_partially("incr", 7, StorageError::NoSpace);
     h.cmd(c, &["SET", "b", "2"]);
-    let good = [resp(&["SELECT", "0"]), resp(&["SET", "a", "1"])].concat();
-    assert_eq!(h.file(INCR1), good, "the partial write is cut off at once");
+    let good = [resp(&["SELECT", "0"]), resp(&["SET", "a", "1"]), resp(&["SET", "t", "x", "PXAT", &at])].concat();
+    assert_eq!(plain(&h.file(INCR1)), good, "the partial write is cut off at once");
+    // Writes are refused (MISCONF) until the retry succeeds ...
+    assert!(h.cmd(c, &["SET", "c", "3"]).starts_with("-MISCONF"));
+    // ... but an expiry still appends its DEL behind the write waiting for
+    // its retry, which already carries its checkpoint.
+    h.tick(500);
+    assert_eq!(h.cmd(c, &["GET", "t"]), "$-1\r\n");
     h.tick(1000);
     assert_eq!(h.info_field(c, "aof_last_write_status"), "ok");
-    let want = [resp(&["SELECT", "0"]), resp(&["SET", "a", "1"]), resp(&["SET", "b", "2"])].concat();
-    assert_eq!(h.file(INCR1), want);
+    assert_eq!(h.cmd(c, &["SET", "c", "3"]), "+OK\r\n");
+    let want = [good, resp(&["SET", "b", "2"]), resp(&["DEL", "t"]), resp(&["SET", "c", "3"])];
+    assert_eq!(plain(&h.file(INCR1)), want.concat());
+    // Every checkpoint chains on: the file loads.
+    let mut r = h.kill_and_restart();
+    assert_eq!(r.exited, None, "{:?}", r.logs);
+    let c = r.connect();
+    assert_eq!(r.cmd(c, &["MGET", "a", "b", "c", "t"]), "*4\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$-1\r\n");
 }
 
 #[test]
@@ -261,11 +283,12 @@ fn truncated_aof_is_cut_back_when_allowed() {
     assert!(h.logged("!!! Warning: short read while loading the AOF file appendonly.aof.1.incr.aof!!!"));
     assert!(h.logged(&format!("!!! Truncating the AOF appendonly.aof.1.incr.aof at offset {} !!!", good.len())));
     assert!(h.logged("AOF appendonly.aof.1.incr.aof loaded anyway because aof-load-truncated is enabled"));
-    assert_eq!(h.file(INCR1), good, "cut back to the last complete command");
+    assert_eq!(plain(&h.file(INCR1)), good, "cut back to the last complete command");
+    assert!(h.file(INCR1).starts_with(&good), "then sealed with a checkpoint: {:?}", h.file(INCR1));
     let c = h.connect();
     assert_eq!(h.cmd(c, &["MGET", "base", "a", "z"]), "*3\r\n$1\r\n1\r\n$1\r\n1\r\n$-1\r\n");
     h.cmd(c, &["SET", "b", "2"]);
-    assert!(h.file(INCR1).starts_with(&good) && h.file(INCR1).ends_with(&resp(&["SET", "b", "2"])));
+    assert!(h.file(INCR1).starts_with(&good) && plain(&h.file(INCR1)).ends_with(&resp(&["SET", "b", "2"])));
 
     // An unfinished MULTI counts as a truncation too.
     let mut multi = good.clone();
@@ -275,13 +298,105 @@ fn truncated_aof_is_cut_back_when_allowed() {
     assert!(h.logged("Revert incomplete MULTI/EXEC transaction in AOF file appendonly.aof.1.incr.aof"));
     let c = h.connect();
     assert_eq!(h.cmd(c, &["EXISTS", "m"]), ":0\r\n");
-    assert_eq!(h.file(INCR1), good);
+    assert_eq!(plain(&h.file(INCR1)), good);
 
     let h = DiskHarness::on_disk(&conf("aof-load-truncated no"), disk_with_incr(&bad));
     assert_eq!(h.exited, Some(1));
     assert!(h.logged(
         "Unexpected end of file reading the append only file appendonly.aof.1.incr.aof. You can: 1) Make a backup"
     ));
+}
+
+/// The disk of `h` with one bit of `path` flipped where `needle` first occurs.
+fn flipped(h: &DiskHarness, path: &str, needle: &str) -> MemStorage {
+    let mut disk = h.disk.clone();
+    let mut bytes = disk.file(path).expect("file exists").to_vec();
+    let at = bytes.windows(needle.len()).position(|w| w == needle.as_bytes()).expect("needle in file");
+    bytes[at] ^= 0x01;
+    disk.put(path, &bytes);
+    disk
+}
+
+#[test]
+fn a_bit_flip_inside_a_value_is_refused_not_replayed() {
+    // Redis would load "hellp" here: well-formed, wrong. The checkpoints catch it.
+    for base_rewritten in [false, true] {
+        let mut h = DiskHarness::new(&conf(""));
+        let c = h.connect();
+        h.cmd(c, &["SET", "k", "hello"]);
+        h.cmd(c, &["SET", "other", "1"]);
+        let path = if base_rewritten {
+            // The value now lives in an AOF-format base written by a rewrite.
+            assert_eq!(h.cmd(c, &["BGREWRITEAOF"]), "+Background append only file rewriting started\r\n");
+            h.tick(1000);
+            "appendonlydir/appendonly.aof.2.base.aof"
+        } else {
+            INCR1
+        };
+        let r = DiskHarness::on_disk(&h.config_text, flipped(&h, path, "hello"));
+        assert_eq!(r.exited, Some(1), "{:?}", r.logs);
+        assert!(r.logged("checksum mismatch"), "{:?}", r.logs);
+        assert!(r.logged("is damaged (its checksums do not match): refusing to load it"), "{:?}", r.logs);
+        // Untouched, the same disk loads.
+        let mut r = h.kill_and_restart();
+        let c = r.connect();
+        assert_eq!(r.cmd(c, &["GET", "k"]), "$5\r\nhello\r\n");
+    }
+}
+
+#[test]
+fn a_torn_checksummed_write_loads_like_redis_and_is_sealed_at_once() {
+    let mut h = DiskHarness::new(&conf("appendfsync everysec"));
+    let c = h.connect();
+    h.cmd(c, &["SET", "a", "1"]);
+    let good = h.file(INCR1);
+    h.cmd(c, &["SET", "b", "2"]);
+    let whole = h.file(INCR1);
+    let with_b = good.len() + resp(&["SET", "b", "2"]).len();
+    // Every cut inside the second write (its command or its checkpoint line).
+    for cut in good.len() + 1..whole.len() {
+        let mut disk = h.disk.clone();
+        disk.put(INCR1, &whole.as_bytes()[..cut]);
+        let mut r = DiskHarness::on_disk(&h.config_text, disk);
+        assert_eq!(r.exited, None, "cut at {cut}: {:?}", r.logs);
+        // As Redis: complete commands stay, a partial one is cut off.
+        let b = if cut >= with_b { "$1\r\n2\r\n" } else { "$-1\r\n" };
+        let c = r.connect();
+        assert_eq!(r.cmd(c, &["MGET", "a", "b"]), format!("*2\r\n$1\r\n1\r\n{b}"), "cut at {cut}");
+        // What was kept got a checkpoint of its own right after loading, so
+        // damage to it is found from now on, and appends chain on.
+        assert!(r.file(INCR1).ends_with("\r\n"), "cut at {cut}: {:?}", r.file(INCR1));
+        r.cmd(c, &["SET", "c", "3"]);
+        let mut again = r.kill_and_restart();
+        assert_eq!(again.exited, None, "cut at {cut}: {:?}", again.logs);
+        let c = again.connect();
+        assert_eq!(again.cmd(c, &["MGET", "a", "b", "c"]), format!("*3\r\n$1\r\n1\r\n{b}$1\r\n3\r\n"));
+        if cut >= with_b {
+            let damaged = flipped(&r, INCR1, "$1\r\n2");
+            let bad = DiskHarness::on_disk(&h.config_text, damaged);
+            assert_eq!(bad.exited, Some(1), "cut at {cut}: a flip in the sealed tail is found");
+        }
+    }
+}
+
+#[test]
+fn redis_bytes_appended_to_a_checksummed_file_are_sealed_on_load() {
+    // redsim wrote the file, then real Redis appended a command to it.
+    let mut h = DiskHarness::new(&conf(""));
+    let c = h.connect();
+    h.cmd(c, &["SET", "a", "1"]);
+    let mut disk = h.disk.clone();
+    let mut bytes = h.file(INCR1).into_bytes();
+    bytes.extend_from_slice(resp(&["SET", "redis", "wrote-this"]).as_bytes());
+    disk.put(INCR1, &bytes);
+    let mut r = DiskHarness::on_disk(&h.config_text, disk);
+    assert_eq!(r.exited, None, "{:?}", r.logs);
+    let c = r.connect();
+    assert_eq!(r.cmd(c, &["GET", "redis"]), "$10\r\nwrote-this\r\n");
+    assert!(r.file(INCR1).starts_with(std::str::from_utf8(&bytes).unwrap()));
+    assert!(r.file(INCR1).len() > bytes.len(), "a checkpoint now covers Redis's bytes");
+    let bad = DiskHarness::on_disk(&h.config_text, flipped(&r, INCR1, "wrote-this"));
+    assert_eq!(bad.exited, Some(1));
 }
 
 #[test]

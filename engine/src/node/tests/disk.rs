@@ -27,7 +27,7 @@ pub struct DiskHarness {
     /// Every action, for determinism checks (storage data included).
     pub trace: Vec<Action>,
     next_port: u16,
-    config_text: String,
+    pub config_text: String,
 }
 
 impl DiskHarness {

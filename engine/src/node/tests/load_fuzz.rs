@@ -151,7 +151,7 @@ proptest! {
     #[test]
     fn a_cut_tail_loads_a_prefix(preamble in any::<bool>(), at in any::<usize>()) {
         let mut disk = seeded_disk(preamble);
-        let incr = aof_files(&disk).into_iter().filter(|p| p.ends_with(".incr.aof")).last().unwrap();
+        let incr = aof_files(&disk).into_iter().rfind(|p| p.ends_with(".incr.aof")).unwrap();
         let bytes = disk.file(&incr).unwrap().to_vec();
         disk.put(&incr, &bytes[..at % (bytes.len() + 1)]);
         let mut h = start_on(disk, preamble, true).expect("a cut tail loads with aof-load-truncated yes");
