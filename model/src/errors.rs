@@ -49,6 +49,7 @@ pub type RedisResult<T> = Result<T, RedisError>;
 // ---- generic argument errors (shared by every command) ----
 pub const SYNTAX: RedisError = RedisError::fixed("ERR syntax error");
 pub const NOT_INTEGER: RedisError = RedisError::fixed("ERR value is not an integer or out of range");
+pub const NOT_POSITIVE: RedisError = RedisError::fixed("ERR value is out of range, must be positive");
 pub const NOT_FLOAT: RedisError = RedisError::fixed("ERR value is not a valid float");
 pub const WRONGTYPE: RedisError =
     RedisError::fixed("WRONGTYPE Operation against a key holding the wrong kind of value");

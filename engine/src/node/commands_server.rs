@@ -2,13 +2,20 @@
 //! COMMAND, CONFIG, SLOWLOG, DEBUG SLEEP / SET-ACTIVE-EXPIRE / RELOAD, SHUTDOWN,
 //! SAVE, BGSAVE and BGREWRITEAOF (the last ones in `persistence`).
 
+use bytes::Bytes;
 use redsim_model::command::server::{ServerCommand, ShutdownArgs};
+use redsim_model::command::strings::{Expiry, SetArgs, SetCondition, SetReply};
+use redsim_model::command::Command;
 use redsim_model::errors;
 use redsim_model::resp::Frame;
 use redsim_model::table;
+use redsim_model::Context;
 
 use super::commands_connection::verbatim;
 use super::{Action, ClientId, Node};
+
+/// The most keys DEBUG POPULATE adds in one go (2^32).
+const MAX_POPULATE: u64 = 1 << 32;
 
 impl Node {
     pub(super) fn server_command(&mut self, id: ClientId, cmd: ServerCommand) -> Option<Frame> {
@@ -73,7 +80,49 @@ impl Node {
             S::Bgsave { schedule } => self.bgsave_command(schedule),
             S::Bgrewriteaof => self.bgrewriteaof_command(),
             S::DebugReload => return self.debug_reload(id),
+            S::DebugPopulate { count, prefix, size } => self.debug_populate(id, count, prefix, size),
         })
+    }
+
+    /// DEBUG POPULATE: adds `prefix:N` = "value:N" for N below `count`,
+    /// leaving keys that exist alone. Like Redis it neither propagates nor
+    /// counts as a change (only expired keys it replaces are deleted as
+    /// usual); WATCHes on the keys it adds fail.
+    fn debug_populate(&mut self, id: ClientId, count: u64, prefix: Option<Bytes>, size: Option<u64>) -> Frame {
+        // Redis first grows the table to `count`; past what any machine
+        // holds that allocation fails, and so does this.
+        if count > MAX_POPULATE {
+            return Frame::Error("ERR OOM in dictTryExpand".into());
+        }
+        let db = self.clients.get(&id).map_or(0, |c| c.db);
+        let prefix = prefix.unwrap_or_else(|| Bytes::from_static(b"key"));
+        for n in 0..count {
+            let mut key = prefix.to_vec();
+            key.extend_from_slice(format!(":{n}").as_bytes());
+            let mut value = format!("value:{n}").into_bytes();
+            if let Some(size) = size {
+                value.resize(size as usize, 0);
+            }
+            let argv = [Bytes::from_static(b"SET"), Bytes::from(key), Bytes::from(value)];
+            let cmd = Command::Set(SetArgs {
+                key: argv[1].clone(),
+                value: argv[2].clone(),
+                condition: SetCondition::IfMissing,
+                get: false,
+                expiry: Expiry::None,
+                reply: SetReply::OkOrNull,
+            });
+            let mut cx = Context::new(db, self.now_ms, &mut self.rng, &self.engine_config, &argv);
+            self.engine.execute(&mut cx, &cmd);
+            let touched = std::mem::take(&mut cx.touched);
+            let effects = cx.into_effects();
+            self.keys_touched(&touched);
+            // An expired key SET NX replaced is deleted (and propagated) as on
+            // any access; the SET itself stays local, as in Redis.
+            let dels: Vec<_> = effects.into_iter().filter(|e| e.argv[0].eq_ignore_ascii_case(b"DEL")).collect();
+            self.propagate(dels);
+        }
+        Frame::ok()
     }
 
     /// MONITOR: from now on the client receives a line per command run.

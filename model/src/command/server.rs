@@ -56,6 +56,13 @@ pub enum ServerCommand {
     Bgrewriteaof,
     /// DEBUG RELOAD (without options): save, then load the file back.
     DebugReload,
+    /// DEBUG POPULATE count [prefix] [size]: keys `prefix:N` (default
+    /// "key") holding "value:N", cut or zero-padded to `size` when given.
+    DebugPopulate {
+        count: u64,
+        prefix: Option<Bytes>,
+        size: Option<u64>,
+    },
 }
 
 /// SHUTDOWN's flags.
@@ -85,7 +92,6 @@ const DEBUG_UNIMPLEMENTED: &[&str] = &[
     "ziplist",
     "listpack",
     "quicklist-packed-threshold",
-    "populate",
     "protocol",
     "jmap",
     "change-repl-id",
@@ -183,6 +189,13 @@ fn parse_debug(a: &mut Args) -> RedisResult<Option<Command>> {
             Command::Server(ServerCommand::DebugSetActiveExpire { enabled: atoi_prefix(&a.next()?) != 0 })
         }
         ("digest", 2) => Command::DebugDigest,
+        ("populate", 3..=5) => {
+            let count = positive(&a.next()?)?;
+            let prefix = if a.remaining() > 0 { Some(a.next()?) } else { None };
+            // Redis treats a size of 0 as no size.
+            let size = if a.remaining() > 0 { Some(positive(&a.next()?)?).filter(|&n| n > 0) } else { None };
+            Command::Server(ServerCommand::DebugPopulate { count, prefix, size })
+        }
         ("reload", 2) => Command::Server(ServerCommand::DebugReload),
         // RELOAD's options (NOSAVE, NOFLUSH, MERGE) are not implemented.
         ("reload", _) => return Err(errors::not_implemented("debug reload with options")),
@@ -193,6 +206,14 @@ fn parse_debug(a: &mut Args) -> RedisResult<Option<Command>> {
         _ => return Err(errors::subcommand_syntax("debug", &sub)),
     };
     Ok(Some(cmd))
+}
+
+/// A count DEBUG takes: anything but a non-negative integer gets one error.
+fn positive(word: &[u8]) -> RedisResult<u64> {
+    match crate::num::parse_i64(word) {
+        Some(n) if n >= 0 => Ok(n as u64),
+        _ => Err(errors::NOT_POSITIVE),
+    }
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: flags may repeat; ABORT
@@ -300,6 +321,22 @@ mod tests {
             "ERR unknown subcommand or wrong number of arguments for 'sleep'. Try DEBUG HELP."
         );
         assert_eq!(server(&["debug", "reload"]), ServerCommand::DebugReload);
+        assert_eq!(
+            server(&["debug", "populate", "3"]),
+            ServerCommand::DebugPopulate { count: 3, prefix: None, size: None }
+        );
+        assert_eq!(
+            server(&["debug", "POPULATE", "0", "p", "0"]),
+            ServerCommand::DebugPopulate { count: 0, prefix: Some(Bytes::from_static(b"p")), size: None }
+        );
+        for bad in
+            [&["debug", "populate", "abc"][..], &["debug", "populate", "-1"], &["debug", "populate", "1", "p", "-5"]]
+        {
+            assert_eq!(parse_words(bad).unwrap_err(), "ERR value is out of range, must be positive");
+        }
+        for bad in [&["debug", "populate"][..], &["debug", "populate", "1", "p", "2", "x"]] {
+            assert!(parse_words(bad).unwrap_err().contains("wrong number of arguments for 'populate'"), "{bad:?}");
+        }
         assert!(parse_words(&["debug", "reload", "nosave"]).unwrap_err().contains("not implemented"));
         assert!(parse_words(&["debug", "loadaof"]).unwrap_err().contains("not implemented"));
     }
