@@ -230,7 +230,7 @@ impl Node {
             ("mem_clients_normal", (20_000 * self.clients.len()).to_string()),
             ("mem_aof_buffer", "0".into()),
             ("mem_cluster_links", "0".into()),
-            ("mem_allocator", "libc".into()),
+            ("mem_allocator", ALLOCATOR.into()),
             ("active_defrag_running", "0".into()),
             ("lazyfree_pending_objects", "0".into()),
             ("lazyfreed_objects", "0".into()),
@@ -384,3 +384,13 @@ mod tests {
         assert_eq!(bytes_to_human(25_276_063_744), "23.54G");
     }
 }
+
+/// INFO's `mem_allocator`: the allocator redsim-server was built with
+/// (features `jemalloc` / `mimalloc`; see reports/allocators.md).
+const ALLOCATOR: &str = if cfg!(feature = "jemalloc") {
+    "jemalloc-5.3.0"
+} else if cfg!(feature = "mimalloc") {
+    "mimalloc"
+} else {
+    "libc"
+};
