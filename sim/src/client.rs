@@ -52,7 +52,8 @@ pub struct ClientCtx {
     /// 1-based; [`FINAL_READER`] for the final reads.
     pub index: usize,
     pub name: String,
-    pub server: SocketAddr,
+    /// Every server node, in order: a key lives on `servers[shard_of(key)]`.
+    pub servers: Vec<SocketAddr>,
     pub kind: WorkloadKind,
     pub keys: usize,
     pub pipeline: usize,
@@ -61,12 +62,12 @@ pub struct ClientCtx {
 }
 
 impl ClientCtx {
-    pub fn new(scenario: &Scenario, index: usize, server: SocketAddr) -> ClientCtx {
+    pub fn new(scenario: &Scenario, index: usize, servers: Vec<SocketAddr>) -> ClientCtx {
         let w = &scenario.workload;
         ClientCtx {
             index,
             name: format!("c{index}"),
-            server,
+            servers,
             kind: w.workload_kind(),
             keys: w.keys,
             pipeline: w.pipeline,
@@ -74,6 +75,17 @@ impl ClientCtx {
             think_ms: w.think_ms,
         }
     }
+}
+
+/// The node a key lives on: independent servers, sharded by the client
+/// (FNV-1a of the key, modulo the number of nodes), as client-side sharding
+/// does in front of standalone Redis servers.
+pub fn shard_of(key: &[u8], nodes: usize) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in key {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % nodes.max(1) as u64) as usize
 }
 
 /// Why no reply came.
@@ -127,7 +139,8 @@ impl Conn {
 /// runs out.
 pub(crate) async fn run_client(world: Arc<World>, ctx: ClientCtx, mut rng: ChaCha8Rng) {
     let mut gen = OpGenerator::new(ctx.kind, ctx.keys, ctx.index);
-    let mut conn: Option<Conn> = None;
+    // One connection per node, opened when an operation needs it.
+    let mut conns: Vec<Option<Conn>> = ctx.servers.iter().map(|_| None).collect();
     let mut refused_in_a_row = 0u32;
     // Clients do not all start at the same instant.
     think(&mut rng, [0, ctx.think_ms[1].max(10)]).await;
@@ -137,39 +150,16 @@ pub(crate) async fn run_client(world: Arc<World>, ctx: ClientCtx, mut rng: ChaCh
             break;
         }
         let batch: Vec<PlannedOp> = (0..n).map(|_| gen.next(&mut rng)).collect();
-        let sent = match conn.as_mut() {
-            Some(c) => Ok(c),
-            None => match Conn::open(ctx.server, ctx.timeout).await {
-                Ok(c) => {
-                    world.trace(TraceLevel::Full, &ctx.name, || "connected".into());
-                    Ok(conn.insert(c))
-                }
-                Err(e) => Err(e),
-            },
-        };
-        let (keep, sent) = match sent {
-            Ok(c) => {
-                let (keep, outcomes) = run_batch(&world, &ctx, c, batch).await;
-                (keep, !outcomes.iter().all(|o| matches!(o, Outcome::Fail(e) if e.starts_with(NOT_SENT))))
-            }
-            Err(e) => {
-                let now = world.now_ns();
-                for op in batch {
-                    let id = world.next_op_id();
-                    record(&world, &ctx, op, id, now, now, Outcome::Fail(e.clone()));
-                }
-                (false, false)
-            }
-        };
-        if !keep {
-            conn = None;
+        let mut sent = false;
+        for (node, ops) in by_node(batch, ctx.servers.len()) {
+            sent |= run_on_node(&world, &ctx, &mut conns[node], node, ops).await;
         }
         if sent {
             refused_in_a_row = 0;
             think(&mut rng, ctx.think_ms).await;
         } else {
-            // Nothing reached the server: the operations failed, and do not
-            // count against the budget. Back off while the server is away.
+            // Nothing reached a server: the operations failed, and do not
+            // count against the budget. Back off while the servers are away.
             world.return_ops(n);
             refused_in_a_row += 1;
             let backoff = 25u64 << refused_in_a_row.min(4);
@@ -177,6 +167,53 @@ pub(crate) async fn run_client(world: Arc<World>, ctx: ClientCtx, mut rng: ChaCh
         }
     }
     world.trace(TraceLevel::Ops, &ctx.name, || "workload done".into());
+}
+
+/// Splits a batch by the node each operation's key lives on, keeping each
+/// node's operations in order (a pipeline per node).
+fn by_node(batch: Vec<PlannedOp>, nodes: usize) -> Vec<(usize, Vec<PlannedOp>)> {
+    let mut groups: Vec<(usize, Vec<PlannedOp>)> = Vec::new();
+    for op in batch {
+        let node = shard_of(&op.key, nodes);
+        match groups.iter_mut().find(|(n, _)| *n == node) {
+            Some((_, ops)) => ops.push(op),
+            None => groups.push((node, vec![op])),
+        }
+    }
+    groups
+}
+
+/// Runs `ops` on `node`, connecting first if needed; returns whether any of
+/// them reached the server.
+async fn run_on_node(
+    world: &World,
+    ctx: &ClientCtx,
+    conn: &mut Option<Conn>,
+    node: usize,
+    ops: Vec<PlannedOp>,
+) -> bool {
+    let c = match conn {
+        Some(c) => c,
+        None => match Conn::open(ctx.servers[node], ctx.timeout).await {
+            Ok(c) => {
+                world.trace(TraceLevel::Full, &ctx.name, || format!("connected to node {}", node + 1));
+                conn.insert(c)
+            }
+            Err(e) => {
+                let now = world.now_ns();
+                for op in ops {
+                    let id = world.next_op_id();
+                    record(world, ctx, op, id, now, now, Outcome::Fail(e.clone()));
+                }
+                return false;
+            }
+        },
+    };
+    let (keep, outcomes) = run_batch(world, ctx, c, ops).await;
+    if !keep {
+        *conn = None;
+    }
+    !outcomes.iter().all(|o| matches!(o, Outcome::Fail(e) if e.starts_with(NOT_SENT)))
 }
 
 async fn think(rng: &mut ChaCha8Rng, range: [u64; 2]) {
@@ -344,14 +381,16 @@ fn record(
 pub(crate) async fn final_reads(world: Arc<World>, ctx: ClientCtx) {
     let reader = ClientCtx { index: FINAL_READER as usize, name: "fin".into(), pipeline: 1, ..ctx };
     let keys: Vec<String> = (0..reader.keys).map(|i| OpGenerator::key_name(reader.kind, i)).collect();
-    let mut conn: Option<Conn> = None;
+    let mut conns: Vec<Option<Conn>> = reader.servers.iter().map(|_| None).collect();
     for key in keys {
+        let node = shard_of(key.as_bytes(), reader.servers.len());
+        let conn = &mut conns[node];
         let mut attempts = 0;
         let mut pops = 0;
         while attempts < 40 && pops < 100_000 {
             if conn.is_none() {
-                match Conn::open(reader.server, reader.timeout).await {
-                    Ok(c) => conn = Some(c),
+                match Conn::open(reader.servers[node], reader.timeout).await {
+                    Ok(c) => *conn = Some(c),
                     Err(_) => {
                         attempts += 1;
                         madsim::time::sleep(Duration::from_millis(250)).await;
@@ -363,7 +402,7 @@ pub(crate) async fn final_reads(world: Arc<World>, ctx: ClientCtx) {
             let c = conn.as_mut().expect("connected above");
             let (keep, outcomes) = run_batch(&world, &reader, c, vec![op]).await;
             if !keep {
-                conn = None;
+                *conn = None;
             }
             match outcomes.into_iter().next() {
                 // A pop that found something: pop again.
@@ -381,6 +420,17 @@ pub(crate) async fn final_reads(world: Arc<World>, ctx: ClientCtx) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_spread_over_every_node_and_stay_put() {
+        let keys: Vec<String> = (0..9).map(|i| OpGenerator::key_name(WorkloadKind::Register, i)).collect();
+        let nodes: Vec<usize> = keys.iter().map(|k| shard_of(k.as_bytes(), 3)).collect();
+        for n in 0..3 {
+            assert!(nodes.contains(&n), "node {n} holds no key: {nodes:?}");
+        }
+        assert_eq!(nodes, keys.iter().map(|k| shard_of(k.as_bytes(), 3)).collect::<Vec<_>>());
+        assert!(keys.iter().all(|k| shard_of(k.as_bytes(), 1) == 0));
+    }
 
     #[test]
     fn refusals_fail_and_answers_are_ok() {

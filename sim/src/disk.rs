@@ -93,6 +93,38 @@ pub struct DiskStats {
 }
 
 impl DiskStats {
+    /// Adds another node's counts (a run's table sums every node's disk).
+    pub fn add(&mut self, o: &DiskStats) {
+        let DiskStats {
+            operations,
+            writes,
+            bytes_written,
+            fsyncs,
+            reads,
+            write_errors,
+            torn_writes,
+            fsync_errors,
+            read_errors,
+            no_space,
+            process_crashes,
+            power_losses,
+            bit_flips,
+        } = self;
+        *operations += o.operations;
+        *writes += o.writes;
+        *bytes_written += o.bytes_written;
+        *fsyncs += o.fsyncs;
+        *reads += o.reads;
+        *write_errors += o.write_errors;
+        *torn_writes += o.torn_writes;
+        *fsync_errors += o.fsync_errors;
+        *read_errors += o.read_errors;
+        *no_space += o.no_space;
+        *process_crashes += o.process_crashes;
+        *power_losses += o.power_losses;
+        *bit_flips += o.bit_flips;
+    }
+
     /// Name and value pairs, in a fixed order, for a report's stats table.
     pub fn rows(&self) -> Vec<(String, String)> {
         let rows: [(&str, u64); 13] = [

@@ -500,10 +500,10 @@ async fn orchestrate(world: Arc<World>, plan: FaultPlan) {
     let plan_len = plan.faults.len();
     let schedule = madsim::task::spawn_local(faults::run_plan(world.clone(), plan));
     let watchdog = madsim::task::spawn_local(watchdog(world.clone()));
-    let server_addr = |i: usize| SocketAddr::new(world.servers[i].ip, world.servers[i].port);
+    let servers: Vec<SocketAddr> = world.servers.iter().map(|s| SocketAddr::new(s.ip, s.port)).collect();
     let mut clients = Vec::new();
     for (i, node) in client_nodes.iter().enumerate() {
-        let ctx = ClientCtx::new(&world.scenario, i + 1, server_addr(0));
+        let ctx = ClientCtx::new(&world.scenario, i + 1, servers.clone());
         let rng = stream(world.seed, Stream::Workload, i as u64 + 1);
         clients.push(node.spawn(client::run_client(world.clone(), ctx, rng)));
     }
@@ -522,7 +522,7 @@ async fn orchestrate(world: Arc<World>, plan: FaultPlan) {
     madsim::time::sleep(Duration::from_millis(QUIET_MS)).await;
 
     // Final reads, from the first client.
-    let ctx = ClientCtx::new(&world.scenario, 1, server_addr(0));
+    let ctx = ClientCtx::new(&world.scenario, 1, servers);
     let _ = client_nodes[0].spawn(client::final_reads(world.clone(), ctx)).await;
     watchdog.abort();
     world.event(None, "end", "final reads done");
@@ -607,7 +607,14 @@ fn finish(
         acknowledged_writes: acked,
         lost_writes: lost,
         checker_steps: report.steps,
-        disk: world.servers.first().map(|s| s.disk_stats().rows()).unwrap_or_default(),
+        disk: world
+            .servers
+            .iter()
+            .fold(crate::disk::DiskStats::default(), |mut sum, s| {
+                sum.add(&s.disk_stats());
+                sum
+            })
+            .rows(),
     };
     let expected = scenario.expect.verdict;
     let failure = judge(expected, &report, &stats, crash.as_deref());

@@ -1,7 +1,8 @@
 //! Scenario files: what a simulation run sets up, does and expects.
 //!
 //! A scenario is a TOML file in `scenarios/`. It names the topology (how many
-//! nodes, which engine, which redis.conf directives), the workload the
+//! nodes — independent servers the clients shard the keys over — which
+//! engine, which redis.conf directives), the workload the
 //! clients run, the faults (none, a seeded "swarm" mix, or a scripted
 //! timeline) and the verdict the runs must reach. A scenario is data: the
 //! same file run with the same seed gives the same run, and every seed draws
@@ -66,12 +67,16 @@ pub struct Scenario {
     pub expect: Expect,
 }
 
+/// The most server nodes a run has (each a simulated host with its own disk).
+pub const MAX_NODES: usize = 16;
+
 /// The servers of a run.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Topology {
-    /// Number of server nodes, named `n1`, `n2`, ... (1 for now: replication
-    /// comes later, but the runtime already keeps a list of nodes).
+    /// Number of server nodes, named `n1`, `n2`, ... Nodes are independent
+    /// servers: clients shard the keys over them ([`crate::client::shard_of`]).
+    /// Replication (a later topology) will make some of them replicas.
     #[serde(default = "one")]
     pub nodes: usize,
     #[serde(default)]
@@ -478,8 +483,8 @@ impl Scenario {
             return Err(bad("name: must not be empty"));
         }
         let t = &self.topology;
-        if t.nodes != 1 {
-            return Err(bad(format!("topology.nodes: {} nodes asked for; only single-node runs exist yet", t.nodes)));
+        if !(1..=MAX_NODES).contains(&t.nodes) {
+            return Err(bad(format!("topology.nodes: {} nodes asked for; 1 to {MAX_NODES} are supported", t.nodes)));
         }
         for (name, value) in &t.config {
             if matches!(value, toml::Value::Array(_) | toml::Value::Table(_) | toml::Value::Datetime(_)) {

@@ -13,13 +13,14 @@ use redsim_sim::run::{run_seed, RunOptions, RunOutcome, TraceLevel};
 use redsim_sim::scenario::{scenario_files, Regressions, Scenario};
 
 /// The scenario files this suite runs, one test each.
-const SCENARIOS: [&str; 6] = [
+const SCENARIOS: [&str; 7] = [
     "no-faults",
     "crash-restart-always",
     "everysec-power-loss",
     "rdb-only-crash",
     "disk-corruption",
     "pipelined-partitions",
+    "sharded-faults",
 ];
 
 fn dir() -> PathBuf {
@@ -115,6 +116,11 @@ fn disk_corruption() {
 #[test]
 fn pipelined_partitions() {
     run_scenario("pipelined-partitions");
+}
+
+#[test]
+fn sharded_faults() {
+    run_scenario("sharded-faults");
 }
 
 #[test]
