@@ -36,7 +36,10 @@ pub fn main(args: Vec<String>) -> i32 {
             code
         }
         Startup::Run { config, seed } => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            // One thread, as Redis's event loop: the node runs one command at a
+            // time anyway, and handing every request between worker threads
+            // cost CPU and context switches (reports/server-runtime.md).
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt,
                 Err(e) => {
                     eprintln!("cannot start the runtime: {e}");
