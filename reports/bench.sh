@@ -13,6 +13,7 @@
 #   BENCH_TIMEOUT      seconds one redis-benchmark run may take, default 300
 #   BENCH_OUT          where the report goes, default reports/bench.md
 #   BENCH_NOTE         a line added to the report (what else ran, why this run)
+#   BENCH_ENGINE       the engine redsim-server runs (--engine), default engine
 #
 # Every row runs the two servers in the order redis, redsim, redsim, redis and
 # reports each server's mean, so a drift in machine load during the row
@@ -27,6 +28,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
 REQUESTS="${BENCH_REQUESTS:-200000}"
+ENGINE="${BENCH_ENGINE:-engine}"
 CLIENTS="${BENCH_CLIENTS:-50}"
 KEYSPACE="${BENCH_KEYSPACE:-100000}"
 MEMORY_KEYS="${BENCH_MEMORY_KEYS:-1000000}"
@@ -119,7 +121,7 @@ wait_ready "$REDIS_PID" "$REDIS_PORT" redis-server "$WORK/redis.log"
 
 REDSIM_PORT="$(free_port)"
 while [ "$REDSIM_PORT" = "$REDIS_PORT" ]; do REDSIM_PORT="$(free_port)"; done
-"$REDSIM" --port "$REDSIM_PORT" --save '' --appendonly no --enable-debug-command local --dir "$WORK/redsim" \
+"$REDSIM" --port "$REDSIM_PORT" --engine "$ENGINE" --save '' --appendonly no --enable-debug-command local --dir "$WORK/redsim" \
     >"$WORK/redsim.log" 2>&1 &
 REDSIM_PID=$!
 wait_ready "$REDSIM_PID" "$REDSIM_PORT" redsim-server "$WORK/redsim.log"
