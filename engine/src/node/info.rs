@@ -371,6 +371,16 @@ impl Node {
     }
 }
 
+/// INFO's `mem_allocator`: the allocator redsim-server was built with
+/// (features `jemalloc` / `mimalloc`; see reports/allocators.md).
+const ALLOCATOR: &str = if cfg!(feature = "jemalloc") {
+    "jemalloc-5.3.0"
+} else if cfg!(feature = "mimalloc") {
+    "mimalloc"
+} else {
+    "libc"
+};
+
 #[cfg(test)]
 mod tests {
     use super::bytes_to_human;
@@ -384,13 +394,3 @@ mod tests {
         assert_eq!(bytes_to_human(25_276_063_744), "23.54G");
     }
 }
-
-/// INFO's `mem_allocator`: the allocator redsim-server was built with
-/// (features `jemalloc` / `mimalloc`; see reports/allocators.md).
-const ALLOCATOR: &str = if cfg!(feature = "jemalloc") {
-    "jemalloc-5.3.0"
-} else if cfg!(feature = "mimalloc") {
-    "mimalloc"
-} else {
-    "libc"
-};
