@@ -4,7 +4,7 @@
 //! - **engine**: pre-parsed [`Command`]s run through [`Engine::execute`] with a
 //!   fresh [`Context`], the reply dropped, on a keyspace of about 105k keys
 //!   (100k strings, 5k counters, 1k each of lists, hashes, sets and sorted
-//!   sets). One group per command family (`strings`, `lists`, `hashes`,
+//!   sets, one list of 1M elements and one sorted set of 100k). One group per command family (`strings`, `lists`, `hashes`,
 //!   `sets`, `zsets`, `generic`) plus `mixed`, a seeded mix close to
 //!   redis-benchmark's default tests. Parsing, propagation and encoding are
 //!   not in these numbers.
@@ -59,12 +59,17 @@ const STRINGS: usize = 100_000;
 const COUNTERS: usize = 5_000;
 const LISTS: usize = 1_000;
 const LIST_LEN: usize = 200;
+/// One long list, for LINDEX in the middle: seeking by position must not
+/// cost a walk over every element.
+const LONG_LIST_LEN: usize = 1_000_000;
 const HASHES: usize = 1_000;
 const HASH_FIELDS: usize = 20;
 const SETS: usize = 1_000;
 const SET_MEMBERS: usize = 50;
 const ZSETS: usize = 1_000;
 const ZSET_MEMBERS: usize = 200;
+/// Members of `bigzset`, the one large sorted set (a skiplist).
+const BIG_ZSET_MEMBERS: usize = 100_000;
 /// redis-benchmark's default `-d 3`.
 const VALUE: &str = "xxx";
 /// Commands per timed chunk: undo runs between chunks.
@@ -143,6 +148,12 @@ fn fill(s: &mut Subject) {
         words.extend(elements.iter().map(String::as_str));
         s.run_words(&words);
     }
+    for chunk in 0..LONG_LIST_LEN / 1000 {
+        let elements: Vec<String> = (0..1000).map(|j| format!("element:{}", chunk * 1000 + j)).collect();
+        let mut words = vec!["RPUSH", "longlist"];
+        words.extend(elements.iter().map(String::as_str));
+        s.run_words(&words);
+    }
     let hash_pairs: Vec<String> = (0..HASH_FIELDS).flat_map(|j| [format!("field:{j}"), VALUE.to_string()]).collect();
     for i in 0..HASHES {
         let key = format!("hash:{i}");
@@ -163,6 +174,13 @@ fn fill(s: &mut Subject) {
         let key = format!("zset:{i}");
         let mut words = vec!["ZADD", key.as_str()];
         words.extend(zset_pairs.iter().map(String::as_str));
+        s.run_words(&words);
+    }
+    for chunk in 0..BIG_ZSET_MEMBERS / 1000 {
+        let pairs: Vec<String> =
+            (chunk * 1000..(chunk + 1) * 1000).flat_map(|j| [(j % 5000).to_string(), format!("member:{j}")]).collect();
+        let mut words = vec!["ZADD", "bigzset"];
+        words.extend(pairs.iter().map(String::as_str));
         s.run_words(&words);
     }
 }
@@ -252,12 +270,28 @@ fn g_lpop(r: &mut ChaCha8Rng, _: &Scan) -> Step {
     step_undo(&["LPOP", &k], &["LPUSH", &k, "element:0"])
 }
 
+fn g_rpush(r: &mut ChaCha8Rng, _: &Scan) -> Step {
+    let k = list(r);
+    step_undo(&["RPUSH", &k, VALUE], &["RPOP", &k])
+}
+
+fn g_rpop(r: &mut ChaCha8Rng, _: &Scan) -> Step {
+    let k = list(r);
+    step_undo(&["RPOP", &k], &["RPUSH", &k, "element:199"])
+}
+
 fn g_lrange_100(r: &mut ChaCha8Rng, _: &Scan) -> Step {
     step(&["LRANGE", &list(r), "0", "99"])
 }
 
 fn g_lindex(r: &mut ChaCha8Rng, _: &Scan) -> Step {
     step(&["LINDEX", &list(r), &r.gen_range(0..LIST_LEN).to_string()])
+}
+
+fn g_lindex_long(r: &mut ChaCha8Rng, _: &Scan) -> Step {
+    let mid = LONG_LIST_LEN / 2;
+    let i = r.gen_range(mid - 1000..mid + 1000);
+    step(&["LINDEX", "longlist", &i.to_string()])
 }
 
 fn g_hset(r: &mut ChaCha8Rng, _: &Scan) -> Step {
@@ -282,6 +316,10 @@ fn g_sismember(r: &mut ChaCha8Rng, _: &Scan) -> Step {
     step(&["SISMEMBER", &set(r), &format!("member:{}", r.gen_range(0..500))])
 }
 
+fn g_smembers(r: &mut ChaCha8Rng, _: &Scan) -> Step {
+    step(&["SMEMBERS", &set(r)])
+}
+
 fn g_sinter(r: &mut ChaCha8Rng, _: &Scan) -> Step {
     step(&["SINTER", &set(r), &set(r)])
 }
@@ -302,6 +340,23 @@ fn g_zrank(r: &mut ChaCha8Rng, _: &Scan) -> Step {
 
 fn g_zincrby(r: &mut ChaCha8Rng, _: &Scan) -> Step {
     step(&["ZINCRBY", &zset(r), "1", &format!("member:{}", r.gen_range(0..ZSET_MEMBERS))])
+}
+
+fn g_zadd_big(r: &mut ChaCha8Rng, _: &Scan) -> Step {
+    let m = format!("element:{}", r.gen_range(0..1_000_000));
+    step_undo(&["ZADD", "bigzset", &r.gen_range(0..5000).to_string(), &m], &["ZREM", "bigzset", &m])
+}
+
+fn g_zscore_big(r: &mut ChaCha8Rng, _: &Scan) -> Step {
+    step(&["ZSCORE", "bigzset", &format!("member:{}", r.gen_range(0..BIG_ZSET_MEMBERS))])
+}
+
+fn g_zrank_big(r: &mut ChaCha8Rng, _: &Scan) -> Step {
+    step(&["ZRANK", "bigzset", &format!("member:{}", r.gen_range(0..BIG_ZSET_MEMBERS))])
+}
+
+fn g_zrange_big(_: &mut ChaCha8Rng, _: &Scan) -> Step {
+    step(&["ZRANGE", "bigzset", "0", "99"])
 }
 
 fn g_exists(r: &mut ChaCha8Rng, _: &Scan) -> Step {
@@ -351,10 +406,33 @@ fn g_mixed(r: &mut ChaCha8Rng, scan: &Scan) -> Step {
 
 const FAMILIES: &[(&str, &[(&str, Gen)])] = &[
     ("strings", &[("SET", g_set), ("GET", g_get), ("INCR", g_incr), ("APPEND", g_append), ("MGET_10", g_mget)]),
-    ("lists", &[("LPUSH", g_lpush), ("LPOP", g_lpop), ("LRANGE_100", g_lrange_100), ("LINDEX", g_lindex)]),
+    (
+        "lists",
+        &[
+            ("LPUSH", g_lpush),
+            ("RPUSH", g_rpush),
+            ("LPOP", g_lpop),
+            ("RPOP", g_rpop),
+            ("LRANGE_100", g_lrange_100),
+            ("LINDEX", g_lindex),
+            ("LINDEX_MID_1M", g_lindex_long),
+        ],
+    ),
     ("hashes", &[("HSET", g_hset), ("HGET", g_hget), ("HGETALL_20", g_hgetall)]),
-    ("sets", &[("SADD", g_sadd), ("SISMEMBER", g_sismember), ("SINTER_2x50", g_sinter)]),
-    ("zsets", &[("ZADD", g_zadd), ("ZRANGE_BYSCORE_10", g_zrange_byscore), ("ZRANK", g_zrank), ("ZINCRBY", g_zincrby)]),
+    ("sets", &[("SADD", g_sadd), ("SISMEMBER", g_sismember), ("SMEMBERS_50", g_smembers), ("SINTER_2x50", g_sinter)]),
+    (
+        "zsets",
+        &[
+            ("ZADD", g_zadd),
+            ("ZRANGE_BYSCORE_10", g_zrange_byscore),
+            ("ZRANK", g_zrank),
+            ("ZINCRBY", g_zincrby),
+            ("ZADD_100K", g_zadd_big),
+            ("ZSCORE_100K", g_zscore_big),
+            ("ZRANK_100K", g_zrank_big),
+            ("ZRANGE_0_99_100K", g_zrange_big),
+        ],
+    ),
     ("generic", &[("EXISTS", g_exists), ("EXPIRE", g_expire), ("DEL", g_del), ("SCAN_10", g_scan)]),
     ("mixed", &[("redis-benchmark-like", g_mixed)]),
 ];

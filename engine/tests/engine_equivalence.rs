@@ -2,10 +2,11 @@
 //! sequences run on both, and everything the node could observe must agree.
 //!
 //! Each case is a seed and a list of operations drawn for one group
-//! (strings, generic, server and expiry, the collections run through the
-//! bridge, and a rehash stress). The keys come from a small pool, so values
-//! collide, types clash (WRONGTYPE is common) and TTLs run out while the
-//! clock advances. After every operation the two engines must agree on:
+//! (strings, generic, server and expiry, lists, hashes, sets, the
+//! collections run through the bridge, and a rehash stress). The keys come from a small
+//! pool, so values collide, types clash (WRONGTYPE is common) and TTLs run
+//! out while the clock advances. After every operation the two engines
+//! must agree on:
 //!
 //! - the reply, byte for byte (KEYS as a multiset; a SCAN is iterated to
 //!   completion and its keys compared as a multiset; RANDOMKEY must name a
@@ -23,7 +24,7 @@
 //!
 //! A failure shrinks to a short sequence and prints it as commands.
 //! `REDSIM_EQUIV_CASES=N` runs N cases per group instead of the defaults
-//! (about 3,000 in all, well under a minute in a debug build);
+//! (about 5,700 in all, about two minutes in a debug build);
 //! `PROPTEST_RNG_SEED=n` fixes the draw; `REDSIM_EQUIV_STATS=1` prints how
 //! often each command ran and how it answered.
 
@@ -146,6 +147,26 @@ fn server_and_expiry() {
 }
 
 #[test]
+fn lists() {
+    check_group("lists", list_op, 800, 80);
+}
+
+#[test]
+fn hashes() {
+    check_group("hashes", hash_op, 600, 80);
+}
+
+#[test]
+fn sets() {
+    check_group("sets", set_op, 600, 80);
+}
+
+#[test]
+fn sorted_sets() {
+    check_group("sorted_sets", zset_op, 800, 80);
+}
+
+#[test]
 fn collections_through_the_bridge() {
     check_group("collections_through_the_bridge", collection_op, 600, 60);
 }
@@ -177,4 +198,79 @@ fn growth_through_many_expansions() {
     }
     assert_eq!(pair.engine.dbsize(0), pair.model.dbsize(0));
     pair.check_datasets().unwrap();
+}
+
+/// Shapes the random groups reach rarely, run on both engines: SDIFF's two
+/// algorithms and their tie (which decides a stored result's encoding),
+/// SPOP rebuilding a table of integers as an intset, intsets widening,
+/// HSETNX leaving a listpack unconverted, a hash growing through the
+/// listpack limits field by field.
+#[test]
+fn hash_and_set_shapes() {
+    let script: &[&[&str]] = &[
+        // SDIFF, algorithm 2 (copy then remove): a table of integers results.
+        &["SADD", "k1", "1", "2", "3", "4", "5", "6", "7", "8", "9", "x"],
+        &["SADD", "k2", "x"],
+        &["SADD", "k3", "99"],
+        &["SDIFFSTORE", "w_1", "k1", "k2", "k3"],
+        &["OBJECT", "ENCODING", "w_1"],
+        &["SDIFF", "k1", "k2", "k3"],
+        // The tie: |first| * 3 / 2 == |first| + |others|, algorithm 1 wins.
+        &["DEL", "k1", "k2", "k3"],
+        &["SADD", "k1", "1", "2", "3", "x"],
+        &["SADD", "k2", "x"],
+        &["SADD", "k3", "7"],
+        &["SDIFFSTORE", "w_a", "k1", "k2", "k3"],
+        &["OBJECT", "ENCODING", "w_a"],
+        // A first key named again empties the result.
+        &["SDIFF", "k1", "k2", "k1"],
+        // SPOP leaving one survivor in five rebuilds the set.
+        &["DEL", "k1"],
+        &["SADD", "k1", "1", "2", "3", "4", "5", "a"],
+        &["SPOP", "k1", "5"],
+        &["OBJECT", "ENCODING", "k1"],
+        // Intsets widening from 16 to 32 to 64 bits, both ends.
+        &["DEL", "k2"],
+        &["SADD", "k2", "5", "-3"],
+        &["SADD", "k2", "70000"],
+        &["SADD", "k2", "-5000000000", "0"],
+        &["SMEMBERS", "k2"],
+        &["SREM", "k2", "70000", "-5000000000"],
+        &["SISMEMBER", "k2", "70000"],
+        &["SRANDMEMBER", "k2", "-5"],
+        &["SSCAN", "k2", "0"],
+        // HSETNX on an existing field: no conversion even for a long value.
+        &["HSET", "k3", "f", "v"],
+        &["HSETNX", "k3", "f", "a value longer than sixty-four bytes, so past the listpack value limit"],
+        &["OBJECT", "ENCODING", "k3"],
+        &["HSETNX", "k3", "g", "a value longer than sixty-four bytes, so past the listpack value limit"],
+        &["OBJECT", "ENCODING", "k3"],
+        &["HGETALL", "k3"],
+        &["HRANDFIELD", "k3", "-5", "WITHVALUES"],
+        &["HSCAN", "k3", "0", "COUNT", "1"],
+    ];
+    for seed in 0..8 {
+        let mut pair = Pair::new(seed);
+        for words in script {
+            let words = words.iter().map(|w| w.as_bytes().to_vec()).collect();
+            pair.apply(&Op::Cmd { db: 0, words, may_block: true }).unwrap_or_else(|e| panic!("{}", pair.fail(e)));
+        }
+        // A hash crossing the entry limit field by field, HSCAN all the way.
+        for i in 0..200 {
+            let words = W::new("HSET").a("w_1").a(format!("f{i}")).a(i.to_string()).0;
+            pair.apply(&Op::Cmd { db: 1, words, may_block: true }).unwrap_or_else(|e| panic!("{}", pair.fail(e)));
+        }
+        let mut cursor = "0".to_string();
+        loop {
+            let words = W::new("HSCAN").a("w_1").a(&cursor).a("COUNT").a("7").0;
+            let (m, _) = pair.both(1, &words, true).unwrap_or_else(|e| panic!("{}", pair.fail(e))).expect("parses");
+            let Frame::Array(parts) = m.reply else { panic!("HSCAN replied {:?}", m.reply) };
+            let Frame::Bulk(next) = &parts[0] else { panic!("HSCAN cursor {:?}", parts[0]) };
+            cursor = String::from_utf8_lossy(next).into_owned();
+            if cursor == "0" {
+                break;
+            }
+        }
+        pair.check_datasets().unwrap_or_else(|e| panic!("{}", pair.fail(e)));
+    }
 }

@@ -149,6 +149,18 @@ impl Db {
         self.heap = self.heap + node.obj.heap_bytes() - before;
     }
 
+    /// Changes the value of an existing entry in place, logging the key
+    /// once (Redis's signalModifiedKey, the model's `get_mut_value`); its
+    /// access data and expire time stay.
+    pub fn change<R>(&mut self, key: &Bytes, link: u32, f: impl FnOnce(&mut Obj) -> R) -> R {
+        self.touched.push(key.clone());
+        let node = self.dict.node_mut(link);
+        let before = node.obj.heap_bytes();
+        let r = f(&mut node.obj);
+        self.heap = self.heap + node.obj.heap_bytes() - before;
+        r
+    }
+
     /// Removes `key`; logged if it was there.
     pub fn remove(&mut self, key: &Bytes) -> Option<Removed> {
         let removed = self.remove_quietly(key)?;

@@ -288,10 +288,7 @@ impl Engine {
             None => Frame::Null,
             Some(link) => {
                 let compression = cx.config.rdb_compression;
-                let payload = match &self.dbs[db].node(link).obj {
-                    Obj::Coll(v) => rdb::dump_payload_with(v, compression),
-                    s => rdb::dump_payload_with(&s.to_value(), compression),
-                };
+                let payload = rdb::dump_payload_with(&self.dbs[db].node(link).obj.to_value(), compression);
                 Frame::Bulk(Bytes::from(payload))
             }
         })

@@ -12,21 +12,29 @@
 //!   the string and generic groups, active expiry and INFO figures, each
 //!   following the model's code step for step (and reusing the model's pure
 //!   helpers: number formats, LCS, digests, payloads, access data).
-//! - `bridge`: lists, hashes, sets, sorted sets and SORT, run by the
-//!   model's own code on keys lent to a scratch model, until they get their
-//!   own encodings.
+//! - `list`: lists as quicklists of packed nodes, and the list commands.
+//! - `hash`, `set`: hashes (listpack / scan-ordered table) and sets (intset
+//!   / the same table), and their commands.
+//! - `zset`: sorted sets (listpack / member map plus an order-statistic
+//!   treap), and their commands.
+//! - `bridge`: SORT, run by the model's own code on keys lent to a
+//!   scratch model.
 
 mod access;
 mod bridge;
 mod db;
 mod dict;
 mod expire;
+mod hash;
 mod hasher;
 mod key;
 mod keys;
+mod list;
 mod object;
+mod set;
 mod slab;
 mod strings;
+mod zset;
 
 use bytes::Bytes;
 use redsim_model::command::{help, Command};
@@ -76,10 +84,10 @@ impl Engine {
             SetRange { key, offset, value } => self.setrange(cx, key, *offset, value),
             Strlen { key } => self.strlen(cx, key),
 
-            Lists(c) => Ok(self.delegate(cx, cmd, bridge::distinct(bridge::list_keys(c)))),
-            Hashes(c) => Ok(self.delegate(cx, cmd, bridge::hash_keys(c))),
-            Sets(c) => Ok(self.delegate(cx, cmd, bridge::distinct(bridge::set_keys(c)))),
-            SortedSets(c) => Ok(self.delegate(cx, cmd, bridge::distinct(bridge::zset_keys(c)))),
+            Lists(c) => self.run_lists(cx, c),
+            Hashes(c) => self.run_hashes(cx, c),
+            Sets(c) => self.run_sets(cx, c),
+            SortedSets(c) => self.run_sorted_sets(cx, c),
             Sort(args) => {
                 let keys = self.sort_keys(cx.db, args);
                 Ok(self.delegate(cx, cmd, keys))
@@ -194,7 +202,10 @@ impl Engine {
 fn digest_value_into(digest: &mut [u8; 20], db: &Db, link: u32) {
     let has_expire = db.deadline(link).is_some();
     match &db.node(link).obj {
-        Obj::Coll(v) => value_digest(digest, v, has_expire),
+        Obj::List(l) => list::digest_into(digest, l, has_expire),
+        Obj::Hash(h) => h.digest_into(digest, has_expire),
+        Obj::Set(s) => s.digest_into(digest, has_expire),
+        Obj::ZSet(z) => z.digest_into(digest, has_expire),
         s => value_digest(digest, &s.to_value(), has_expire),
     }
 }

@@ -4,15 +4,20 @@
 //! rules as the model's [`StrValue`] (Redis's `tryObjectEncoding` and
 //! `createStringObject`), but laid out so that the common cases need no heap
 //! allocation at all: an integer is a plain `i64` ("int"), and a short
-//! "embstr" lives inside the table entry. The collections are the model's
-//! value types for now (see `bridge.rs`).
+//! "embstr" lives inside the table entry. Lists (`list/`), hashes (`hash/`),
+//! sets (`set/`) and sorted sets (`zset/`) are native.
 
 use std::io::Write;
 
 use bytes::Bytes;
 use redsim_model::num;
 use redsim_model::reference::shared::{EMBSTR_SIZE_LIMIT, SHARED_INTEGERS, SHARED_REFCOUNT};
-use redsim_model::reference::{StrEncoding, StrValue, Value};
+use redsim_model::reference::{ListValue, StrEncoding, StrValue, Value};
+
+use super::hash::HashObj;
+use super::list::QuickList;
+use super::set::SetObj;
+use super::zset::ZSetObj;
 
 /// The longest string kept inside the entry.
 pub const INLINE_STR: usize = 22;
@@ -35,8 +40,14 @@ pub enum Obj {
     /// Boxed so that the rare growable string does not widen every entry.
     #[allow(clippy::box_collection)]
     Raw(Box<Vec<u8>>),
-    /// A list, hash, set or sorted set.
-    Coll(Box<Value>),
+    /// A list ("quicklist", as Redis 7.0 encodes every list).
+    List(Box<QuickList>),
+    /// A hash: "listpack" or "hashtable" (`hash/`).
+    Hash(Box<HashObj>),
+    /// A set: "intset" or "hashtable" (`set/`).
+    Set(Box<SetObj>),
+    /// A sorted set: "listpack" or "skiplist" (`zset/`).
+    ZSet(Box<ZSetObj>),
 }
 
 impl Obj {
@@ -74,7 +85,7 @@ impl Obj {
     }
 
     pub fn is_str(&self) -> bool {
-        !matches!(self, Obj::Coll(_))
+        !matches!(self, Obj::List(_) | Obj::Hash(_) | Obj::Set(_) | Obj::ZSet(_))
     }
 
     /// The string's bytes (`None` for a collection); an integer is written
@@ -86,7 +97,7 @@ impl Obj {
             Obj::Emb { len, buf } => Some(&buf[..*len as usize]),
             Obj::Str { bytes, .. } => Some(bytes),
             Obj::Raw(v) => Some(v),
-            Obj::Coll(_) => None,
+            Obj::List(_) | Obj::Hash(_) | Obj::Set(_) | Obj::ZSet(_) => None,
         }
     }
 
@@ -101,7 +112,7 @@ impl Obj {
         match self {
             Obj::Raw(v) => Some(*v),
             Obj::Str { bytes, .. } => Some(bytes.into_vec()),
-            Obj::Coll(_) => None,
+            Obj::List(_) | Obj::Hash(_) | Obj::Set(_) | Obj::ZSet(_) => None,
             other => other.bulk().map(|b| b.to_vec()),
         }
     }
@@ -109,7 +120,10 @@ impl Obj {
     /// TYPE's answer.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Obj::Coll(v) => v.type_name(),
+            Obj::List(_) => "list",
+            Obj::Hash(_) => "hash",
+            Obj::Set(_) => "set",
+            Obj::ZSet(_) => "zset",
             _ => "string",
         }
     }
@@ -120,7 +134,10 @@ impl Obj {
             Obj::Int { .. } => "int",
             Obj::Emb { .. } | Obj::Str { raw: false, .. } => "embstr",
             Obj::Str { raw: true, .. } | Obj::Raw(_) => "raw",
-            Obj::Coll(v) => v.encoding_name(),
+            Obj::List(_) => "quicklist",
+            Obj::Hash(h) => h.encoding_name(),
+            Obj::Set(s) => s.encoding_name(),
+            Obj::ZSet(z) => z.encoding_name(),
         }
     }
 
@@ -143,7 +160,10 @@ impl Obj {
     /// The model's form of the value (snapshots, DUMP, digests).
     pub fn to_value(&self) -> Value {
         match self {
-            Obj::Coll(v) => (**v).clone(),
+            Obj::List(l) => Value::List(list_value(l)),
+            Obj::Hash(h) => Value::Hash(h.to_value()),
+            Obj::Set(s) => Value::Set(s.to_value()),
+            Obj::ZSet(z) => Value::ZSet(z.to_value()),
             s => Value::Str(StrValue { bytes: s.bulk().unwrap_or_default().to_vec(), encoding: s.str_encoding() }),
         }
     }
@@ -151,7 +171,10 @@ impl Obj {
     /// Like [`Obj::to_value`], without copying a collection.
     pub fn into_value(self) -> Value {
         match self {
-            Obj::Coll(v) => *v,
+            Obj::List(l) => Value::List(list_value(&l)),
+            Obj::Hash(h) => Value::Hash(h.to_value()),
+            Obj::Set(s) => Value::Set(s.to_value()),
+            Obj::ZSet(z) => Value::ZSet(z.to_value()),
             s => {
                 let encoding = s.str_encoding();
                 Value::Str(StrValue { bytes: s.into_bytes().unwrap_or_default(), encoding })
@@ -159,7 +182,9 @@ impl Obj {
         }
     }
 
-    /// A value in the model's form, stored with the same encoding.
+    /// A value in the model's form, stored with the same encoding. Lists
+    /// get the default node size (`list-max-listpack-size` -2): loading has
+    /// no configuration at hand, and the node size is not observable.
     pub fn from_value(value: Value) -> Obj {
         match value {
             Value::Str(StrValue { bytes, encoding }) => match encoding {
@@ -175,7 +200,10 @@ impl Obj {
                 StrEncoding::Embstr => Obj::Str { bytes: bytes.into(), raw: false },
                 StrEncoding::Raw => Obj::Str { bytes: bytes.into(), raw: true },
             },
-            other => Obj::Coll(Box::new(other)),
+            Value::List(l) => Obj::List(Box::new(QuickList::from_elements(DEFAULT_LIST_FILL, l.iter()))),
+            Value::Hash(h) => Obj::Hash(Box::new(HashObj::from_value(&h))),
+            Value::Set(s) => Obj::Set(Box::new(SetObj::from_value(&s))),
+            Value::ZSet(z) => Obj::ZSet(Box::new(ZSetObj::from_value(&z))),
         }
     }
 
@@ -187,26 +215,28 @@ impl Obj {
         }
     }
 
-    /// Heap bytes owned besides the entry, for INFO memory. Collections are
-    /// estimated from their length (their own accounting comes with their
-    /// own encodings).
+    /// Heap bytes owned besides the entry, for INFO memory: what each
+    /// value allocated, in O(1) (it is asked before and after every change).
     pub fn heap_bytes(&self) -> usize {
         match self {
             Obj::Int { .. } | Obj::Emb { .. } => 0,
             Obj::Str { bytes, .. } => bytes.len(),
             Obj::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
-            Obj::Coll(v) => {
-                let len = match &**v {
-                    Value::List(l) => l.len(),
-                    Value::Hash(h) => h.len(),
-                    Value::Set(s) => s.len(),
-                    Value::ZSet(z) => z.len(),
-                    Value::Str(s) => s.bytes.len(),
-                };
-                64 + 32 * len
-            }
+            Obj::List(l) => l.heap_bytes(),
+            Obj::Hash(h) => h.heap_bytes(),
+            Obj::Set(s) => s.heap_bytes(),
+            Obj::ZSet(z) => z.heap_bytes(),
         }
     }
+}
+
+/// Redis's default `list-max-listpack-size`.
+const DEFAULT_LIST_FILL: i64 = -2;
+
+/// A native list in the model's form.
+fn list_value(l: &QuickList) -> ListValue {
+    let mut text = [0u8; 20];
+    ListValue::from_elements(l.iter().map(|e| e.text(&mut text).to_vec()).collect())
 }
 
 /// The decimal text of `v`, written into `text`.

@@ -202,6 +202,16 @@ impl Pair {
                         c.hash_max_listpack_value = pick(3, d.hash_max_listpack_value);
                     }
                     Setting::Compression(b) => c.rdb_compression = b,
+                    Setting::ListFill(n) => c.list_max_listpack_size = n,
+                    Setting::HashLimits(entries, value) => {
+                        c.hash_max_listpack_entries = entries;
+                        c.hash_max_listpack_value = value;
+                    }
+                    Setting::IntsetLimit(n) => c.set_max_intset_entries = n,
+                    Setting::ZSetLimits(entries, value) => {
+                        c.zset_max_listpack_entries = entries;
+                        c.zset_max_listpack_value = value;
+                    }
                 }
             }
             Op::ScanAll { db, options } => {
