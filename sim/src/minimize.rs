@@ -10,6 +10,7 @@
 //! separate streams of the seed, so removing a fault does not reshuffle what
 //! the clients do.
 
+use crate::checker::ddmin::ddmin;
 use crate::checker::Verdict;
 use crate::faults::{Fault, FaultPlan, TimedFault};
 use crate::run::{run_seed, RunOptions, RunOutcome};
@@ -152,30 +153,13 @@ pub fn minimize(
     };
 
     // Faults: delta debugging down to single faults.
-    let mut chunk = faults.len().div_ceil(2).max(1);
-    while !faults.is_empty() && runs < max_runs {
-        let mut removed = false;
-        let mut start = 0;
-        while start < faults.len() {
-            let end = (start + chunk).min(faults.len());
-            let mut candidate = faults.clone();
-            candidate.drain(start..end);
-            if let Some(found) = attempt(&candidate, ops, clients, &mut runs) {
-                faults = candidate;
-                best = found;
-                removed = true;
-            } else {
-                start = end;
-            }
+    faults = ddmin(faults, |candidate| match attempt(candidate, ops, clients, &mut runs) {
+        Some(found) => {
+            best = found;
+            true
         }
-        if chunk == 1 && !removed {
-            break;
-        }
-        if !removed {
-            chunk = chunk.div_ceil(2);
-        }
-        chunk = chunk.min(faults.len().div_ceil(2)).max(1);
-    }
+        None => false,
+    });
     // Fewer operations, then fewer clients.
     while ops > 1 && runs < max_runs {
         match attempt(&faults, ops / 2, clients, &mut runs) {

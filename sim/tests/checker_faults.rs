@@ -52,6 +52,45 @@ fn indeterminate_write_may_take_effect_late_but_only_once() {
 }
 
 #[test]
+fn indeterminate_write_may_take_effect_long_after_the_client_gave_up() {
+    // The search first assumes timed-out writes landed soon (within the
+    // longest operation's duration, then four times that); this one landed
+    // long after, and only the unbounded last stage finds it.
+    let mut ops = vec![
+        ok(0, 1, (0, 5), &["SET", "x", "1"], okf()),
+        info(1, 2, (10, 20), &["SET", "x", "2"]),
+        ok(2, 3, (30, 40), &["GET", "x"], bulk("1")),
+        ok(3, 3, (1_000, 1_010), &["GET", "x"], bulk("1")),
+        ok(4, 3, (5_000, 5_010), &["GET", "x"], bulk("2")),
+    ];
+    let report = expect(&history("register", ops.clone()), Verdict::Linearizable);
+    let PartitionResult::Linearizable { order } = &report.partitions[0].result else { unreachable!() };
+    assert_eq!(order, &vec![0, 2, 3, 1, 4]);
+    // Still only once.
+    ops.push(ok(5, 3, (6_000, 6_010), &["GET", "x"], bulk("1")));
+    expect(&history("register", ops), Verdict::Violation);
+}
+
+#[test]
+fn long_keys_with_timeouts_take_steps_in_proportion_to_their_operations() {
+    // Timed-out writes that never took effect stay candidates forever, and
+    // where order shows in the state each position they could take is a new
+    // state: before the search first bounded when they may take effect, such
+    // a key was not decided in 50 steps per operation (and the 100k-operation
+    // benchmark, 1,000 per key, never ended). Two clients: a busy key among many.
+    for kind in [WorkloadKind::ListAppend, WorkloadKind::Set] {
+        let cfg = GenConfig { keys: 1, clients: 2, info_per_mille: 40, ..GenConfig::new(kind, 5, 1_000) };
+        let h = generate(&cfg);
+        let timeouts = h.ops.iter().filter(|o| matches!(o.outcome, redsim_sim::history::Outcome::Info(_))).count();
+        assert!(timeouts >= 20, "{timeouts} timeouts");
+        let config = CheckConfig { max_steps_per_partition: 20_000, ..CheckConfig::default() };
+        let report = checker::check(&h, &config);
+        assert_eq!(report.verdict, Verdict::Linearizable, "{}: report:\n{report}", kind.name());
+        assert!(report.steps <= 5 * h.ops.len() as u64, "{}: {} steps", kind.name(), report.steps);
+    }
+}
+
+#[test]
 fn indeterminate_write_cannot_take_effect_before_it_was_sent() {
     let h = history(
         "register",

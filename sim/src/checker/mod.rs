@@ -5,14 +5,16 @@
 //! - [`spec`]: the sequential specification the search is generic over, and
 //!   [`RedisSpec`], which runs commands on the reference `Model`.
 //! - [`search`]: the depth-first search with just-in-time linearization and
-//!   memoization, for one partition.
+//!   memoization, for one partition; [`widen`]: its stages, which first assume
+//!   that timed-out operations took effect soon, if at all.
 //! - Partitions: operations carry a key; each key's operations are checked on
 //!   their own (P-compositionality: a history is linearizable iff every
 //!   per-object sub-history is), which turns one exponential search into many
 //!   small ones.
 //! - [`explain`] and [`shrink`]: on a violation, the longest explainable
 //!   prefix, the step no order could explain, and a small sub-history that
-//!   still fails. [`render`] prints them.
+//!   still fails ([`ddmin`], which `crate::minimize` shares). [`render`]
+//!   prints them.
 //! - [`lost`]: the "acknowledged writes lost" count, per workload kind.
 //! - [`generate`]: random linearizable histories for tests and benchmarks;
 //!   [`import`]: histories from Jepsen and Porcupine logs.
@@ -21,6 +23,7 @@
 //! nothing depends on a clock or on process randomness.
 
 mod compare;
+pub mod ddmin;
 mod explain;
 pub mod generate;
 pub mod import;
@@ -30,6 +33,7 @@ mod render;
 mod search;
 mod shrink;
 mod spec;
+mod widen;
 
 use std::collections::BTreeMap;
 

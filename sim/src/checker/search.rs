@@ -26,13 +26,23 @@
 //! on the set of operations taken and the state, so a configuration is
 //! explored at most once. Sets are identified by a Zobrist hash (each
 //! operation has a random 128-bit tag and a set hashes to the XOR of its tags,
-//! updated in O(1) per step), states by [`Specification::identity`]. Maybe
-//! operations (indeterminate ones) are tracked apart, see [`Memo`].
+//! updated in O(1) per step), states by [`Specification::identity`], computed
+//! once when a state is made and kept beside it. Maybe operations
+//! (indeterminate ones) are tracked apart, see [`Memo`].
+//!
+//! A step costs what the state costs: an operation that may change it runs on
+//! a clone, whose identity is then hashed. Read-only operations run on the
+//! current state in place and keep its identity, so a read costs only its
+//! reply.
+//!
+//! [`search`] runs this search in stages that first bound when indeterminate
+//! operations may take effect, see [`super::widen`].
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::spec::Specification;
+use super::widen;
 use crate::history::{Op, Outcome};
 
 /// One operation of the partition with its prepared input.
@@ -68,11 +78,15 @@ impl<'a, I> Entry<'a, I> {
         }
     }
 
-    /// For a relaxed operation, the time after which it can no longer take
-    /// effect: once an operation invoked later has taken effect, it is too late.
-    fn expiry(&self) -> Option<u64> {
+    /// The time after which a maybe operation can no longer take effect: once
+    /// an operation invoked later has taken effect, it is too late. A relaxed
+    /// operation expires at its completion, an indeterminate one `window`
+    /// after its invocation (never without a window).
+    fn expiry(&self, window: Option<u64>) -> Option<u64> {
         if self.relaxed {
             self.end()
+        } else if matches!(self.op.outcome, Outcome::Info(_)) {
+            window.map(|w| self.op.invoke_time.saturating_add(w))
         } else {
             None
         }
@@ -249,17 +263,73 @@ impl Memo {
 }
 
 /// Searches for an order of `entries` that the specification explains, taking
-/// at most `budget` model steps.
+/// at most `budget` model steps. Indeterminate operations are first assumed
+/// to have taken effect soon after their invocation, if at all, and the
+/// assumption is widened step by step when it explains nothing (see
+/// [`super::widen`]); only the unbounded last stage can find a violation.
 pub fn search<S: Specification>(spec: &S, entries: &[Entry<'_, S::Input>], budget: u64) -> SearchResult {
+    let mut steps = 0;
+    let mut longest: Vec<usize> = Vec::new();
+    let windows = widen::windows(entries);
+    for (stage, &window) in windows.iter().enumerate() {
+        let last = stage + 1 == windows.len();
+        // A bounded stage is a bet on a quick witness, and proving that it
+        // has none can cost more than the unbounded search: it gets a quarter
+        // of what is left, so the last stage always keeps over half the budget.
+        let remaining = budget - steps;
+        let found = search_within(spec, entries, if last { remaining } else { remaining / 4 }, window);
+        steps += found.steps;
+        let outcome = match found.outcome {
+            // A window only forbids orders: its witness is a witness, its
+            // prefixes are prefixes, but its dead end proves nothing.
+            SearchOutcome::Violation { best } | SearchOutcome::Unknown { best } if !last => {
+                if best.len() > longest.len() {
+                    longest = best;
+                }
+                continue;
+            }
+            SearchOutcome::Unknown { best } => {
+                SearchOutcome::Unknown { best: if best.len() >= longest.len() { best } else { longest } }
+            }
+            other => other,
+        };
+        return SearchResult { outcome, steps };
+    }
+    unreachable!("the last window is unbounded, and it always decides")
+}
+
+/// One level of the search: an operation that took effect.
+struct Level {
+    op: u32,
+    /// The event node to resume the walk from when the operation is undone.
+    resume: u32,
+    /// Whether the operation pushed a new state (read-only ones do not).
+    pushed_state: bool,
+}
+
+/// The search proper, with indeterminate operations allowed to take effect
+/// only until `window` after their invocation (`None`: any time).
+fn search_within<S: Specification>(
+    spec: &S,
+    entries: &[Entry<'_, S::Input>],
+    budget: u64,
+    window: Option<u64>,
+) -> SearchResult {
     let mut events = Events::new(entries);
-    let mut states: Vec<S::State> = vec![spec.init()];
-    // Committed operations with the event node to resume from on undo.
-    let mut stack: Vec<(u32, u32)> = Vec::new();
+    let init = spec.init();
+    let init_identity = spec.identity(&init);
+    // States with their identities, computed once when the state is made.
+    let mut states: Vec<(S::State, u128)> = vec![(init, init_identity)];
+    let mut stack: Vec<Level> = Vec::new();
     let mut best: Vec<usize> = Vec::new();
     let mut memo = Memo::default();
     let mut set_hash: u128 = 0;
     let mut steps: u64 = 0;
     let is_maybe = |i: usize| entries[i].is_maybe();
+    let expiry: Vec<Option<u64>> = entries.iter().map(|e| e.expiry(window)).collect();
+    // Read-only operations run on the current state in place: no clone, and
+    // the state's identity is known.
+    let read_only: Vec<bool> = entries.iter().map(|e| spec.is_read_only(e.input)).collect();
     // Maybe operations get a bit each in `used`.
     let mut slot = vec![usize::MAX; entries.len()];
     let maybe_ops: Vec<usize> = (0..entries.len()).filter(|&i| is_maybe(i)).collect();
@@ -267,7 +337,7 @@ pub fn search<S: Specification>(spec: &S, entries: &[Entry<'_, S::Input>], budge
         slot[i] = n;
     }
     let maybe_count = maybe_ops.len();
-    // Whether a relaxed operation used earlier has expired changes nothing
+    // Whether a maybe operation used earlier has expired changes nothing
     // ahead: the memo sees only the maybe operations still live.
     let live = |used: &[u64], frontier: u64| -> Vec<u64> {
         let mut live = used.to_vec();
@@ -276,7 +346,7 @@ pub fn search<S: Specification>(spec: &S, entries: &[Entry<'_, S::Input>], budge
             while bits != 0 {
                 let b = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                if entries[maybe_ops[w * 64 + b]].expiry().is_some_and(|t| t < frontier) {
+                if expiry[maybe_ops[w * 64 + b]].is_some_and(|t| t < frontier) {
                     *word &= !(1 << b);
                 }
             }
@@ -284,12 +354,12 @@ pub fn search<S: Specification>(spec: &S, entries: &[Entry<'_, S::Input>], budge
         live
     };
     let mut used = vec![0u64; maybe_count.div_ceil(64)];
-    // The latest invocation among operations taken, per stack level: relaxed
-    // operations that completed before it have expired.
+    // The latest invocation among operations taken, per stack level: maybe
+    // operations that expired before it can no longer take effect.
     let mut frontier: Vec<u64> = vec![0];
     // Operations that must take effect: all but the maybe ones.
     let mut must_remaining = (0..entries.len()).filter(|&i| !is_maybe(i)).count();
-    let order = |stack: &[(u32, u32)]| stack.iter().map(|&(op, _)| op as usize).collect::<Vec<_>>();
+    let order = |stack: &[Level]| stack.iter().map(|l| l.op as usize).collect::<Vec<_>>();
 
     let mut cursor = events.next[HEAD as usize];
     loop {
@@ -303,7 +373,7 @@ pub fn search<S: Specification>(spec: &S, entries: &[Entry<'_, S::Input>], budge
         let i = op as usize;
         if !is_return {
             let now = *frontier.last().expect("the base frontier is never popped");
-            if entries[i].expiry().is_some_and(|t| t < now) {
+            if expiry[i].is_some_and(|t| t < now) {
                 cursor = events.next[cursor as usize];
                 continue;
             }
@@ -312,8 +382,16 @@ pub fn search<S: Specification>(spec: &S, entries: &[Entry<'_, S::Input>], budge
                 return SearchResult { outcome: SearchOutcome::Unknown { best: prefix }, steps };
             }
             steps += 1;
-            let mut state = states.last().expect("the initial state is never popped").clone();
-            let reply = spec.apply(&mut state, entries[i].input);
+            let (current, current_identity) = states.last_mut().expect("the initial state is never popped");
+            let mut next_state = None;
+            let reply = if read_only[i] {
+                spec.apply(current, entries[i].input)
+            } else {
+                let mut state = current.clone();
+                let reply = spec.apply(&mut state, entries[i].input);
+                next_state = Some(state);
+                reply
+            };
             let explained = match &entries[i].op.outcome {
                 _ if is_maybe(i) => true,
                 Outcome::Ok(recorded) => spec.accepts(entries[i].input, &reply, recorded),
@@ -321,18 +399,32 @@ pub fn search<S: Specification>(spec: &S, entries: &[Entry<'_, S::Input>], budge
                 Outcome::Info(_) | Outcome::Fail(_) => false,
             };
             if explained {
+                let identity = match &next_state {
+                    Some(state) => spec.identity(state),
+                    None => {
+                        debug_assert_eq!(
+                            spec.identity(current),
+                            *current_identity,
+                            "a read-only operation changed the state"
+                        );
+                        *current_identity
+                    }
+                };
                 let maybe = is_maybe(i);
                 let next_hash = if maybe { set_hash } else { set_hash ^ tag(i) };
                 if maybe {
                     used[slot[i] / 64] |= 1 << (slot[i] % 64);
                 }
                 let reach = now.max(entries[i].op.invoke_time);
-                let key = next_hash ^ spec.identity(&state) ^ time_tag(reach);
+                let key = next_hash ^ identity ^ time_tag(reach);
                 if memo.visit(key, &live(&used, reach)) {
                     set_hash = next_hash;
                     events.take(op);
-                    stack.push((op, cursor));
-                    states.push(state);
+                    let pushed_state = next_state.is_some();
+                    if let Some(state) = next_state {
+                        states.push((state, identity));
+                    }
+                    stack.push(Level { op, resume: cursor, pushed_state });
                     frontier.push(reach);
                     if !maybe {
                         must_remaining -= 1;
@@ -353,20 +445,137 @@ pub fn search<S: Specification>(spec: &S, entries: &[Entry<'_, S::Input>], budge
             if stack.len() > best.len() {
                 best = order(&stack);
             }
-            let Some((undone, resume)) = stack.pop() else {
+            let Some(undone) = stack.pop() else {
                 return SearchResult { outcome: SearchOutcome::Violation { best }, steps };
             };
-            states.pop();
+            if undone.pushed_state {
+                states.pop();
+            }
             frontier.pop();
-            events.restore(undone);
-            let u = undone as usize;
+            events.restore(undone.op);
+            let u = undone.op as usize;
             if is_maybe(u) {
                 used[slot[u] / 64] &= !(1 << (slot[u] % 64));
             } else {
                 set_hash ^= tag(u);
                 must_remaining += 1;
             }
-            cursor = events.next[resume as usize];
+            cursor = events.next[undone.resume as usize];
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use bytes::Bytes;
+    use redsim_model::Frame;
+
+    use super::*;
+    use crate::history::{Reply, Request};
+
+    /// A register holding one number, whose clones are counted.
+    #[derive(Debug)]
+    struct Counted {
+        value: i64,
+        clones: Rc<Cell<usize>>,
+    }
+
+    impl Clone for Counted {
+        fn clone(&self) -> Counted {
+            self.clones.set(self.clones.get() + 1);
+            Counted { value: self.value, clones: self.clones.clone() }
+        }
+    }
+
+    #[derive(Clone, Copy)]
+    enum Cmd {
+        Write(i64),
+        Read,
+        /// Claims to be read-only but writes: a broken specification.
+        SneakyWrite(i64),
+    }
+
+    struct Register {
+        clones: Rc<Cell<usize>>,
+    }
+
+    impl Specification for Register {
+        type State = Counted;
+        type Input = Cmd;
+
+        fn prepare(&self, _: &Op) -> Cmd {
+            Cmd::Read
+        }
+        fn init(&self) -> Counted {
+            Counted { value: 0, clones: self.clones.clone() }
+        }
+        fn apply(&self, state: &mut Counted, cmd: &Cmd) -> Reply {
+            match *cmd {
+                Cmd::Write(v) | Cmd::SneakyWrite(v) => {
+                    state.value = v;
+                    Reply::Single(Frame::ok())
+                }
+                Cmd::Read => Reply::Single(Frame::Integer(state.value)),
+            }
+        }
+        fn accepts(&self, _: &Cmd, expected: &Reply, recorded: &Reply) -> bool {
+            expected == recorded
+        }
+        fn is_read_only(&self, cmd: &Cmd) -> bool {
+            matches!(cmd, Cmd::Read | Cmd::SneakyWrite(_))
+        }
+        fn identity(&self, state: &Counted) -> u128 {
+            state.value as u128
+        }
+        fn describe(&self, state: &Counted) -> String {
+            state.value.to_string()
+        }
+    }
+
+    fn op(id: u64, (invoke, complete): (u64, u64), reply: Frame) -> Op {
+        Op {
+            id,
+            client: id,
+            key: Bytes::from_static(b"r"),
+            request: Request::command(&["GET", "r"]),
+            invoke_time: invoke,
+            complete_time: Some(complete),
+            outcome: Outcome::Ok(Reply::Single(reply)),
+        }
+    }
+
+    /// One write, then `reads` sequential reads that see it.
+    fn write_then_reads(reads: u64, write: Cmd) -> (Vec<Op>, Vec<Cmd>) {
+        let mut ops = vec![op(0, (0, 10), Frame::ok())];
+        let mut cmds = vec![write];
+        for i in 1..=reads {
+            ops.push(op(i, (20 * i, 20 * i + 10), Frame::Integer(7)));
+            cmds.push(Cmd::Read);
+        }
+        (ops, cmds)
+    }
+
+    #[test]
+    fn reads_run_on_the_state_in_place() {
+        let spec = Register { clones: Rc::new(Cell::new(0)) };
+        let (ops, cmds) = write_then_reads(50, Cmd::Write(7));
+        let entries: Vec<Entry<'_, Cmd>> = ops.iter().zip(&cmds).map(|(o, c)| Entry::new(o, c)).collect();
+        let found = search(&spec, &entries, 1_000);
+        assert_eq!(found.outcome, SearchOutcome::Linearizable { order: (0..=50).collect() });
+        assert_eq!(found.steps, 51);
+        assert_eq!(spec.clones.get(), 1, "only the write needed a copy of the state");
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "a read-only operation changed the state")]
+    fn a_read_only_operation_that_changes_the_state_is_caught() {
+        let spec = Register { clones: Rc::new(Cell::new(0)) };
+        let (ops, cmds) = write_then_reads(1, Cmd::SneakyWrite(7));
+        let entries: Vec<Entry<'_, Cmd>> = ops.iter().zip(&cmds).map(|(o, c)| Entry::new(o, c)).collect();
+        search(&spec, &entries, 1_000);
     }
 }

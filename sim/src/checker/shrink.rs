@@ -16,10 +16,12 @@
 //! If the result is still not linearizable, neither was the original. What
 //! remains as recorded is the core a person reads; the relaxed writes are
 //! operations that "did not matter, whatever they did". The order of attempts
-//! is delta debugging's: halves, quarters, ... then single operations until no
-//! single step keeps the violation (the core is then 1-minimal). Each attempt
+//! is delta debugging's ([`super::ddmin`]): halves, quarters, ... then single
+//! operations until no single step keeps the violation (the core is then
+//! 1-minimal). Each attempt
 //! is checked by the search itself, under a step budget.
 
+use super::ddmin::ddmin;
 use super::search::{search, Entry, SearchOutcome};
 use super::spec::Specification;
 
@@ -112,51 +114,20 @@ pub fn shrink<S: Specification>(
     };
     for reads in [Some(true), Some(false), None] {
         let group = by_time(core_where(&roles, reads));
-        let total = core_where(&roles, None).len();
-        roles = ddmin(group, total, roles, &out, &mut still_violation);
+        let others = core_where(&roles, None).len() - group.len();
+        let base = roles.clone();
+        // The roles with only `kept` of the group left in the core.
+        let with_kept = |kept: &[usize]| {
+            let mut roles = base.clone();
+            group.iter().for_each(|&i| roles[i] = out(i));
+            kept.iter().for_each(|&i| roles[i] = Role::Core);
+            roles
+        };
+        // A violation needs at least one operation that must take effect.
+        let kept = ddmin(group.clone(), |kept| others + kept.len() > 0 && still_violation(&with_kept(kept)));
+        roles = with_kept(&kept);
     }
     let core = by_time(core_where(&roles, None));
     let relaxed = (0..entries.len()).filter(|&i| roles[i] == Role::Maybe).collect();
     Shrunk { core, relaxed, one_minimal: !inconclusive, steps }
-}
-
-/// Delta debugging over `group` (part of the core, `core_len` operations in
-/// all): takes chunks of it out of the core while the violation remains,
-/// halving the chunk size when no chunk can go, down to single operations.
-fn ddmin(
-    mut group: Vec<usize>,
-    mut core_len: usize,
-    mut roles: Vec<Role>,
-    out: &dyn Fn(usize) -> Role,
-    still_violation: &mut dyn FnMut(&[Role]) -> bool,
-) -> Vec<Role> {
-    let mut chunk = group.len().div_ceil(2).max(1);
-    while !group.is_empty() {
-        let mut removed_any = false;
-        let mut start = 0;
-        while start < group.len() {
-            let end = (start + chunk).min(group.len());
-            let mut candidate = roles.clone();
-            for &i in &group[start..end] {
-                candidate[i] = out(i);
-            }
-            // A violation needs at least one operation that must take effect.
-            if end - start < core_len && still_violation(&candidate) {
-                roles = candidate;
-                core_len -= end - start;
-                group.drain(start..end);
-                removed_any = true;
-            } else {
-                start = end;
-            }
-        }
-        if chunk == 1 && !removed_any {
-            break;
-        }
-        if !removed_any {
-            chunk = chunk.div_ceil(2);
-        }
-        chunk = chunk.min(group.len().div_ceil(2)).max(1);
-    }
-    roles
 }

@@ -11,8 +11,8 @@ use crate::history::{Op, Reply};
 
 /// A sequential object: what a single, atomic, one-at-a-time server would do.
 pub trait Specification {
-    /// The object's state. Cloned at every step of the search, so it should be
-    /// cheap to clone for the data one partition holds.
+    /// The object's state. Cloned at every step of the search that may change
+    /// it, so it should be cheap to clone for the data one partition holds.
     type State: Clone;
     /// An operation prepared once per history (parsed commands), so the search
     /// does not parse the same argv again at every step.
@@ -33,12 +33,16 @@ pub trait Specification {
     fn accepts(&self, input: &Self::Input, expected: &Reply, recorded: &Reply) -> bool;
 
     /// True when the operation can never change the state, whatever it is
-    /// (reads). An indeterminate read can then be left out of the search.
+    /// (reads). An indeterminate read can then be left out of the search, and
+    /// the search applies read-only operations to the current state in place,
+    /// without cloning it: [`Self::apply`] may touch bookkeeping that
+    /// [`Self::identity`] ignores, nothing else (debug builds check).
     fn is_read_only(&self, input: &Self::Input) -> bool;
 
     /// A canonical 128-bit identity of a state: equal states give equal
     /// identities. The search memoizes (linearized set, state identity), so two
-    /// states with one identity are treated as the same state.
+    /// states with one identity are treated as the same state. Computed once
+    /// per state the search makes.
     fn identity(&self, state: &Self::State) -> u128;
 
     /// A short human description of a state, for violation reports.
