@@ -1,6 +1,9 @@
 //! Reports for people: Markdown and HTML of a run with and without a
-//! violation (snapshots), a sweep table, determinism, and a bound on the
-//! size of the HTML of a 100k-operation history.
+//! violation (snapshots), the HTML's timeline per key (the violated key
+//! first, its minimal sub-history and illegal linearization point marked,
+//! faults across it, a cap on the keys drawn), escaping, a sweep table,
+//! determinism, and a bound on the size of the HTML of a 100k-operation
+//! history.
 
 use bytes::Bytes;
 use redsim_model::Frame;
@@ -107,14 +110,81 @@ fn markdown_of_a_linearizable_run() {
     insta::assert_snapshot!("markdown_linearizable", report::markdown(&r));
 }
 
+/// The per-key sections of a page, in order.
+fn key_sections(page: &str) -> Vec<&str> {
+    page.split("<section class=\"key\"").skip(1).map(|s| &s[..s.find("</section>").expect("closed")]).collect()
+}
+
+/// The first SVG of a section: the key's timeline.
+fn timeline(section: &str) -> &str {
+    let start = section.find("<svg").expect("a timeline");
+    &section[start..start + section[start..].find("</svg>").expect("closed")]
+}
+
+/// The tooltips of the operation bars of a timeline, in drawing order.
+fn bar_titles(svg: &str) -> Vec<&str> {
+    svg.split("<rect class=\"")
+        .skip(1)
+        .filter_map(|r| r.split_once("<title>").map(|(_, t)| &t[..t.find("</title>").expect("closed")]))
+        .collect()
+}
+
 #[test]
 fn html_of_a_violation() {
     let r = run(true);
     let page = report::html(&r);
-    // The violation's minimal operations are outlined in the lanes.
-    assert!(page.contains("class=\"ok min\""), "minimal ops highlighted");
-    assert!(page.contains("class=\"band\""), "faults drawn as bands");
     assert!(!page.contains("<script"), "no script needed");
+    // An index with anchors, then one section per key, the violated one first.
+    let index = page.find("<table class=\"index\">").expect("an index of keys");
+    assert!(page.contains("<a href=\"#key-0\"><code>&quot;x&quot;</code></a>"));
+    assert!(page.contains("<a href=\"#key-1\"><code>&quot;y&quot;</code></a>"));
+    let sections = key_sections(&page);
+    assert_eq!(sections.len(), 2, "one timeline per key");
+    assert!(index < page.find("id=\"key-0\"").unwrap());
+    assert!(sections[0].starts_with(" id=\"key-0\""));
+    let heading = |s: &str| s[..s.find("</h3>").unwrap()].to_string();
+    assert!(heading(sections[0]).contains("&quot;x&quot;") && heading(sections[0]).contains("NOT LINEARIZABLE"));
+    assert!(heading(sections[1]).contains("&quot;y&quot;") && !heading(sections[1]).contains("NOT"));
+
+    // Key x: its five operations, one lane per client that touched it.
+    let x = timeline(sections[0]);
+    let titles = bar_titles(x);
+    assert_eq!(titles.iter().filter(|t| t.starts_with('#')).count(), 5, "{titles:?}");
+    for c in ["client 1", "client 2", "client 3"] {
+        assert!(x.contains(&format!(">{c}</text>")), "a lane for {c}");
+    }
+    // The minimal sub-history (SET x 2 and the stale GET: SET x 1 may take
+    // effect or not, the read stays stale) outlined; the stale read is where
+    // the search got stuck: a red line at its completion (30 ms), a cross,
+    // and the write's linearization point before it.
+    assert_eq!(x.matches("<rect class=\"ok min").count(), 2, "the minimal sub-history is outlined");
+    let stuck: Vec<&str> =
+        x.split("<rect class=\"").skip(1).filter(|r| r.split('"').next().unwrap().contains("stuck")).collect();
+    assert_eq!(stuck.len(), 1, "one operation could not be placed");
+    assert!(
+        stuck[0].contains("<title>#4 client 2: GET x\n→ &quot;1&quot;\ninvoked 20 ms, completed 30 ms"),
+        "{}",
+        stuck[0]
+    );
+    assert!(x.contains("<line class=\"stuck\""), "the stuck point is marked");
+    assert!(x.contains("search stuck: #4"));
+    assert!(x.contains("<path class=\"cross\""));
+    assert_eq!(x.matches("<circle class=\"lp\"").count(), 1, "SET x 2 took effect first");
+    assert!(x.contains("<line class=\"lin next\""), "a step from it to the stuck point");
+    assert!(sections[0].contains("got stuck at 30 ms: #4 (client 2, GET x → &quot;1&quot;)"), "the caption says so");
+    // Faults across the timeline, with labels.
+    assert!(x.contains("class=\"band\""), "faults drawn as bands");
+    for label in ["partition", "kill n1", "power loss n1", "restart n1", "heal"] {
+        assert!(x.contains(&format!(">{label}</text>")), "fault {label} labelled");
+    }
+    // The story, zoomed in, in the violated key's section.
+    assert!(sections[0].contains("Smallest failing sub-history (2 operations, 1-minimal)"));
+
+    // Key y: nothing marked; the timeout drawn as indeterminate.
+    let y = timeline(sections[1]);
+    assert!(!y.contains(" min") && !y.contains("stuck") && !y.contains("class=\"lp\""));
+    assert!(y.contains("<rect class=\"info\""));
+    assert!(bar_titles(y).iter().any(|t| t.contains("→ unknown (timeout)")));
     insta::assert_snapshot!("html_violation", page);
 }
 
@@ -122,10 +192,74 @@ fn html_of_a_violation() {
 fn html_of_a_linearizable_run() {
     let r = run(false);
     let page = report::html(&r);
+    assert_eq!(key_sections(&page).len(), 2);
     for class in ["ok", "fail", "info"] {
         assert!(!page.contains(&format!("<rect class=\"{class} min")), "nothing highlighted without a violation");
     }
+    assert!(!page.contains("class=\"stuck\"") && !page.contains("class=\"cross\""));
     insta::assert_snapshot!("html_linearizable", page);
+}
+
+/// A register run on 26 keys: `k00` .. `k24` fine, the last key, `zz`,
+/// with a stale read.
+fn many_keys_run() -> RunSummary {
+    let set_ok = || ok(Frame::Simple("OK".into()));
+    let mut ops = Vec::new();
+    for k in 0..25u64 {
+        let key = format!("k{k:02}");
+        let t = k * 4;
+        ops.push(op(ops.len() as u64, k % 3, (t, t + 2), &["SET", &key, "1"], set_ok()));
+        // Busier keys have more operations: k24 the most.
+        for i in 0..k / 5 {
+            ops.push(op(ops.len() as u64, k % 3 + 1, (t + 2 + i, t + 3 + i), &["GET", &key], ok(Frame::bulk("1"))));
+        }
+    }
+    ops.push(op(ops.len() as u64, 7, (200, 201), &["SET", "zz", "1"], set_ok()));
+    ops.push(op(ops.len() as u64, 8, (202, 203), &["SET", "zz", "2"], set_ok()));
+    ops.push(op(ops.len() as u64, 9, (204, 205), &["GET", "zz"], ok(Frame::bulk("1"))));
+    let mut history = History::new(ops);
+    history.workload = Some("register".into());
+    let report = checker::check(&history, &CheckConfig::default());
+    RunSummary {
+        scenario: "many-keys".into(),
+        seed: 1,
+        engine: "model".into(),
+        expected: "linearizable".into(),
+        verdict: "violation".into(),
+        passed: false,
+        history,
+        report,
+        events: events(),
+        stats: Vec::new(),
+    }
+}
+
+#[test]
+fn the_violated_key_comes_first_and_keys_drawn_are_capped() {
+    let r = many_keys_run();
+    assert_eq!(r.report.verdict, Verdict::Violation);
+    let page = report::html(&r);
+    let sections = key_sections(&page);
+    assert_eq!(sections.len(), 20, "at most 20 keys drawn");
+    assert!(sections[0].contains("<h3>key <code>&quot;zz&quot;</code>"), "the violated key first");
+    assert!(sections[0].contains("<rect class=\"ok min"));
+    // Its timeline spans the run (0 to 205 ms); the violation, at the end, is
+    // also drawn zoomed in, with the same marks.
+    assert!(sections[0].contains("<h4>Around the violation, from 201.7 ms to 205 ms</h4>"), "{}", sections[0]);
+    assert_eq!(sections[0].matches("<path class=\"cross\"").count(), 3, "key timeline, zoom, minimal sub-history");
+    assert!(!sections[1].contains("Around the violation"));
+    // Then the busiest: k20..k24 have 5 operations each; ties go in key
+    // order, so k20.
+    assert!(sections[1].contains("<h3>key <code>&quot;k20&quot;</code>"), "{}", &sections[1][..200]);
+    assert!(page.contains("Not drawn: 6 more keys (7 operations; 6 linearizable, 0 without a verdict, 0 violated)"));
+    for (n, s) in sections.iter().enumerate() {
+        assert!(s.starts_with(&format!(" id=\"key-{n}\"")));
+        assert!(page.contains(&format!("<a href=\"#key-{n}\">")), "key {n} is in the index");
+    }
+    // The checker's section links to the violated key's timeline.
+    let checker = &page[page.find("<h2>Checker</h2>").unwrap()..];
+    assert!(checker.contains("<a href=\"#key-0\"><code>&quot;zz&quot;</code></a>"));
+    assert_eq!(page, report::html(&many_keys_run()), "deterministic");
 }
 
 #[test]
@@ -139,9 +273,28 @@ fn text_from_the_history_is_escaped() {
     let mut r = run(true);
     r.scenario = "<script>alert(1)</script>".into();
     r.events[0].detail = "a | b <b>".into();
+    r.events[1].node = Some("<i>n1".into());
+    // A key and a value of arbitrary bytes, markup and not UTF-8 included.
+    let key = Bytes::from_static(b"<img src=x onerror=alert(1)>&\"\xff\x00");
+    r.history.ops.push(Op {
+        id: 99,
+        client: 4,
+        key: key.clone(),
+        request: Request::Command(vec![Bytes::from_static(b"SET"), key, Bytes::from_static(b"</svg><b>\xfe")]),
+        invoke_time: 5 * MS,
+        complete_time: Some(6 * MS),
+        outcome: ok(Frame::Simple("OK".into())),
+    });
+    r.report = checker::check(&r.history, &CheckConfig::default());
     let page = report::html(&r);
-    assert!(!page.contains("<script>"));
+    assert_eq!(key_sections(&page).len(), 3);
+    for raw in ["<script>", "<img", "</svg><b>", "<i>"] {
+        assert!(!page.contains(raw), "{raw} is escaped");
+    }
     assert!(page.contains("&lt;script&gt;"));
+    assert!(page.contains("<code>&quot;&lt;img src=x onerror=alert(1)&gt;&amp;\\&quot;\\xff\\x00&quot;</code>"));
+    assert!(page.contains("&lt;i&gt;n1"));
+    assert!(!page.contains('\0'));
     let md = report::markdown(&r);
     assert!(md.contains("a \\| b <b>"), "pipes in table cells are escaped");
 }
@@ -218,8 +371,10 @@ fn html_of_a_100k_operation_history_is_bounded() {
         assert!(page.len() < BOUND, "{} bytes (violation: {violation})", page.len());
         let md = report::markdown(&run);
         assert!(md.len() < 200_000, "markdown {} bytes", md.len());
+        assert_eq!(key_sections(&page).len(), 20, "2000 keys, 20 drawn");
+        assert!(page.contains("Not drawn: 1980 more keys"));
         if violation {
-            assert!(page.contains("<rect class=\"ok min"), "the violation is highlighted");
+            assert!(key_sections(&page)[0].contains("<rect class=\"ok min"), "the violation is highlighted first");
             assert!(page.contains(&format!("#{changed} ")), "the corrupted op #{changed} is shown");
         }
     }

@@ -6,22 +6,38 @@
 //! [`TimelineEvent`]s and a few statistics). From it:
 //!
 //! - [`markdown`]: a page for a terminal, an issue or `reports/`;
-//! - [`html`]: one self-contained file (inline CSS and SVG, no script) with a
-//!   timeline of the operations, one lane per client, the violation's
-//!   operations highlighted and the faults drawn across the lanes;
+//! - [`html`]: one self-contained file (inline CSS and SVG, no script):
+//!   an overview of the whole run, then a timeline per key (the checker's
+//!   unit), violated keys first, each with one lane per client, the faults
+//!   across the lanes, and for a violated key its minimal sub-history and
+//!   the illegal linearization point marked;
 //! - [`sweep_markdown`]: one table for many seeds of many scenarios.
 //!
+//! The HTML is drawn by: `keys` (which keys, in which order),
+//! `key_sections` (the index and one section per key), `window` (what part
+//! of a long key is drawn), `key_timeline`, `overview` and `minimal_svg`
+//! (the SVGs), `violation_marks` (what the checker's findings mark),
+//! `faults_layer` (faults across a timeline) and `svg` (the primitives they
+//! share).
+//!
 //! Every output is a pure function of its input: no clock, no hash order,
-//! and bounded in size whatever the history's length (a 100k-operation
-//! history is drawn as an overview plus a window around what matters).
+//! and bounded in size whatever the history's length or number of keys.
 //!
 //! Times: operations carry the history's time unit, which the simulator
 //! records in simulated nanoseconds; events carry milliseconds. The timeline
 //! puts both on one axis on that assumption.
 
+mod faults_layer;
 mod html;
+mod key_sections;
+mod key_timeline;
+mod keys;
 mod markdown;
-mod timeline_svg;
+mod minimal_svg;
+mod overview;
+mod svg;
+mod violation_marks;
+mod window;
 
 use std::collections::BTreeSet;
 
@@ -144,9 +160,13 @@ impl OpCounts {
     }
 }
 
-/// A key as a person reads it.
+/// A key as a person reads it: quoted, with escapes; bytes that are not
+/// UTF-8 as `\xNN`.
 fn show_key(key: &[u8]) -> String {
-    format!("{:?}", String::from_utf8_lossy(key))
+    match std::str::from_utf8(key) {
+        Ok(s) => format!("{s:?}"),
+        Err(_) => format!("\"{}\"", key.escape_ascii()),
+    }
 }
 
 /// Per-verdict partition counts, as the checker's text report gives them.
