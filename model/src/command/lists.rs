@@ -18,7 +18,7 @@ pub const RANK_ZERO: RedisError = RedisError::fixed(
 pub const COUNT_NEGATIVE: RedisError = RedisError::fixed("ERR COUNT can't be negative");
 pub const MAXLEN_NEGATIVE: RedisError = RedisError::fixed("ERR MAXLEN can't be negative");
 /// LPOP/RPOP's count (Redis's getPositiveLongFromObjectOrReply message).
-pub const POP_COUNT_RANGE: RedisError = RedisError::fixed("ERR value is out of range, must be positive");
+pub const POP_COUNT_RANGE: RedisError = errors::NOT_POSITIVE;
 pub const NUMKEYS_NOT_POSITIVE: RedisError = RedisError::fixed("ERR numkeys should be greater than 0");
 pub const MPOP_COUNT_NOT_POSITIVE: RedisError = RedisError::fixed("ERR count should be greater than 0");
 

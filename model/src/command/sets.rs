@@ -17,7 +17,7 @@ use crate::num;
 
 /// SPOP's count (Redis's getPositiveLongFromObjectOrReply without a message):
 /// also the reply for a count that is not an integer at all.
-pub const COUNT_NOT_POSITIVE: RedisError = RedisError::fixed("ERR value is out of range, must be positive");
+pub const COUNT_NOT_POSITIVE: RedisError = errors::NOT_POSITIVE;
 /// SRANDMEMBER's count must be in -LONG_MAX..=LONG_MAX (so its negation fits).
 pub const RANDMEMBER_COUNT_RANGE: RedisError =
     RedisError::fixed("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");

@@ -34,7 +34,7 @@ pub const LIMIT_NEGATIVE: RedisError = RedisError::fixed("ERR LIMIT can't be neg
 pub const NUMKEYS_NOT_POSITIVE: RedisError = RedisError::fixed("ERR numkeys should be greater than 0");
 pub const COUNT_NOT_POSITIVE: RedisError = RedisError::fixed("ERR count should be greater than 0");
 /// ZPOPMIN/ZPOPMAX's count, also when it is not an integer at all.
-pub const POP_COUNT_NOT_POSITIVE: RedisError = RedisError::fixed("ERR value is out of range, must be positive");
+pub const POP_COUNT_NOT_POSITIVE: RedisError = errors::NOT_POSITIVE;
 /// ZRANDMEMBER's count must be in -LONG_MAX..=LONG_MAX.
 pub const RANDMEMBER_COUNT_RANGE: RedisError =
     RedisError::fixed("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");

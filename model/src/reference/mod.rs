@@ -40,6 +40,7 @@ pub mod shared {
     pub use super::dump::{decode_payload, restored_lru};
     pub use super::expire::MAX_KEYS_PER_CYCLE;
     pub use super::lcs::reply as lcs_reply;
+    pub use super::lists::{block_or_timeout, clamp_range, resolve_index};
     pub use super::sampling::random_indexes;
     pub use super::sort::{pattern_target, PatternTarget};
     pub use super::strings::{byte_range, check_string_length, expire_deadline, invalid_expire};

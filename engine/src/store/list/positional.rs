@@ -9,29 +9,10 @@ use redsim_model::errors::{self, RedisResult};
 use redsim_model::reference::shared::Access;
 use redsim_model::{Context, Frame};
 
+use redsim_model::reference::shared::{clamp_range, resolve_index};
+
 use super::entry::Elem;
 use crate::store::Engine;
-
-/// Redis's index rule: negative counts from the tail (-1 is the last);
-/// `None` when outside the list (the model's `ListValue::resolve_index`).
-fn resolve_index(len: usize, index: i64) -> Option<usize> {
-    let len = len as i64;
-    let i = if index < 0 { index + len } else { index };
-    (0..len).contains(&i).then_some(i as usize)
-}
-
-/// Redis's range rule shared by LRANGE and LTRIM: negative indexes count
-/// from the tail, the start is clamped to 0 and the end to the last element.
-/// `None` when the range holds nothing (the model's `clamp_range`).
-fn clamp_range(len: usize, start: i64, stop: i64) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let start = if start < 0 { (len + start).max(0) } else { start };
-    let stop = if stop < 0 { len + stop } else { stop };
-    if start > stop || start >= len {
-        return None;
-    }
-    Some((start as usize, stop.min(len - 1) as usize))
-}
 
 impl Engine {
     /// LINDEX: the index is read only once the key is known to be a list.

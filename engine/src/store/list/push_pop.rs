@@ -4,32 +4,15 @@
 //! LMPOP and BLMPOP go out as `LPOP|RPOP key n`, a served BLPOP/BRPOP as
 //! `LPOP|RPOP key`, a served BLMOVE as LMOVE, BRPOPLPUSH as RPOPLPUSH.
 
-use std::collections::BTreeSet;
-
 use bytes::Bytes;
 use redsim_model::command::lists::{Block, End, MoveForm};
 use redsim_model::errors::RedisResult;
 use redsim_model::reference::shared::Access;
-use redsim_model::{BlockOn, Context, Frame};
+use redsim_model::{Context, Frame};
 
 use super::reply::Collected;
 use crate::store::Engine;
-
-/// A blocking command that found nothing to serve: parks the client if it
-/// may block (the reply is then ignored), else answers as a timeout would.
-/// The model's own rule, repeated here because the model keeps it private.
-fn block_or_timeout(cx: &mut Context<'_>, keys: &[Bytes], block: Block, on_timeout: Frame) -> Frame {
-    if cx.may_block {
-        let mut seen = BTreeSet::new();
-        let keys = keys.iter().filter(|k| seen.insert(*k)).cloned().collect();
-        // Redis adds the timeout to the clock without an overflow check; a
-        // deadline that wraps around never fires, so it waits forever.
-        let room = i64::MAX.saturating_sub(cx.now_ms.max(0)) as u64;
-        let timeout_ms = block.timeout_ms.filter(|&ms| ms <= room);
-        cx.block = Some(BlockOn { keys, timeout_ms, on_timeout: on_timeout.clone() });
-    }
-    on_timeout
-}
+use redsim_model::reference::shared::block_or_timeout;
 
 impl Engine {
     /// LPUSH, RPUSH, LPUSHX, RPUSHX: the new length; the X forms leave a

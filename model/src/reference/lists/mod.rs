@@ -11,6 +11,8 @@
 mod positional;
 mod push_pop;
 mod value;
+pub use positional::{clamp_range, resolve_index};
+pub use push_pop::block_or_timeout;
 pub use value::ListValue;
 
 use bytes::Bytes;

@@ -14,7 +14,7 @@ use crate::resp::Frame;
 /// Redis's range rule shared by LRANGE and LTRIM: negative indexes count
 /// from the tail, the start is clamped to 0 and the end to the last element.
 /// `None` when the range holds nothing.
-fn clamp_range(len: usize, start: i64, stop: i64) -> Option<(usize, usize)> {
+pub fn clamp_range(len: usize, start: i64, stop: i64) -> Option<(usize, usize)> {
     let len = len as i64;
     let start = if start < 0 { (len + start).max(0) } else { start };
     let stop = if stop < 0 { len + stop } else { stop };
@@ -22,6 +22,14 @@ fn clamp_range(len: usize, start: i64, stop: i64) -> Option<(usize, usize)> {
         return None;
     }
     Some((start as usize, stop.min(len - 1) as usize))
+}
+
+/// Redis's index rule: negative counts from the tail (-1 is the last);
+/// `None` when outside a list of `len` elements.
+pub fn resolve_index(len: usize, index: i64) -> Option<usize> {
+    let len = len as i64;
+    let i = if index < 0 { index + len } else { index };
+    (0..len).contains(&i).then_some(i as usize)
 }
 
 impl Model {

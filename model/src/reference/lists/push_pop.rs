@@ -25,7 +25,7 @@ fn bulks(items: Vec<Bytes>) -> Frame {
 
 /// A blocking command that found nothing to serve: parks the client if it
 /// may block (the reply is then ignored), else answers as a timeout would.
-fn block_or_timeout(cx: &mut Context<'_>, keys: &[Bytes], block: Block, on_timeout: Frame) -> Frame {
+pub fn block_or_timeout(cx: &mut Context<'_>, keys: &[Bytes], block: Block, on_timeout: Frame) -> Frame {
     if cx.may_block {
         let mut seen = BTreeSet::new();
         let keys = keys.iter().filter(|k| seen.insert(*k)).cloned().collect();

@@ -81,9 +81,7 @@ impl ListValue {
     /// Redis's index rule: negative counts from the tail (-1 is the last);
     /// `None` when outside the list.
     pub fn resolve_index(&self, index: i64) -> Option<usize> {
-        let len = self.len() as i64;
-        let i = if index < 0 { index + len } else { index };
-        (0..len).contains(&i).then_some(i as usize)
+        super::positional::resolve_index(self.len(), index)
     }
 
     pub fn get(&self, i: usize) -> Option<&Bytes> {
