@@ -7,6 +7,12 @@
 //! truncated); anything else that is not a well-formed AOF, a corrupt RDB, or
 //! a file the manifest lists but the disk lacks stops the server with an
 //! error naming the file (and the offset).
+//!
+//! What was read is fsynced before the first command runs. A file read back
+//! from the page cache may hold bytes that never reached the disk (the
+//! previous process died when their fsync failed); serving them and then
+//! losing them at a power loss would show clients a write that un-happens.
+//! A failing fsync here stops the server, as a failing read does.
 
 use std::collections::VecDeque;
 
@@ -38,6 +44,15 @@ enum Stage {
     File(AofFile),
     /// Cutting the last file back to its last complete command.
     Truncate { name: String },
+    /// Making the files read durable, one at a time, before serving them.
+    Sync { then: AfterSync },
+}
+
+/// What finishes loading once the files read are durable.
+#[derive(Debug)]
+enum AfterSync {
+    Rdb,
+    Aof,
 }
 
 /// The loader's progress.
@@ -54,6 +69,8 @@ pub struct Loader {
     /// no checkpoint covers (a torn write's complete commands, or Redis's).
     last_unsealed: (u64, u64),
     sizes: Vec<(String, u64)>,
+    /// Paths read whose contents are served, still to fsync.
+    to_sync: VecDeque<String>,
 }
 
 /// What replaying one AOF file found.
@@ -90,6 +107,7 @@ impl Node {
             last_size: 0,
             last_unsealed: (0, 0),
             sizes: Vec::new(),
+            to_sync: VecDeque::new(),
         });
     }
 
@@ -104,7 +122,10 @@ impl Node {
         match std::mem::replace(&mut loader.stage, Stage::Manifest) {
             Stage::Rdb => match result {
                 StorageResult::Data(bytes) => match self.load_rdb_file(&bytes, loader.start_ms) {
-                    Ok(()) => self.loading_done(),
+                    Ok(()) => {
+                        loader.to_sync.push_back(self.data_path(self.config.get("dbfilename")));
+                        self.sync_next(loader, AfterSync::Rdb);
+                    }
                     Err(e) => self.fatal(e),
                 },
                 StorageResult::Failed(StorageError::NotFound) => self.loading_done(),
@@ -127,6 +148,7 @@ impl Node {
                 StorageResult::Data(bytes) => {
                     let last = loader.queue.is_empty();
                     let size = bytes.len() as u64;
+                    loader.to_sync.push_back(self.aof_path(&file.name));
                     let outcome = self.load_aof_file(&file, &bytes, last);
                     // What the last checkpoint does not cover yet: the
                     // writer's first checkpoint will (see `AofWriter::unsealed`).
@@ -172,6 +194,30 @@ impl Node {
                 }
                 Some(e) => self.fatal(format!("Error truncating the AOF file {name}: {}", e.text())),
             },
+            Stage::Sync { then } => match result.error() {
+                None => {
+                    loader.to_sync.pop_front();
+                    self.sync_next(loader, then);
+                }
+                Some(e) => {
+                    let path = loader.to_sync.front().cloned().unwrap_or_default();
+                    self.fatal(format!("Fatal error: can't fsync the loaded file {path}: {}. Exiting.", e.text()));
+                }
+            },
+        }
+    }
+
+    /// Fsyncs the next file read, or finishes loading when all are durable.
+    fn sync_next(&mut self, mut loader: Loader, then: AfterSync) {
+        if let Some(path) = loader.to_sync.front().cloned() {
+            loader.inflight = Some(self.persist.io.issue(Owner::Load, StorageOp::Fsync { path }));
+            loader.stage = Stage::Sync { then };
+            self.persist.loader = Some(loader);
+            return;
+        }
+        match then {
+            AfterSync::Rdb => self.loading_done(),
+            AfterSync::Aof => self.finish_aof_load(loader),
         }
     }
 
@@ -192,6 +238,11 @@ impl Node {
             self.persist.loader = Some(loader);
             return;
         }
+        self.sync_next(loader, AfterSync::Aof);
+    }
+
+    /// Every AOF file is loaded and durable: appends go on in the last one.
+    fn finish_aof_load(&mut self, loader: Loader) {
         let took = seconds(self.now_ms - loader.start_ms);
         self.log(LogLevel::Notice, format!("DB loaded from append only file: {took} seconds"));
         let prefix = self.config.get("appendfilename").to_string();
@@ -277,7 +328,7 @@ impl Node {
     }
 
     /// Replaces the dataset (statistics are kept).
-    pub(super) fn load_dataset(&mut self, data: redsim_model::dataset::Dataset) {
+    pub(in crate::node) fn load_dataset(&mut self, data: redsim_model::dataset::Dataset) {
         self.engine.load(data);
     }
 

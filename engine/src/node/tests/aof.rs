@@ -250,6 +250,58 @@ fn always_exits_on_write_or_fsync_errors() {
     ));
 }
 
+/// The sweep's seed 128 of crash-restart-always: a write whose fsync failed
+/// stays in the page cache, the restarted node reads it back and serves it;
+/// it must be durable before it is served, or a power loss takes back what a
+/// client has already read.
+#[test]
+fn what_loading_read_is_made_durable_before_it_is_served() {
+    let mut h = DiskHarness::new(&conf("appendfsync always"));
+    let c = h.connect();
+    assert_eq!(h.cmd(c, &["SET", "acked", "1"]), "+OK\r\n");
+    h.disk.fail(OpKind::Fsync, "incr", StorageError::Io("Input/output error".into()), Some(1));
+    h.send(c, &["SET", "unacked", "1"]);
+    h.pump();
+    assert_eq!(h.exited, Some(1));
+    assert_eq!(h.take(c), "", "never acknowledged");
+
+    let mut r = h.kill_and_restart();
+    let c = r.connect();
+    assert_eq!(r.cmd(c, &["GET", "unacked"]), "$1\r\n1\r\n", "read back from the page cache");
+    // The read above was served, so the write must survive a power loss now.
+    let mut after = r.crash_and_restart();
+    let c = after.connect();
+    assert_eq!(after.cmd(c, &["GET", "unacked"]), "$1\r\n1\r\n");
+    assert_eq!(after.cmd(c, &["GET", "acked"]), "$1\r\n1\r\n");
+}
+
+#[test]
+fn a_failing_fsync_of_what_was_loaded_refuses_to_start() {
+    let mut h = DiskHarness::new(&conf("appendfsync always"));
+    let c = h.connect();
+    assert_eq!(h.cmd(c, &["SET", "a", "1"]), "+OK\r\n");
+    let mut disk = h.disk.clone();
+    disk.fail(OpKind::Fsync, "incr", StorageError::Io("Input/output error".into()), Some(1));
+    let r = DiskHarness::on_disk(&conf("appendfsync always"), disk);
+    assert_eq!(r.exited, Some(1));
+    assert!(r.logged("Fatal error: can't fsync the loaded file appendonlydir/appendonly.aof.1.incr.aof"), "{:?}", r.logs);
+
+    // The RDB is made durable the same way when it is what was loaded.
+    let rdb_conf = "save \"\"\n";
+    let mut h = DiskHarness::new(rdb_conf);
+    let c = h.connect();
+    assert_eq!(h.cmd(c, &["SET", "a", "1"]), "+OK\r\n");
+    assert_eq!(h.cmd(c, &["SAVE"]), "+OK\r\n");
+    let r = h.kill_and_restart();
+    let tail = &r.disk.log[r.disk.log.len() - 2..];
+    assert_eq!(tail, [(OpKind::Read, "dump.rdb".to_string()), (OpKind::Fsync, "dump.rdb".to_string())]);
+    let mut disk = h.disk.clone();
+    disk.fail(OpKind::Fsync, "dump.rdb", StorageError::Io("Input/output error".into()), Some(1));
+    let r = DiskHarness::on_disk(rdb_conf, disk);
+    assert_eq!(r.exited, Some(1));
+    assert!(r.logged("Fatal error: can't fsync the loaded file dump.rdb: Input/output error. Exiting."), "{:?}", r.logs);
+}
+
 #[test]
 fn fsync_errors_with_everysec_are_reported_and_retried() {
     let mut h = DiskHarness::new(&conf("appendfsync everysec"));
