@@ -169,6 +169,20 @@ impl Node {
         true
     }
 
+    /// A master became a replica: every blocked client gets an error, as
+    /// what it waits for may never come (Redis's disconnectAllBlockedClients).
+    pub(super) fn unblock_all_for_role_change(&mut self) {
+        let blocked: Vec<ClientId> = self.clients.values().filter(|c| c.blocked.is_some()).map(|c| c.id).collect();
+        for id in blocked {
+            if let Some(b) = self.unblock_client(id) {
+                let reply = Frame::error(
+                    "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+                );
+                self.finish_blocked(id, b.spec, &b.argv, reply);
+            }
+        }
+    }
+
     /// The earliest time something is due besides the regular tick: a
     /// blocked client's timeout, the end of a CLIENT PAUSE or a MIGRATE's
     /// timeout. A driver calls [`Node::timers`] then rather than waiting for

@@ -73,6 +73,8 @@ pub struct Client {
     pub authenticated: bool,
     pub reply: ReplyFlags,
     pub monitor: bool,
+    /// It asked for SYNC/PSYNC: a replica of ours (flag `S`, type replica).
+    pub replica: bool,
     pub no_evict: bool,
     pub created_ms: i64,
     pub last_interaction_ms: i64,
@@ -100,6 +102,10 @@ pub struct Client {
     /// The reply to the last command waits for the disk (SAVE, FLUSHALL's
     /// save, SHUTDOWN, DEBUG RELOAD); the next request waits behind it.
     pub waiting_disk: bool,
+    /// The replication offset right after this client's last write (WAIT's target).
+    pub woff: u64,
+    /// The client is blocked in WAIT.
+    pub waiting_repl: Option<super::replication::WaitTarget>,
 }
 
 impl Client {
@@ -117,6 +123,7 @@ impl Client {
             authenticated,
             reply: ReplyFlags::default(),
             monitor: false,
+            replica: false,
             no_evict: false,
             created_ms: now_ms,
             last_interaction_ms: now_ms,
@@ -131,6 +138,8 @@ impl Client {
             argv_mem: 0,
             reply_peak: 0,
             waiting_disk: false,
+            woff: 0,
+            waiting_repl: None,
         }
     }
 
@@ -146,6 +155,8 @@ impl Client {
         let mut f = String::new();
         if self.monitor {
             f.push('O');
+        } else if self.replica {
+            f.push('S');
         }
         if self.multi.is_some() {
             f.push('x');

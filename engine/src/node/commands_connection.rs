@@ -217,8 +217,8 @@ impl Node {
         };
         match filter {
             ClientListFilter::All => self.clients.values().for_each(&mut add),
-            // Every client of redsim is a normal one for now.
-            ClientListFilter::Type(t) => self.clients.values().filter(|_| *t == ClientType::Normal).for_each(&mut add),
+            // The master link is not a client here: TYPE master lists nothing.
+            ClientListFilter::Type(t) => self.clients.values().filter(|c| client_type(c) == *t).for_each(&mut add),
             ClientListFilter::Ids(ids) => {
                 ids.iter().filter_map(|i| u64::try_from(*i).ok().and_then(|i| self.clients.get(&i))).for_each(&mut add)
             }
@@ -234,11 +234,14 @@ impl Node {
             .values()
             .filter(|c| f.addr.as_ref().is_none_or(|a| a.as_ref() == c.conn.addr.as_bytes()))
             .filter(|c| f.laddr.as_ref().is_none_or(|a| a.as_ref() == c.conn.laddr.as_bytes()))
-            .filter(|_| f.client_type.is_none_or(|t| t == ClientType::Normal))
+            .filter(|c| f.client_type.is_none_or(|t| t == client_type(c)))
             .filter(|c| f.id.is_none_or(|i| i == c.id as i64))
             .filter(|c| !(f.skipme && c.id == id))
             .map(|c| c.id)
             .collect();
+        // TYPE master: the link to our master goes (the replica reconnects).
+        let master = f.client_type == Some(ClientType::Master) && self.drop_master_for_kill();
+        let killed = matching.len() + usize::from(master);
         for k in &matching {
             if let Some(c) = self.clients.get_mut(k) {
                 if *k != id {
@@ -250,14 +253,23 @@ impl Node {
             self.pending.remove(k);
         }
         if f.old_form {
-            if matching.is_empty() {
+            if killed == 0 {
                 errors::NO_SUCH_CLIENT.into()
             } else {
                 Frame::ok()
             }
         } else {
-            Frame::Integer(matching.len() as i64)
+            Frame::Integer(killed as i64)
         }
+    }
+}
+
+/// A client's CLIENT LIST / KILL type.
+fn client_type(c: &super::client::Client) -> ClientType {
+    if c.replica {
+        ClientType::Replica
+    } else {
+        ClientType::Normal
     }
 }
 

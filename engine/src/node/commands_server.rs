@@ -31,7 +31,8 @@ impl Node {
                 ])
             }
             S::LastSave => Frame::Integer(self.last_save_ms.div_euclid(1000)),
-            S::Role => Frame::Array(vec![Frame::bulk("master"), Frame::Integer(0), Frame::Array(vec![])]),
+            S::Role => self.role_reply(),
+            S::Replication(r) => return self.replication_command(id, r),
             S::Monitor => return self.monitor(id),
             S::Introspect { args } => table::introspect::command(&args),
             S::ConfigGet { patterns } => Frame::Map(
@@ -154,6 +155,7 @@ impl Node {
         self.engine_config = self.config.engine_config();
         for name in names {
             match *name {
+                "repl-backlog-size" => self.repl_backlog_resized(),
                 "proto-max-bulk-len" => {
                     let max = self.config.get_u64("proto-max-bulk-len");
                     self.clients.values_mut().for_each(|c| c.parser.set_max_bulk_len(max));

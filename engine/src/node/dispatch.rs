@@ -41,7 +41,7 @@ impl Node {
             let Some(c) = self.clients.get_mut(&id) else {
                 return;
             };
-            let waiting = c.blocked.is_some() || c.waiting_disk || migrating;
+            let waiting = c.blocked.is_some() || c.waiting_disk || c.waiting_repl.is_some() || migrating;
             if c.close_after_reply || waiting || (paused && c.held.is_some()) {
                 return;
             }
@@ -129,6 +129,14 @@ impl Node {
             }
             return Flow::Continue;
         }
+        if let Some(e) = self.replication_denies(spec, queued_write) {
+            if spec.name == "exec" {
+                self.exec_abort(id, Some(spec), e.text());
+            } else {
+                self.reject(id, Some(spec), e);
+            }
+            return Flow::Continue;
+        }
         if self.paused_for(spec) {
             if let Some(c) = self.clients.get_mut(&id) {
                 c.held = Some(argv);
@@ -151,7 +159,7 @@ impl Node {
             return Flow::Continue;
         }
         self.call(id, spec, &argv);
-        if self.clients.get(&id).is_some_and(|c| c.waiting_disk) {
+        if self.clients.get(&id).is_some_and(|c| c.waiting_disk || c.waiting_repl.is_some()) {
             // The reply comes when the disk is done; so does the next request.
             self.command_done(id);
             return Flow::Held;
@@ -232,10 +240,18 @@ impl Node {
             c.argv_mem = argv.iter().map(Bytes::len).sum();
         }
         let parsed = Command::parse(spec, argv, &self.parse_env);
+        let offset_before = self.repl_offset_now();
         let reply = match parsed {
             Ok(cmd) => self.execute(id, spec, argv, cmd),
             Err(e) => Some(e.into()),
         };
+        // WAIT waits for the stream offset of the client's last write.
+        let offset_after = self.repl_offset_now();
+        if offset_after != offset_before {
+            if let Some(c) = self.clients.get_mut(&id) {
+                c.woff = offset_after;
+            }
+        }
         let duration_us = (self.now_ms.saturating_mul(1000) - start_us).max(0) as u64;
         if let Some(c) = self.clients.get_mut(&id) {
             c.argv_mem = 0;

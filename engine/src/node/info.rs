@@ -260,9 +260,9 @@ impl Node {
             ("instantaneous_input_repl_kbps", "0.00".into()),
             ("instantaneous_output_repl_kbps", "0.00".into()),
             ("rejected_connections", s.rejected_connections.to_string()),
-            ("sync_full", "0".into()),
-            ("sync_partial_ok", "0".into()),
-            ("sync_partial_err", "0".into()),
+            ("sync_full", s.sync_full.to_string()),
+            ("sync_partial_ok", s.sync_partial_ok.to_string()),
+            ("sync_partial_err", s.sync_partial_err.to_string()),
             ("expired_keys", ks.expired_keys.to_string()),
             ("expired_stale_perc", format!("{}.00", ks.expired_stale_perc)),
             ("expired_time_cap_reached_count", ks.expired_time_cap_reached_count.to_string()),
@@ -306,22 +306,7 @@ impl Node {
     }
 
     fn info_replication(&self) -> Vec<(String, String)> {
-        [
-            ("role", "master".to_string()),
-            ("connected_slaves", "0".into()),
-            ("master_failover_state", "no-failover".into()),
-            ("master_replid", self.replid.clone()),
-            ("master_replid2", "0".repeat(40)),
-            ("master_repl_offset", "0".into()),
-            ("second_repl_offset", "-1".into()),
-            ("repl_backlog_active", "0".into()),
-            ("repl_backlog_size", self.config.get("repl-backlog-size").to_string()),
-            ("repl_backlog_first_byte_offset", "0".into()),
-            ("repl_backlog_histlen", "0".into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        self.replication_info()
     }
 
     fn info_commandstats(&self) -> Vec<(String, String)> {

@@ -45,6 +45,8 @@ pub enum LinkEvent {
 pub(super) enum LinkOwner {
     /// A socket of MIGRATE's cache (see `migrate.rs`).
     Migrate,
+    /// The link of a replica to its master (see `replication`).
+    Master,
 }
 
 /// Whether the connection is usable yet.
@@ -112,6 +114,7 @@ impl Node {
         }
         match owner {
             LinkOwner::Migrate => self.migrate_link_event(id, event),
+            LinkOwner::Master => self.master_link_event(id, event),
         }
     }
 }

@@ -27,6 +27,7 @@ mod monitor;
 pub mod persistence;
 mod propagation;
 mod redact;
+mod replication;
 mod slowlog;
 mod stats;
 mod transactions;
@@ -175,11 +176,13 @@ pub struct Node {
     links: links::Links,
     /// MIGRATE's cached connections and the migrations under way.
     migrate: migrate::Migrations,
+    /// Replicas, the master link, the backlog (see `replication`).
+    repl: replication::Replication,
 }
 
 impl Node {
-    /// A node with the engine the configuration names (`engine model`, the
-    /// default, or `engine engine`).
+    /// A node with the engine the configuration names (`engine engine`, the
+    /// default, or `engine model`).
     pub fn new(opts: NodeOptions) -> Node {
         let databases = opts.config.databases();
         let engine: Box<dyn Engine> = match opts.config.get("engine") {
@@ -195,7 +198,7 @@ impl Node {
         let run_id = hex40(&mut rng);
         let replid = hex40(&mut rng);
         let config = opts.config;
-        Node {
+        let mut node = Node {
             engine,
             engine_config: config.engine_config(),
             parse_env: ParseEnv { databases: config.databases(), cluster_enabled: config.get_bool("cluster-enabled") },
@@ -231,7 +234,10 @@ impl Node {
             exit_code: None,
             links: links::Links::default(),
             migrate: migrate::Migrations::default(),
-        }
+            repl: replication::Replication::default(),
+        };
+        node.replica_from_config();
+        node
     }
 
     /// A new connection. Returns its id; when `maxclients` is reached the
@@ -302,6 +308,7 @@ impl Node {
         self.run_timers(now_ms);
         self.close_idle_clients(now_ms);
         self.migrate_cron(now_ms);
+        self.replication_cron(now_ms);
         // No active expiry while loading: the AOF still to replay may use those keys.
         if self.active_expire && self.engine_config.is_master && self.pause.is_none() && !self.persist.is_loading() {
             self.active_expire_cycle(now_ms);
@@ -401,6 +408,7 @@ impl Node {
         if self.sleep_micros > 0 {
             self.actions.push(Action::Sleep { micros: std::mem::take(&mut self.sleep_micros) });
         }
+        self.replication_before_sleep();
         self.persistence_before_sleep();
         self.take_storage_actions();
         self.release_replies();
@@ -436,6 +444,7 @@ impl Node {
 
     /// Drops every trace of a client.
     fn forget_client(&mut self, id: ClientId) {
+        self.replication_client_gone(id);
         self.unblock_client(id);
         self.migrate_client_gone(id);
         if let Some(c) = self.clients.remove(&id) {
@@ -452,8 +461,8 @@ impl Node {
         self.pending.remove(&id);
     }
 
-    /// Closes clients idle for more than `timeout` seconds (MONITOR clients
-    /// are exempt, as Redis exempts replicas).
+    /// Closes clients idle for more than `timeout` seconds (replicas and
+    /// MONITOR clients are exempt, as in Redis).
     fn close_idle_clients(&mut self, now_ms: i64) {
         let timeout = self.config.get_i64("timeout");
         if timeout <= 0 {
@@ -462,6 +471,7 @@ impl Node {
         for c in self.clients.values_mut() {
             // Blocked clients wait for their own timeout, as in Redis.
             if !c.monitor
+                && !c.replica
                 && c.blocked.is_none()
                 && !c.close_after_reply
                 && (now_ms - c.last_interaction_ms) / 1000 > timeout

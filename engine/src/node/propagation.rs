@@ -34,6 +34,9 @@ pub struct Propagation {
     /// consumer asked: a server nobody takes the stream from must not grow it
     /// for ever (replication will keep its own bounded backlog).
     capture: bool,
+    /// The stream in RESP for replication, while this node is a master
+    /// with a backlog (see `replication`); drained before each sleep.
+    repl_feed: Option<Vec<u8>>,
 }
 
 impl Propagation {
@@ -57,6 +60,9 @@ impl Propagation {
     fn push(&mut self, e: Effect) {
         self.total_bytes += request_len(&e.argv);
         self.total_commands += 1;
+        if let Some(feed) = &mut self.repl_feed {
+            redsim_model::resp::encode_request(&e.argv, feed);
+        }
         if self.capture {
             self.stream.push(e);
         }
@@ -68,6 +74,42 @@ impl Propagation {
         if !on {
             self.stream.clear();
         }
+    }
+
+    /// Starts or stops encoding the stream for replication. Starting makes
+    /// the next effect carry a SELECT, as a new replica needs one.
+    pub fn set_repl_feed(&mut self, on: bool) {
+        match (on, self.repl_feed.is_some()) {
+            (true, false) => {
+                self.repl_feed = Some(Vec::new());
+                self.last_db = None;
+            }
+            (false, true) => self.repl_feed = None,
+            _ => {}
+        }
+    }
+
+    /// The next effect carries a SELECT (a replica starts from a snapshot
+    /// and does not know the stream's database).
+    pub fn force_select(&mut self) {
+        self.last_db = None;
+    }
+
+    /// Bytes for replicas outside the effect stream (PING, GETACK): they
+    /// carry no database and change none.
+    pub fn feed_raw(&mut self, bytes: &[u8]) {
+        if let Some(feed) = &mut self.repl_feed {
+            feed.extend_from_slice(bytes);
+        }
+    }
+
+    /// Replication bytes produced since the last [`Propagation::take_repl_feed`].
+    pub fn repl_feed_len(&self) -> usize {
+        self.repl_feed.as_ref().map_or(0, Vec::len)
+    }
+
+    pub fn take_repl_feed(&mut self) -> Vec<u8> {
+        self.repl_feed.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Starts or stops collecting effects for the AOF.

@@ -43,6 +43,10 @@ impl CommandStat {
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
     pub total_connections_received: u64,
+    /// Full resyncs served, partial resyncs accepted and refused (INFO stats).
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
     pub total_commands_processed: u64,
     pub rejected_connections: u64,
     pub net_input_bytes: u64,

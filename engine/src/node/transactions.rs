@@ -65,6 +65,16 @@ impl Node {
         }
     }
 
+    /// The whole dataset was replaced (a replica loaded its master's
+    /// snapshot): every transaction watching anything fails.
+    pub(super) fn touch_all_watched_keys(&mut self) {
+        for c in self.clients.values_mut() {
+            if !c.watched.is_empty() {
+                c.watch_dirty = true;
+            }
+        }
+    }
+
     /// A key watched alive that has expired since (even if nobody looked at
     /// it) fails the transaction.
     fn watched_key_expired(&self, id: ClientId) -> bool {

@@ -18,7 +18,7 @@ pub enum Startup {
 }
 
 const VERSION_LINE: &str =
-    "Redis server v=7.0.15 sha=00000000:0 malloc=libc bits=64 build=redsim (redsim-server, engines: model)";
+    "Redis server v=7.0.15 sha=00000000:0 malloc=libc bits=64 build=redsim (redsim-server, engines: engine model)";
 
 fn usage() -> String {
     [

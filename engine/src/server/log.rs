@@ -1,5 +1,5 @@
 //! Redis-style log lines: `pid:R dd Mon yyyy hh:mm:ss.mmm L message`, where
-//! R is the role (C while starting, M once running as a master) and L the
+//! R is the role (C while starting, then M for a master, S for a replica) and L the
 //! level mark (`.` debug, `-` verbose, `*` notice, `#` warning). Times are UTC.
 
 use std::fs::OpenOptions;
@@ -37,6 +37,11 @@ impl Logger {
     /// From now on lines are marked as the master's.
     pub fn running(&mut self) {
         self.role = 'M';
+    }
+
+    /// Lines are marked S while the server is a replica, M while a master.
+    pub fn replica(&mut self, yes: bool) {
+        self.role = if yes { 'S' } else { 'M' };
     }
 
     pub fn log(&self, level: LogLevel, message: &str) {

@@ -165,6 +165,7 @@ pub async fn run(
                 Action::Storage { id, op } => disk.submit(id, op),
                 Action::Log { level, message } => {
                     logger.configure(node.config().get("loglevel"), node.config().get("logfile"));
+                    logger.replica(node.is_replica());
                     logger.log(level, &message);
                 }
                 Action::Listen { port, bind } => match Listeners::bind(&bind, port, &events_tx).await {

@@ -14,6 +14,7 @@ pub mod hashes;
 pub mod help;
 pub mod keys;
 pub mod lists;
+pub mod replication;
 pub mod scan;
 pub mod server;
 pub mod sets;
@@ -198,6 +199,9 @@ impl Command {
             return Ok(Command::Help { command: spec.fullname.split('|').next().unwrap_or("") });
         }
         let mut a = Args::new(&argv[skip..]);
+        if let Some(r) = replication::parse(spec.fullname, &mut a)? {
+            return Ok(Command::Server(server::ServerCommand::Replication(r)));
+        }
         let parsed = match spec.group {
             "string" => strings::parse(spec.fullname, &mut a)?,
             "generic" => keys::parse(spec.fullname, &mut a, env)?,

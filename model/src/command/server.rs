@@ -63,6 +63,8 @@ pub enum ServerCommand {
         prefix: Option<Bytes>,
         size: Option<u64>,
     },
+    /// REPLICAOF, REPLCONF, PSYNC, SYNC, WAIT, FAILOVER (see `replication`).
+    Replication(super::replication::ReplicationCommand),
 }
 
 /// SHUTDOWN's flags.

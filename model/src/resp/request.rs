@@ -160,6 +160,12 @@ impl RequestParser {
         self.done_since_dry + (self.buf.len() - self.trimmed)
     }
 
+    /// Bytes fed but not yet part of a request returned: a replica's offset
+    /// is what it was fed minus this.
+    pub fn unparsed_len(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
     /// The protocol error that stopped the parser, if any.
     pub fn error(&self) -> Option<&ProtocolError> {
         self.error.as_ref()

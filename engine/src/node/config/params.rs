@@ -171,7 +171,7 @@ pub static PARAMS: &[Param] = &[
     p("enable-protected-configs", None, Enum(PROTECTED_MODES), Immutable, "no"),
     // redsim's own: which engine holds the keyspace ("model", the reference,
     // or "engine", the optimized one).
-    p("engine", None, Enum(&["model", "engine"]), Immutable, "model"),
+    p("engine", None, Enum(&["model", "engine"]), Immutable, "engine"),
     p("hash-max-listpack-entries", Some("hash-max-ziplist-entries"), Int(0, LLONG_MAX), Mutable, "512"),
     p("hash-max-listpack-value", Some("hash-max-ziplist-value"), Mem(0, LLONG_MAX as u64), Mutable, "64"),
     p("hll-sparse-max-bytes", None, Mem(0, LLONG_MAX as u64), Mutable, "3000"),

@@ -131,6 +131,17 @@ impl Node {
         None
     }
 
+    /// A replica loaded its master's snapshot: the AOF starts over from it,
+    /// as Redis stops and restarts it (what was logged before describes
+    /// data that is gone).
+    pub(in crate::node) fn restart_aof_after_sync(&mut self) {
+        if !self.persist.started || self.persist.aof.is_none() {
+            return;
+        }
+        self.stop_aof();
+        self.start_rewrite(RewriteKind::Enable);
+    }
+
     /// `appendonly` or `appendfsync` changed.
     pub(in crate::node) fn persistence_config_changed(&mut self, name: &str) {
         if !self.persist.started || self.persist.loading {

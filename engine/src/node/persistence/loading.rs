@@ -291,6 +291,7 @@ impl Node {
             format!("Bad RDB file {name}: {} at offset {}. Fatal error loading the DB, exiting.", e.message, e.offset)
         })?;
         self.log_rdb_aux(&info);
+        self.restore_repl_info(&info.aux);
         let mut expired = 0u64;
         if self.engine_config.is_master {
             let now = self.now_ms;

@@ -126,6 +126,11 @@ impl Persistence {
         self.loading
     }
 
+    /// Whether [`Node::start`] ran (the disk is in use).
+    pub(super) fn is_started(&self) -> bool {
+        self.started
+    }
+
     /// True while a SHUTDOWN is finishing its persistence work: no command runs.
     pub(super) fn is_shutting_down(&self) -> bool {
         self.shutdown.is_some()
@@ -218,7 +223,7 @@ impl Node {
         self.actions.append(&mut self.persist.io.out);
     }
 
-    fn log(&mut self, level: LogLevel, message: String) {
+    pub(in crate::node) fn log(&mut self, level: LogLevel, message: String) {
         self.actions.push(Action::Log { level, message });
     }
 

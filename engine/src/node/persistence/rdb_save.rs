@@ -107,7 +107,7 @@ fn save_points(text: &str) -> Vec<(i64, u64)> {
 
 impl Node {
     /// The options RDB files are written with.
-    pub(super) fn rdb_options(&self, aof_base: bool) -> RdbOptions {
+    pub(in crate::node) fn rdb_options(&self, aof_base: bool) -> RdbOptions {
         RdbOptions {
             compression: self.config.get_bool("rdbcompression"),
             checksum: self.config.get_bool("rdbchecksum"),
@@ -116,7 +116,7 @@ impl Node {
                 ctime: self.now_ms.div_euclid(1000),
                 used_mem: self.used_memory(),
                 aof_base,
-                repl: None,
+                repl: if aof_base { None } else { self.repl_save_info() },
             },
         }
     }
@@ -131,7 +131,7 @@ impl Node {
     }
 
     /// How this node reads RDB files now.
-    pub(super) fn rdb_load_options(&self) -> LoadOptions {
+    pub(in crate::node) fn rdb_load_options(&self) -> LoadOptions {
         LoadOptions::from_config(&self.engine_config, self.config.databases(), self.now_ms)
     }
 

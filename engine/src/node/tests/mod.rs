@@ -10,6 +10,7 @@ mod disk;
 mod load_fuzz;
 mod migrate;
 mod rdb;
+mod replication;
 mod server;
 mod transactions;
 

@@ -1,0 +1,413 @@
+//! The master's side: replicas are clients that sent REPLCONF and PSYNC (or
+//! SYNC). A full resync sends a snapshot of the dataset taken at once (the
+//! fork of Redis), with the stream offset it stands for, then the stream; a
+//! partial resync sends the part of the backlog the replica lacks.
+//!
+//! The snapshot goes out as `$<length>` or, when `repl-diskless-sync` is on
+//! and the replica understands it (`capa eof`), in the `$EOF:<mark>` form
+//! after `repl-diskless-sync-delay` seconds, as Redis waits for more replicas
+//! to share its fork. In the EOF form the stream waits for the replica's
+//! first REPLCONF ACK: a real Redis replica may read past the mark and would
+//! lose what followed it.
+
+use bytes::Bytes;
+use redsim_model::rdb;
+use redsim_model::resp::Frame;
+
+use super::super::{ClientId, LogLevel, Node};
+
+/// Where a replica is in its synchronization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum PeerState {
+    /// It sent REPLCONF but not yet PSYNC: not counted as a replica.
+    Handshake,
+    /// Waiting for its snapshot, which starts at `start_at_ms`.
+    WaitSync { start_at_ms: i64 },
+    /// Snapshot sent; `streaming` once the stream flows to it.
+    Online { streaming: bool },
+}
+
+/// A replica as its master sees it.
+#[derive(Clone, Debug)]
+pub(super) struct Peer {
+    pub state: PeerState,
+    /// REPLCONF listening-port (0 until told).
+    pub port: i64,
+    /// REPLCONF ip-address, else the connection's address.
+    pub ip: Option<String>,
+    pub capa_eof: bool,
+    pub capa_psync2: bool,
+    /// The offset the replica acknowledged last, and when.
+    pub ack_offset: u64,
+    pub ack_ms: i64,
+    /// Asked with SYNC: no `+FULLRESYNC` line before the snapshot.
+    pub pre_psync: bool,
+    /// Stream bytes held until the first ACK (EOF-form snapshots).
+    held: Vec<u8>,
+}
+
+impl Peer {
+    fn new() -> Peer {
+        Peer {
+            state: PeerState::Handshake,
+            port: 0,
+            ip: None,
+            capa_eof: false,
+            capa_psync2: false,
+            ack_offset: 0,
+            ack_ms: 0,
+            pre_psync: false,
+            held: Vec::new(),
+        }
+    }
+
+    /// Whether it counts as a replica (INFO's connected_slaves).
+    pub fn counts(&self) -> bool {
+        self.state != PeerState::Handshake
+    }
+
+    pub fn online(&self) -> bool {
+        matches!(self.state, PeerState::Online { .. })
+    }
+
+    /// INFO's `state=` word.
+    pub fn state_name(&self) -> &'static str {
+        match self.state {
+            PeerState::Handshake | PeerState::WaitSync { .. } => "wait_bgsave",
+            PeerState::Online { .. } => "online",
+        }
+    }
+}
+
+impl Node {
+    /// REPLCONF option value ...: what a replica tells its master about
+    /// itself, and the ACKs. ACK and GETACK get no reply.
+    pub(super) fn replconf(&mut self, id: ClientId, options: Vec<(String, Bytes)>) -> Option<Frame> {
+        for (option, value) in options {
+            let text = String::from_utf8_lossy(&value).into_owned();
+            match option.as_str() {
+                "listening-port" => match text.parse::<i64>() {
+                    Ok(port) => self.peer_entry(id).port = port,
+                    Err(_) => return Some(redsim_model::errors::NOT_INTEGER.into()),
+                },
+                "ip-address" => {
+                    if text.len() >= 46 {
+                        return Some(Frame::error(format!(
+                            "ERR REPLCONF ip-address provided by replica instance is too long: {} bytes",
+                            text.len()
+                        )));
+                    }
+                    self.peer_entry(id).ip = Some(text);
+                }
+                "capa" => {
+                    let p = self.peer_entry(id);
+                    if text.eq_ignore_ascii_case("eof") {
+                        p.capa_eof = true;
+                    } else if text.eq_ignore_ascii_case("psync2") {
+                        p.capa_psync2 = true;
+                    }
+                }
+                "ack" => {
+                    if let Ok(offset) = text.parse::<u64>() {
+                        self.replica_acked(id, offset);
+                    }
+                    return None;
+                }
+                "getack" => {
+                    if self.is_replica() {
+                        self.send_ack_to_master();
+                    }
+                    return None;
+                }
+                "rdb-only" => match text.as_str() {
+                    "0" | "1" => {}
+                    _ => return Some(Frame::error("ERR rdb-only value must be 0 or 1")),
+                },
+                other => return Some(Frame::error(format!("ERR Unrecognized REPLCONF option: {other}"))),
+            }
+        }
+        Some(Frame::ok())
+    }
+
+    fn peer_entry(&mut self, id: ClientId) -> &mut Peer {
+        self.repl.peers.entry(id).or_insert_with(Peer::new)
+    }
+
+    /// REPLCONF ACK from replica `id`.
+    fn replica_acked(&mut self, id: ClientId, offset: u64) {
+        let now = self.now_ms;
+        let Some(p) = self.repl.peers.get_mut(&id).filter(|p| p.counts()) else { return };
+        p.ack_offset = p.ack_offset.max(offset);
+        p.ack_ms = now;
+        if p.state == (PeerState::Online { streaming: false }) {
+            p.state = PeerState::Online { streaming: true };
+            let held = std::mem::take(&mut p.held);
+            if let Some(c) = self.clients.get_mut(&id) {
+                c.out.extend_from_slice(&held);
+            }
+        }
+        self.serve_waiters();
+    }
+
+    /// PSYNC replid offset (`psync`) or SYNC (`None`): a partial resync when
+    /// the backlog has what the replica lacks, else a full one. The answer is
+    /// raw protocol written to the replica, never a reply frame.
+    pub(super) fn sync_request(&mut self, id: ClientId, psync: Option<(Bytes, i64)>) -> Option<Frame> {
+        if self.repl.peers.get(&id).is_some_and(Peer::counts) {
+            return None;
+        }
+        if self.repl.master.as_ref().is_some_and(|m| !m.is_connected()) {
+            return Some(Frame::error("NOMASTERLINK Can't SYNC while not connected with my master"));
+        }
+        let addr = self.peer_name(id);
+        self.log(LogLevel::Notice, format!("Replica {addr} asks for synchronization"));
+        if let Some((replid, offset)) = &psync {
+            if self.try_partial_resync(id, replid, *offset) {
+                self.stats.sync_partial_ok += 1;
+                return None;
+            }
+            if replid.as_ref() != b"?" {
+                self.stats.sync_partial_err += 1;
+            }
+        }
+        self.stats.sync_full += 1;
+        self.log(LogLevel::Notice, format!("Full resync requested by replica {addr}"));
+        if self.repl.backlog.is_none() {
+            self.change_replid();
+            self.ensure_backlog();
+            let (id1, id2) = (self.replid.clone(), "0".repeat(40));
+            self.log(
+                LogLevel::Notice,
+                format!("Replication backlog created, my new replication IDs are '{id1}' and '{id2}'"),
+            );
+        }
+        if !self.is_replica() {
+            self.propagation.set_repl_feed(true);
+        }
+        let diskless = self.config.get_bool("repl-diskless-sync");
+        let p = self.peer_entry(id);
+        p.pre_psync = psync.is_none();
+        let delay = if diskless && p.capa_eof { self.config.get_i64("repl-diskless-sync-delay") * 1000 } else { 0 };
+        let start_at_ms = self.now_ms + delay;
+        self.peer_entry(id).state = PeerState::WaitSync { start_at_ms };
+        self.mark_replica_client(id);
+        if delay > 0 {
+            self.log(LogLevel::Notice, "Delay next BGSAVE for diskless SYNC".into());
+        } else {
+            self.start_full_sync(id);
+        }
+        None
+    }
+
+    fn mark_replica_client(&mut self, id: ClientId) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.replica = true;
+        }
+    }
+
+    /// The replica's address for log lines: `ip:listening-port`.
+    pub(super) fn peer_name(&self, id: ClientId) -> String {
+        let conn_ip = self.clients.get(&id).map(|c| host_of(&c.conn.addr)).unwrap_or_default();
+        match self.repl.peers.get(&id) {
+            Some(p) => format!("{}:{}", p.ip.clone().unwrap_or(conn_ip), p.port),
+            None => format!("{conn_ip}:0"),
+        }
+    }
+
+    /// `+CONTINUE` and the backlog from `offset`, when the replica's history
+    /// is ours (current id, or the previous one up to where it ended).
+    fn try_partial_resync(&mut self, id: ClientId, replid: &[u8], offset: i64) -> bool {
+        let asked = String::from_utf8_lossy(replid).into_owned();
+        let ours = asked == self.replid;
+        let previous = self.repl.replid2.as_ref().is_some_and(|(id2, upto)| *id2 == asked && offset <= *upto);
+        if !ours && !previous {
+            if asked != "?" {
+                let id2 = self.repl.replid2.as_ref().map_or("0".repeat(40), |r| r.0.clone());
+                let message = format!(
+                    "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{asked}', \
+                     my replication IDs are '{}' and '{id2}')",
+                    self.replid
+                );
+                self.log(LogLevel::Notice, message);
+            }
+            return false;
+        }
+        // The backlog must be current before it is read.
+        let pending = self.propagation.take_repl_feed();
+        if !pending.is_empty() {
+            self.feed_stream(&pending);
+        }
+        let from = u64::try_from(offset).ok();
+        let Some(bytes) = from.and_then(|from| self.repl.backlog.as_ref()?.since(from)) else {
+            let addr = self.peer_name(id);
+            self.log(
+                LogLevel::Notice,
+                format!(
+                    "Unable to partial resync with replica {addr} for lack of backlog (Replica request was: {offset})."
+                ),
+            );
+            return false;
+        };
+        self.mark_replica_client(id);
+        let psync2 = self.peer_entry(id).capa_psync2;
+        let line = if psync2 { format!("+CONTINUE {}\r\n", self.replid) } else { "+CONTINUE\r\n".to_string() };
+        let now = self.now_ms;
+        let p = self.peer_entry(id);
+        p.state = PeerState::Online { streaming: true };
+        p.ack_ms = now;
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.out.extend_from_slice(line.as_bytes());
+            c.out.extend_from_slice(&bytes);
+        }
+        if !self.is_replica() {
+            self.propagation.set_repl_feed(true);
+        }
+        let addr = self.peer_name(id);
+        let message = format!(
+            "Partial resynchronization request from {addr} accepted. Sending {} bytes of backlog starting from \
+             offset {offset}.",
+            bytes.len()
+        );
+        self.log(LogLevel::Notice, message);
+        true
+    }
+
+    /// Replicas whose diskless delay is over get their snapshot.
+    pub(super) fn start_due_full_syncs(&mut self, now_ms: i64) {
+        let due: Vec<ClientId> = self
+            .repl
+            .peers
+            .iter()
+            .filter(|(_, p)| matches!(p.state, PeerState::WaitSync { start_at_ms } if start_at_ms <= now_ms))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            self.start_full_sync(id);
+        }
+    }
+
+    /// Takes the snapshot and writes `+FULLRESYNC`, the RDB and (unless the
+    /// EOF form waits for an ACK) the stream from here on to replica `id`.
+    fn start_full_sync(&mut self, id: ClientId) {
+        // What was propagated before the snapshot is in it: flush it to the
+        // others first, so that the offset names exactly the snapshot.
+        let pending = self.propagation.take_repl_feed();
+        if !pending.is_empty() {
+            self.feed_stream(&pending);
+        }
+        // The stream after a snapshot must start with a SELECT.
+        self.propagation.force_select();
+        let offset = self.repl.offset;
+        let mut opts = self.rdb_options(false);
+        opts.aux.repl = Some((0, self.replid.clone(), offset as i64));
+        let bytes = rdb::write(&self.engine.snapshot(), &opts);
+        let diskless = self.config.get_bool("repl-diskless-sync");
+        let Some(p) = self.repl.peers.get(&id) else { return };
+        let eof = diskless && p.capa_eof;
+        let mut out = Vec::with_capacity(bytes.len() + 128);
+        if !p.pre_psync {
+            out.extend_from_slice(format!("+FULLRESYNC {} {offset}\r\n", self.replid).as_bytes());
+        }
+        if eof {
+            let mark = super::super::hex40(&mut self.rng);
+            out.extend_from_slice(format!("$EOF:{mark}\r\n").as_bytes());
+            out.extend_from_slice(&bytes);
+            out.extend_from_slice(mark.as_bytes());
+        } else {
+            out.extend_from_slice(format!("${}\r\n", bytes.len()).as_bytes());
+            out.extend_from_slice(&bytes);
+        }
+        let now = self.now_ms;
+        if let Some(p) = self.repl.peers.get_mut(&id) {
+            p.state = PeerState::Online { streaming: !eof };
+            p.ack_ms = now;
+        }
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.out.extend_from_slice(&out);
+        }
+        let target = if eof { "replicas sockets" } else { "disk" };
+        self.log(LogLevel::Notice, format!("Starting BGSAVE for SYNC with target: {target}"));
+        let addr = self.peer_name(id);
+        self.log(LogLevel::Notice, format!("Synchronization with replica {addr} succeeded"));
+    }
+
+    /// Stream bytes for replica `id`, if it is at the streaming stage.
+    pub(super) fn peer_feed(&mut self, id: ClientId, bytes: &[u8]) {
+        let Some(p) = self.repl.peers.get_mut(&id) else { return };
+        match p.state {
+            PeerState::Online { streaming: true } => {
+                if let Some(c) = self.clients.get_mut(&id) {
+                    c.out.extend_from_slice(bytes);
+                }
+            }
+            PeerState::Online { streaming: false } => p.held.extend_from_slice(bytes),
+            _ => {}
+        }
+    }
+
+    /// The master's once-a-second work: PING in the stream every
+    /// `repl-ping-replica-period`, newlines to replicas waiting for their
+    /// snapshot, dropping replicas silent for `repl-timeout`, and freeing the
+    /// backlog after `repl-backlog-ttl` without replicas.
+    pub(super) fn master_cron(&mut self, now_ms: i64) {
+        let has_replicas = self.repl.peers.values().any(Peer::counts);
+        if has_replicas && !self.is_replica() {
+            let period = self.config.get_i64("repl-ping-replica-period").max(1) * 1000;
+            if now_ms - self.repl.last_ping_ms >= period && self.pause.is_none() {
+                self.repl.last_ping_ms = now_ms;
+                self.propagation.feed_raw(&super::encode(&[b"PING"]));
+            }
+        }
+        let timeout = self.config.get_i64("repl-timeout").max(1) * 1000;
+        let ids: Vec<ClientId> = self.repl.peers.keys().copied().collect();
+        for id in ids {
+            let Some(p) = self.repl.peers.get(&id) else { continue };
+            match p.state {
+                PeerState::WaitSync { .. } => {
+                    if let Some(c) = self.clients.get_mut(&id) {
+                        c.out.push(b'\n');
+                    }
+                }
+                PeerState::Online { .. } if now_ms - p.ack_ms > timeout => {
+                    let addr = self.peer_name(id);
+                    self.log(LogLevel::Warning, format!("Disconnecting timedout replica (streaming sync): {addr}"));
+                    if let Some(c) = self.clients.get_mut(&id) {
+                        c.close_after_reply = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let ttl = self.config.get_i64("repl-backlog-ttl");
+        if !has_replicas
+            && !self.is_replica()
+            && ttl > 0
+            && self.repl.backlog.is_some()
+            && now_ms - self.repl.no_replicas_since_ms > ttl * 1000
+        {
+            self.change_replid();
+            self.repl.backlog = None;
+            self.propagation.set_repl_feed(false);
+            self.log(
+                LogLevel::Notice,
+                format!("Replication backlog freed after {ttl} seconds without connected replicas."),
+            );
+        }
+    }
+
+    /// Closes every replica's connection (their history changed: they must
+    /// ask again).
+    pub(super) fn disconnect_replicas(&mut self) {
+        let ids: Vec<ClientId> = self.repl.peers.iter().filter(|(_, p)| p.counts()).map(|(id, _)| *id).collect();
+        for id in ids {
+            if let Some(c) = self.clients.get_mut(&id) {
+                c.close_after_reply = true;
+            }
+        }
+    }
+}
+
+/// The host part of `ip:port` (IPv6 addresses keep their colons).
+pub(super) fn host_of(addr: &str) -> String {
+    addr.rsplit_once(':').map_or(addr, |(h, _)| h).trim_start_matches('[').trim_end_matches(']').to_string()
+}

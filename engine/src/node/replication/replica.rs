@@ -1,0 +1,784 @@
+//! The replica's side: an outbound link to the master, the handshake
+//! (PING, AUTH, REPLCONF listening-port and capa, PSYNC), the snapshot
+//! transfer in either form, then the stream, applied command by command as
+//! Redis's master client does: no replies, no expiry (keys die when the
+//! master says DEL), transactions whole. Every applied command's bytes go on
+//! to our own backlog and replicas unchanged, so a chain of replicas shares
+//! one history and one offset.
+//!
+//! A broken link keeps the replication id and offset reached: the next
+//! PSYNC asks to continue from there.
+
+use bytes::Bytes;
+use redsim_model::command::Command;
+use redsim_model::rdb;
+use redsim_model::resp::RequestParser;
+use redsim_model::table;
+use redsim_model::Context;
+
+use super::super::links::{LinkEvent, LinkId, LinkOwner};
+use super::super::{LogLevel, Node};
+
+/// The replies the handshake waits for after PONG, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Auth,
+    Port,
+    Capa,
+}
+
+/// How the snapshot's end is found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Payload {
+    /// `$<length>`: that many bytes.
+    Length(usize),
+    /// `$EOF:<mark>`: up to the 40-byte mark.
+    Mark(Vec<u8>),
+}
+
+/// Where the link to the master is (Redis's `repl_state`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum State {
+    /// Not connected: the cron connects.
+    Connect,
+    Connecting,
+    ReceivePong,
+    Handshake(Vec<Step>),
+    ReceivePsync,
+    /// Receiving the snapshot of history `replid` at `offset`.
+    Transfer {
+        replid: String,
+        offset: i64,
+        payload: Option<Payload>,
+    },
+    Connected,
+}
+
+/// The master this node follows, and the link to it.
+#[derive(Debug)]
+pub(in crate::node) struct MasterLink {
+    pub host: String,
+    pub port: i64,
+    state: State,
+    link: Option<LinkId>,
+    /// Bytes read and not yet used (handshake replies, the snapshot).
+    inbuf: Vec<u8>,
+    /// The stream, once connected, and the same bytes raw (to pass on exactly).
+    stream: RequestParser,
+    raw: Vec<u8>,
+    /// The stream's current database and transaction being received.
+    db: usize,
+    multi: Option<Vec<Vec<Bytes>>>,
+    pub last_io_ms: i64,
+    /// When the link went down (None while up or never up).
+    pub down_since_ms: Option<i64>,
+    /// Offset applied plus bytes read but not yet applied.
+    pub read_offset: u64,
+    /// Whether our id and offset are a history worth continuing (we were a
+    /// master, or synced before); a replica started fresh asks `PSYNC ? -1`.
+    has_history: bool,
+}
+
+impl MasterLink {
+    fn new(host: String, port: i64, now_ms: i64) -> MasterLink {
+        MasterLink {
+            host,
+            port,
+            state: State::Connect,
+            link: None,
+            inbuf: Vec::new(),
+            stream: RequestParser::new(),
+            raw: Vec::new(),
+            db: 0,
+            multi: None,
+            last_io_ms: now_ms,
+            down_since_ms: Some(now_ms),
+            read_offset: 0,
+            has_history: true,
+        }
+    }
+
+    /// Whether PSYNC can ask to continue a history (see `has_history`).
+    pub fn has_history(&self) -> bool {
+        self.has_history
+    }
+
+    /// A history loaded from an RDB file is worth continuing.
+    pub fn restore_history(&mut self) {
+        self.has_history = true;
+    }
+
+    /// The database the stream is in (RDB's `repl-stream-db`).
+    pub fn stream_db(&self) -> usize {
+        self.db
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.state == State::Connected
+    }
+
+    pub fn in_transfer(&self) -> bool {
+        matches!(self.state, State::Transfer { .. })
+    }
+
+    /// ROLE's state word.
+    pub fn state_name(&self) -> &'static str {
+        match self.state {
+            State::Connect => "connect",
+            State::Connecting => "connecting",
+            State::ReceivePong | State::Handshake(_) | State::ReceivePsync => "handshake",
+            State::Transfer { .. } => "sync",
+            State::Connected => "connected",
+        }
+    }
+
+    /// Bytes of the snapshot read so far, and its size when announced.
+    pub fn transfer_progress(&self) -> Option<(u64, Option<u64>)> {
+        match &self.state {
+            State::Transfer { payload, .. } => {
+                let total = match payload {
+                    Some(Payload::Length(n)) => Some(*n as u64),
+                    _ => None,
+                };
+                Some((self.inbuf.len() as u64, total))
+            }
+            _ => None,
+        }
+    }
+
+    /// One line (without CR LF) from the front of `inbuf`.
+    fn take_line(&mut self) -> Option<String> {
+        let end = self.inbuf.iter().position(|&b| b == b'\n')?;
+        let line: Vec<u8> = self.inbuf.drain(..=end).collect();
+        let line = line.strip_suffix(b"\n").unwrap_or(&line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        Some(String::from_utf8_lossy(line).into_owned())
+    }
+}
+
+/// PING replies that still let replication go on: the master wants AUTH,
+/// which comes next.
+fn ping_reply_acceptable(line: &str) -> bool {
+    !line.starts_with('-')
+        || line.starts_with("-NOAUTH")
+        || line.starts_with("-NOPERM")
+        || line.starts_with("-ERR operation not permitted")
+}
+
+impl Node {
+    /// REPLICAOF host port | NO ONE.
+    pub(super) fn replicaof_command(
+        &mut self,
+        id: crate::node::ClientId,
+        master: Option<(String, i64)>,
+    ) -> redsim_model::resp::Frame {
+        use redsim_model::resp::Frame;
+        if self.config.get_bool("cluster-enabled") {
+            return Frame::error("ERR REPLICAOF not allowed in cluster mode.");
+        }
+        let who = self.clients.get(&id).map(|c| format!("id={id} addr={}", c.conn.addr)).unwrap_or_default();
+        match master {
+            None => {
+                if self.is_replica() {
+                    self.unset_master();
+                    self.log(LogLevel::Notice, format!("MASTER MODE enabled (user request from '{who}')"));
+                }
+            }
+            Some(_) if self.repl.failover.is_some() => {
+                return Frame::error("ERR REPLICAOF not allowed while failing over.");
+            }
+            Some((host, port)) => {
+                if self.repl.peers.get(&id).is_some_and(|p| p.counts()) {
+                    return Frame::error("ERR Command is not valid when client is a replica.");
+                }
+                if self.repl.master.as_ref().is_some_and(|m| m.host.eq_ignore_ascii_case(&host) && m.port == port) {
+                    self.log(
+                        LogLevel::Notice,
+                        "REPLICAOF would result into synchronization with the master we are already connected \
+                         with. No operation performed."
+                            .into(),
+                    );
+                    return Frame::simple("OK Already connected to specified master");
+                }
+                self.set_master(host.clone(), port);
+                self.log(LogLevel::Notice, format!("REPLICAOF {host}:{port} enabled (user request from '{who}')"));
+            }
+        }
+        Frame::ok()
+    }
+
+    /// Follows `host:port` from now on (REPLICAOF, or `replicaof` at start).
+    pub(in crate::node) fn set_master(&mut self, host: String, port: i64) {
+        if let Some(old) = self.repl.master.take() {
+            if let Some(link) = old.link {
+                self.link_close(link);
+            }
+        }
+        self.unblock_all_for_role_change();
+        let _ = self.config.set_startup(b"replicaof", &[Bytes::from(host.clone()), Bytes::from(port.to_string())]);
+        self.engine_config.is_master = false;
+        self.propagation.set_repl_feed(false);
+        self.repl.master = Some(MasterLink::new(host.clone(), port, self.now_ms));
+        self.log(LogLevel::Notice, format!("Connecting to MASTER {host}:{port}"));
+        if !self.persist.is_loading() && self.persist.is_started() {
+            self.connect_to_master();
+        }
+    }
+
+    /// REPLICAOF NO ONE: a master again, with a new history that remembers
+    /// the old one (replicas of the old master can continue with us).
+    pub(super) fn unset_master(&mut self) {
+        if let Some(m) = self.repl.master.take() {
+            if let Some(link) = m.link {
+                self.link_close(link);
+            }
+        }
+        let _ = self.config.set_startup(b"replicaof", &[Bytes::new()]);
+        self.engine_config.is_master = true;
+        self.shift_replid();
+        self.disconnect_replicas();
+        self.repl.no_replicas_since_ms = self.now_ms;
+        if self.repl.backlog.is_some() {
+            self.propagation.set_repl_feed(true);
+        }
+        self.propagation.force_select();
+    }
+
+    /// Opens the link to the master.
+    fn connect_to_master(&mut self) {
+        let Some(m) = &self.repl.master else { return };
+        let (host, port) = (m.host.clone(), m.port);
+        let Ok(port16) = u16::try_from(port) else {
+            self.log(LogLevel::Warning, "Unable to connect to MASTER: Invalid argument".into());
+            return;
+        };
+        let link = self.link_open(LinkOwner::Master, &host, port16);
+        let now = self.now_ms;
+        if let Some(m) = &mut self.repl.master {
+            m.link = Some(link);
+            m.state = State::Connecting;
+            m.last_io_ms = now;
+            m.inbuf.clear();
+        }
+        self.log(LogLevel::Notice, "MASTER <-> REPLICA sync started".into());
+    }
+
+    /// The link failed or must be dropped: back to `Connect`, retried by the cron.
+    fn drop_master_link(&mut self) {
+        let now = self.now_ms;
+        let Some(m) = &mut self.repl.master else { return };
+        let was_connected = m.state == State::Connected;
+        let link = m.link.take();
+        m.state = State::Connect;
+        m.inbuf.clear();
+        m.raw.clear();
+        m.stream = RequestParser::new();
+        m.multi = None;
+        if was_connected || m.down_since_ms.is_none() {
+            m.down_since_ms = Some(now);
+        }
+        if let Some(link) = link {
+            self.link_close(link);
+        }
+        if self.failing_over() {
+            self.abort_failover("Failover target rejected psync request");
+        }
+    }
+
+    /// CLIENT KILL TYPE master: drops an established link to the master
+    /// (the cron reconnects); false when there is none.
+    pub(in crate::node) fn drop_master_for_kill(&mut self) -> bool {
+        if !self.repl.master.as_ref().is_some_and(MasterLink::is_connected) {
+            return false;
+        }
+        self.log(LogLevel::Notice, "Connection with master lost.".into());
+        self.drop_master_link();
+        true
+    }
+
+    /// An event on the link to the master.
+    pub(in crate::node) fn master_link_event(&mut self, link: LinkId, event: LinkEvent) {
+        if self.repl.master.as_ref().and_then(|m| m.link) != Some(link) {
+            self.link_close(link);
+            return;
+        }
+        let now = self.now_ms;
+        match event {
+            LinkEvent::Connected => {
+                self.log(LogLevel::Notice, "Non blocking connect for SYNC fired the event.".into());
+                if let Some(m) = &mut self.repl.master {
+                    m.state = State::ReceivePong;
+                    m.last_io_ms = now;
+                }
+                self.master_send(&[b"PING"]);
+            }
+            LinkEvent::Unresolved(why) | LinkEvent::Failed(why) => {
+                self.log(LogLevel::Warning, format!("Unable to connect to MASTER: {why}"));
+                if let Some(m) = &mut self.repl.master {
+                    m.link = None;
+                }
+                self.drop_master_link();
+            }
+            LinkEvent::Closed => {
+                if let Some(m) = &mut self.repl.master {
+                    m.link = None;
+                }
+                if self.repl.master.as_ref().is_some_and(MasterLink::is_connected) {
+                    self.log(LogLevel::Notice, "Connection with master lost.".into());
+                    self.log(LogLevel::Notice, "Caching the disconnected master state.".into());
+                } else {
+                    self.log(LogLevel::Warning, "Master closed the connection during the synchronization".into());
+                }
+                self.drop_master_link();
+            }
+            LinkEvent::Bytes(bytes) => {
+                if let Some(m) = &mut self.repl.master {
+                    m.last_io_ms = now;
+                    if m.state == State::Connected {
+                        m.stream.feed(&bytes);
+                        m.raw.extend_from_slice(&bytes);
+                        m.read_offset += bytes.len() as u64;
+                    } else {
+                        m.inbuf.extend_from_slice(&bytes);
+                    }
+                }
+                self.master_progress();
+            }
+        }
+    }
+
+    fn master_send(&mut self, argv: &[&[u8]]) {
+        if let Some(link) = self.repl.master.as_ref().and_then(|m| m.link) {
+            self.link_send(link, super::encode(argv));
+        }
+    }
+
+    /// Moves the handshake, the transfer or the stream on as far as the
+    /// bytes read allow.
+    fn master_progress(&mut self) {
+        loop {
+            let Some(m) = &mut self.repl.master else { return };
+            match m.state.clone() {
+                State::Connect | State::Connecting => return,
+                State::Connected => {
+                    self.apply_stream();
+                    return;
+                }
+                State::ReceivePong => {
+                    let Some(line) = m.take_line() else { return };
+                    if !ping_reply_acceptable(&line) {
+                        self.log(LogLevel::Warning, format!("Error reply to PING from master: '{line}'"));
+                        self.drop_master_link();
+                        return;
+                    }
+                    self.log(LogLevel::Notice, "Master replied to PING, replication can continue...".into());
+                    self.send_handshake();
+                }
+                State::Handshake(mut steps) => {
+                    let Some(line) = m.take_line() else { return };
+                    let step = steps.remove(0);
+                    m.state = State::Handshake(steps.clone());
+                    if line.starts_with('-') {
+                        match step {
+                            Step::Auth => {
+                                self.log(LogLevel::Warning, format!("Unable to AUTH to MASTER: {line}"));
+                                self.drop_master_link();
+                                return;
+                            }
+                            Step::Port => self.log(
+                                LogLevel::Notice,
+                                format!("(Non critical) Master does not understand REPLCONF listening-port: {line}"),
+                            ),
+                            Step::Capa => self.log(
+                                LogLevel::Notice,
+                                format!("(Non critical) Master does not understand REPLCONF capa: {line}"),
+                            ),
+                        }
+                    }
+                    if steps.is_empty() {
+                        self.send_psync();
+                    }
+                }
+                State::ReceivePsync => {
+                    let Some(line) = m.take_line() else { return };
+                    if line.is_empty() {
+                        // Keepalive newlines until the master's snapshot starts.
+                        continue;
+                    }
+                    if !self.psync_reply(&line) {
+                        return;
+                    }
+                }
+                State::Transfer { replid, offset, payload: None } => {
+                    if m.inbuf.first() == Some(&b'\n') {
+                        // The master's keepalive while it prepares the snapshot.
+                        m.inbuf.remove(0);
+                        continue;
+                    }
+                    let Some(line) = m.take_line() else { return };
+                    let payload = if let Some(mark) = line.strip_prefix("$EOF:").filter(|m| m.len() == 40) {
+                        Payload::Mark(mark.as_bytes().to_vec())
+                    } else if let Some(n) = line.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()) {
+                        Payload::Length(n)
+                    } else if line.starts_with('-') {
+                        self.log(LogLevel::Warning, format!("MASTER aborted replication with an error: {line}"));
+                        self.drop_master_link();
+                        return;
+                    } else {
+                        self.log(
+                            LogLevel::Warning,
+                            format!(
+                                "Bad protocol from MASTER, the first byte is not '$' (we received '{line}'), are you \
+                                 sure the host and port are right?"
+                            ),
+                        );
+                        self.drop_master_link();
+                        return;
+                    };
+                    let message = match &payload {
+                        Payload::Length(n) => {
+                            format!("MASTER <-> REPLICA sync: receiving {n} bytes from master to disk")
+                        }
+                        Payload::Mark(_) => {
+                            "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk".to_string()
+                        }
+                    };
+                    m.state = State::Transfer { replid, offset, payload: Some(payload) };
+                    self.log(LogLevel::Notice, message);
+                }
+                State::Transfer { replid, offset, payload: Some(payload) } => {
+                    let (end, skip) = match &payload {
+                        Payload::Length(n) if m.inbuf.len() >= *n => (*n, 0),
+                        Payload::Mark(mark) => match find(&m.inbuf, mark) {
+                            Some(at) => (at, mark.len()),
+                            None => return,
+                        },
+                        _ => return,
+                    };
+                    let snapshot: Vec<u8> = m.inbuf.drain(..end).collect();
+                    m.inbuf.drain(..skip);
+                    let rest = std::mem::take(&mut m.inbuf);
+                    if !self.load_snapshot(&snapshot, replid, offset) {
+                        self.drop_master_link();
+                        return;
+                    }
+                    if let Some(m) = &mut self.repl.master {
+                        m.stream.feed(&rest);
+                        m.raw.extend_from_slice(&rest);
+                        m.read_offset += rest.len() as u64;
+                    }
+                    // The first ACK at once: an EOF-form master waits for it.
+                    self.send_ack_to_master();
+                }
+            }
+        }
+    }
+
+    /// AUTH (with `masterauth`), REPLCONF listening-port and capa, pipelined.
+    fn send_handshake(&mut self) {
+        let mut steps = Vec::new();
+        let auth = self.config.get("masterauth").to_string();
+        if !auth.is_empty() {
+            let user = self.config.get("masteruser").to_string();
+            if user.is_empty() {
+                self.master_send(&[b"AUTH", auth.as_bytes()]);
+            } else {
+                self.master_send(&[b"AUTH", user.as_bytes(), auth.as_bytes()]);
+            }
+            steps.push(Step::Auth);
+        }
+        let announced = self.config.get_i64("replica-announce-port");
+        let port = if announced != 0 { announced } else { self.config.get_i64("port") };
+        self.master_send(&[b"REPLCONF", b"listening-port", port.to_string().as_bytes()]);
+        steps.push(Step::Port);
+        let ip = self.config.get("replica-announce-ip").to_string();
+        if !ip.is_empty() {
+            self.master_send(&[b"REPLCONF", b"ip-address", ip.as_bytes()]);
+            steps.push(Step::Port);
+        }
+        self.master_send(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]);
+        steps.push(Step::Capa);
+        if let Some(m) = &mut self.repl.master {
+            m.state = State::Handshake(steps);
+        }
+    }
+
+    /// PSYNC with our history (the id and the next offset we lack), or
+    /// `PSYNC ? -1` when there is none to continue.
+    fn send_psync(&mut self) {
+        let history = self.repl.master.as_ref().is_some_and(|m| m.has_history);
+        let (replid, next) = if history {
+            let (replid, next) = (self.replid.clone(), (self.repl.offset + 1).to_string());
+            self.log(LogLevel::Notice, format!("Trying a partial resynchronization (request {replid}:{next})."));
+            (replid, next)
+        } else {
+            self.log(LogLevel::Notice, "Partial resynchronization not possible (no cached master)".into());
+            ("?".to_string(), "-1".to_string())
+        };
+        if self.failing_over() {
+            self.master_send(&[b"PSYNC", replid.as_bytes(), next.as_bytes(), b"FAILOVER"]);
+        } else {
+            self.master_send(&[b"PSYNC", replid.as_bytes(), next.as_bytes()]);
+        }
+        if let Some(m) = &mut self.repl.master {
+            m.state = State::ReceivePsync;
+        }
+    }
+
+    /// The master's answer to PSYNC; false when the link was dropped.
+    fn psync_reply(&mut self, line: &str) -> bool {
+        if let Some(rest) = line.strip_prefix("+FULLRESYNC") {
+            let mut words = rest.split_whitespace();
+            let replid = words.next().unwrap_or("?").to_string();
+            let offset = words.next().and_then(|o| o.parse::<i64>().ok()).unwrap_or(-1);
+            self.log(LogLevel::Notice, format!("Full resync from master: {replid}:{offset}"));
+            self.failover_done();
+            // Our replicas follow a history that is about to be replaced.
+            self.disconnect_replicas();
+            if let Some(m) = &mut self.repl.master {
+                m.state = State::Transfer { replid, offset, payload: None };
+            }
+            return true;
+        }
+        if let Some(rest) = line.strip_prefix("+CONTINUE") {
+            self.log(LogLevel::Notice, "Successful partial resynchronization with master.".into());
+            self.failover_done();
+            let new_id = rest.trim();
+            if !new_id.is_empty() && new_id != self.replid {
+                let old = std::mem::replace(&mut self.replid, new_id.to_string());
+                self.repl.replid2 = Some((old, self.repl.offset as i64 + 1));
+                self.log(LogLevel::Notice, format!("Master replication ID changed to {new_id}"));
+                self.disconnect_replicas();
+            }
+            self.ensure_backlog();
+            self.master_link_up();
+            self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.".into());
+            let rest = self.repl.master.as_mut().map(|m| std::mem::take(&mut m.inbuf)).unwrap_or_default();
+            if let Some(m) = &mut self.repl.master {
+                m.stream.feed(&rest);
+                m.raw.extend_from_slice(&rest);
+                m.read_offset += rest.len() as u64;
+            }
+            return true;
+        }
+        if line.starts_with("-NOMASTERLINK") || line.starts_with("-LOADING") {
+            self.log(
+                LogLevel::Notice,
+                format!("Master is currently unable to PSYNC but should be in the future: {line}"),
+            );
+            self.drop_master_link();
+            return false;
+        }
+        if line.starts_with("-ERR") {
+            // A master from before PSYNC: the old full synchronization.
+            self.log(LogLevel::Notice, format!("Master does not support PSYNC or is in error state (reply: {line})"));
+            self.log(LogLevel::Notice, "Retrying with SYNC...".into());
+            self.master_send(&[b"SYNC"]);
+            if let Some(m) = &mut self.repl.master {
+                m.state = State::Transfer { replid: "?".into(), offset: -1, payload: None };
+            }
+            return true;
+        }
+        self.log(LogLevel::Warning, format!("Unexpected reply to PSYNC from master: {line}"));
+        self.drop_master_link();
+        false
+    }
+
+    /// The link is up and streaming.
+    fn master_link_up(&mut self) {
+        let offset = self.repl.offset;
+        if let Some(m) = &mut self.repl.master {
+            m.state = State::Connected;
+            m.down_since_ms = None;
+            m.db = 0;
+            m.multi = None;
+            m.stream = RequestParser::new();
+            m.stream.set_authenticated(true);
+            m.raw.clear();
+            m.read_offset = offset;
+            m.has_history = true;
+        }
+    }
+
+    /// Replaces the dataset with the master's snapshot; false if it does
+    /// not load (the old data stays and the link is retried).
+    fn load_snapshot(&mut self, bytes: &[u8], replid: String, offset: i64) -> bool {
+        self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Flushing old data".into());
+        self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Loading DB in memory".into());
+        let data = match rdb::read_with(bytes, &self.rdb_load_options()) {
+            Ok((data, _)) => data,
+            Err(e) => {
+                self.log(
+                    LogLevel::Warning,
+                    format!("Failed trying to load the MASTER synchronization DB from socket: {e}"),
+                );
+                return false;
+            }
+        };
+        self.load_dataset(data);
+        self.touch_all_watched_keys();
+        self.dirty += 1;
+        self.replid = replid;
+        self.repl.offset = offset.max(0) as u64;
+        self.repl.replid2 = None;
+        self.repl.backlog = None;
+        self.ensure_backlog();
+        self.master_link_up();
+        self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Finished with success".into());
+        self.restart_aof_after_sync();
+        true
+    }
+
+    /// REPLCONF ACK with the offset applied so far.
+    pub(super) fn send_ack_to_master(&mut self) {
+        if self.repl.master.as_ref().is_some_and(MasterLink::is_connected) {
+            let offset = self.repl.offset.to_string();
+            self.master_send(&[b"REPLCONF", b"ACK", offset.as_bytes()]);
+        }
+    }
+
+    /// Applies every complete command of the stream, passing each one's
+    /// bytes on to our backlog and replicas after it ran.
+    fn apply_stream(&mut self) {
+        loop {
+            let Some(m) = &mut self.repl.master else { return };
+            if m.state != State::Connected {
+                return;
+            }
+            let argv = match m.stream.next_request() {
+                Ok(Some(argv)) => argv,
+                Ok(None) => return,
+                Err(e) => {
+                    self.log(LogLevel::Warning, format!("Protocol error from MASTER: {}", e.0));
+                    self.drop_master_link();
+                    return;
+                }
+            };
+            // What this command took of the stream: everything read, less
+            // what is still unparsed, less what was applied before.
+            let applied = m.read_offset - m.stream.unparsed_len() as u64;
+            let used = applied.saturating_sub(self.repl.offset) as usize;
+            let raw: Vec<u8> = m.raw.drain(..used.min(m.raw.len())).collect();
+            self.apply_master_command(argv);
+            self.feed_stream(&raw);
+        }
+    }
+
+    /// One command from the master.
+    fn apply_master_command(&mut self, argv: Vec<Bytes>) {
+        let Some(first) = argv.first() else { return };
+        let name = first.to_ascii_lowercase();
+        let Some(m) = &mut self.repl.master else { return };
+        match name.as_slice() {
+            b"select" => {
+                let n = argv.get(1).and_then(|v| std::str::from_utf8(v).ok()).and_then(|s| s.parse::<usize>().ok());
+                if let Some(n) = n.filter(|&n| n < self.parse_env.databases) {
+                    m.db = n;
+                }
+            }
+            b"ping" => {}
+            b"replconf" => {
+                if argv.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"getack")) {
+                    self.send_ack_to_master();
+                }
+            }
+            b"multi" => m.multi = Some(Vec::new()),
+            b"exec" => {
+                let queued = m.multi.take().unwrap_or_default();
+                let db = m.db;
+                self.exec_effects = Some(Vec::new());
+                for argv in queued {
+                    self.run_from_master(db, &argv);
+                }
+                let effects = self.exec_effects.take().unwrap_or_default();
+                if !effects.is_empty() {
+                    self.propagation.append(super::super::propagation::wrap_multi(effects));
+                }
+            }
+            _ if m.multi.is_some() => m.multi.as_mut().expect("checked").push(argv),
+            _ => {
+                let db = m.db;
+                self.run_from_master(db, &argv);
+            }
+        }
+    }
+
+    /// Runs a write of the master's as it came: no key counts as expired
+    /// (the master's DELs expire them), nothing blocks, no reply. Its effects
+    /// go to the AOF; our replicas get the master's bytes instead.
+    fn run_from_master(&mut self, db: usize, argv: &[Bytes]) {
+        let Ok(spec) = table::resolve(argv) else {
+            let name = String::from_utf8_lossy(&argv[0]).into_owned();
+            self.log(LogLevel::Warning, format!("Unknown command '{name}' in the replication stream: skipped"));
+            return;
+        };
+        let cmd = match Command::parse(spec, argv, &self.parse_env) {
+            Ok(Command::Server(_) | Command::Connection(_) | Command::Help { .. } | Command::NotImplemented { .. }) => {
+                return
+            }
+            Ok(cmd) => cmd,
+            Err(_) => return,
+        };
+        let mut cfg = self.engine_config.clone();
+        cfg.replaying = true;
+        let mut cx = Context::new(db, self.now_ms, &mut self.rng, &cfg, argv);
+        cx.may_block = false;
+        let _ = self.engine.execute(&mut cx, &cmd);
+        let touched = std::mem::take(&mut cx.touched);
+        let dirty = cx.dirty;
+        let effects = cx.into_effects();
+        self.dirty += dirty;
+        self.stats.command(spec.fullname).calls += 1;
+        self.keys_touched(&touched);
+        self.propagate(effects);
+    }
+
+    /// The replica's once-a-second work: connect when disconnected, give up
+    /// on a silent master after `repl-timeout`, ACK when connected.
+    pub(super) fn replica_cron(&mut self, now_ms: i64) {
+        let Some(m) = &self.repl.master else { return };
+        let timeout = self.config.get_i64("repl-timeout").max(1) * 1000;
+        let silent = now_ms - m.last_io_ms > timeout;
+        match &m.state {
+            State::Connect if !self.persist.is_loading() => self.connect_to_master(),
+            State::Connecting | State::ReceivePong | State::Handshake(_) | State::ReceivePsync if silent => {
+                self.log(LogLevel::Warning, "Timeout connecting to the MASTER...".into());
+                self.drop_master_link();
+            }
+            State::Transfer { .. } if silent => {
+                self.log(
+                    LogLevel::Warning,
+                    "Timeout receiving bulk data from MASTER... If the problem persists try to set the \
+                     'repl-timeout' parameter in redis.conf to a larger value."
+                        .into(),
+                );
+                self.drop_master_link();
+            }
+            State::Connected if silent => {
+                self.log(LogLevel::Warning, "MASTER timeout: no data nor PING received...".into());
+                self.drop_master_link();
+            }
+            State::Connected => self.send_ack_to_master(),
+            _ => {}
+        }
+    }
+
+    /// `replicaof` in the configuration: follow that master once loaded.
+    pub(in crate::node) fn replica_from_config(&mut self) {
+        let value = self.config.get("replicaof").to_string();
+        if let Some((host, port)) = value.rsplit_once(' ').and_then(|(h, p)| Some((h.to_string(), p.parse().ok()?))) {
+            let mut link = MasterLink::new(host, port, self.now_ms);
+            link.has_history = false;
+            self.repl.master = Some(link);
+            self.engine_config.is_master = false;
+        }
+    }
+}
+
+/// The first position of `needle` in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}

@@ -1,0 +1,538 @@
+//! Replication between nodes wired by hand: node `i` listens on port
+//! 7000 + i; a link one node opens to that port becomes a client of the
+//! other, and bytes cross at once. Links can be cut and nodes silenced to
+//! exercise reconnection, partial and full resynchronization.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use redsim_model::resp::encode_request;
+
+use super::START_MS;
+use crate::node::persistence::mem_storage::MemStorage;
+use crate::node::{Action, ClientId, Config, ConnInfo, LinkEvent, LinkId, Node, NodeOptions, ProcessInfo};
+
+const BASE_PORT: u16 = 7000;
+
+struct Net {
+    nodes: Vec<Node>,
+    now: i64,
+    /// (node, link) → (node, client) and back.
+    links: BTreeMap<(usize, LinkId), (usize, ClientId)>,
+    peers: BTreeMap<(usize, ClientId), (usize, LinkId)>,
+    /// Replies to the test's own clients.
+    out: BTreeMap<(usize, ClientId), Vec<u8>>,
+    /// Nodes that refuse connections.
+    down: Vec<bool>,
+    logs: Vec<(usize, String)>,
+    /// Each node's disk, when the nodes were started on disks.
+    disks: Vec<Option<MemStorage>>,
+    configs: Vec<String>,
+}
+
+fn make_node(text: &str, seed: u64, now_ms: i64) -> Node {
+    let mut config = Config::new();
+    config.load_text(text).expect("test config loads");
+    Node::new(NodeOptions { seed, now_ms, config, process: ProcessInfo::default() })
+}
+
+fn request(words: &[&str]) -> Vec<u8> {
+    let argv: Vec<Bytes> = words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
+    let mut buf = Vec::new();
+    encode_request(&argv, &mut buf);
+    buf
+}
+
+impl Net {
+    /// `n` nodes, each with `extra` configuration.
+    fn new(n: usize, extra: &str) -> Net {
+        let configs: Vec<String> = (0..n)
+            .map(|i| {
+                format!("port {}\nrepl-diskless-sync-delay 0\nenable-debug-command yes\n{extra}", BASE_PORT + i as u16)
+            })
+            .collect();
+        let nodes = configs.iter().enumerate().map(|(i, text)| make_node(text, 100 + i as u64, START_MS)).collect();
+        Net {
+            nodes,
+            now: START_MS,
+            links: BTreeMap::new(),
+            peers: BTreeMap::new(),
+            out: BTreeMap::new(),
+            down: vec![false; n],
+            logs: Vec::new(),
+            disks: vec![None; n],
+            configs,
+        }
+    }
+
+    /// The same, each node started on an empty disk of its own.
+    fn on_disks(n: usize, extra: &str) -> Net {
+        let mut net = Net::new(n, extra);
+        for i in 0..n {
+            net.disks[i] = Some(MemStorage::new());
+            net.nodes[i].start(net.now);
+        }
+        net.pump();
+        net
+    }
+
+    /// Node `i`'s process dies and starts again on its disk as it is (the
+    /// page cache survives), with `extra` configuration added.
+    fn restart(&mut self, i: usize, extra: &str) {
+        self.cut(i);
+        self.configs[i].push_str(extra);
+        self.nodes[i] = make_node(&self.configs[i], 200 + i as u64, self.now);
+        self.nodes[i].start(self.now);
+        self.pump();
+    }
+
+    fn client(&mut self, i: usize) -> ClientId {
+        let id = self.nodes[i].client_connected(ConnInfo::local("127.0.0.1:50000", "127.0.0.1:7000"), self.now);
+        self.pump();
+        id
+    }
+
+    /// Runs a command on node `i` through a fresh client and returns the reply.
+    fn cmd(&mut self, i: usize, words: &[&str]) -> String {
+        let c = self.client(i);
+        let reply = self.send(i, c, words);
+        self.nodes[i].client_closed(c, self.now);
+        self.pump();
+        reply
+    }
+
+    fn send(&mut self, i: usize, c: ClientId, words: &[&str]) -> String {
+        self.nodes[i].client_bytes(c, &request(words), self.now);
+        self.pump();
+        self.take(i, c)
+    }
+
+    fn take(&mut self, i: usize, c: ClientId) -> String {
+        String::from_utf8_lossy(&self.out.remove(&(i, c)).unwrap_or_default()).into_owned()
+    }
+
+    /// Moves every node's clock on, a tick at a time.
+    fn advance(&mut self, ms: i64) {
+        let end = self.now + ms;
+        while self.now < end {
+            self.now = (self.now + 100).min(end);
+            for i in 0..self.nodes.len() {
+                self.nodes[i].tick(self.now);
+            }
+            self.pump();
+        }
+    }
+
+    /// Carries actions between nodes until all are quiet.
+    fn pump(&mut self) {
+        for _ in 0..100_000 {
+            let mut busy = false;
+            for i in 0..self.nodes.len() {
+                for a in self.nodes[i].take_actions() {
+                    busy = true;
+                    self.act(i, a);
+                }
+            }
+            if !busy {
+                return;
+            }
+        }
+        panic!("the nodes never go quiet");
+    }
+
+    fn act(&mut self, i: usize, action: Action) {
+        let now = self.now;
+        match action {
+            Action::Send { client, bytes } => match self.peers.get(&(i, client)) {
+                Some(&(j, link)) => self.nodes[j].link_event(link, LinkEvent::Bytes(bytes), now),
+                None => self.out.entry((i, client)).or_default().extend_from_slice(&bytes),
+            },
+            Action::Close { client } => {
+                if let Some((j, link)) = self.peers.remove(&(i, client)) {
+                    self.links.remove(&(j, link));
+                    self.nodes[j].link_event(link, LinkEvent::Closed, now);
+                }
+            }
+            Action::Connect { link, port, .. } => {
+                let j = port.checked_sub(BASE_PORT).map(usize::from).filter(|&j| j < self.nodes.len() && !self.down[j]);
+                match j {
+                    Some(j) => {
+                        let addr = format!("127.0.0.1:{}", 40000 + link);
+                        let c = self.nodes[j].client_connected(ConnInfo::local(&addr, "127.0.0.1:7000"), now);
+                        self.links.insert((i, link), (j, c));
+                        self.peers.insert((j, c), (i, link));
+                        self.nodes[i].link_event(link, LinkEvent::Connected, now);
+                    }
+                    None => self.nodes[i].link_event(link, LinkEvent::Failed("Connection refused".into()), now),
+                }
+            }
+            Action::LinkSend { link, bytes } => {
+                if let Some(&(j, c)) = self.links.get(&(i, link)) {
+                    self.nodes[j].client_bytes(c, &bytes, now);
+                }
+            }
+            Action::LinkClose { link } => {
+                if let Some((j, c)) = self.links.remove(&(i, link)) {
+                    self.peers.remove(&(j, c));
+                    self.nodes[j].client_closed(c, now);
+                }
+            }
+            Action::Log { message, .. } => self.logs.push((i, message)),
+            Action::Storage { id, op } => {
+                if let Some(disk) = &mut self.disks[i] {
+                    let result = disk.execute(&op);
+                    self.nodes[i].storage_done(id, result, now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Breaks every connection node `i` has with another node.
+    fn cut(&mut self, i: usize) {
+        let now = self.now;
+        let involved: Vec<((usize, LinkId), (usize, ClientId))> =
+            self.links.iter().filter(|((a, _), (b, _))| *a == i || *b == i).map(|(k, v)| (*k, *v)).collect();
+        for ((a, link), (b, c)) in involved {
+            self.links.remove(&(a, link));
+            self.peers.remove(&(b, c));
+            self.nodes[a].link_event(link, LinkEvent::Closed, now);
+            self.nodes[b].client_closed(c, now);
+        }
+        self.pump();
+    }
+
+    fn info(&mut self, i: usize, field: &str) -> String {
+        let text = self.cmd(i, &["INFO", "replication"]) + &self.cmd(i, &["INFO", "stats"]);
+        let prefix = format!("{field}:");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {field} in {text}"))
+            .trim()
+            .to_string()
+    }
+
+    fn digest(&mut self, i: usize) -> String {
+        self.cmd(i, &["DEBUG", "DIGEST"])
+    }
+
+    fn logged(&self, i: usize, text: &str) -> bool {
+        self.logs.iter().any(|(n, m)| *n == i && m.contains(text))
+    }
+}
+
+/// A varied write workload on node `i`, marked with `tag`.
+fn writes(net: &mut Net, i: usize, tag: &str) {
+    let k = |s: &str| format!("{tag}:{s}");
+    for w in [
+        vec!["SET".to_string(), k("s"), "v".into()],
+        vec!["SET".into(), k("ttl"), "v".into(), "EX".into(), "100".into()],
+        vec!["INCR".into(), k("n")],
+        vec!["RPUSH".into(), k("l"), "a".into(), "b".into(), "c".into()],
+        vec!["HSET".into(), k("h"), "f".into(), "1".into()],
+        vec!["SADD".into(), k("set"), "x".into(), "y".into()],
+        vec!["ZADD".into(), k("z"), "1".into(), "m".into()],
+        vec!["SPOP".into(), k("set")],
+    ] {
+        let words: Vec<&str> = w.iter().map(String::as_str).collect();
+        let reply = net.cmd(i, &words);
+        assert!(!reply.starts_with('-'), "{words:?}: {reply}");
+    }
+    let c = net.client(i);
+    for w in [vec!["SELECT", "3"], vec!["MULTI"], vec!["SET", "in-db3", tag], vec!["INCR", "ctr3"], vec!["EXEC"]] {
+        net.send(i, c, &w);
+    }
+    net.nodes[i].client_closed(c, net.now);
+    net.pump();
+}
+
+#[test]
+fn a_replica_loads_the_snapshot_then_follows_the_stream() {
+    let mut net = Net::new(2, "");
+    writes(&mut net, 0, "before");
+    assert_eq!(net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]), "+OK\r\n");
+    assert_eq!(net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]), "+OK Already connected to specified master\r\n");
+    net.advance(1000);
+    assert_eq!(net.info(1, "master_link_status"), "up");
+    assert_eq!(net.digest(1), net.digest(0));
+    writes(&mut net, 0, "after");
+    assert_eq!(net.digest(1), net.digest(0), "the stream reached the replica");
+    assert_ne!(net.digest(0), "+0000000000000000000000000000000000000000\r\n");
+    assert!(net.logged(1, "MASTER <-> REPLICA sync: Finished with success"));
+    assert!(net.logged(0, "Starting BGSAVE for SYNC with target: replicas sockets"), "the EOF form");
+    // Offsets agree once the replica has acknowledged.
+    net.advance(2000);
+    let offset = net.info(0, "master_repl_offset");
+    assert_eq!(net.info(1, "master_repl_offset"), offset);
+    assert_eq!(net.info(0, "connected_slaves"), "1");
+    let slave0 = net.info(0, "slave0");
+    assert_eq!(slave0, format!("ip=127.0.0.1,port=7001,state=online,offset={offset},lag=0"));
+    assert_eq!(net.info(0, "sync_full"), "1");
+    assert_eq!(net.info(1, "role"), "slave");
+    assert_eq!(net.info(0, "master_replid"), net.info(1, "master_replid"));
+    // ROLE on both sides.
+    let role = net.cmd(0, &["ROLE"]);
+    let want = format!(
+        "*3\r\n$6\r\nmaster\r\n:{offset}\r\n*1\r\n*3\r\n$9\r\n127.0.0.1\r\n$4\r\n7001\r\n${}\r\n{offset}\r\n",
+        offset.len()
+    );
+    assert_eq!(role, want);
+    let role = net.cmd(1, &["ROLE"]);
+    assert_eq!(role, format!("*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:7000\r\n$9\r\nconnected\r\n:{offset}\r\n"));
+}
+
+#[test]
+fn the_length_form_serves_replicas_without_diskless_sync() {
+    let mut net = Net::new(2, "repl-diskless-sync no\n");
+    writes(&mut net, 0, "a");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    assert_eq!(net.digest(1), net.digest(0));
+    assert!(net.logged(0, "Starting BGSAVE for SYNC with target: disk"));
+    writes(&mut net, 0, "b");
+    assert_eq!(net.digest(1), net.digest(0));
+}
+
+#[test]
+fn a_cut_link_resumes_from_the_backlog_and_an_overflowed_backlog_resyncs_fully() {
+    let mut net = Net::new(2, "");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    writes(&mut net, 0, "one");
+    net.cut(1);
+    assert_eq!(net.info(1, "master_link_status"), "down");
+    writes(&mut net, 0, "two");
+    assert_ne!(net.digest(1), net.digest(0), "the replica missed writes");
+    net.advance(1500);
+    assert_eq!(net.digest(1), net.digest(0));
+    assert_eq!(net.info(0, "sync_partial_ok"), "1");
+    assert_eq!(net.info(0, "sync_full"), "1");
+    assert!(net.logged(1, "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization."));
+
+    // More than the backlog holds while the link is down: a full resync.
+    net.cmd(0, &["CONFIG", "SET", "repl-backlog-size", "16384"]);
+    net.cut(1);
+    let big = "x".repeat(1000);
+    for n in 0..40 {
+        net.cmd(0, &["SET", &format!("big{n}"), &big]);
+    }
+    net.advance(1500);
+    assert_eq!(net.digest(1), net.digest(0));
+    assert_eq!(net.info(0, "sync_full"), "2");
+    assert!(net.logged(0, "for lack of backlog"));
+}
+
+#[test]
+fn chained_replicas_share_the_masters_history() {
+    let mut net = Net::new(3, "");
+    writes(&mut net, 0, "a");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    net.cmd(2, &["REPLICAOF", "127.0.0.1", "7001"]);
+    net.advance(1000);
+    writes(&mut net, 0, "b");
+    let d = net.digest(0);
+    assert_eq!(net.digest(1), d);
+    assert_eq!(net.digest(2), d);
+    net.advance(12_000);
+    let offset = net.info(0, "master_repl_offset");
+    assert_eq!(net.info(1, "master_repl_offset"), offset);
+    assert_eq!(net.info(2, "master_repl_offset"), offset, "the chain passes the stream on byte for byte");
+    assert_eq!(net.info(2, "master_replid"), net.info(0, "master_replid"));
+
+    // Promotion: the middle replica becomes a master; its own replica
+    // continues with it partially, under the new history.
+    net.cmd(1, &["REPLICAOF", "NO", "ONE"]);
+    assert_eq!(net.info(1, "role"), "master");
+    assert_eq!(net.info(1, "master_replid2"), net.info(0, "master_replid"));
+    net.advance(1500);
+    assert_eq!(net.info(1, "sync_partial_ok"), "1");
+    assert_eq!(net.info(2, "master_replid"), net.info(1, "master_replid"));
+    assert_eq!(net.cmd(1, &["SET", "promoted", "1"]), "+OK\r\n");
+    assert_eq!(net.digest(2), net.digest(1));
+}
+
+#[test]
+fn replicas_refuse_writes_and_wait_counts_acknowledgements() {
+    let mut net = Net::new(2, "");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    assert_eq!(net.cmd(1, &["SET", "k", "v"]), "-READONLY You can't write against a read only replica.\r\n");
+    assert_eq!(net.cmd(1, &["GET", "k"]), "$-1\r\n");
+    assert!(net.cmd(1, &["WAIT", "1", "0"]).starts_with("-ERR WAIT cannot be used with replica instances."));
+
+    let c = net.client(0);
+    assert_eq!(net.send(0, c, &["SET", "k", "v"]), "+OK\r\n");
+    assert_eq!(net.send(0, c, &["WAIT", "1", "0"]), ":1\r\n", "the GETACK is answered at once here");
+    assert_eq!(net.send(0, c, &["WAIT", "2", "500"]), "", "blocked: only one replica");
+    net.advance(400);
+    assert_eq!(net.take(0, c), "");
+    net.advance(200);
+    assert_eq!(net.take(0, c), ":1\r\n");
+    // A replica that cannot answer holds WAIT until its timeout.
+    net.down[1] = true;
+    net.cut(1);
+    assert_eq!(net.send(0, c, &["SET", "k", "w"]), "+OK\r\n");
+    assert_eq!(net.send(0, c, &["WAIT", "1", "300"]), "");
+    net.advance(300);
+    assert_eq!(net.take(0, c), ":0\r\n");
+
+    // min-replicas-to-write refuses writes without enough good replicas.
+    net.cmd(0, &["CONFIG", "SET", "min-replicas-to-write", "1"]);
+    assert_eq!(net.cmd(0, &["SET", "k", "x"]), "-NOREPLICAS Not enough good replicas to write.\r\n");
+    assert_eq!(net.cmd(0, &["GET", "k"]), "$1\r\nw\r\n");
+    net.down[1] = false;
+    net.advance(1500);
+    assert_eq!(net.cmd(0, &["SET", "k", "x"]), "+OK\r\n");
+}
+
+#[test]
+fn replicas_do_not_expire_keys_but_hide_them() {
+    let mut net = Net::new(2, "");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    net.cmd(0, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    net.cmd(0, &["SET", "e", "v", "PX", "500"]);
+    net.advance(1000);
+    assert_eq!(net.cmd(1, &["GET", "e"]), "$-1\r\n", "logically expired on the replica");
+    assert_eq!(net.cmd(1, &["DBSIZE"]), ":1\r\n", "but still there: only the master deletes");
+    assert_eq!(net.cmd(0, &["GET", "e"]), "$-1\r\n", "the master expires it on access and sends DEL");
+    assert_eq!(net.cmd(1, &["DBSIZE"]), ":0\r\n");
+}
+
+#[test]
+fn a_replica_reconnects_after_its_master_comes_back() {
+    let mut net = Net::new(2, "repl-timeout 5\n");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    net.down[0] = true;
+    net.cut(0);
+    net.advance(3000);
+    assert_eq!(net.info(1, "master_link_status"), "down");
+    assert!(net.logged(1, "Unable to connect to MASTER: Connection refused"));
+    net.down[0] = false;
+    writes(&mut net, 0, "later");
+    net.advance(1500);
+    assert_eq!(net.info(1, "master_link_status"), "up");
+    assert_eq!(net.digest(1), net.digest(0));
+}
+
+#[test]
+fn failover_hands_the_role_to_a_synced_replica_without_losing_a_write() {
+    let mut net = Net::new(3, "");
+    assert_eq!(net.cmd(0, &["FAILOVER"]), "-ERR FAILOVER requires connected replicas.\r\n");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.cmd(2, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    writes(&mut net, 0, "before");
+    assert_eq!(
+        net.cmd(0, &["FAILOVER", "TO", "127.0.0.1", "7009"]),
+        "-ERR FAILOVER target HOST and PORT is not a replica.\r\n"
+    );
+    assert_eq!(
+        net.cmd(0, &["FAILOVER", "FORCE"]),
+        "-ERR FAILOVER with force option requires both a timeout and target HOST and IP.\r\n"
+    );
+    assert_eq!(net.cmd(1, &["FAILOVER"]), "-ERR FAILOVER is not valid when server is a replica.\r\n");
+    assert_eq!(net.cmd(0, &["FAILOVER", "ABORT"]), "-ERR No failover in progress.\r\n");
+
+    assert_eq!(net.cmd(0, &["FAILOVER", "TO", "127.0.0.1", "7002", "TIMEOUT", "5000"]), "+OK\r\n");
+    assert_eq!(net.cmd(0, &["FAILOVER"]), "-ERR FAILOVER already in progress.\r\n");
+    // A write during the failover waits, then runs on the old master now a
+    // replica... which refuses it: the client must go to the new master.
+    let c = net.client(0);
+    assert_eq!(net.send(0, c, &["SET", "during", "1"]), "", "writes are paused");
+    net.advance(1500);
+    assert_eq!(net.info(2, "role"), "master");
+    assert_eq!(net.info(0, "role"), "slave");
+    assert_eq!(net.info(0, "master_link_status"), "up");
+    assert_eq!(net.info(0, "master_failover_state"), "no-failover");
+    assert_eq!(net.take(0, c), "-READONLY You can't write against a read only replica.\r\n");
+    assert!(net.logged(0, "Failover target 127.0.0.1:7002 is synced, failing over."));
+    assert!(net.logged(2, "MASTER MODE enabled (failover request from"));
+    assert!(net.logged(0, "Successful partial resynchronization with master."), "no snapshot was needed");
+    // Every node ends with the same data, and the new master takes writes.
+    assert_eq!(net.cmd(2, &["SET", "after", "1"]), "+OK\r\n");
+    net.advance(1500);
+    let d = net.digest(2);
+    assert_eq!(net.digest(0), d);
+    assert_eq!(net.digest(1), d, "the other replica follows the old master, now a replica");
+}
+
+#[test]
+fn a_failover_that_cannot_catch_up_is_aborted_and_writes_resume() {
+    let mut net = Net::new(2, "");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    // The replica stops acknowledging: its link is silent, not closed.
+    net.down[1] = true;
+    let links: Vec<(usize, LinkId)> = net.links.keys().copied().collect();
+    for key in links {
+        net.links.remove(&key);
+    }
+    net.cmd(0, &["SET", "k", "1"]).starts_with('+').then_some(()).expect("write before the failover");
+    assert_eq!(net.cmd(0, &["FAILOVER", "TIMEOUT", "500"]), "+OK\r\n");
+    assert_eq!(net.info(0, "master_failover_state"), "waiting-for-sync");
+    let c = net.client(0);
+    assert_eq!(net.send(0, c, &["SET", "k", "2"]), "");
+    net.advance(600);
+    assert!(net.logged(0, "FAILOVER to any replica aborted: Replica never caught up before timeout"));
+    assert_eq!(net.take(0, c), "+OK\r\n", "the paused write ran once the failover was aborted");
+    assert_eq!(net.info(0, "role"), "master");
+}
+
+#[test]
+fn client_list_and_kill_know_replicas_and_the_master_link() {
+    let mut net = Net::new(2, "");
+    let blocked = net.client(1);
+    assert_eq!(net.send(1, blocked, &["BLPOP", "q", "0"]), "");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    assert_eq!(
+        net.take(1, blocked),
+        "-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n"
+    );
+    net.advance(1000);
+    let list = net.cmd(0, &["CLIENT", "LIST", "TYPE", "replica"]);
+    assert_eq!(list.matches("flags=S ").count(), 1, "{list}");
+    assert_eq!(net.cmd(1, &["CLIENT", "KILL", "TYPE", "master"]), ":1\r\n");
+    assert_eq!(net.info(1, "master_link_status"), "down");
+    net.advance(1500);
+    assert_eq!(net.info(1, "master_link_status"), "up");
+    assert_eq!(net.cmd(0, &["CLIENT", "KILL", "TYPE", "slave"]), ":1\r\n");
+    assert_eq!(net.info(0, "connected_slaves"), "0");
+    net.advance(1500);
+    assert_eq!(net.info(0, "connected_slaves"), "1");
+    assert_eq!(net.info(0, "sync_partial_ok"), "2", "both reconnections continued from the backlog");
+}
+
+#[test]
+fn a_restarted_replica_continues_from_the_history_its_rdb_file_recorded() {
+    let mut net = Net::on_disks(2, "save \"\"\n");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    writes(&mut net, 0, "a");
+    assert_eq!(net.cmd(1, &["SAVE"]), "+OK\r\n");
+    writes(&mut net, 0, "b");
+    net.restart(1, "replicaof 127.0.0.1 7000\n");
+    assert_eq!(net.info(1, "master_replid"), net.info(0, "master_replid"), "the history came back from dump.rdb");
+    net.advance(1500);
+    assert_eq!(net.info(0, "sync_partial_ok"), "1", "it resumed from the offset of its save");
+    assert_eq!(net.info(0, "sync_full"), "1");
+    assert_eq!(net.digest(1), net.digest(0));
+}
+
+#[test]
+fn a_replica_with_an_aof_rewrites_it_from_the_masters_snapshot() {
+    let mut net = Net::on_disks(2, "appendonly yes\nsave \"\"\n");
+    net.cmd(1, &["SET", "stale", "replica's own"]);
+    writes(&mut net, 0, "a");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    writes(&mut net, 0, "b");
+    let digest = net.digest(0);
+    assert_eq!(net.digest(1), digest);
+    // What the replica's AOF holds after a restart is the master's data.
+    net.restart(1, "");
+    assert_eq!(net.digest(1), digest);
+    assert_eq!(net.cmd(1, &["EXISTS", "stale"]), ":0\r\n");
+}
