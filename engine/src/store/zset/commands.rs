@@ -112,11 +112,8 @@ fn select<'a>(v: &View<'a>, args: &RangeArgs) -> Vec<(&'a [u8], f64)> {
     match &args.by {
         RangeBy::Rank { start, end } => match rank_bounds(v.len(), *start, *end) {
             None => Vec::new(),
-            Some((s, e)) if args.rev => {
-                let n = v.len() - 1;
-                (s..=e).map(|i| v.at(n - i)).collect()
-            }
-            Some((s, e)) => (s..=e).map(|i| v.at(i)).collect(),
+            Some((s, e)) if args.rev => v.walk_from(v.len() - 1 - s, true).take(e - s + 1).collect(),
+            Some((s, e)) => v.walk_from(s, false).take(e - s + 1).collect(),
         },
         RangeBy::Score(r) => walk(v, r, args.rev, args.offset, args.count),
         RangeBy::Lex(r) => walk(v, r, args.rev, args.offset, args.count),

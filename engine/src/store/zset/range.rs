@@ -122,25 +122,13 @@ pub fn walk<'a>(v: &View<'a>, r: &impl Bounds, rev: bool, offset: i64, count: i6
     let mut out = Vec::new();
     if rev {
         let Some(start) = last_in_range(v, r) else { return out };
-        let Some(mut i) = start.checked_sub(skip).map(|i| i as isize) else { return out };
-        while i >= 0 && out.len() < take {
-            let (m, s) = v.at(i as usize);
-            if !r.above_min(m, s) {
-                break;
-            }
-            out.push((m, s));
-            i -= 1;
-        }
+        let Some(i) = start.checked_sub(skip) else { return out };
+        out.extend(v.walk_from(i, true).take(take).take_while(|&(m, s)| r.above_min(m, s)));
     } else {
         let Some(start) = first_in_range(v, r) else { return out };
-        let mut i = start.saturating_add(skip);
-        while i < v.len() && out.len() < take {
-            let (m, s) = v.at(i);
-            if !r.below_max(m, s) {
-                break;
-            }
-            out.push((m, s));
-            i += 1;
+        let i = start.saturating_add(skip);
+        if i < v.len() {
+            out.extend(v.walk_from(i, false).take(take).take_while(|&(m, s)| r.below_max(m, s)));
         }
     }
     out

@@ -66,6 +66,15 @@ proptest! {
             prop_assert_eq!(tree.at(i).map(|(m, s)| (Bytes::copy_from_slice(m), s)), Some((m.clone(), *s)));
         }
         prop_assert!(tree.at(order.len()).is_none());
+        // Walks from every rank, both ways, see the same order.
+        let own = |it: &mut dyn Iterator<Item = (&[u8], f64)>| -> Vec<(Bytes, f64)> {
+            it.map(|(m, s)| (Bytes::copy_from_slice(m), s)).collect()
+        };
+        for i in 0..order.len() {
+            prop_assert_eq!(own(&mut tree.walk_from(i, false)), order[i..].to_vec());
+            let down: Vec<(Bytes, f64)> = order[..=i].iter().rev().cloned().collect();
+            prop_assert_eq!(own(&mut tree.walk_from(i, true)), down);
+        }
     }
 
     #[test]

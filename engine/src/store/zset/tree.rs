@@ -211,6 +211,51 @@ impl Tree {
         None
     }
 
+    /// Entries from rank `from` on, ascending (or descending when `rev`,
+    /// from rank `from` down to rank 0): O(log n) to find the start, then
+    /// O(1) amortized per entry, so a range of k costs O(log n + k).
+    pub fn walk_from(&self, from: usize, rev: bool) -> impl Iterator<Item = (&[u8], f64)> + '_ {
+        // The stack holds the nodes still to visit, the next one on top.
+        let mut stack = Vec::new();
+        let (mut t, mut i) = (self.root, from);
+        while t != NIL {
+            let n = &self.nodes[t as usize];
+            let left = self.size(n.left) as usize;
+            match (i.cmp(&left), rev) {
+                (Ordering::Equal, _) => {
+                    stack.push(t);
+                    break;
+                }
+                (Ordering::Less, false) => {
+                    stack.push(t);
+                    t = n.left;
+                }
+                (Ordering::Less, true) => t = n.left,
+                (Ordering::Greater, false) => {
+                    i -= left + 1;
+                    t = n.right;
+                }
+                (Ordering::Greater, true) => {
+                    stack.push(t);
+                    i -= left + 1;
+                    t = n.right;
+                }
+            }
+        }
+        std::iter::from_fn(move || {
+            let top = stack.pop()?;
+            let node = &self.nodes[top as usize];
+            // The next ones: the subtree on the walk's side, down its near edge.
+            let mut t = if rev { node.left } else { node.right };
+            while t != NIL {
+                stack.push(t);
+                let n = &self.nodes[t as usize];
+                t = if rev { n.right } else { n.left };
+            }
+            Some((&node.member[..], node.score))
+        })
+    }
+
     /// Entries in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], f64)> + '_ {
         let mut stack = Vec::new();

@@ -266,4 +266,13 @@ impl<'a> View<'a> {
             View::Tree(t) => t.at(i).unwrap_or((&[], 0.0)),
         }
     }
+
+    /// Entries from rank `i` (< len) upward, or downward to rank 0 when `rev`.
+    pub fn walk_from(&self, i: usize, rev: bool) -> Box<dyn Iterator<Item = (&'a [u8], f64)> + '_> {
+        match self {
+            View::Flat(v) if rev => Box::new(v[..=i].iter().rev().copied()),
+            View::Flat(v) => Box::new(v[i..].iter().copied()),
+            View::Tree(t) => Box::new(t.walk_from(i, rev)),
+        }
+    }
 }
