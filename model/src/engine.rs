@@ -275,6 +275,14 @@ pub struct KeyspaceStats {
     pub expired_stale_perc: u64,
     pub expired_time_cap_reached_count: u64,
     pub evicted_keys: u64,
+    /// INFO memory's `lazyfree_pending_objects`: deleted objects (a flushed
+    /// database counts its keys) queued to be freed later. An engine that
+    /// frees at once, as the model, reports 0; this and the next are not
+    /// part of what both engines must agree on.
+    pub lazyfree_pending_objects: u64,
+    /// `lazyfreed_objects`: objects freed from that queue since the last
+    /// CONFIG RESETSTAT.
+    pub lazyfreed_objects: u64,
 }
 
 /// Whether a key is stored and alive, without the side effects of a lookup.

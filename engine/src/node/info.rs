@@ -232,8 +232,8 @@ impl Node {
             ("mem_cluster_links", "0".into()),
             ("mem_allocator", ALLOCATOR.into()),
             ("active_defrag_running", "0".into()),
-            ("lazyfree_pending_objects", "0".into()),
-            ("lazyfreed_objects", "0".into()),
+            ("lazyfree_pending_objects", self.engine.stats().lazyfree_pending_objects.to_string()),
+            ("lazyfreed_objects", self.engine.stats().lazyfreed_objects.to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

@@ -84,9 +84,19 @@ impl Engine {
 
     /// Removes an expired key and propagates its deletion.
     pub(super) fn delete_expired(&mut self, cx: &mut Context<'_>, db: usize, key: &Bytes) {
-        self.dbs[db].remove(key);
+        self.remove_expiring(cx, db, key);
         self.stats.expired_keys += 1;
         cx.also_propagate(db, vec![expire_verb(cx), key.clone()]);
+    }
+
+    /// Removes a key because its time has come (or was set in the past);
+    /// under lazyfree-lazy-expire a large value is freed later (`lazyfree.rs`).
+    pub(super) fn remove_expiring(&mut self, cx: &Context<'_>, db: usize, key: &Bytes) {
+        if let Some(e) = self.dbs[db].remove(key) {
+            if cx.config.lazyfree_lazy_expire {
+                self.lazyfree.free_value(e.obj);
+            }
+        }
     }
 }
 

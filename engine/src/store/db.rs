@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use bytes::Bytes;
 use rand_chacha::ChaCha8Rng;
 
-use super::dict::{Dict, Node, CRON_REHASH_BUCKETS, NIL};
+use super::dict::{Dict, Node, Teardown, CRON_REHASH_BUCKETS, NIL};
 use super::hasher::hash_key;
 use super::key::Key;
 use super::object::Obj;
@@ -234,6 +234,21 @@ impl Db {
         self.touch_all();
         let touched = std::mem::take(&mut self.touched);
         *self = Db { touched, ..Db::default() };
+    }
+
+    /// Empties the database as [`Db::clear`] does, logging every key, but
+    /// hands the old contents back instead of freeing them (FLUSHALL ASYNC
+    /// queues them, see `lazyfree.rs`).
+    pub fn take(&mut self) -> Db {
+        self.touch_all();
+        let touched = std::mem::take(&mut self.touched);
+        std::mem::replace(self, Db { touched, ..Db::default() })
+    }
+
+    /// A database given up for freeing in bounded steps: its entries, still
+    /// in their slab chunks, and its expire index.
+    pub fn into_teardown(self) -> (Teardown, BTreeSet<(i64, u32)>) {
+        (self.dict.into_teardown(), self.expires)
     }
 
     /// Every entry, in storage order.

@@ -63,6 +63,59 @@ struct VolatileNode {
     deadline: i64,
 }
 
+/// The entries of a table given up by [`Dict::into_teardown`], still in
+/// their slab chunks: dropping millions of entries (each possibly owning a
+/// key and a value on the heap) at once would stall the server, so they are
+/// taken out a few at a time, and each chunk is freed once emptied.
+pub struct Teardown {
+    plain: Vec<Box<[Option<Node>]>>,
+    volatile: Vec<Box<[Option<VolatileNode>]>>,
+    /// Cells of the last chunk already visited (of `volatile` while it has
+    /// chunks, then of `plain`).
+    visited: usize,
+}
+
+impl Teardown {
+    /// Visits up to `max_cells` slab cells, handing each entry found to
+    /// `each`, which owns it from then on; a chunk is freed once visited.
+    /// Returns the cells visited, 0 once every chunk is gone.
+    pub fn pop_entries(&mut self, max_cells: usize, mut each: impl FnMut(Node)) -> usize {
+        let mut cells = 0;
+        while cells < max_cells {
+            if let Some(chunk) = self.volatile.last_mut() {
+                cells += take_cells(chunk, &mut self.visited, max_cells - cells, |v| each(v.node));
+                if self.visited == chunk.len() {
+                    self.volatile.pop();
+                    self.visited = 0;
+                }
+            } else if let Some(chunk) = self.plain.last_mut() {
+                cells += take_cells(chunk, &mut self.visited, max_cells - cells, &mut each);
+                if self.visited == chunk.len() {
+                    self.plain.pop();
+                    self.visited = 0;
+                }
+            } else {
+                break;
+            }
+        }
+        cells
+    }
+}
+
+/// Visits up to `max` cells of `chunk` from cell `visited` on, handing the
+/// entries to `each`; returns the cells visited.
+fn take_cells<T>(chunk: &mut [Option<T>], visited: &mut usize, max: usize, mut each: impl FnMut(T)) -> usize {
+    let end = chunk.len().min(*visited + max);
+    for cell in &mut chunk[*visited..end] {
+        if let Some(v) = cell.take() {
+            each(v);
+        }
+    }
+    let n = end - *visited;
+    *visited = end;
+    n
+}
+
 /// Where a link to an entry is stored: a bucket head or a predecessor's `next`.
 enum LinkSlot {
     Bucket(usize, usize),
@@ -413,6 +466,13 @@ impl Dict {
     /// Every entry, persistent keys first, in slab order.
     pub fn links(&self) -> impl Iterator<Item = u32> + '_ {
         self.plain.indexes().map(|i| i + 1).chain(self.volatile.indexes().map(|i| (i + 1) | VOLATILE))
+    }
+
+    /// Gives the table up for freeing in bounded steps (FLUSHALL ASYNC): the
+    /// bucket arrays go at once (one allocation each), the entries stay in
+    /// their slab chunks for [`Teardown::pop_entries`].
+    pub fn into_teardown(self) -> Teardown {
+        Teardown { plain: self.plain.into_chunks(), volatile: self.volatile.into_chunks(), visited: 0 }
     }
 
     /// Bytes of tables and slabs, for INFO memory.

@@ -17,12 +17,17 @@ use super::object::Obj;
 use super::Engine;
 
 impl Engine {
-    pub(super) fn del(&mut self, cx: &mut Context<'_>, keys: &[Bytes]) -> RedisResult<Frame> {
+    /// DEL and UNLINK; `lazy` (UNLINK, or DEL under lazyfree-lazy-user-del)
+    /// queues large values for freeing later.
+    pub(super) fn del(&mut self, cx: &mut Context<'_>, keys: &[Bytes], lazy: bool) -> RedisResult<Frame> {
         let db = cx.db;
         let mut deleted = 0;
         for key in keys {
             self.expire_if_needed(cx, db, key, false);
-            if self.dbs[db].remove(key).is_some() {
+            if let Some(e) = self.dbs[db].remove(key) {
+                if lazy {
+                    self.lazyfree.free_value(e.obj);
+                }
                 cx.dirty += 1;
                 deleted += 1;
             }
@@ -69,7 +74,7 @@ impl Engine {
         cx.dirty += 1;
         if when <= cx.now_ms && cx.config.is_master && !cx.config.replaying {
             // Already in the past: the key is deleted, and replicas are told so.
-            self.dbs[db].remove(&args.key);
+            self.remove_expiring(cx, db, &args.key);
             cx.rewrite(vec![expire_verb(cx), args.key.clone()]);
             return Ok(Frame::Integer(1));
         }

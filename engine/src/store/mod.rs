@@ -19,6 +19,9 @@
 //!   treap), and their commands.
 //! - `bridge`: SORT, run by the model's own code on keys lent to a
 //!   scratch model.
+//! - `lazyfree`: large deleted values and flushed databases, freed a
+//!   bounded amount at a time after commands and in the cron (UNLINK,
+//!   FLUSHALL ASYNC and the `lazyfree-lazy-*` settings).
 
 mod access;
 mod bridge;
@@ -29,6 +32,7 @@ mod hash;
 mod hasher;
 mod key;
 mod keys;
+mod lazyfree;
 mod list;
 mod object;
 mod set;
@@ -45,12 +49,15 @@ use redsim_model::reference::shared::{hex, mix_digest, value_digest, xor_digest,
 use redsim_model::{Context, Frame, Model};
 
 use db::Db;
+use lazyfree::LazyFree;
 use object::Obj;
 
 /// The optimized engine: `databases` databases of keys.
 pub struct Engine {
     dbs: Vec<Db>,
     stats: KeyspaceStats,
+    /// Deleted values and databases waiting to be freed (see `lazyfree.rs`).
+    lazyfree: LazyFree,
     /// Where collection commands run for now (see `bridge.rs`); empty between commands.
     scratch: Model,
 }
@@ -62,6 +69,7 @@ impl Engine {
         Engine {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             stats: KeyspaceStats::default(),
+            lazyfree: LazyFree::default(),
             scratch: Model::new(databases),
         }
     }
@@ -96,7 +104,7 @@ impl Engine {
             Copy { source, destination, db, replace } => self.copy(cx, source, destination, *db, *replace),
             Dump { key } => self.dump(cx, key),
             Restore(args) => self.restore(cx, args),
-            Del { keys, unlink: _ } => self.del(cx, keys),
+            Del { keys, unlink } => self.del(cx, keys, *unlink || cx.config.lazyfree_lazy_user_del),
             Exists { keys } => self.exists_count(cx, keys, Access::ReadNoTouch),
             Expire(args) => self.expire(cx, args),
             ExpireTime { key, millis } => self.ttl(cx, key, *millis, true),
@@ -112,7 +120,8 @@ impl Engine {
             Type { key } => self.type_of(cx, key),
 
             DbSize => Ok(Frame::Integer(self.dbs[cx.db].len() as i64)),
-            Flush { all, sync: _ } => Ok(self.flush(cx, *all)),
+            // Redis's getFlushCommandFlags: ASYNC, or no flag under lazyfree-lazy-user-flush.
+            Flush { all, sync } => Ok(self.flush(cx, *all, sync.map_or(cx.config.lazyfree_lazy_user_flush, |s| !s))),
             SwapDb { a, b } => Ok(self.swapdb(cx, *a, *b)),
             DebugDigest => Ok(Frame::Simple(self.dataset_digest())),
             DebugDigestValue { keys } => Ok(self.digest_values(cx, keys)),
@@ -123,11 +132,18 @@ impl Engine {
         }
     }
 
-    fn flush(&mut self, cx: &mut Context<'_>, all: bool) -> Frame {
+    /// FLUSHDB / FLUSHALL; with `lazy` (ASYNC) the old tables are swapped
+    /// for empty ones and freed later, a few entries at a time.
+    fn flush(&mut self, cx: &mut Context<'_>, all: bool, lazy: bool) -> Frame {
         let flushed: Vec<usize> = if all { (0..self.dbs.len()).collect() } else { vec![cx.db] };
         for db in flushed {
             cx.dirty += self.dbs[db].len() as u64;
-            self.dbs[db].clear();
+            if lazy && !self.dbs[db].is_empty() {
+                let old = self.dbs[db].take();
+                self.lazyfree.free_db(old);
+            } else {
+                self.dbs[db].clear();
+            }
         }
         if all {
             // FLUSHALL counts one more change, for the RDB it resets.
@@ -218,6 +234,7 @@ impl redsim_model::Engine for Engine {
     fn execute(&mut self, cx: &mut Context<'_>, cmd: &Command) -> Frame {
         let reply = self.run(cx, cmd).unwrap_or_else(Frame::from);
         self.report_touched(cx);
+        self.lazyfree.drain_after_command();
         reply
     }
 
@@ -226,6 +243,7 @@ impl redsim_model::Engine for Engine {
         for db in &mut self.dbs {
             db.cron();
         }
+        self.lazyfree.drain_cron();
         self.report_touched(cx);
     }
 
@@ -257,11 +275,16 @@ impl redsim_model::Engine for Engine {
     }
 
     fn stats(&self) -> KeyspaceStats {
-        self.stats
+        KeyspaceStats {
+            lazyfree_pending_objects: self.lazyfree.pending_objects(),
+            lazyfreed_objects: self.lazyfree.freed_objects(),
+            ..self.stats
+        }
     }
 
     fn reset_stats(&mut self) {
         self.stats = KeyspaceStats::default();
+        self.lazyfree.reset_stats();
     }
 
     fn used_memory(&self) -> u64 {

@@ -81,6 +81,13 @@ impl<T> Slab<T> {
         })
     }
 
+    /// The storage chunks, for a slab being thrown away: the caller drops
+    /// them one at a time, so that freeing a large slab never happens in one
+    /// step (see `lazyfree.rs`).
+    pub fn into_chunks(self) -> Vec<Box<[Option<T>]>> {
+        self.chunks
+    }
+
     /// Bytes reserved, for INFO memory.
     pub fn reserved_bytes(&self) -> usize {
         self.chunks.len() * CHUNK * std::mem::size_of::<Option<T>>() + self.free.capacity() * 4

@@ -133,6 +133,11 @@ impl QuickList {
         self.len == 0
     }
 
+    /// Number of nodes: Redis's `quicklist->len`, the effort of freeing the list.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
     /// Heap bytes owned, for INFO memory.
     pub fn heap_bytes(&self) -> usize {
         std::mem::size_of::<QuickList>()
