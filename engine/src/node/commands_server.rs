@@ -145,7 +145,10 @@ impl Node {
     /// exits once the AOF is flushed and the final save (if any) is done.
     fn shutdown(&mut self, id: ClientId, args: ShutdownArgs) -> Option<Frame> {
         if args.abort {
-            return Some(errors::NO_SHUTDOWN_IN_PROGRESS.into());
+            return Some(self.abort_shutdown_wait().unwrap_or_else(|| errors::NO_SHUTDOWN_IN_PROGRESS.into()));
+        }
+        if self.shutdown_waits_for_replicas(Some(id), args) {
+            return None;
         }
         self.begin_shutdown(Some(id), args)
     }

@@ -309,7 +309,9 @@ impl Node {
         }
         if self.persist.shutdown.is_none() && !self.shutting_down {
             self.persist.shutdown_signal = Some(signal.to_string());
-            self.begin_shutdown(None, args);
+            if !self.shutdown_waits_for_replicas(None, args) {
+                self.begin_shutdown(None, args);
+            }
         }
         self.finish();
     }

@@ -147,6 +147,7 @@ impl Node {
             }
         }
         self.serve_waiters();
+        self.shutdown_wait_progress();
     }
 
     /// PSYNC replid offset (`psync`) or SYNC (`None`): a partial resync when

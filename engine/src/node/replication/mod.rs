@@ -26,6 +26,7 @@ mod failover;
 mod master;
 mod replica;
 mod report;
+mod shutdown;
 mod wait;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -64,6 +65,8 @@ pub(super) struct Replication {
     waiters: BTreeSet<ClientId>,
     /// A FAILOVER under way.
     failover: Option<failover::Failover>,
+    /// A SHUTDOWN waiting for its replicas to catch up.
+    shutdown: Option<shutdown::ShutdownWait>,
 }
 
 impl Node {
@@ -104,6 +107,7 @@ impl Node {
         self.wait_timeouts(now_ms);
         self.start_due_full_syncs(now_ms);
         self.failover_cron(now_ms);
+        self.shutdown_wait_progress();
         if self.repl.last_cron_ms.is_some_and(|t| now_ms - t < 1000) {
             return;
         }

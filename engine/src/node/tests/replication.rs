@@ -536,3 +536,56 @@ fn a_replica_with_an_aof_rewrites_it_from_the_masters_snapshot() {
     assert_eq!(net.digest(1), digest);
     assert_eq!(net.cmd(1, &["EXISTS", "stale"]), ":0\r\n");
 }
+
+#[test]
+fn shutdown_waits_for_lagging_replicas_up_to_its_timeout() {
+    let mut net = Net::new(2, "shutdown-timeout 2\n");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    // The replica goes silent: the master's writes reach it no more.
+    let links: Vec<(usize, LinkId)> = net.links.keys().copied().collect();
+    for key in links {
+        net.links.remove(&key);
+    }
+    net.cmd(0, &["SET", "k", "v"]);
+    let c = net.client(0);
+    assert_eq!(net.send(0, c, &["SHUTDOWN", "NOSAVE"]), "", "waits for the replica");
+    assert!(net.logged(0, "Waiting for replicas before shutting down."));
+    assert_eq!(net.cmd(0, &["SHUTDOWN", "ABORT"]), "+OK\r\n");
+    assert_eq!(net.take(0, c), "-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
+    assert!(!net.nodes[0].is_shutting_down());
+
+    assert_eq!(net.send(0, c, &["SHUTDOWN", "NOSAVE"]), "");
+    net.advance(1500);
+    assert!(!net.nodes[0].is_shutting_down(), "still within shutdown-timeout");
+    net.advance(1000);
+    assert!(net.logged(0, "Lagging replica 127.0.0.1:7001 reported offset"));
+    assert!(net.nodes[0].is_shutting_down());
+}
+
+#[test]
+fn shutdown_with_caught_up_replicas_or_now_does_not_wait() {
+    let mut net = Net::new(2, "");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    net.cmd(0, &["SET", "k", "v"]);
+    net.advance(2000);
+    let c = net.client(0);
+    net.send(0, c, &["SHUTDOWN", "NOSAVE"]);
+    assert!(net.nodes[0].is_shutting_down());
+    assert!(!net.logged(0, "Waiting for replicas before shutting down."));
+
+    // NOW never waits, even for a lagging replica.
+    let mut net = Net::new(2, "");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    let links: Vec<(usize, LinkId)> = net.links.keys().copied().collect();
+    for key in links {
+        net.links.remove(&key);
+    }
+    net.cmd(0, &["SET", "k", "v"]);
+    assert_eq!(net.info(0, "connected_slaves"), "1", "a lagging replica is still connected");
+    let c = net.client(0);
+    net.send(0, c, &["SHUTDOWN", "NOW", "NOSAVE"]);
+    assert!(net.nodes[0].is_shutting_down());
+}
