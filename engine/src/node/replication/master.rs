@@ -353,9 +353,8 @@ impl Node {
     pub(super) fn master_cron(&mut self, now_ms: i64) {
         let has_replicas = self.repl.peers.values().any(Peer::counts);
         if has_replicas && !self.is_replica() {
-            let period = self.config.get_i64("repl-ping-replica-period").max(1) * 1000;
-            if now_ms - self.repl.last_ping_ms >= period && self.pause.is_none() {
-                self.repl.last_ping_ms = now_ms;
+            let period = self.config.get_i64("repl-ping-replica-period").max(1) as u64;
+            if self.repl.cron_loops.is_multiple_of(period) && self.pause.is_none() {
                 self.propagation.feed_raw(&super::encode(&[b"PING"]));
             }
         }

@@ -57,8 +57,9 @@ pub(super) struct Replication {
     master: Option<replica::MasterLink>,
     /// The last time the once-a-second part of the cron ran.
     last_cron_ms: Option<i64>,
-    /// The last PING fed to the stream.
-    last_ping_ms: i64,
+    /// Runs of the once-a-second cron: PINGs go out when it is a multiple
+    /// of `repl-ping-replica-period`, as Redis counts its cron loops.
+    cron_loops: u64,
     /// A WAIT asked replicas for their offsets: GETACK goes out before sleeping.
     getack: bool,
     /// Clients blocked in WAIT.
@@ -114,6 +115,7 @@ impl Node {
         self.repl.last_cron_ms = Some(now_ms);
         self.replica_cron(now_ms);
         self.master_cron(now_ms);
+        self.repl.cron_loops += 1;
     }
 
     /// Before replies go out: GETACKs asked by WAIT, then the stream

@@ -66,9 +66,11 @@ pub(in crate::node) struct MasterLink {
     /// The stream, once connected, and the same bytes raw (to pass on exactly).
     stream: RequestParser,
     raw: Vec<u8>,
-    /// The stream's current database and transaction being received.
+    /// The stream's current database, and the transaction being received
+    /// (each command with the database it was sent in: a SELECT may come
+    /// between MULTI and EXEC).
     db: usize,
-    multi: Option<Vec<Vec<Bytes>>>,
+    multi: Option<Vec<(usize, Vec<Bytes>)>>,
     pub last_io_ms: i64,
     /// When the link went down (None while up or never up).
     pub down_since_ms: Option<i64>,
@@ -685,9 +687,8 @@ impl Node {
             b"multi" => m.multi = Some(Vec::new()),
             b"exec" => {
                 let queued = m.multi.take().unwrap_or_default();
-                let db = m.db;
                 self.exec_effects = Some(Vec::new());
-                for argv in queued {
+                for (db, argv) in queued {
                     self.run_from_master(db, &argv);
                 }
                 let effects = self.exec_effects.take().unwrap_or_default();
@@ -695,7 +696,10 @@ impl Node {
                     self.propagation.append(super::super::propagation::wrap_multi(effects));
                 }
             }
-            _ if m.multi.is_some() => m.multi.as_mut().expect("checked").push(argv),
+            _ if m.multi.is_some() => {
+                let db = m.db;
+                m.multi.as_mut().expect("checked").push((db, argv));
+            }
             _ => {
                 let db = m.db;
                 self.run_from_master(db, &argv);

@@ -589,3 +589,30 @@ fn shutdown_with_caught_up_replicas_or_now_does_not_wait() {
     net.send(0, c, &["SHUTDOWN", "NOW", "NOSAVE"]);
     assert!(net.nodes[0].is_shutting_down());
 }
+
+#[test]
+fn a_transaction_that_selects_inside_runs_each_command_in_its_database() {
+    let mut net = Net::on_disks(2, "appendonly yes\nsave \"\"\n");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    let c = net.client(0);
+    for w in [
+        vec!["SELECT", "1"],
+        vec!["MULTI"],
+        vec!["INCR", "n"],
+        vec!["HSET", "h", "f", "v"],
+        vec!["SELECT", "5"],
+        vec!["SADD", "s", "x"],
+        vec!["EXEC"],
+    ] {
+        net.send(0, c, &w);
+    }
+    let d = net.digest(0);
+    assert_eq!(net.digest(1), d);
+    let r = net.client(1);
+    net.send(1, r, &["SELECT", "1"]);
+    assert_eq!(net.send(1, r, &["EXISTS", "n", "h", "s"]), ":2\r\n");
+    // The replica's AOF records the same databases.
+    net.restart(1, "");
+    assert_eq!(net.digest(1), d);
+}
