@@ -46,6 +46,8 @@ struct Hot {
     query_buffer_limit: u64,
     requirepass: Option<String>,
     debug_mode: String,
+    /// `min-replicas-to-write` and `min-replicas-max-lag`, checked before every write.
+    min_replicas: (i64, i64),
 }
 
 impl Default for Config {
@@ -75,7 +77,13 @@ impl Config {
             query_buffer_limit: self.get_u64("client-query-buffer-limit"),
             requirepass: Some(self.get("requirepass").to_string()).filter(|p| !p.is_empty()),
             debug_mode: self.get("enable-debug-command").to_string(),
+            min_replicas: (self.get_i64("min-replicas-to-write"), self.get_i64("min-replicas-max-lag")),
         };
+    }
+
+    /// `min-replicas-to-write` and `min-replicas-max-lag`.
+    pub fn min_replicas(&self) -> (i64, i64) {
+        self.hot.min_replicas
     }
 
     /// `slowlog-log-slower-than` in microseconds (-1: log nothing).
@@ -105,8 +113,13 @@ impl Config {
             }
             m
         });
-        let lower = name.to_ascii_lowercase();
-        index.get(lower.as_slice()).map(|&i| (i, &PARAMS[i]))
+        // The code asks with lower-case names: no copy for those.
+        let found = if name.iter().any(u8::is_ascii_uppercase) {
+            index.get(name.to_ascii_lowercase().as_slice()).copied()
+        } else {
+            index.get(name).copied()
+        };
+        found.map(|i| (i, &PARAMS[i]))
     }
 
     /// The value of `name` as CONFIG GET shows it ("" for unknown names).

@@ -103,8 +103,7 @@ impl Node {
     pub(in crate::node) fn replication_denies(&self, spec: &CommandSpec, queued_write: bool) -> Option<RedisError> {
         let write = spec.has(Flag::Write) || queued_write;
         if write && !self.is_replica() {
-            let min = self.config.get_i64("min-replicas-to-write");
-            let lag = self.config.get_i64("min-replicas-max-lag");
+            let (min, lag) = self.config.min_replicas();
             if min > 0 && lag > 0 && self.good_replicas() < min {
                 return Some(RedisError::fixed("NOREPLICAS Not enough good replicas to write."));
             }

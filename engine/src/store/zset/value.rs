@@ -7,10 +7,10 @@
 use bytes::Bytes;
 use redsim_model::engine::EngineConfig;
 use redsim_model::num::fmt_g17;
-use redsim_model::reference::scan_map::ScanMap;
 use redsim_model::reference::shared::{mix_digest, value_digest, xor_digest};
 use redsim_model::reference::{Value, ZSetValue};
 
+use super::super::hash::table::ScanTable;
 use super::packed::Packed;
 use super::tree::Tree;
 
@@ -28,11 +28,27 @@ impl Limits {
 }
 
 /// The large form ("skiplist"): member → score for lookups and ZSCAN's
-/// cursor (the model's scan order), and the ordered tree for ranks.
+/// cursor (the model's scan order, kept by the hashes' and sets' packed
+/// table, the score as its 8-byte value), and the ordered tree for ranks.
 #[derive(Clone, Debug, Default)]
 pub struct Large {
-    dict: ScanMap<f64>,
+    dict: ScanTable,
     tree: Tree,
+}
+
+/// A score as the member table stores it.
+fn score_bytes(score: f64) -> [u8; 8] {
+    score.to_bits().to_le_bytes()
+}
+
+fn score_of(bytes: &[u8]) -> f64 {
+    f64::from_bits(u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8])))
+}
+
+impl Large {
+    fn score(&self, member: &[u8]) -> Option<f64> {
+        self.dict.get(member).map(score_of)
+    }
 }
 
 /// A sorted set.
@@ -112,7 +128,7 @@ impl ZSetObj {
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
             ZSetObj::Listpack(p) => p.score(member),
-            ZSetObj::Skiplist(l) => l.dict.get(member).copied(),
+            ZSetObj::Skiplist(l) => l.score(member),
         }
     }
 
@@ -154,7 +170,8 @@ impl ZSetObj {
         match self {
             ZSetObj::Listpack(p) => p.remove(member),
             ZSetObj::Skiplist(l) => {
-                let s = l.dict.remove(member)?;
+                let s = l.score(member)?;
+                l.dict.remove(member);
                 l.tree.remove(s, member);
                 Some(s)
             }
@@ -165,7 +182,7 @@ impl ZSetObj {
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         match self {
             ZSetObj::Listpack(p) => p.iter().position(|(m, _)| m == member),
-            ZSetObj::Skiplist(l) => l.dict.get(member).map(|&s| l.tree.rank(s, member)),
+            ZSetObj::Skiplist(l) => l.score(member).map(|s| l.tree.rank(s, member)),
         }
     }
 
@@ -203,8 +220,8 @@ impl ZSetObj {
         match self {
             ZSetObj::Listpack(p) => (0, p.iter().map(|(m, s)| (Bytes::copy_from_slice(m), listpack_text(s))).collect()),
             ZSetObj::Skiplist(l) => {
-                let (next, members) = l.dict.scan(cursor, count);
-                let pairs = members.into_iter().filter_map(|m| l.dict.get(&m).map(|&s| (m, fmt_g17(s)))).collect();
+                let (next, pairs) = l.dict.scan(cursor, count);
+                let pairs = pairs.into_iter().map(|(m, s)| (Bytes::copy_from_slice(m), fmt_g17(score_of(s)))).collect();
                 (next, pairs)
             }
         }
@@ -229,19 +246,21 @@ impl ZSetObj {
     pub fn heap_bytes(&self) -> usize {
         match self {
             ZSetObj::Listpack(p) => p.heap_bytes(),
-            // The map shares the members' buffers with the tree; count its entries.
-            ZSetObj::Skiplist(l) => l.tree.heap_bytes() + l.dict.len() * 48,
+            ZSetObj::Skiplist(l) => l.tree.heap_bytes() + l.dict.heap_bytes(),
         }
     }
 }
 
 impl Large {
     fn put(&mut self, member: &[u8], score: f64) {
-        let member = Bytes::copy_from_slice(member);
-        if let Some(old) = self.dict.insert(member.clone(), score) {
-            self.tree.remove(old, &member);
+        if let Some(old) = self.score(member) {
+            if old.to_bits() == score.to_bits() {
+                return;
+            }
+            self.tree.remove(old, member);
         }
-        self.tree.insert(member, score);
+        self.dict.insert(member, &score_bytes(score));
+        self.tree.insert(Bytes::copy_from_slice(member), score);
     }
 }
 
