@@ -19,6 +19,13 @@
 //! With `pipeline = n` a client sends n requests in one write and then reads
 //! the n replies; each request is its own operation, invoked together.
 //! List-append writes are transactions: MULTI, RPUSH..., EXEC in one write.
+//!
+//! In a replicated group every operation goes to the current master (the
+//! operator switches the clients after a promotion), reads to a replica with
+//! `read_from_replicas`. With `wait_replicas = n` every write is followed,
+//! in the same pipeline, by `WAIT n timeout`: the write is **ok** only when
+//! WAIT reports n replicas, and **info** when it reports fewer (it took
+//! effect on the master, and nothing says it survives a failover).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -59,6 +66,11 @@ pub struct ClientCtx {
     pub pipeline: usize,
     pub timeout: Duration,
     pub think_ms: [u64; 2],
+    /// One replicated group: send to the master, not to a shard.
+    pub replicated: bool,
+    pub read_from_replicas: bool,
+    /// `WAIT replicas timeout_ms` after every write.
+    pub wait: Option<(u32, u64)>,
 }
 
 impl ClientCtx {
@@ -73,6 +85,9 @@ impl ClientCtx {
             pipeline: w.pipeline,
             timeout: Duration::from_millis(w.timeout_ms),
             think_ms: w.think_ms,
+            replicated: scenario.replicated(),
+            read_from_replicas: w.read_from_replicas,
+            wait: (w.wait_replicas > 0).then_some((w.wait_replicas, w.wait_timeout_ms)),
         }
     }
 }
@@ -88,22 +103,50 @@ pub fn shard_of(key: &[u8], nodes: usize) -> usize {
     (h % nodes.max(1) as u64) as usize
 }
 
+/// The node an operation goes to: its shard, or in a replicated group the
+/// current master (a replica for reads with `read_from_replicas`: client
+/// `cK` reads from replica number `(K - 1) mod replicas`, in node order).
+fn target(world: &World, ctx: &ClientCtx, op: &PlannedOp) -> usize {
+    if !ctx.replicated {
+        return shard_of(&op.key, ctx.servers.len());
+    }
+    let master = world.master_index();
+    if ctx.read_from_replicas && !is_write(&op.request) && ctx.index != FINAL_READER as usize {
+        let replicas: Vec<usize> = (0..ctx.servers.len()).filter(|&i| i != master).collect();
+        if !replicas.is_empty() {
+            return replicas[(ctx.index - 1) % replicas.len()];
+        }
+    }
+    master
+}
+
+/// Whether a request writes (anything but the workloads' reads).
+pub fn is_write(request: &Request) -> bool {
+    match request {
+        Request::Transaction(_) => true,
+        Request::Command(argv) => {
+            let name = argv.first().map(|n| n.to_ascii_uppercase()).unwrap_or_default();
+            !matches!(name.as_slice(), b"GET" | b"SMEMBERS" | b"LRANGE")
+        }
+    }
+}
+
 /// Why no reply came.
-enum ReadError {
+pub(crate) enum ReadError {
     Timeout,
     Closed,
     Protocol(String),
 }
 
 /// A connection with its reply parser.
-struct Conn {
+pub(crate) struct Conn {
     stream: TcpStream,
     replies: ReplyReader,
     buf: Vec<u8>,
 }
 
 impl Conn {
-    async fn open(server: SocketAddr, timeout: Duration) -> Result<Conn, String> {
+    pub(crate) async fn open(server: SocketAddr, timeout: Duration) -> Result<Conn, String> {
         match madsim::time::timeout(timeout, TcpStream::connect(server)).await {
             Ok(Ok(stream)) => Ok(Conn { stream, replies: ReplyReader::new(), buf: vec![0; 16 * 1024] }),
             Ok(Err(e)) => Err(format!("connect: {e}")),
@@ -111,13 +154,13 @@ impl Conn {
         }
     }
 
-    async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+    pub(crate) async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.stream.write_all(bytes).await?;
         self.stream.flush().await
     }
 
     /// The next reply, waiting until `deadline` at most.
-    async fn next_frame(&mut self, deadline: Instant) -> Result<Frame, ReadError> {
+    pub(crate) async fn next_frame(&mut self, deadline: Instant) -> Result<Frame, ReadError> {
         loop {
             match self.replies.next_frame() {
                 Ok(Some(f)) => return Ok(f),
@@ -151,7 +194,7 @@ pub(crate) async fn run_client(world: Arc<World>, ctx: ClientCtx, mut rng: ChaCh
         }
         let batch: Vec<PlannedOp> = (0..n).map(|_| gen.next(&mut rng)).collect();
         let mut sent = false;
-        for (node, ops) in by_node(batch, ctx.servers.len()) {
+        for (node, ops) in by_node(batch, |op| target(&world, &ctx, op)) {
             sent |= run_on_node(&world, &ctx, &mut conns[node], node, ops).await;
         }
         if sent {
@@ -169,12 +212,12 @@ pub(crate) async fn run_client(world: Arc<World>, ctx: ClientCtx, mut rng: ChaCh
     world.trace(TraceLevel::Ops, &ctx.name, || "workload done".into());
 }
 
-/// Splits a batch by the node each operation's key lives on, keeping each
+/// Splits a batch by the node each operation goes to, keeping each
 /// node's operations in order (a pipeline per node).
-fn by_node(batch: Vec<PlannedOp>, nodes: usize) -> Vec<(usize, Vec<PlannedOp>)> {
+fn by_node(batch: Vec<PlannedOp>, node_of: impl Fn(&PlannedOp) -> usize) -> Vec<(usize, Vec<PlannedOp>)> {
     let mut groups: Vec<(usize, Vec<PlannedOp>)> = Vec::new();
     for op in batch {
-        let node = shard_of(&op.key, nodes);
+        let node = node_of(&op);
         match groups.iter_mut().find(|(n, _)| *n == node) {
             Some((_, ops)) => ops.push(op),
             None => groups.push((node, vec![op])),
@@ -231,6 +274,12 @@ async fn run_batch(world: &World, ctx: &ClientCtx, conn: &mut Conn, batch: Vec<P
     let mut bytes = Vec::new();
     for op in &batch {
         encode_op(&op.request, &mut bytes);
+        if let Some((n, ms)) = wait_after(ctx, &op.request) {
+            encode_request(
+                &[Bytes::from_static(b"WAIT"), Bytes::from(n.to_string()), Bytes::from(ms.to_string())],
+                &mut bytes,
+            );
+        }
     }
     let invoke = world.now_ns();
     if let Err(e) = conn.send(&bytes).await {
@@ -251,10 +300,11 @@ async fn run_batch(world: &World, ctx: &ClientCtx, conn: &mut Conn, batch: Vec<P
             outcomes.push(record(world, ctx, op, id, invoke, now, Outcome::Info(why.clone())));
             continue;
         }
+        let wait = wait_after(ctx, &op.request);
         let expect = match &op.request {
             Request::Command(_) => 1,
             Request::Transaction(cmds) => cmds.len() + 2,
-        };
+        } + usize::from(wait.is_some());
         let mut frames = Vec::with_capacity(expect);
         while frames.len() < expect {
             match conn.next_frame(deadline).await {
@@ -272,11 +322,34 @@ async fn run_batch(world: &World, ctx: &ClientCtx, conn: &mut Conn, batch: Vec<P
         let now = world.now_ns();
         let outcome = match &broken {
             Some(why) => Outcome::Info(why.clone()),
-            None => outcome(&op.request, frames),
+            None => match wait {
+                Some((n, _)) => {
+                    let waited = frames.pop().expect("WAIT's reply");
+                    after_wait(outcome(&op.request, frames), n, &waited)
+                }
+                None => outcome(&op.request, frames),
+            },
         };
         outcomes.push(record(world, ctx, op, id, invoke, now, outcome));
     }
     (broken.is_none(), outcomes)
+}
+
+/// The WAIT that follows `request`, if any.
+fn wait_after(ctx: &ClientCtx, request: &Request) -> Option<(u32, u64)> {
+    ctx.wait.filter(|_| is_write(request))
+}
+
+/// A write's outcome once its WAIT answered: acknowledged only when WAIT
+/// counted `wanted` replicas; fewer leave it unknown (it took effect on the
+/// master, and may not survive it).
+fn after_wait(outcome: Outcome, wanted: u32, waited: &Frame) -> Outcome {
+    match (outcome, waited) {
+        (Outcome::Ok(r), Frame::Integer(n)) if *n >= i64::from(wanted) => Outcome::Ok(r),
+        (Outcome::Ok(_), Frame::Integer(n)) => Outcome::Info(format!("WAIT counted {n} of {wanted} replicas")),
+        (Outcome::Ok(_), other) => Outcome::Info(format!("WAIT replied {}", show_frame(other))),
+        (other, _) => other,
+    }
 }
 
 /// Writes a request as the client sends it (a transaction with its MULTI and EXEC).
@@ -383,7 +456,10 @@ pub(crate) async fn final_reads(world: Arc<World>, ctx: ClientCtx) {
     let keys: Vec<String> = (0..reader.keys).map(|i| OpGenerator::key_name(reader.kind, i)).collect();
     let mut conns: Vec<Option<Conn>> = reader.servers.iter().map(|_| None).collect();
     for key in keys {
-        let node = shard_of(key.as_bytes(), reader.servers.len());
+        let node = match reader.replicated {
+            true => world.master_index(),
+            false => shard_of(key.as_bytes(), reader.servers.len()),
+        };
         let conn = &mut conns[node];
         let mut attempts = 0;
         let mut pops = 0;
@@ -430,6 +506,20 @@ mod tests {
         }
         assert_eq!(nodes, keys.iter().map(|k| shard_of(k.as_bytes(), 3)).collect::<Vec<_>>());
         assert!(keys.iter().all(|k| shard_of(k.as_bytes(), 1) == 0));
+    }
+
+    #[test]
+    fn a_write_is_acknowledged_only_when_wait_counts_enough_replicas() {
+        let ok = || Outcome::Ok(Reply::Single(Frame::ok()));
+        assert_eq!(after_wait(ok(), 1, &Frame::Integer(2)), ok());
+        assert!(matches!(after_wait(ok(), 1, &Frame::Integer(0)), Outcome::Info(e) if e.contains("0 of 1")));
+        assert!(matches!(after_wait(ok(), 1, &Frame::error("ERR x")), Outcome::Info(_)));
+        let refused = Outcome::Fail("READONLY You can't write against a read only replica.".into());
+        assert_eq!(after_wait(refused.clone(), 1, &Frame::error("ERR WAIT cannot be used")), refused);
+        assert!(is_write(&Request::command(&["SADD", "k", "v"])));
+        assert!(is_write(&Request::command(&["RPOP", "k"])));
+        assert!(!is_write(&Request::command(&["LRANGE", "k", "0", "-1"])));
+        assert!(is_write(&Request::transaction(&[&["RPUSH", "k", "a"][..]])));
     }
 
     #[test]

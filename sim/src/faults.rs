@@ -26,6 +26,13 @@
 //! | clock-skew   | the node's clock offset                                        |
 //! | disk-faults  | [`SimDisk::set_faults`]                                        |
 //! | bit-flip     | [`SimDisk::flip_bit`]                                          |
+//! | replica-partition | `partition` between the master and one replica, or all   |
+//! | replica-kill | `kill` of a node other than `n1`, and its restart              |
+//! | backlog-overflow | master and replica partitioned, the operator writes more than `repl-backlog-size` |
+//! | failover     | the master killed, a replica promoted by the operator ([`crate::replication`]) |
+//!
+//! In a replicated group the names `master` and `replicas` in a partition
+//! stand for the nodes that have those roles when the fault is applied.
 //!
 //! madsim's TCP is reliable: a packet that meets a clogged link or is "lost"
 //! is retried with a growing back-off (up to 10 s) rather than dropped, as
@@ -103,6 +110,20 @@ pub enum Fault {
     BitFlip {
         node: String,
     },
+    /// `node` (a replica) and the master cannot reach each other, and the
+    /// operator writes `bytes` bytes to the master meanwhile.
+    BacklogOverflow {
+        node: String,
+        bytes: u64,
+    },
+    /// The master dies; the operator promotes `promote` (or a replica chosen
+    /// by the scenario's policy, `pick` drawing a random one); the old master
+    /// restarts `down_ms` after its death.
+    Failover {
+        promote: Option<String>,
+        pick: u64,
+        down_ms: u64,
+    },
 }
 
 impl Fault {
@@ -122,6 +143,8 @@ impl Fault {
             Fault::ClockSkew { .. } => FaultKind::ClockSkew,
             Fault::DiskFaults { .. } => FaultKind::DiskFaults,
             Fault::BitFlip { .. } => FaultKind::BitFlip,
+            Fault::BacklogOverflow { .. } => FaultKind::BacklogOverflow,
+            Fault::Failover { .. } => FaultKind::Failover,
         }
     }
 
@@ -136,7 +159,8 @@ impl Fault {
             | Fault::Isolate { node }
             | Fault::ClockSkew { node, .. }
             | Fault::DiskFaults { node, .. }
-            | Fault::BitFlip { node } => Some(node),
+            | Fault::BitFlip { node }
+            | Fault::BacklogOverflow { node, .. } => Some(node),
             Fault::Partition { a, .. } if a.len() == 1 => Some(&a[0]),
             _ => None,
         }
@@ -167,6 +191,13 @@ impl Fault {
                 faults.capacity.map_or(String::new(), |c| format!(", capacity {c} bytes"))
             ),
             Fault::BitFlip { node } => format!("{node}: a bit of a durable file flips"),
+            Fault::BacklogOverflow { node, bytes } => {
+                format!("{node} cut off from the master while {bytes} bytes of writes go to the master")
+            }
+            Fault::Failover { promote, down_ms, .. } => format!(
+                "the master is killed, {} is promoted, the old master restarts after {down_ms} ms",
+                promote.as_deref().unwrap_or("a replica")
+            ),
         }
     }
 }
@@ -202,8 +233,10 @@ impl FaultPlan {
         match scenario.faults.mode {
             FaultMode::None => FaultPlan::default(),
             FaultMode::Scripted => {
+                // Random promotions draw from the seed, the rest is the script.
+                let mut picks = stream(seed, Stream::Faults, 1);
                 let mut faults: Vec<TimedFault> =
-                    scenario.faults.script.iter().map(|s| scripted(scenario, s)).collect();
+                    scenario.faults.script.iter().map(|s| scripted(scenario, s, &mut picks)).collect();
                 faults.sort_by_key(|f| f.at_ms);
                 FaultPlan { faults, swarm: None }
             }
@@ -238,7 +271,20 @@ impl FaultPlan {
     }
 }
 
-fn scripted(scenario: &Scenario, s: &ScriptedFault) -> TimedFault {
+/// The default size of a backlog burst: twice the backlog, and 4 KB more.
+fn burst_bytes(scenario: &Scenario) -> u64 {
+    let backlog = scenario.node_config().map_or(1 << 20, |c| c.get_u64("repl-backlog-size")).max(16 * 1024);
+    2 * backlog + 4096
+}
+
+/// The shortest cut that makes a replica's link time out (`repl-timeout`
+/// and a second more), so that the heal needs a resync.
+fn link_timeout_ms(scenario: &Scenario) -> u64 {
+    let timeout = scenario.node_config().map_or(60, |c| c.get_i64("repl-timeout")).max(1) as u64;
+    timeout * 1000 + 1000
+}
+
+fn scripted(scenario: &Scenario, s: &ScriptedFault, picks: &mut impl Rng) -> TimedFault {
     let node = s.node.clone().unwrap_or_else(|| "n1".into());
     let everyone_else = |node: &str| -> Vec<String> {
         let mut v: Vec<String> = scenario.node_names().into_iter().filter(|n| n != node).collect();
@@ -268,6 +314,21 @@ fn scripted(scenario: &Scenario, s: &ScriptedFault) -> TimedFault {
         }
         FaultKind::DiskFaults => Fault::DiskFaults { node, faults: s.disk_faults() },
         FaultKind::BitFlip => Fault::BitFlip { node },
+        FaultKind::ReplicaPartition => {
+            let b = match &s.node {
+                Some(n) => vec![n.clone()],
+                None => vec!["replicas".to_string()],
+            };
+            Fault::Partition { a: vec!["master".into()], b }
+        }
+        FaultKind::ReplicaKill => Fault::Kill { node: s.node.clone().unwrap_or_else(|| "n2".into()) },
+        FaultKind::BacklogOverflow => Fault::BacklogOverflow {
+            node: s.node.clone().unwrap_or_else(|| "n2".into()),
+            bytes: s.bytes.unwrap_or_else(|| burst_bytes(scenario)),
+        },
+        FaultKind::Failover => {
+            Fault::Failover { promote: s.node.clone(), pick: picks.gen(), down_ms: s.down_ms.unwrap_or(1000) }
+        }
     };
     TimedFault { at_ms: s.at_ms, fault }
 }
@@ -374,6 +435,32 @@ fn swarm(scenario: &Scenario, seed: u64) -> FaultPlan {
                 at(t, Fault::BitFlip { node: node.clone() });
                 at(t + rng.gen_range(20..=200), Fault::Restart { node });
             }
+            FaultKind::ReplicaPartition => {
+                // The master against one replica, or (a third of the time) all of them.
+                let replicas = &nodes[1..];
+                let b = if replicas.len() > 1 && rng.gen_ratio(1, 3) {
+                    vec!["replicas".to_string()]
+                } else {
+                    vec![replicas.choose(&mut rng).expect("validated: a replica").clone()]
+                };
+                at(t, Fault::Partition { a: vec!["master".into()], b });
+                at(end, Fault::Heal);
+            }
+            FaultKind::ReplicaKill => {
+                let node = nodes[1..].choose(&mut rng).expect("validated: a replica").clone();
+                at(t, Fault::Kill { node: node.clone() });
+                at(end, Fault::Restart { node });
+            }
+            FaultKind::BacklogOverflow => {
+                let node = nodes[1..].choose(&mut rng).expect("validated: a replica").clone();
+                let until = t + lasts.max(link_timeout_ms(scenario));
+                at(t, Fault::BacklogOverflow { node, bytes: burst_bytes(scenario) });
+                at(until, Fault::Heal);
+            }
+            FaultKind::Failover => {
+                let down_ms = lasts.max(spec.promote_after_ms + 100);
+                at(t, Fault::Failover { promote: None, pick: rng.gen(), down_ms });
+            }
             FaultKind::Resume | FaultKind::Heal => unreachable!("validated: not drawn by themselves"),
         }
         let gap = rng.gen_range(draw.mean_gap_ms / 2..=draw.mean_gap_ms * 3 / 2);
@@ -399,7 +486,7 @@ pub(crate) async fn run_plan(world: Arc<World>, plan: FaultPlan) {
 }
 
 /// Applies one fault now and records it on the timeline.
-pub(crate) fn apply(world: &World, fault: &Fault) {
+pub(crate) fn apply(world: &Arc<World>, fault: &Fault) {
     let handle = Handle::current();
     let net = NetSim::current();
     let kind = fault.kind().name();
@@ -449,7 +536,29 @@ pub(crate) fn apply(world: &World, fault: &Fault) {
                     net.clog_link(y, x);
                 }
             }
-            world.event(fault.node(), kind, fault.describe());
+            // Groups (`master`, `replicas`) named as they are now.
+            let (a, b) = (resolve(world, a), resolve(world, b));
+            let node = (a.len() == 1).then(|| a[0].as_str());
+            world.event(node, kind, Fault::Partition { a: a.clone(), b }.describe());
+        }
+        Fault::BacklogOverflow { node, bytes } => {
+            let Some(s) = world.server(node) else { return };
+            let master = world.master_index();
+            if s.index == master {
+                world.event(Some(node), kind, format!("{node} is the master now: nothing to cut off"));
+                return;
+            }
+            let (m, r) = (world.servers[master].id(), s.id());
+            net.clog_link(m, r);
+            net.clog_link(r, m);
+            let master_name = world.servers[master].name.clone();
+            world.event(Some(node), kind, format!("{node} | {master_name} (the master), then {bytes} bytes of writes"));
+            let (w, cut, bytes) = (world.clone(), node.clone(), *bytes);
+            crate::replication::spawn_operator(world, crate::replication::backlog_burst(w, cut, bytes));
+        }
+        Fault::Failover { promote, pick, down_ms } => {
+            let (w, promote, pick, down_ms) = (world.clone(), promote.clone(), *pick, *down_ms);
+            crate::replication::spawn_operator(world, crate::replication::failover(w, promote, pick, down_ms));
         }
         Fault::OneWay { from, to } => {
             let (f_ids, t_ids) = (ids(world, from), ids(world, to));
@@ -537,6 +646,11 @@ fn ids(world: &World, names: &[String]) -> Vec<NodeId> {
         match name.as_str() {
             "clients" => out.extend(clients.iter().map(|(_, id)| *id)),
             "servers" => out.extend(world.servers.iter().map(|s| s.id())),
+            "master" if world.replicated() => out.push(world.servers[world.master_index()].id()),
+            "replicas" if world.replicated() => {
+                let master = world.master_index();
+                out.extend(world.servers.iter().filter(|s| s.index != master).map(|s| s.id()));
+            }
             n => {
                 if let Some(s) = world.server(n) {
                     out.push(s.id());
@@ -544,6 +658,23 @@ fn ids(world: &World, names: &[String]) -> Vec<NodeId> {
                     out.push(*id);
                 }
             }
+        }
+    }
+    out
+}
+
+/// Names with the groups `master` and `replicas` replaced by the nodes
+/// that have those roles now.
+fn resolve(world: &World, names: &[String]) -> Vec<String> {
+    let master = world.master_index();
+    let mut out = Vec::new();
+    for name in names {
+        match name.as_str() {
+            "master" if world.replicated() => out.push(world.servers[master].name.clone()),
+            "replicas" if world.replicated() => {
+                out.extend(world.servers.iter().filter(|s| s.index != master).map(|s| s.name.clone()))
+            }
+            _ => out.push(name.clone()),
         }
     }
     out

@@ -11,7 +11,9 @@
 //! runs redsim's node core ([`node_host`]) on simulated TCP with a faulty
 //! simulated disk ([`disk`]), drives it with recording clients ([`client`],
 //! [`workloads`]) under a fault plan ([`faults`]), and checks the recorded
-//! [`history`] for linearizability ([`checker`]). [`report`], [`sweep`] and
+//! [`history`] for linearizability ([`checker`]); in a replicated group an
+//! operator ([`replication`]) promotes replicas and checks, at the end, that
+//! they converged on the master's data. [`report`], [`sweep`] and
 //! [`minimize`] turn runs into reports, sweeps and shrunk scenarios for the
 //! `sim` command line.
 
@@ -28,6 +30,7 @@ pub mod faults;
 pub mod history;
 pub mod minimize;
 pub mod node_host;
+pub mod replication;
 pub mod report;
 pub mod run;
 pub mod scenario;

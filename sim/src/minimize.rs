@@ -33,9 +33,13 @@ pub struct Minimized {
 }
 
 /// Whether a run shows a problem worth keeping: a violation, an
-/// acknowledged write lost, or the simulator failing.
+/// acknowledged write lost, replicas that did not converge, or the
+/// simulator failing.
 pub fn shows_problem(o: &RunOutcome) -> bool {
-    o.crash.is_some() || o.report.verdict == Verdict::Violation || o.stats.lost_writes > 0
+    o.crash.is_some()
+        || o.report.verdict == Verdict::Violation
+        || o.stats.lost_writes > 0
+        || o.replication.as_ref().is_some_and(|r| !r.passed())
 }
 
 /// One fault as an entry of a scripted timeline.
@@ -74,6 +78,17 @@ fn script_entry(f: &TimedFault) -> toml::Table {
                 t.insert("capacity".into(), toml::Value::Integer(c as i64));
             }
         }
+        Fault::BacklogOverflow { node, bytes } => {
+            t.insert("node".into(), toml::Value::String(node.clone()));
+            t.insert("bytes".into(), toml::Value::Integer(*bytes as i64));
+        }
+        Fault::Failover { promote, down_ms, .. } => {
+            // A random promotion draws again from the seed in a script.
+            if let Some(node) = promote {
+                t.insert("node".into(), toml::Value::String(node.clone()));
+            }
+            t.insert("down_ms".into(), toml::Value::Integer(*down_ms as i64));
+        }
         other => {
             if let Some(node) = other.node() {
                 t.insert("node".into(), toml::Value::String(node.to_string()));
@@ -89,6 +104,14 @@ fn rewrite(original: &toml::Table, name: &str, faults: &[TimedFault], ops: u64, 
     let mut t = original.clone();
     t.insert("name".into(), toml::Value::String(name.into()));
     let mut f = toml::Table::new();
+    // How the operator promotes is not part of the plan: keep it.
+    if let Some(toml::Value::Table(old)) = original.get("faults") {
+        for key in ["promote", "promote_after_ms"] {
+            if let Some(v) = old.get(key) {
+                f.insert(key.into(), v.clone());
+            }
+        }
+    }
     f.insert("mode".into(), toml::Value::String(if faults.is_empty() { "none" } else { "scripted" }.into()));
     if !faults.is_empty() {
         f.insert(

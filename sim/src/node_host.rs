@@ -21,7 +21,10 @@
 //!   process; the run's watchdog restarts it.
 //!
 //! The disk lives in [`ServerNode`], outside the process, so it survives
-//! kills and restarts; so does the clock skew the fault plan sets. The
+//! kills and restarts; so does the clock skew the fault plan sets. In a
+//! replicated group each start reads `replicaof` from the run's current
+//! roles ([`World::node_config`]): a node restarts following the master
+//! the operator last named. The
 //! node's clock reads [`EPOCH_MS`] plus the simulated time elapsed plus the
 //! skew.
 
@@ -186,7 +189,9 @@ pub(crate) async fn serve(world: Arc<World>, server: Arc<ServerNode>) {
         executable: "/usr/bin/redsim-server".into(),
         os: "madsim".into(),
     };
-    let mut node = Node::new(NodeOptions { seed, now_ms: now, config: server.config.clone(), process });
+    // In a replicated group the configuration names the current master.
+    let config = world.node_config(&server);
+    let mut node = Node::new(NodeOptions { seed, now_ms: now, config, process });
     world.trace(TraceLevel::Faults, who, || format!("process {incarnation} starts"));
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();

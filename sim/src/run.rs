@@ -14,6 +14,9 @@
 //! 3. **Heal**: when the workload is over, every fault ends, crashed nodes
 //!    restart, and the clients' last operations settle.
 //! 4. **Final reads**: one client reads every key, so that lost writes show.
+//! 5. **Replication check** (replicated topologies): every replica must
+//!    reach the master's offset with its link up, and hold the same data
+//!    (DEBUG DIGEST); see [`crate::replication`].
 //!
 //! The recorded history then goes through the checker, and the verdict is
 //! compared with what the scenario expects. Every random choice comes from
@@ -42,6 +45,7 @@ use crate::disk::SimDisk;
 use crate::faults::{self, FaultPlan};
 use crate::history::{History, Op, OpId, Outcome};
 use crate::node_host::{self, ServerNode, Status};
+use crate::replication::{self, ReplicationCheck};
 use crate::scenario::{ExpectedVerdict, Scenario};
 
 /// How much the trace says.
@@ -126,6 +130,9 @@ pub struct RunOutcome {
     pub passed: bool,
     /// Why it did not, for people.
     pub failure: Option<String>,
+    /// Replicated topologies: whether the replicas converged on the
+    /// master's data at the end (separate from the checker's verdict).
+    pub replication: Option<ReplicationCheck>,
     /// The simulator itself failed: a panic (in the node core or the
     /// runtime) or the simulated-time limit.
     pub crash: Option<String>,
@@ -143,8 +150,12 @@ impl RunOutcome {
             Some(c) => format!("CRASH ({c})"),
             None => format!("{:?}", self.report.verdict),
         };
+        let replicas = match &self.replication {
+            Some(r) => format!(", {}", r.short()),
+            None => String::new(),
+        };
         format!(
-            "{} seed {}: {verdict}, {lost}, ops {} ok / {} fail / {} info, {} faults, {} ms simulated -> {}",
+            "{} seed {}: {verdict}, {lost}, ops {} ok / {} fail / {} info, {} faults, {} ms simulated{replicas} -> {}",
             self.scenario,
             self.seed,
             self.stats.ok,
@@ -235,6 +246,17 @@ pub(crate) struct World {
     pub clients: Mutex<Vec<(String, madsim::task::NodeId)>>,
     /// Faults applied so far.
     pub faults_applied: Mutex<usize>,
+    /// Replicated topologies: the index of the current master (`n1` is 0)
+    /// — where clients send, and what restarting nodes follow.
+    master: Mutex<usize>,
+    /// Replicated topologies: the operator's madsim node ([`crate::replication`]).
+    pub operator: Mutex<Option<NodeHandle>>,
+    /// Operator tasks under way (promotions, bursts).
+    pub operator_busy: Mutex<u32>,
+    /// Backlog bursts sent so far (their keys are numbered).
+    pub bursts: Mutex<u64>,
+    /// The replication check at the end of the run.
+    replication: Mutex<Option<ReplicationCheck>>,
 }
 
 /// The Unix time (ms) at which simulated time starts: the nodes' clocks read
@@ -340,6 +362,36 @@ impl World {
 
     pub fn server(&self, name: &str) -> Option<&Arc<ServerNode>> {
         self.servers.iter().find(|s| s.name == name)
+    }
+
+    /// Whether the servers form one replicated group.
+    pub fn replicated(&self) -> bool {
+        self.scenario.replicated()
+    }
+
+    /// The current master's index (replicated topologies; 0 otherwise).
+    pub fn master_index(&self) -> usize {
+        *lock(&self.master)
+    }
+
+    pub(crate) fn set_master(&self, index: usize) {
+        *lock(&self.master) = index;
+    }
+
+    /// The configuration a server's process starts with: the scenario's,
+    /// and in a replicated group `replicaof <current master>` unless it is
+    /// the master (the operator keeps every node's redis.conf up to date,
+    /// as Sentinel rewrites it after a failover).
+    pub fn node_config(&self, server: &ServerNode) -> redsim_engine::node::Config {
+        let mut config = server.config.clone();
+        if self.replicated() {
+            let master = &self.servers[self.master_index()];
+            if master.index != server.index {
+                let args = [bytes::Bytes::from(master.ip.to_string()), bytes::Bytes::from(master.port.to_string())];
+                config.set_startup(b"replicaof", &args).expect("replicaof host port is a valid directive");
+            }
+        }
+        config
     }
 }
 
@@ -447,6 +499,11 @@ fn build_world(scenario: Scenario, seed: u64, level: TraceLevel) -> Arc<World> {
         servers,
         clients: Mutex::new(Vec::new()),
         faults_applied: Mutex::new(0),
+        master: Mutex::new(0),
+        operator: Mutex::new(None),
+        operator_busy: Mutex::new(0),
+        bursts: Mutex::new(0),
+        replication: Mutex::new(None),
         scenario,
     })
 }
@@ -486,6 +543,11 @@ async fn orchestrate(world: Arc<World>, plan: FaultPlan) {
             node
         })
         .collect();
+    if world.replicated() {
+        // The operator: promotions, bursts and the final check come from here.
+        let op = handle.create_node().name("op").ip(IpAddr::V4(Ipv4Addr::new(10, 0, 2, 1))).build();
+        *lock(&world.operator) = Some(op);
+    }
     wait_ready(&world, READY_WAIT_MS).await;
 
     // Workload, with the fault plan and the watchdog running beside it.
@@ -517,6 +579,10 @@ async fn orchestrate(world: Arc<World>, plan: FaultPlan) {
     let skipped = plan_len - *lock(&world.faults_applied);
     let tail = if skipped > 0 { format!(" ({skipped} planned faults skipped)") } else { String::new() };
     world.event(None, "workload-done", format!("the clients are done: every fault heals{tail}"));
+    if world.replicated() {
+        // A promotion under way finishes first: the master must not move under the final reads.
+        replication::operator_idle(&world, replication::OPERATOR_WAIT_MS).await;
+    }
     faults::heal_all(&world);
     wait_ready(&world, READY_WAIT_MS).await;
     madsim::time::sleep(Duration::from_millis(QUIET_MS)).await;
@@ -524,6 +590,11 @@ async fn orchestrate(world: Arc<World>, plan: FaultPlan) {
     // Final reads, from the first client.
     let ctx = ClientCtx::new(&world.scenario, 1, servers);
     let _ = client_nodes[0].spawn(client::final_reads(world.clone(), ctx)).await;
+    let operator = lock(&world.operator).clone();
+    if let Some(op) = operator {
+        let check = op.spawn(replication::final_check(world.clone())).await.ok();
+        *lock(&world.replication) = check;
+    }
     watchdog.abort();
     world.event(None, "end", "final reads done");
 }
@@ -617,7 +688,18 @@ fn finish(
             .rows(),
     };
     let expected = scenario.expect.verdict;
-    let failure = judge(expected, &report, &stats, crash.as_deref());
+    let replication = lock(&world.replication).take();
+    let failure = match replication.as_ref().and_then(|r| r.failure.as_ref()) {
+        Some(f) if crash.is_none() => Some(format!("replication check failed: {f}")),
+        _ => judge(expected, &report, &stats, crash.as_deref()),
+    };
+    let failure = match (failure, &replication) {
+        // A replicated run that crashed before its check ran says so too.
+        (None, None) if scenario.replicated() && crash.is_none() => {
+            Some("the replication check did not run".to_string())
+        }
+        (f, _) => f,
+    };
     let events = std::mem::take(&mut *lock(&world.events));
     let mut trace = std::mem::take(&mut *lock(&world.trace));
     let _ = writeln!(
@@ -628,6 +710,9 @@ fn finish(
     if let Some(c) = &crash {
         let _ = writeln!(trace, "CRASH: {c}");
     }
+    if let Some(r) = &replication {
+        let _ = writeln!(trace, "{}", r.short());
+    }
     RunOutcome {
         scenario: scenario.name.clone(),
         seed,
@@ -637,6 +722,7 @@ fn finish(
         events,
         passed: failure.is_none(),
         failure,
+        replication,
         crash,
         plan: plan.describe(),
         trace,

@@ -1,8 +1,9 @@
 //! Scenario files: what a simulation run sets up, does and expects.
 //!
 //! A scenario is a TOML file in `scenarios/`. It names the topology (how many
-//! nodes — independent servers the clients shard the keys over — which
-//! engine, which redis.conf directives), the workload the
+//! nodes — independent servers the clients shard the keys over, or one
+//! master and its replicas — which engine, which redis.conf directives),
+//! the workload the
 //! clients run, the faults (none, a seeded "swarm" mix, or a scripted
 //! timeline) and the verdict the runs must reach. A scenario is data: the
 //! same file run with the same seed gives the same run, and every seed draws
@@ -36,6 +37,56 @@
 //!
 //! Unknown fields are errors, and every error names the field it is about,
 //! so a typo never silently turns a fault off.
+//!
+//! # Replicated topologies
+//!
+//! `replication = true` in `[topology]` makes the `nodes` servers one
+//! replicated group instead of independent shards: `n1` starts as the
+//! master, `n2` .. `nN` start with `replicaof <n1's address> <port>` in
+//! their configuration (the simulator adds it, with `enable-debug-command
+//! yes` unless the scenario sets it). Clients send every command to the
+//! current master; with `read_from_replicas = true` in `[workload]` their
+//! reads go to a replica instead (client `cK` reads from replica number
+//! `(K - 1) mod replicas`, in node order), so stale reads are possible.
+//! `wait_replicas = n` (with `wait_timeout_ms`) makes clients follow every
+//! write with `WAIT n timeout` in the same pipeline: a write counts as
+//! acknowledged only when WAIT reports `n` replicas; otherwise its outcome
+//! is unknown (it took effect on the master, it may not survive).
+//!
+//! ```toml
+//! [topology]
+//! nodes = 3            # n1 master, n2 and n3 its replicas
+//! replication = true
+//! config = { repl-diskless-sync-delay = 0, repl-timeout = 1, repl-backlog-size = "16kb" }
+//!
+//! [faults]
+//! mode = "swarm"
+//! kinds = ["replica-partition", "replica-kill", "backlog-overflow", "failover"]
+//! promote = "most-up-to-date"   # or "random" (drawn from the seed)
+//! promote_after_ms = 300
+//! ```
+//!
+//! Faults aimed at replication ([`FaultKind`]): `replica-partition` cuts the
+//! master off from one replica (or from all of them); `replica-kill` kills
+//! a node other than `n1`; `backlog-overflow` cuts a replica off and writes
+//! more than `repl-backlog-size` to the master meanwhile, so that the
+//! replica needs a full resync when the link heals; `failover` kills the
+//! master and, `promote_after_ms` later, acts as an operator would: sends
+//! `REPLICAOF NO ONE` to a replica (the one with the highest
+//! `master_repl_offset` in INFO replication, ties to the lowest node, or
+//! with `promote = "random"` one drawn from the seed; a scripted entry may
+//! name it), `REPLICAOF <new master>` to the other nodes (a node that is
+//! down gets it in the configuration it restarts with, as Sentinel
+//! rewrites redis.conf), and switches the clients to the new master; the
+//! old master restarts `down_ms` after it was killed, as a replica.
+//! Scripted `partition` entries may name the groups `master` and
+//! `replicas`, resolved when the fault is applied.
+//!
+//! At the end of a replicated run, after every fault healed, the run waits
+//! (bounded) until every replica reports `master_link_status:up` and the
+//! master's `master_repl_offset`, then compares every node's `DEBUG DIGEST`
+//! with the master's: a replica that did not converge, or holds other data,
+//! fails the run whatever the checker says.
 //!
 //! `scenarios/regressions.toml` lists seeds that once failed, each with the
 //! scenario it belongs to and the verdict it must reach now
@@ -74,11 +125,16 @@ pub const MAX_NODES: usize = 16;
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Topology {
-    /// Number of server nodes, named `n1`, `n2`, ... Nodes are independent
-    /// servers: clients shard the keys over them ([`crate::client::shard_of`]).
-    /// Replication (a later topology) will make some of them replicas.
+    /// Number of server nodes, named `n1`, `n2`, ... Without `replication`
+    /// nodes are independent servers: clients shard the keys over them
+    /// ([`crate::client::shard_of`]).
     #[serde(default = "one")]
     pub nodes: usize,
+    /// One replicated group: `n1` starts as the master, the other nodes as
+    /// its replicas; clients send to the current master (see the module's
+    /// documentation).
+    #[serde(default)]
+    pub replication: bool,
     #[serde(default)]
     pub engine: EngineKind,
     /// redis.conf directives, applied to every node as config-file lines
@@ -89,7 +145,7 @@ pub struct Topology {
 
 impl Default for Topology {
     fn default() -> Self {
-        Topology { nodes: 1, engine: EngineKind::Model, config: BTreeMap::new() }
+        Topology { nodes: 1, replication: false, engine: EngineKind::Model, config: BTreeMap::new() }
     }
 }
 
@@ -131,6 +187,17 @@ pub struct WorkloadSpec {
     /// uniformly from this range.
     #[serde(default = "default_think")]
     pub think_ms: [u64; 2],
+    /// Replicated topologies: reads go to a replica (stale reads possible),
+    /// writes to the master.
+    #[serde(default)]
+    pub read_from_replicas: bool,
+    /// Replicated topologies: every write is followed by `WAIT
+    /// wait_replicas wait_timeout_ms` (0: no WAIT). A write is acknowledged
+    /// only when WAIT reports that many replicas.
+    #[serde(default)]
+    pub wait_replicas: u32,
+    #[serde(default = "default_wait_timeout")]
+    pub wait_timeout_ms: u64,
 }
 
 impl WorkloadSpec {
@@ -190,9 +257,36 @@ pub struct FaultsSpec {
     /// Swarm: the highest per-mille rate of failed writes, fsyncs and reads.
     #[serde(default = "default_disk_errors")]
     pub max_disk_error_per_mille: u32,
+    /// `failover`: how the operator picks the replica to promote.
+    #[serde(default)]
+    pub promote: PromotePolicy,
+    /// `failover`: how long after the master's death the operator promotes.
+    #[serde(default = "default_promote_after")]
+    pub promote_after_ms: u64,
     /// Scripted: the timeline.
     #[serde(default)]
     pub script: Vec<ScriptedFault>,
+}
+
+/// How the operator of a replicated group picks the replica to promote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PromotePolicy {
+    /// The replica whose INFO replication shows the highest
+    /// `master_repl_offset` (ties: the lowest node), as Sentinel would.
+    #[default]
+    MostUpToDate,
+    /// A replica drawn from the seed's fault stream.
+    Random,
+}
+
+impl PromotePolicy {
+    pub fn name(self) -> &'static str {
+        match self {
+            PromotePolicy::MostUpToDate => "most-up-to-date",
+            PromotePolicy::Random => "random",
+        }
+    }
 }
 
 impl Default for FaultsSpec {
@@ -209,6 +303,8 @@ impl Default for FaultsSpec {
             max_clock_skew_ms: default_skew(),
             max_clock_drift_ppm: default_drift(),
             max_disk_error_per_mille: default_disk_errors(),
+            promote: PromotePolicy::default(),
+            promote_after_ms: default_promote_after(),
             script: Vec::new(),
         }
     }
@@ -247,6 +343,17 @@ pub enum FaultKind {
     DiskFaults,
     /// One bit of a durable file flips on the medium.
     BitFlip,
+    /// Replicated: the master and a replica (or all replicas) cannot reach
+    /// each other; clients still reach every node.
+    ReplicaPartition,
+    /// Replicated: a node other than `n1` is killed (a replica, unless a
+    /// failover promoted it).
+    ReplicaKill,
+    /// Replicated: a replica is cut off from the master while more than
+    /// `repl-backlog-size` of writes go to the master.
+    BacklogOverflow,
+    /// Replicated: the master is killed and the operator promotes a replica.
+    Failover,
 }
 
 impl FaultKind {
@@ -267,7 +374,21 @@ impl FaultKind {
             FaultKind::ClockSkew => "clock-skew",
             FaultKind::DiskFaults => "disk-faults",
             FaultKind::BitFlip => "bit-flip",
+            FaultKind::ReplicaPartition => "replica-partition",
+            FaultKind::ReplicaKill => "replica-kill",
+            FaultKind::BacklogOverflow => "backlog-overflow",
+            FaultKind::Failover => "failover",
         }
+    }
+}
+
+impl FaultKind {
+    /// Kinds that only make sense for a replicated group.
+    pub fn needs_replication(self) -> bool {
+        matches!(
+            self,
+            FaultKind::ReplicaPartition | FaultKind::ReplicaKill | FaultKind::BacklogOverflow | FaultKind::Failover
+        )
     }
 }
 
@@ -307,6 +428,11 @@ pub struct ScriptedFault {
     pub fsync_error_per_mille: Option<u32>,
     pub read_error_per_mille: Option<u32>,
     pub capacity: Option<u64>,
+    /// `failover`: how long the old master stays down (default 1000 ms).
+    pub down_ms: Option<u64>,
+    /// `backlog-overflow`: bytes of writes sent to the master (default
+    /// twice `repl-backlog-size`, and 4 KB more).
+    pub bytes: Option<u64>,
 }
 
 impl ScriptedFault {
@@ -404,6 +530,12 @@ fn default_disk_errors() -> u32 {
 fn default_seeds() -> u64 {
     16
 }
+fn default_wait_timeout() -> u64 {
+    100
+}
+fn default_promote_after() -> u64 {
+    300
+}
 
 /// Why a scenario file cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -445,13 +577,24 @@ impl Scenario {
         (1..=self.workload.clients).map(|i| format!("c{i}")).collect()
     }
 
+    /// Whether the nodes form one replicated group.
+    pub fn replicated(&self) -> bool {
+        self.topology.replication
+    }
+
     /// The nodes' configuration as redis.conf text (one directive a line).
+    /// A replicated topology also gets `enable-debug-command yes` (the end
+    /// of the run compares DEBUG DIGESTs) unless the scenario sets it;
+    /// `replicaof` is added per node when it starts.
     pub fn config_text(&self) -> String {
         // The engine is a directive like any other (`engine model|engine`).
         let mut text = match self.topology.engine {
             EngineKind::Model => "engine model\n".to_string(),
             EngineKind::Engine => "engine engine\n".to_string(),
         };
+        if self.replicated() && !self.topology.config.contains_key("enable-debug-command") {
+            text.push_str("enable-debug-command yes\n");
+        }
         for (name, value) in &self.topology.config {
             let value = match value {
                 toml::Value::String(s) => s.clone(),
@@ -490,9 +633,14 @@ impl Scenario {
             if matches!(value, toml::Value::Array(_) | toml::Value::Table(_) | toml::Value::Datetime(_)) {
                 return Err(bad(format!("topology.config.{name}: a directive's value is a string, number or boolean")));
             }
-            if matches!(name.as_str(), "port" | "bind" | "dir") {
+            if matches!(name.as_str(), "port" | "bind" | "dir" | "replicaof" | "slaveof") {
                 return Err(bad(format!("topology.config.{name}: set by the simulator, not by scenarios")));
             }
+        }
+        if t.replication && t.nodes < 2 {
+            return Err(bad(
+                "topology.replication: a replicated group needs at least 2 nodes (a master and a replica)",
+            ));
         }
         self.node_config()?;
         let w = &self.workload;
@@ -518,6 +666,12 @@ impl Scenario {
         if w.think_ms[0] > w.think_ms[1] {
             return Err(bad("workload.think_ms: [min, max] with min <= max"));
         }
+        if !t.replication && (w.read_from_replicas || w.wait_replicas > 0) {
+            return Err(bad("workload: read_from_replicas and wait_replicas need `replication = true` in [topology]"));
+        }
+        if w.wait_replicas > 0 && w.wait_timeout_ms >= w.timeout_ms {
+            return Err(bad("workload.wait_timeout_ms: must be shorter than timeout_ms (the client waits for WAIT)"));
+        }
         self.validate_faults()?;
         if self.expect.seeds == 0 {
             return Err(bad("expect.seeds: at least 1"));
@@ -527,6 +681,10 @@ impl Scenario {
 
     fn validate_faults(&self) -> Result<(), ScenarioError> {
         let f = &self.faults;
+        let replication_kinds = f.kinds.iter().copied().chain(f.script.iter().map(|s| s.fault));
+        if let Some(k) = replication_kinds.filter(|k| k.needs_replication()).find(|_| !self.replicated()) {
+            return Err(bad(format!("faults: {k} needs `replication = true` in [topology]")));
+        }
         let range = |name: &str, r: [u64; 2]| {
             if r[0] > r[1] {
                 Err(bad(format!("faults.{name}: [min, max] with min <= max")))
@@ -583,15 +741,22 @@ impl Scenario {
 
     fn validate_scripted(&self, s: &ScriptedFault) -> Result<(), ScenarioError> {
         let nodes = self.node_names();
+        let replicated = self.replicated();
         let known = |name: &str| {
             name == "clients"
                 || name == "servers"
+                || (replicated && (name == "master" || name == "replicas"))
                 || nodes.iter().any(|n| n == name)
                 || self.client_names().iter().any(|c| c == name)
         };
         if let Some(n) = &s.node {
-            if !nodes.contains(n) {
+            // A partition may name the master as one side (resolved when applied).
+            let group = replicated && s.fault == FaultKind::Partition && n == "master";
+            if !nodes.contains(n) && !group {
                 return Err(bad(format!("node: no server node {n:?} (nodes are {})", nodes.join(", "))));
+            }
+            if s.fault.needs_replication() && s.fault != FaultKind::Failover && n == "n1" {
+                return Err(bad("node: n1 starts as the master; name a replica"));
             }
         }
         for list in [&s.peers, &s.from, &s.to].into_iter().flatten() {
@@ -616,6 +781,9 @@ impl Scenario {
                 }
             }
             FaultKind::Heal => {}
+            FaultKind::ReplicaPartition | FaultKind::ReplicaKill => allowed.push("node"),
+            FaultKind::BacklogOverflow => allowed.extend(["node", "bytes"]),
+            FaultKind::Failover => allowed.extend(["node", "down_ms"]),
             FaultKind::PacketLoss => {
                 allowed.push("rate");
                 match s.rate {
@@ -664,6 +832,8 @@ impl Scenario {
             ("fsync_error_per_mille", s.fsync_error_per_mille.is_some()),
             ("read_error_per_mille", s.read_error_per_mille.is_some()),
             ("capacity", s.capacity.is_some()),
+            ("down_ms", s.down_ms.is_some()),
+            ("bytes", s.bytes.is_some()),
         ];
         if let Some((field, _)) = present.iter().find(|(f, p)| *p && !allowed.contains(f)) {
             return Err(bad(format!("{field}: does not apply to {}", s.fault)));
@@ -776,6 +946,39 @@ mod tests {
         assert_eq!(c.hz(), 50);
         let s = Scenario::parse(&format!("{MINIMAL}[topology]\nconfig = {{ save = \"1 20 60 100\" }}\n")).unwrap();
         assert_eq!(s.node_config().unwrap().get("save"), "1 20 60 100");
+    }
+
+    #[test]
+    fn replicated_topologies() {
+        let replicated = format!("{MINIMAL}[topology]\nnodes = 3\nreplication = true\n");
+        let s = Scenario::parse(&replicated).unwrap();
+        assert!(s.replicated());
+        assert!(s.config_text().contains("enable-debug-command yes\n"), "{}", s.config_text());
+        let s = Scenario::parse(&format!("{replicated}config = {{ enable-debug-command = \"local\" }}\n")).unwrap();
+        assert!(!s.config_text().contains("enable-debug-command yes"));
+        let e = Scenario::parse(&format!("{MINIMAL}[topology]\nnodes = 1\nreplication = true\n")).unwrap_err();
+        assert!(e.0.contains("topology.replication"), "{e}");
+        let e = Scenario::parse(&format!("{replicated}config = {{ replicaof = \"x 1\" }}\n")).unwrap_err();
+        assert!(e.0.contains("topology.config.replicaof"), "{e}");
+        let e = Scenario::parse(&MINIMAL.replace("ops = 10", "ops = 10\nread_from_replicas = true")).unwrap_err();
+        assert!(e.0.contains("read_from_replicas"), "{e}");
+        let wait = MINIMAL.replace("ops = 10", "ops = 10\nwait_replicas = 1\nwait_timeout_ms = 2000");
+        let e = Scenario::parse(&format!("{wait}[topology]\nnodes = 2\nreplication = true\n")).unwrap_err();
+        assert!(e.0.contains("workload.wait_timeout_ms"), "{e}");
+        let e = Scenario::parse(&format!("{MINIMAL}[faults]\nmode = \"swarm\"\nkinds = [\"failover\"]\n")).unwrap_err();
+        assert!(e.0.contains("failover needs `replication = true`"), "{e}");
+        let s = Scenario::parse(&format!(
+            "{replicated}[faults]\nmode = \"scripted\"\npromote = \"random\"\n[[faults.script]]\nat_ms = 1\n\
+             fault = \"partition\"\nnode = \"master\"\npeers = [\"replicas\"]\n[[faults.script]]\nat_ms = 2\n\
+             fault = \"failover\"\ndown_ms = 500\n"
+        ))
+        .unwrap();
+        assert_eq!(s.faults.promote, PromotePolicy::Random);
+        let e = Scenario::parse(&format!(
+            "{replicated}[faults]\nmode = \"scripted\"\n[[faults.script]]\nat_ms = 1\nfault = \"failover\"\nbytes = 5\n"
+        ))
+        .unwrap_err();
+        assert!(e.0.contains("bytes: does not apply to failover"), "{e}");
     }
 
     #[test]

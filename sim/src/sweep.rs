@@ -94,6 +94,7 @@ pub fn sweep(plan: &SweepPlan, progress: &(dyn Fn(&RunOutcome, u64) + Sync)) -> 
             verdicts: Vec::new(),
             first_failing_seed: None,
             ops: 0,
+            lost_writes: 0,
             wall_ms: 0,
         })
         .collect();
@@ -102,6 +103,7 @@ pub fn sweep(plan: &SweepPlan, progress: &(dyn Fn(&RunOutcome, u64) + Sync)) -> 
         let row = &mut rows[i];
         row.seeds_run += 1;
         row.ops += outcome.stats.ops as u64;
+        row.lost_writes += outcome.stats.lost_writes;
         row.wall_ms += wall_ms;
         let verdict = verdict_words(&outcome);
         match row.verdicts.iter_mut().find(|(v, _)| *v == verdict) {
@@ -155,6 +157,23 @@ pub fn summary(scenario: &Scenario, o: &RunOutcome) -> RunSummary {
         ("checker steps".into(), s.checker_steps.to_string()),
     ];
     stats.extend(s.disk.iter().map(|(k, v)| (format!("disk: {k}"), v.clone())));
+    if let Some(r) = &o.replication {
+        stats.push(("replication".into(), r.short()));
+        for n in &r.nodes {
+            let link = match n.link_up {
+                Some(true) => ", link up",
+                Some(false) => ", link down",
+                None => "",
+            };
+            let detail = format!(
+                "{}, offset {}{link}, digest {}",
+                n.role,
+                n.offset.map_or("?".into(), |o| o.to_string()),
+                n.digest.as_deref().unwrap_or("?")
+            );
+            stats.push((format!("replication: {}", n.name), detail));
+        }
+    }
     if let Some(f) = &o.failure {
         stats.push(("why it failed".into(), f.clone()));
     }

@@ -311,6 +311,7 @@ fn sweep_table() {
             verdicts: vec![("violation".into(), 2), ("linearizable".into(), 98)],
             first_failing_seed: Some(17),
             ops: 2_500_000,
+            lost_writes: 0,
             wall_ms: 41_500,
         },
         SweepRow {
@@ -322,6 +323,7 @@ fn sweep_table() {
             verdicts: vec![("linearizable".into(), 50)],
             first_failing_seed: None,
             ops: 400_000,
+            lost_writes: 1_234,
             wall_ms: 125_000,
         },
     ];

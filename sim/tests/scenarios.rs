@@ -13,7 +13,7 @@ use redsim_sim::run::{run_seed, RunOptions, RunOutcome, TraceLevel};
 use redsim_sim::scenario::{scenario_files, Regressions, Scenario};
 
 /// The scenario files this suite runs, one test each.
-const SCENARIOS: [&str; 7] = [
+const SCENARIOS: [&str; 12] = [
     "no-faults",
     "crash-restart-always",
     "everysec-power-loss",
@@ -21,6 +21,11 @@ const SCENARIOS: [&str; 7] = [
     "disk-corruption",
     "pipelined-partitions",
     "sharded-faults",
+    "replication-partitions",
+    "replication-failover",
+    "replication-failover-min-replicas",
+    "replication-wait",
+    "replication-swarm",
 ];
 
 fn dir() -> PathBuf {
@@ -121,6 +126,75 @@ fn pipelined_partitions() {
 #[test]
 fn sharded_faults() {
     run_scenario("sharded-faults");
+}
+
+#[test]
+fn replication_partitions() {
+    run_scenario("replication-partitions");
+}
+
+#[test]
+fn replication_failover() {
+    run_scenario("replication-failover");
+}
+
+#[test]
+fn replication_failover_min_replicas() {
+    run_scenario("replication-failover-min-replicas");
+}
+
+#[test]
+fn replication_wait() {
+    run_scenario("replication-wait");
+}
+
+#[test]
+fn replication_swarm() {
+    run_scenario("replication-swarm");
+}
+
+/// Every replicated run ends with the replicas in sync with the master
+/// (same offset, link up, equal DEBUG DIGEST), and the failover scenarios
+/// really promote a replica and lose writes to it.
+#[test]
+fn replicated_runs_check_their_replicas() {
+    for name in ["replication-failover", "replication-wait"] {
+        let o = run_seed(&load(name), 1, &RunOptions::default());
+        let check = o.replication.as_ref().unwrap_or_else(|| panic!("{name}: no replication check"));
+        assert!(check.passed(), "{name}: {}", check.describe());
+        assert_eq!(check.nodes.len(), 3, "{name}: {}", check.describe());
+        let digests: std::collections::BTreeSet<_> = check.nodes.iter().map(|n| n.digest.clone()).collect();
+        assert_eq!(digests.len(), 1, "{name}: {}", check.describe());
+        assert!(o.events.iter().any(|e| e.2 == "promote"), "{name}: nothing promoted:\n{}", o.timeline_text());
+        assert!(o.events.iter().any(|e| e.2 == "clients-switch"), "{name}:\n{}", o.timeline_text());
+        assert_ne!(check.master, "n1", "{name}: the master after the failover");
+        assert!(o.stats.lost_writes > 0, "{name}: {}", o.summary());
+    }
+    // The partitions scenario's seeds make replicas continue from the
+    // backlog after a cut, and fail to when a burst overflowed it.
+    let partitions = load("replication-partitions");
+    let (mut partial, mut refused) = (0, 0);
+    for seed in 1..=partitions.expect.seeds {
+        let check = run_seed(&partitions, seed, &RunOptions::default()).replication.expect("a replicated run");
+        partial += check.sync_partial_ok;
+        refused += check.sync_partial_err;
+    }
+    assert!(partial > 0, "no partial resync in replication-partitions' seeds");
+    assert!(refused > 0, "no backlog overflow forced a full resync in replication-partitions' seeds");
+    // Replicas that never sync (the master delays every full sync by 100 s)
+    // fail the run, whatever the checker says.
+    let mut stuck = load("replication-partitions");
+    stuck.topology.config.insert("repl-diskless-sync-delay".into(), toml::Value::Integer(100));
+    stuck.faults = Default::default();
+    stuck.workload.ops = Some(100);
+    let o = run_seed(&stuck, 1, &RunOptions::default());
+    assert!(!o.passed, "{}", o.summary());
+    let why = o.failure.as_deref().unwrap_or("");
+    assert!(why.contains("replication check failed: the replicas did not converge"), "{why}");
+    assert!(why.contains("n2: master_link_status down"), "{why}");
+    assert!(o.summary().contains("REPLICAS DIVERGE"), "{}", o.summary());
+    // Non-replicated runs have no such check.
+    assert!(run_seed(&load("no-faults"), 1, &RunOptions::default()).replication.is_none());
 }
 
 #[test]

@@ -18,7 +18,7 @@ const MILESTONES: [&str; 7] = ["ready", "workload", "workload done", "end", "not
 /// Faults that last, and the events that end them. An ender with a node
 /// ends only that node's fault; one without (a heal) ends any.
 const LASTING: [(&[&str], &[&str]); 5] = [
-    (&["partition", "isolate", "one way", "packet loss", "latency"], &["heal", "heal all"]),
+    (&["partition", "isolate", "one way", "packet loss", "latency", "backlog overflow"], &["heal", "heal all"]),
     (&["kill", "power loss", "crash", "exit"], &["restart", "start", "heal all"]),
     (&["pause"], &["resume", "restart", "heal all"]),
     (&["clock skew"], &["clock skew", "heal all"]),
@@ -49,7 +49,8 @@ fn bands(events: &[TimelineEvent]) -> Vec<Band> {
     for (i, e) in events.iter().enumerate() {
         let k = kind_of(e);
         let Some((_, enders)) = LASTING.iter().find(|(begins, _)| begins.contains(&k.as_str())) else { continue };
-        let network = matches!(k.as_str(), "partition" | "isolate" | "one way" | "packet loss" | "latency");
+        let network =
+            matches!(k.as_str(), "partition" | "isolate" | "one way" | "packet loss" | "latency" | "backlog overflow");
         let until = events.iter().enumerate().skip(i + 1).find_map(|(j, f)| {
             let node_ok = network || f.node.is_none() || f.node == e.node;
             (enders.contains(&kind_of(f).as_str()) && node_ok).then_some(j)

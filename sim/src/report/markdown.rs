@@ -132,20 +132,22 @@ pub fn sweep_markdown(rows: &[SweepRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| scenario | engine | seeds | passed | failed | verdicts | first failing seed | ops/s simulated | wall time |"
+        "| scenario | engine | seeds | passed | failed | verdicts | lost acked writes / 1k ops | first failing seed \
+         | ops/s simulated | wall time |"
     );
-    let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
+    let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
     let mut total = SweepRow::default();
     for r in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             cell(&r.scenario),
             cell(&r.engine),
             r.seeds_run,
             r.passed,
             r.failed,
             cell(&verdict_counts(&r.verdicts)),
+            r.lost_per_1k_ops().unwrap_or_else(|| "-".to_string()),
             r.first_failing_seed.map_or_else(|| "-".to_string(), |s| s.to_string()),
             r.ops_per_sec().map_or_else(|| "-".to_string(), thousands),
             wall(r.wall_ms)
@@ -154,15 +156,17 @@ pub fn sweep_markdown(rows: &[SweepRow]) -> String {
         total.passed += r.passed;
         total.failed += r.failed;
         total.ops += r.ops;
+        total.lost_writes += r.lost_writes;
         total.wall_ms += r.wall_ms;
     }
     if rows.len() > 1 {
         let _ = writeln!(
             out,
-            "| **total** | | {} | {} | {} | | | {} | {} |",
+            "| **total** | | {} | {} | {} | | {} | | {} | {} |",
             total.seeds_run,
             total.passed,
             total.failed,
+            total.lost_per_1k_ops().unwrap_or_else(|| "-".to_string()),
             total.ops_per_sec().map_or_else(|| "-".to_string(), thousands),
             wall(total.wall_ms)
         );

@@ -99,11 +99,23 @@ pub struct SweepRow {
     pub first_failing_seed: Option<u64>,
     /// Client operations simulated over all seeds.
     pub ops: u64,
+    /// Acknowledged writes lost over all seeds (the checker's count).
+    pub lost_writes: u64,
     /// Wall-clock time the sweep of this row took, in milliseconds.
     pub wall_ms: u64,
 }
 
 impl SweepRow {
+    /// Acknowledged writes lost per thousand operations, one decimal
+    /// ("0.0" when nothing was lost): comparable across scenarios of
+    /// different sizes.
+    pub fn lost_per_1k_ops(&self) -> Option<String> {
+        (self.ops > 0).then(|| {
+            let tenths = (self.lost_writes as u128 * 10_000 + self.ops as u128 / 2) / self.ops as u128;
+            format!("{}.{}", tenths / 10, tenths % 10)
+        })
+    }
+
     /// Client operations simulated per second of wall-clock time.
     pub fn ops_per_sec(&self) -> Option<u64> {
         (self.wall_ms > 0).then(|| (self.ops as u128 * 1000 / self.wall_ms as u128) as u64)

@@ -240,9 +240,9 @@ impl Node {
 
     /// A client went away: if it was a replica, forget it.
     pub(super) fn replication_client_gone(&mut self, id: ClientId) {
+        let name = self.peer_name(id);
         if self.repl.peers.remove(&id).is_some_and(|p| p.counts()) {
-            let addr = self.clients.get(&id).map(|c| c.conn.addr.clone()).unwrap_or_default();
-            self.log(super::LogLevel::Notice, format!("Connection with replica {addr} lost."));
+            self.log(super::LogLevel::Notice, format!("Connection with replica {name} lost."));
         }
         if self.repl.peers.values().all(|p| !p.counts()) {
             self.repl.no_replicas_since_ms = self.now_ms;
