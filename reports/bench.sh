@@ -45,8 +45,11 @@ done
 
 log() { echo "bench.sh: $*" >&2; }
 
+# Compiler and linker processes running now (a busy machine's usual cause).
+compilers() { ps -eo comm= | grep -cE '^(rustc|cargo|cc1|cc1plus|ld|clang)$' || true; }
+
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
-busy_before="$(pgrep -c -x 'rustc|cargo|cc1|cc1plus|ld|clang' || true)"
+busy_before="$(compilers)"
 
 log "building redsim-server (release)"
 cargo build --release --quiet -p redsim-engine --bin redsim-server
@@ -225,7 +228,7 @@ done
 RSS_AFTER="redis $(rss_bytes "$REDIS_PID"), redsim $(rss_bytes "$REDSIM_PID") bytes"
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
-busy_after="$(pgrep -c -x 'rustc|cargo|cc1|cc1plus|ld|clang' || true)"
+busy_after="$(compilers)"
 load1_before="${load_before%% *}"
 if [ "$busy_before" = 0 ] && [ "$busy_after" = 0 ] && awk -v l="$load1_before" 'BEGIN { exit !(l < 0.5) }'; then
     quiet="yes: no compiler running before or after, 1-minute load $load1_before before the run"

@@ -175,9 +175,10 @@ impl Node {
         }
         let write = spec.has(Flag::Write) || spec.name == "ping" || queued_write;
         if write {
-            if self.config.get_bool("stop-writes-on-bgsave-error")
+            // The cheap test first: this runs before every write.
+            if !self.persist.rdb.last_bgsave_ok
+                && self.config.get_bool("stop-writes-on-bgsave-error")
                 && self.has_save_points()
-                && !self.persist.rdb.last_bgsave_ok
             {
                 return Some(errors::MISCONF_RDB);
             }
