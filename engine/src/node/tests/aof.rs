@@ -284,7 +284,11 @@ fn a_failing_fsync_of_what_was_loaded_refuses_to_start() {
     disk.fail(OpKind::Fsync, "incr", StorageError::Io("Input/output error".into()), Some(1));
     let r = DiskHarness::on_disk(&conf("appendfsync always"), disk);
     assert_eq!(r.exited, Some(1));
-    assert!(r.logged("Fatal error: can't fsync the loaded file appendonlydir/appendonly.aof.1.incr.aof"), "{:?}", r.logs);
+    assert!(
+        r.logged("Fatal error: can't fsync the loaded file appendonlydir/appendonly.aof.1.incr.aof"),
+        "{:?}",
+        r.logs
+    );
 
     // The RDB is made durable the same way when it is what was loaded.
     let rdb_conf = "save \"\"\n";
@@ -299,7 +303,11 @@ fn a_failing_fsync_of_what_was_loaded_refuses_to_start() {
     disk.fail(OpKind::Fsync, "dump.rdb", StorageError::Io("Input/output error".into()), Some(1));
     let r = DiskHarness::on_disk(rdb_conf, disk);
     assert_eq!(r.exited, Some(1));
-    assert!(r.logged("Fatal error: can't fsync the loaded file dump.rdb: Input/output error. Exiting."), "{:?}", r.logs);
+    assert!(
+        r.logged("Fatal error: can't fsync the loaded file dump.rdb: Input/output error. Exiting."),
+        "{:?}",
+        r.logs
+    );
 }
 
 #[test]
