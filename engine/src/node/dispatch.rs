@@ -121,15 +121,8 @@ impl Node {
             return Flow::Continue;
         }
         let queued_write = spec.name == "exec" && c_queued_write(self.clients.get(&id));
-        if let Some(e) = self.disk_denies(spec, queued_write) {
-            if spec.name == "exec" {
-                self.exec_abort(id, Some(spec), e.text());
-            } else {
-                self.reject(id, Some(spec), e);
-            }
-            return Flow::Continue;
-        }
-        if let Some(e) = self.replication_denies(spec, queued_write) {
+        let denied = self.disk_denies(spec, queued_write).or_else(|| self.replication_denies(spec, queued_write));
+        if let Some(e) = denied {
             if spec.name == "exec" {
                 self.exec_abort(id, Some(spec), e.text());
             } else {

@@ -202,6 +202,12 @@ impl Net {
         self.pump();
     }
 
+    /// Every link between nodes stops carrying bytes, without closing:
+    /// replicas go silent (no ACK) but stay connected.
+    fn silence(&mut self) {
+        self.links.clear();
+    }
+
     fn info(&mut self, i: usize, field: &str) -> String {
         let text = self.cmd(i, &["INFO", "replication"]) + &self.cmd(i, &["INFO", "stats"]);
         let prefix = format!("{field}:");
@@ -466,10 +472,7 @@ fn a_failover_that_cannot_catch_up_is_aborted_and_writes_resume() {
     net.advance(1000);
     // The replica stops acknowledging: its link is silent, not closed.
     net.down[1] = true;
-    let links: Vec<(usize, LinkId)> = net.links.keys().copied().collect();
-    for key in links {
-        net.links.remove(&key);
-    }
+    net.silence();
     net.cmd(0, &["SET", "k", "1"]).starts_with('+').then_some(()).expect("write before the failover");
     assert_eq!(net.cmd(0, &["FAILOVER", "TIMEOUT", "500"]), "+OK\r\n");
     assert_eq!(net.info(0, "master_failover_state"), "waiting-for-sync");
@@ -543,10 +546,7 @@ fn shutdown_waits_for_lagging_replicas_up_to_its_timeout() {
     net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
     net.advance(1000);
     // The replica goes silent: the master's writes reach it no more.
-    let links: Vec<(usize, LinkId)> = net.links.keys().copied().collect();
-    for key in links {
-        net.links.remove(&key);
-    }
+    net.silence();
     net.cmd(0, &["SET", "k", "v"]);
     let c = net.client(0);
     assert_eq!(net.send(0, c, &["SHUTDOWN", "NOSAVE"]), "", "waits for the replica");
@@ -579,10 +579,7 @@ fn shutdown_with_caught_up_replicas_or_now_does_not_wait() {
     let mut net = Net::new(2, "");
     net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
     net.advance(1000);
-    let links: Vec<(usize, LinkId)> = net.links.keys().copied().collect();
-    for key in links {
-        net.links.remove(&key);
-    }
+    net.silence();
     net.cmd(0, &["SET", "k", "v"]);
     assert_eq!(net.info(0, "connected_slaves"), "1", "a lagging replica is still connected");
     let c = net.client(0);
