@@ -319,6 +319,9 @@ fn redsim_replica_follows(master: &Server, replica: &Server, rng: &mut Rng, part
 /// `CLIENT KILL TYPE <kind>` on `killer` cuts the link; writes go on on
 /// `origin` (the master, or the top of a chain) meanwhile; the replica must come back with a partial resync (the
 /// master's `partial_ok`-th) and have the master's dataset.
+// The servers' roles differ from test to test (a chain, either side killing):
+// naming each one at the call reads better than a struct built for one use.
+#[allow(clippy::too_many_arguments)]
 fn cut_and_resume(
     origin: &Server,
     master: &Server,

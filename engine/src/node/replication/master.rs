@@ -300,7 +300,10 @@ impl Node {
         self.propagation.force_select();
         let offset = self.repl.offset;
         let mut opts = self.rdb_options(false);
-        opts.aux.repl = Some((0, self.replid.clone(), offset as i64));
+        // A master's stream starts with a SELECT after a snapshot; a
+        // replica passes its master's bytes on, which go on in its database.
+        let stream_db = self.repl.master.as_ref().map_or(0, |m| m.stream_db() as u32);
+        opts.aux.repl = Some((stream_db, self.replid.clone(), offset as i64));
         let bytes = rdb::write(&self.engine.snapshot(), &opts);
         let diskless = self.config.get_bool("repl-diskless-sync");
         let Some(p) = self.repl.peers.get(&id) else { return };

@@ -210,6 +210,7 @@ impl Node {
         match &mut self.repl.master {
             Some(m) => {
                 m.restore_history();
+                m.restore_stream_db(replica::stream_db_of(aux).unwrap_or(0));
                 self.replid = id;
                 self.repl.offset = offset;
             }

@@ -115,6 +115,11 @@ impl MasterLink {
         self.db
     }
 
+    /// A history loaded from an RDB file: the stream goes on in `db`.
+    pub fn restore_stream_db(&mut self, db: usize) {
+        self.db = db;
+    }
+
     pub fn is_connected(&self) -> bool {
         self.state == State::Connected
     }
@@ -178,6 +183,9 @@ impl Node {
         if self.config.get_bool("cluster-enabled") {
             return Frame::error("ERR REPLICAOF not allowed in cluster mode.");
         }
+        if self.repl.failover.is_some() {
+            return Frame::error("ERR REPLICAOF not allowed while failing over.");
+        }
         let who = self.clients.get(&id).map(|c| format!("id={id} addr={}", c.conn.addr)).unwrap_or_default();
         match master {
             None => {
@@ -185,9 +193,6 @@ impl Node {
                     self.unset_master();
                     self.log(LogLevel::Notice, format!("MASTER MODE enabled (user request from '{who}')"));
                 }
-            }
-            Some(_) if self.repl.failover.is_some() => {
-                return Frame::error("ERR REPLICAOF not allowed while failing over.");
             }
             Some((host, port)) => {
                 if self.repl.peers.get(&id).is_some_and(|p| p.counts()) {
@@ -217,6 +222,11 @@ impl Node {
             }
         }
         self.unblock_all_for_role_change();
+        // What this event propagated so far still reaches our replicas.
+        let pending = self.propagation.take_repl_feed();
+        if !pending.is_empty() {
+            self.feed_stream(&pending);
+        }
         let _ = self.config.set_startup(b"replicaof", &[Bytes::from(host.clone()), Bytes::from(port.to_string())]);
         self.engine_config.is_master = false;
         self.propagation.set_repl_feed(false);
@@ -553,7 +563,7 @@ impl Node {
                 self.disconnect_replicas();
             }
             self.ensure_backlog();
-            self.master_link_up();
+            self.master_link_up(None);
             self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.".into());
             let rest = self.repl.master.as_mut().map(|m| std::mem::take(&mut m.inbuf)).unwrap_or_default();
             if let Some(m) = &mut self.repl.master {
@@ -586,13 +596,17 @@ impl Node {
         false
     }
 
-    /// The link is up and streaming.
-    fn master_link_up(&mut self) {
+    /// The link is up and streaming. The stream's database is the one the
+    /// snapshot names (`stream_db`), or after a partial resync the one the
+    /// stream was in when the link broke: the master sends no SELECT then.
+    fn master_link_up(&mut self, stream_db: Option<usize>) {
         let offset = self.repl.offset;
         if let Some(m) = &mut self.repl.master {
             m.state = State::Connected;
             m.down_since_ms = None;
-            m.db = 0;
+            if let Some(db) = stream_db {
+                m.db = db;
+            }
             m.multi = None;
             m.stream = RequestParser::new();
             m.stream.set_authenticated(true);
@@ -607,8 +621,8 @@ impl Node {
     fn load_snapshot(&mut self, bytes: &[u8], replid: String, offset: i64) -> bool {
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Flushing old data".into());
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Loading DB in memory".into());
-        let data = match rdb::read_with(bytes, &self.rdb_load_options()) {
-            Ok((data, _)) => data,
+        let (data, stream_db) = match rdb::read_with(bytes, &self.rdb_load_options()) {
+            Ok((data, info)) => (data, stream_db_of(&info.aux).unwrap_or(0)),
             Err(e) => {
                 self.log(
                     LogLevel::Warning,
@@ -625,7 +639,7 @@ impl Node {
         self.repl.replid2 = None;
         self.repl.backlog = None;
         self.ensure_backlog();
-        self.master_link_up();
+        self.master_link_up(Some(stream_db));
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Finished with success".into());
         self.restart_aof_after_sync();
         true
@@ -777,6 +791,13 @@ impl Node {
             self.engine_config.is_master = false;
         }
     }
+}
+
+/// An RDB file's `repl-stream-db`: the database the replication stream was
+/// in at the snapshot (it sends no SELECT until it changes).
+pub(super) fn stream_db_of(aux: &[(Vec<u8>, Vec<u8>)]) -> Option<usize> {
+    let (_, v) = aux.iter().find(|(k, _)| k == b"repl-stream-db")?;
+    std::str::from_utf8(v).ok()?.parse().ok()
 }
 
 /// The first position of `needle` in `hay`.

@@ -613,3 +613,27 @@ fn a_transaction_that_selects_inside_runs_each_command_in_its_database() {
     net.restart(1, "");
     assert_eq!(net.digest(1), d);
 }
+
+#[test]
+fn the_stream_database_survives_a_partial_resync_and_a_chained_snapshot() {
+    let mut net = Net::new(3, "");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    let c = net.client(0);
+    net.send(0, c, &["SELECT", "3"]);
+    net.send(0, c, &["SET", "a", "1"]);
+    // The link breaks; the master's stream stays in db 3 and sends no SELECT.
+    net.cut(1);
+    net.send(0, c, &["SET", "b", "2"]);
+    net.advance(1500);
+    assert_eq!(net.info(0, "sync_partial_ok"), "1");
+    net.send(0, c, &["SET", "c", "3"]);
+    assert_eq!(net.digest(1), net.digest(0));
+    // A replica of the replica gets a snapshot while the stream is in db 3.
+    net.cmd(2, &["REPLICAOF", "127.0.0.1", "7001"]);
+    net.advance(1000);
+    net.send(0, c, &["SET", "d", "4"]);
+    let d = net.digest(0);
+    assert_eq!(net.digest(1), d);
+    assert_eq!(net.digest(2), d);
+}
