@@ -178,7 +178,7 @@ impl Engine {
             }
             out.push(Frame::Bulk(key));
         }
-        Ok(Frame::Array(vec![Frame::bulk(cursor.to_string()), Frame::Array(out)]))
+        Ok(super::scan_reply(cursor, out))
     }
 
     pub(super) fn randomkey(&mut self, cx: &mut Context<'_>) -> RedisResult<Frame> {

@@ -38,6 +38,7 @@ mod object;
 mod set;
 mod slab;
 mod strings;
+mod texts;
 mod zset;
 
 use bytes::Bytes;
@@ -331,4 +332,10 @@ impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine").field("keys", &self.dbs.iter().map(Db::len).collect::<Vec<_>>()).finish()
     }
+}
+
+/// A SCAN-family reply (SCAN, HSCAN, SSCAN, ZSCAN): the next cursor as a
+/// bulk string, then the elements.
+fn scan_reply(cursor: u64, items: Vec<Frame>) -> Frame {
+    Frame::Array(vec![Frame::bulk(cursor.to_string()), Frame::Array(items)])
 }

@@ -77,6 +77,14 @@ pub struct RdbInfo {
     pub bytes_read: usize,
 }
 
+impl RdbInfo {
+    /// The value of AUX field `name` as text (lossy), if the file has it.
+    pub fn aux_text(&self, name: &str) -> Option<String> {
+        let (_, v) = self.aux.iter().find(|(k, _)| k == name.as_bytes())?;
+        Some(String::from_utf8_lossy(v).into_owned())
+    }
+}
+
 /// Why a file or payload could not be loaded, with the byte offset.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RdbError {

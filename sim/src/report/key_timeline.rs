@@ -13,7 +13,7 @@ use std::fmt::Write;
 
 use super::faults_layer::Layer;
 use super::svg::{
-    axis, bar_end, escape, op_title, open_svg, outcome_class, px, show_ms, Scale, LANE, LEFT, PLOT, WIDTH,
+    axis, bar_end, escape, op_bar, op_title, open_svg, outcome_class, px, show_ms, Scale, LANE, LEFT, PLOT, WIDTH,
 };
 use super::violation_marks::{linearization_path, Marks, Point};
 use super::window::Window;
@@ -74,15 +74,7 @@ pub fn draw(history: &History, events: &[TimelineEvent], window: &Window, marks:
         if op.complete_time.is_none() {
             class.push_str(" open");
         }
-        let _ = writeln!(
-            out,
-            r#"<rect class="{class}" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>"#,
-            px(x1),
-            y + 3,
-            px((x2 - x1).max(15)),
-            LANE - 6,
-            op_title(op, marks.notes_of(op.id))
-        );
+        op_bar(&mut out, &class, x1, x2, y, &op_title(op, marks.notes_of(op.id)));
     }
     // Where an operation's linearization point at `t` goes, if it is drawn.
     let drawn: BTreeMap<OpId, ClientId> =

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::svg::{axis, bar_end, escape, op_title, open_svg, outcome_class, px, shorten, Scale, LANE, LEFT, WIDTH};
+use super::svg::{
+    axis, bar_end, escape, op_bar, op_title, open_svg, outcome_class, px, shorten, Scale, LANE, LEFT, WIDTH,
+};
 use super::violation_marks::{linearization_path, Marks, Point};
 use crate::history::{Op, OpId, Outcome};
 
@@ -53,15 +55,7 @@ pub fn minimal(ops: &[Op], marks: &Marks) -> String {
         if open {
             class.push_str(" open");
         }
-        let _ = writeln!(
-            out,
-            r#"<rect class="{class}" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>"#,
-            px(x1),
-            y + 3,
-            px((x2 - x1).max(15)),
-            LANE - 6,
-            op_title(op, marks.notes_of(op.id))
-        );
+        op_bar(&mut out, &class, x1, x2, y, &op_title(op, marks.notes_of(op.id)));
         let what = match &op.outcome {
             Outcome::Ok(r) => format!("{} → {r}", op.request),
             Outcome::Fail(e) => format!("{} → failed: {e}", op.request),

@@ -71,6 +71,19 @@ impl Scale {
 }
 
 /// Tenths of a pixel as "12.3".
+/// One operation's bar in its lane at `y`, from `x1` to `x2` (tenths of a
+/// pixel, at least 1.5 px wide), with its tooltip.
+pub fn op_bar(out: &mut String, class: &str, x1: u64, x2: u64, y: u64, title: &str) {
+    let _ = writeln!(
+        out,
+        r#"<rect class="{class}" x="{}" y="{}" width="{}" height="{}"><title>{title}</title></rect>"#,
+        px(x1),
+        y + 3,
+        px((x2 - x1).max(15)),
+        LANE - 6,
+    );
+}
+
 pub fn px(tenths: u64) -> String {
     format!("{}.{}", tenths / 10, tenths % 10)
 }

@@ -291,7 +291,7 @@ impl Node {
             format!("Bad RDB file {name}: {} at offset {}. Fatal error loading the DB, exiting.", e.message, e.offset)
         })?;
         self.log_rdb_aux(&info);
-        self.restore_repl_info(&info.aux);
+        self.restore_repl_info(&info);
         let mut expired = 0u64;
         if self.engine_config.is_master {
             let now = self.now_ms;
@@ -311,19 +311,18 @@ impl Node {
 
     /// Redis's lines about the AUX fields of a file being loaded.
     fn log_rdb_aux(&mut self, info: &rdb::RdbInfo) {
-        let aux = |k: &str| info.aux.iter().find(|(n, _)| n == k.as_bytes()).map(|(_, v)| v.clone());
-        if let Some(v) = aux("redis-ver") {
-            self.log(LogLevel::Notice, format!("Loading RDB produced by version {}", String::from_utf8_lossy(&v)));
+        if let Some(v) = info.aux_text("redis-ver") {
+            self.log(LogLevel::Notice, format!("Loading RDB produced by version {v}"));
         }
-        if let Some(t) = aux("ctime").and_then(|v| String::from_utf8_lossy(&v).parse::<i64>().ok()) {
+        if let Some(t) = info.aux_text("ctime").and_then(|v| v.parse::<i64>().ok()) {
             let age = (self.now_ms.div_euclid(1000) - t).max(0);
             self.log(LogLevel::Notice, format!("RDB age {age} seconds"));
         }
-        if let Some(m) = aux("used-mem").and_then(|v| String::from_utf8_lossy(&v).parse::<u64>().ok()) {
+        if let Some(m) = info.aux_text("used-mem").and_then(|v| v.parse::<u64>().ok()) {
             let mb = m as f64 / (1024.0 * 1024.0);
             self.log(LogLevel::Notice, format!("RDB memory usage when created {mb:.2} Mb"));
         }
-        if aux("aof-base").is_some_and(|v| v == b"1") {
+        if info.aux_text("aof-base").is_some_and(|v| v == "1") {
             self.log(LogLevel::Notice, "RDB is base AOF".into());
         }
     }

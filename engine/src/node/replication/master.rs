@@ -234,10 +234,7 @@ impl Node {
             return false;
         }
         // The backlog must be current before it is read.
-        let pending = self.propagation.take_repl_feed();
-        if !pending.is_empty() {
-            self.feed_stream(&pending);
-        }
+        self.flush_repl_feed();
         let from = u64::try_from(offset).ok();
         let Some(bytes) = from.and_then(|from| self.repl.backlog.as_ref()?.since(from)) else {
             let addr = self.peer_name(id);
@@ -292,10 +289,7 @@ impl Node {
     fn start_full_sync(&mut self, id: ClientId) {
         // What was propagated before the snapshot is in it: flush it to the
         // others first, so that the offset names exactly the snapshot.
-        let pending = self.propagation.take_repl_feed();
-        if !pending.is_empty() {
-            self.feed_stream(&pending);
-        }
+        self.flush_repl_feed();
         // The stream after a snapshot must start with a SELECT.
         self.propagation.force_select();
         let offset = self.repl.offset;

@@ -124,6 +124,13 @@ impl Node {
         if std::mem::take(&mut self.repl.getack) && !self.repl.peers.is_empty() {
             self.propagation.feed_raw(&encode(&[b"REPLCONF", b"GETACK", b"*"]));
         }
+        self.flush_repl_feed();
+    }
+
+    /// Feeds what this event propagated so far to the backlog and the
+    /// replicas: before reading the backlog, taking a snapshot or turning the
+    /// feed off, so that offsets name exactly what was sent.
+    fn flush_repl_feed(&mut self) {
         let bytes = self.propagation.take_repl_feed();
         if !bytes.is_empty() {
             self.feed_stream(&bytes);
@@ -165,17 +172,21 @@ impl Node {
         );
     }
 
+    /// `repl-backlog-size`, with Redis's floor of 16 KiB.
+    fn backlog_capacity(&self) -> usize {
+        self.config.get_u64("repl-backlog-size").max(16 * 1024) as usize
+    }
+
     /// Makes sure a backlog exists (starting after the current offset).
     fn ensure_backlog(&mut self) {
         if self.repl.backlog.is_none() {
-            let size = self.config.get_u64("repl-backlog-size").max(16 * 1024) as usize;
-            self.repl.backlog = Some(Backlog::new(size, self.repl.offset));
+            self.repl.backlog = Some(Backlog::new(self.backlog_capacity(), self.repl.offset));
         }
     }
 
     /// CONFIG SET repl-backlog-size.
     pub(super) fn repl_backlog_resized(&mut self) {
-        let size = self.config.get_u64("repl-backlog-size").max(16 * 1024) as usize;
+        let size = self.backlog_capacity();
         if let Some(b) = &mut self.repl.backlog {
             b.resize(size);
         }
@@ -196,11 +207,9 @@ impl Node {
     /// The replication history an RDB file loaded at startup recorded: a
     /// replica continues it (PSYNC with that id and offset); a master keeps
     /// it as its previous history, so its old replicas can continue.
-    pub(super) fn restore_repl_info(&mut self, aux: &[(Vec<u8>, Vec<u8>)]) {
-        let field =
-            |k: &str| aux.iter().find(|(n, _)| n == k.as_bytes()).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
-        let (Some(id), Some(offset)) = (field("repl-id"), field("repl-offset").and_then(|o| o.parse::<i64>().ok()))
-        else {
+    pub(super) fn restore_repl_info(&mut self, info: &redsim_model::rdb::RdbInfo) {
+        let offset = info.aux_text("repl-offset").and_then(|o| o.parse::<i64>().ok());
+        let (Some(id), Some(offset)) = (info.aux_text("repl-id"), offset) else {
             return;
         };
         if id.len() != 40 || offset < 0 {
@@ -210,7 +219,7 @@ impl Node {
         match &mut self.repl.master {
             Some(m) => {
                 m.restore_history();
-                m.restore_stream_db(replica::stream_db_of(aux).unwrap_or(0));
+                m.restore_stream_db(replica::stream_db_of(info));
                 self.replid = id;
                 self.repl.offset = offset;
             }

@@ -153,6 +153,13 @@ impl MasterLink {
         }
     }
 
+    /// Stream bytes read: parsed as commands, kept raw to pass on exactly.
+    fn take_stream(&mut self, bytes: &[u8]) {
+        self.stream.feed(bytes);
+        self.raw.extend_from_slice(bytes);
+        self.read_offset += bytes.len() as u64;
+    }
+
     /// One line (without CR LF) from the front of `inbuf`.
     fn take_line(&mut self) -> Option<String> {
         let end = self.inbuf.iter().position(|&b| b == b'\n')?;
@@ -223,10 +230,7 @@ impl Node {
         }
         self.unblock_all_for_role_change();
         // What this event propagated so far still reaches our replicas.
-        let pending = self.propagation.take_repl_feed();
-        if !pending.is_empty() {
-            self.feed_stream(&pending);
-        }
+        self.flush_repl_feed();
         let _ = self.config.set_startup(b"replicaof", &[Bytes::from(host.clone()), Bytes::from(port.to_string())]);
         self.engine_config.is_master = false;
         self.propagation.set_repl_feed(false);
@@ -347,9 +351,7 @@ impl Node {
                 if let Some(m) = &mut self.repl.master {
                     m.last_io_ms = now;
                     if m.state == State::Connected {
-                        m.stream.feed(&bytes);
-                        m.raw.extend_from_slice(&bytes);
-                        m.read_offset += bytes.len() as u64;
+                        m.take_stream(&bytes);
                     } else {
                         m.inbuf.extend_from_slice(&bytes);
                     }
@@ -475,9 +477,7 @@ impl Node {
                         return;
                     }
                     if let Some(m) = &mut self.repl.master {
-                        m.stream.feed(&rest);
-                        m.raw.extend_from_slice(&rest);
-                        m.read_offset += rest.len() as u64;
+                        m.take_stream(&rest);
                     }
                     // The first ACK at once: an EOF-form master waits for it.
                     self.send_ack_to_master();
@@ -567,9 +567,7 @@ impl Node {
             self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.".into());
             let rest = self.repl.master.as_mut().map(|m| std::mem::take(&mut m.inbuf)).unwrap_or_default();
             if let Some(m) = &mut self.repl.master {
-                m.stream.feed(&rest);
-                m.raw.extend_from_slice(&rest);
-                m.read_offset += rest.len() as u64;
+                m.take_stream(&rest);
             }
             return true;
         }
@@ -622,7 +620,7 @@ impl Node {
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Flushing old data".into());
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Loading DB in memory".into());
         let (data, stream_db) = match rdb::read_with(bytes, &self.rdb_load_options()) {
-            Ok((data, info)) => (data, stream_db_of(&info.aux).unwrap_or(0)),
+            Ok((data, info)) => (data, stream_db_of(&info)),
             Err(e) => {
                 self.log(
                     LogLevel::Warning,
@@ -795,9 +793,8 @@ impl Node {
 
 /// An RDB file's `repl-stream-db`: the database the replication stream was
 /// in at the snapshot (it sends no SELECT until it changes).
-pub(super) fn stream_db_of(aux: &[(Vec<u8>, Vec<u8>)]) -> Option<usize> {
-    let (_, v) = aux.iter().find(|(k, _)| k == b"repl-stream-db")?;
-    std::str::from_utf8(v).ok()?.parse().ok()
+pub(super) fn stream_db_of(info: &rdb::RdbInfo) -> usize {
+    info.aux_text("repl-stream-db").and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
 /// The first position of `needle` in `hay`.

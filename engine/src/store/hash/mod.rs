@@ -16,7 +16,6 @@
 mod listpack;
 mod ranks;
 mod read;
-pub mod reply;
 pub mod table;
 mod value;
 mod write;

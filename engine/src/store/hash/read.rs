@@ -12,8 +12,8 @@ use redsim_model::glob::glob_match;
 use redsim_model::reference::shared::{random_indexes, Access};
 use redsim_model::{Context, Frame};
 
+use super::super::texts::Texts;
 use super::super::Engine;
-use super::reply::Texts;
 use super::HashObj;
 
 impl Engine {
@@ -62,7 +62,7 @@ impl Engine {
             });
         };
         let per_pair = if part == HashPart::Both { 2 } else { 1 };
-        let mut texts = Texts::with_capacity(h.len() * per_pair);
+        let mut texts = Texts::with_capacity(h.len() * per_pair, h.len() * per_pair * 8);
         for (f, v) in h.iter() {
             match part {
                 HashPart::Both => {
@@ -107,7 +107,7 @@ impl Engine {
         }
         let picks = random_indexes(cx.rng, size, count);
         let pairs = self.hash_at(db, link).pick(&picks);
-        let mut texts = Texts::with_capacity(pairs.len() * if with_values { 2 } else { 1 });
+        let mut texts = Texts::with_capacity(pairs.len() * if with_values { 2 } else { 1 }, pairs.len() * 16);
         for (f, v) in pairs {
             texts.push(f);
             if with_values {
@@ -128,12 +128,12 @@ impl Engine {
         options: &[Bytes],
     ) -> RedisResult<Frame> {
         let Some(h) = self.read_hash(cx, key)? else {
-            return Ok(Frame::Array(vec![Frame::bulk("0"), Frame::Array(Vec::new())]));
+            return Ok(super::super::scan_reply(0, Vec::new()));
         };
         let opts = ScanOptions::parse(options, false)?;
         let count = usize::try_from(opts.count).unwrap_or(usize::MAX);
         let (next, pairs) = h.scan(cursor, count);
-        let mut texts = Texts::with_capacity(pairs.len() * 2);
+        let mut texts = Texts::with_capacity(pairs.len() * 2, pairs.len() * 16);
         for (f, v) in pairs {
             if opts.pattern.as_ref().is_some_and(|p| !glob_match(p, f, false)) {
                 continue;
@@ -141,6 +141,6 @@ impl Engine {
             texts.push(f);
             texts.push(v);
         }
-        Ok(Frame::Array(vec![Frame::bulk(next.to_string()), Frame::Array(texts.into_bulks())]))
+        Ok(super::super::scan_reply(next, texts.into_bulks()))
     }
 }

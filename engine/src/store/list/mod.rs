@@ -16,7 +16,6 @@ mod node;
 mod positional;
 mod push_pop;
 mod quicklist;
-mod reply;
 
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,7 @@ use redsim_model::errors::RedisResult;
 use redsim_model::reference::shared::Access;
 use redsim_model::{Context, Frame};
 
-use super::reply::Collected;
+use super::super::texts::Texts;
 use crate::store::Engine;
 use redsim_model::reference::shared::block_or_timeout;
 
@@ -50,7 +50,7 @@ impl Engine {
 
     /// Pops up to `n` elements of the list at `link`, deleting it when it
     /// runs out.
-    fn pop_elements(&mut self, db: usize, key: &Bytes, link: u32, end: End, n: u64) -> Collected {
+    fn pop_elements(&mut self, db: usize, key: &Bytes, link: u32, end: End, n: u64) -> Texts {
         let n = usize::try_from(n).unwrap_or(usize::MAX);
         let popped = self.change_list(db, key, link, |l| l.pop_many(end, n));
         self.drop_if_empty(db, key, link);

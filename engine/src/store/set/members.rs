@@ -10,8 +10,9 @@ use redsim_model::reference::shared::Access;
 use redsim_model::{Context, Frame};
 
 use super::super::object::Obj;
+use super::super::scan_reply;
 use super::super::Engine;
-use super::{bulks, max_intset, scan_reply, Member, SetObj};
+use super::{bulks, max_intset, Member, SetObj};
 
 impl Engine {
     /// SADD: a set whose members are all there already is not touched.

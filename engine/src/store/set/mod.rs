@@ -31,8 +31,8 @@ use redsim_model::errors::{self, RedisResult};
 use redsim_model::reference::shared::{new_lru, Access};
 use redsim_model::{Context, Frame};
 
-use super::hash::reply::Texts;
 use super::object::Obj;
+use super::texts::Texts;
 use super::Engine;
 
 impl Engine {
@@ -96,15 +96,10 @@ fn max_intset(cx: &Context<'_>) -> u64 {
 /// Members as bulk strings, copied out in one allocation.
 fn bulks<'a>(members: impl IntoIterator<Item = Member<'a>>) -> Vec<Frame> {
     let members = members.into_iter();
-    let mut texts = Texts::with_capacity(members.size_hint().0);
+    let mut texts = Texts::with_capacity(members.size_hint().0, members.size_hint().0 * 8);
     let mut text = [0u8; 20];
     for m in members {
         texts.push(m.text(&mut text));
     }
     texts.into_bulks()
-}
-
-/// A SCAN-family reply: the next cursor as a bulk string, then the elements.
-fn scan_reply(cursor: u64, items: Vec<Frame>) -> Frame {
-    Frame::Array(vec![Frame::bulk(cursor.to_string()), Frame::Array(items)])
 }

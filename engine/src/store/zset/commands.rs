@@ -368,7 +368,7 @@ impl Engine {
     ) -> RedisResult<Frame> {
         let db = cx.db;
         let Some(link) = self.lookup_zset(cx, key, Access::Read)? else {
-            return Ok(Frame::Array(vec![Frame::bulk("0"), Frame::Array(Vec::new())]));
+            return Ok(super::super::scan_reply(0, Vec::new()));
         };
         let opts = ScanOptions::parse(options, false)?;
         let count = usize::try_from(opts.count).unwrap_or(usize::MAX);
@@ -381,6 +381,6 @@ impl Engine {
             items.push(Frame::Bulk(m));
             items.push(Frame::bulk(s));
         }
-        Ok(Frame::Array(vec![Frame::bulk(next.to_string()), Frame::Array(items)]))
+        Ok(super::super::scan_reply(next, items))
     }
 }
