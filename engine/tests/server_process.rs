@@ -37,8 +37,19 @@ impl Server {
             .expect("redsim-server starts");
         let server = Server { child: Some(child), port };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "server did not start listening on {port}");
+        // Listening comes before loading, as in Redis: wait until PING is
+        // answered by anything but -LOADING.
+        loop {
+            assert!(Instant::now() < deadline, "server did not start serving on {port}");
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+                s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let mut buf = [0u8; 64];
+                let loading = s.write_all(b"PING\r\n").is_err()
+                    || s.read(&mut buf).map_or(true, |n| n == 0 || buf[..n].starts_with(b"-LOADING"));
+                if !loading {
+                    break;
+                }
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
         server

@@ -497,8 +497,10 @@ pub fn generate(dir: &Path) -> Result<String, String> {
     );
     let _ = writeln!(out, "/// Every top-level command, sorted by name.");
     let _ = writeln!(out, "pub(super) static COMMANDS: [CommandSpec; {}] = [", cmds.len());
+    // Ids number top-level commands first, then each container's subcommands.
+    let mut id = 0;
     for c in &cmds {
-        emit_command(&mut out, c, 1);
+        emit_command(&mut out, c, 1, &mut id);
     }
     out.push_str("];\n");
     for c in &cmds {
@@ -508,10 +510,12 @@ pub fn generate(dir: &Path) -> Result<String, String> {
         let _ = writeln!(out, "\n/// The subcommands of {}, sorted by name.", c.name.to_ascii_uppercase());
         let _ = writeln!(out, "static {}: [CommandSpec; {}] = [", subcommands_static(&c.name), c.subcommands.len());
         for s in &c.subcommands {
-            emit_command(&mut out, s, 1);
+            emit_command(&mut out, s, 1, &mut id);
         }
         out.push_str("];\n");
     }
+    let _ = writeln!(out, "\n/// How many commands and subcommands there are: one more than the largest id.");
+    let _ = writeln!(out, "pub const SPEC_COUNT: usize = {id};");
     Ok(out)
 }
 
@@ -526,10 +530,12 @@ fn quote(s: &str) -> String {
     format!("{s:?}")
 }
 
-fn emit_command(out: &mut String, c: &Cmd, level: usize) {
+fn emit_command(out: &mut String, c: &Cmd, level: usize, id: &mut usize) {
     let ind = "    ".repeat(level);
     let f = format!("{ind}    ");
     let _ = writeln!(out, "{ind}CommandSpec {{");
+    let _ = writeln!(out, "{f}id: {id},");
+    *id += 1;
     let _ = writeln!(out, "{f}name: {},", quote(&c.name));
     let _ = writeln!(out, "{f}fullname: {},", quote(&c.fullname));
     if let Some(ct) = &c.container {

@@ -104,18 +104,31 @@ impl<'a> Context<'a> {
     /// if it changed the dataset. More than one effect is wrapped in
     /// MULTI/EXEC so replicas apply them atomically, as Redis 7.0 does.
     pub fn into_effects(self) -> Vec<Effect> {
-        let Context { db, argv, mut effects, rewritten, dirty, force_propagation, .. } = self;
-        if dirty > 0 || force_propagation {
-            let own = rewritten.unwrap_or_else(|| argv.to_vec());
-            effects.push(Effect { db, argv: own });
+        let mut out = Vec::new();
+        self.visit_effects(|db, argv| out.push(Effect { db, argv: argv.to_vec() }));
+        out
+    }
+
+    /// The effects [`Context::into_effects`] returns, borrowed and in the same
+    /// order: a node whose stream nobody consumes only counts them, and need
+    /// not copy every write's argv for that.
+    pub fn visit_effects(&self, mut f: impl FnMut(usize, &[Bytes])) {
+        let own = (self.dirty > 0 || self.force_propagation).then(|| self.rewritten.as_deref().unwrap_or(self.argv));
+        let count = self.effects.len() + usize::from(own.is_some());
+        let wrap = count > 1;
+        if wrap {
+            f(self.effects[0].db, &[Bytes::from_static(b"MULTI")]);
         }
-        if effects.len() > 1 {
-            let first_db = effects[0].db;
-            let last_db = effects[effects.len() - 1].db;
-            effects.insert(0, Effect { db: first_db, argv: vec![Bytes::from_static(b"MULTI")] });
-            effects.push(Effect { db: last_db, argv: vec![Bytes::from_static(b"EXEC")] });
+        for e in &self.effects {
+            f(e.db, &e.argv);
         }
-        effects
+        if let Some(own) = own {
+            f(self.db, own);
+        }
+        if wrap {
+            let last_db = if own.is_some() { self.db } else { self.effects[self.effects.len() - 1].db };
+            f(last_db, &[Bytes::from_static(b"EXEC")]);
+        }
     }
 }
 

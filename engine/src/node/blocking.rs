@@ -134,7 +134,7 @@ impl Node {
         if let Frame::Error(text) = &reply {
             self.stats.error_reply(text);
         }
-        self.stats.call(spec.fullname, 0, reply.is_error());
+        self.stats.call(spec, 0, reply.is_error());
         self.emit(id, &reply);
         self.log_slow(id, spec, argv, self.now_ms.saturating_mul(1000), 0);
         if let Some(c) = self.clients.get_mut(&id) {
@@ -188,7 +188,14 @@ impl Node {
     /// timeout. A driver calls [`Node::timers`] then rather than waiting for
     /// the next tick.
     pub fn next_timer_ms(&self) -> Option<i64> {
-        let blocked = self.clients.values().filter_map(|c| c.blocked.as_ref().and_then(|b| b.deadline_ms));
+        // Drivers ask after every event: skip the walk over all clients when
+        // none is blocked (a blocked client always waits on some key).
+        let any_blocked = !self.blocking.is_empty();
+        let blocked = self
+            .clients
+            .values()
+            .take_while(|_| any_blocked)
+            .filter_map(|c| c.blocked.as_ref().and_then(|b| b.deadline_ms));
         blocked.chain(self.pause.map(|p| p.until_ms)).chain(self.migrate_next_deadline()).min()
     }
 

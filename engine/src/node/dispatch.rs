@@ -184,7 +184,7 @@ impl Node {
     /// transaction being queued.
     fn reject(&mut self, id: ClientId, spec: Option<&'static CommandSpec>, e: RedisError) {
         if let Some(spec) = spec {
-            self.stats.command(spec.fullname).rejected_calls += 1;
+            self.stats.command(spec).rejected_calls += 1;
         }
         if let Some(m) = self.clients.get_mut(&id).and_then(|c| c.multi.as_mut()) {
             m.aborted = true;
@@ -256,7 +256,7 @@ impl Node {
             if let Some(Frame::Error(text)) = &reply {
                 self.stats.error_reply(text);
             }
-            self.stats.call(spec.fullname, duration_us, failed);
+            self.stats.call(spec, duration_us, failed);
             if let Some(r) = &reply {
                 self.emit(id, r);
             }
@@ -359,15 +359,22 @@ impl Node {
         let block = cx.block.take();
         let touched = std::mem::take(&mut cx.touched);
         let dirty = cx.dirty;
-        let effects = cx.into_effects();
+        if self.exec_effects.is_none() && !self.propagation.is_consumed() {
+            cx.visit_effects(|db, argv| self.propagation.count(db, argv));
+        } else {
+            let effects = cx.into_effects();
+            self.propagate(effects);
+        }
         self.dirty += dirty;
         self.keys_touched(&touched);
-        self.propagate(effects);
         (reply, block)
     }
 
     /// Keys an engine changed: WATCHes on them fail, blocked clients wake.
     pub(super) fn keys_touched(&mut self, touched: &[(usize, Bytes)]) {
+        if self.watchers.is_empty() && self.blocking.is_empty() {
+            return;
+        }
         for (db, key) in touched {
             self.touch_key(*db, key);
             self.key_ready(*db, key);

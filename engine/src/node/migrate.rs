@@ -749,7 +749,7 @@ impl Node {
             if let Frame::Error(text) = &reply {
                 self.stats.error_reply(text);
             }
-            self.stats.call(job.spec.fullname, duration_us, reply.is_error());
+            self.stats.call(job.spec, duration_us, reply.is_error());
             self.emit(id, &reply);
             self.log_slow(id, job.spec, &job.argv, job.start_ms.saturating_mul(1000), duration_us);
             if let Some(c) = self.clients.get_mut(&id) {

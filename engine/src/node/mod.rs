@@ -16,6 +16,7 @@
 mod blocking;
 mod client;
 mod client_list;
+mod client_table;
 mod commands_connection;
 mod commands_server;
 pub mod config;
@@ -49,8 +50,13 @@ pub use links::{LinkEvent, LinkId};
 pub use propagation::Propagation;
 
 use client::Client;
+use client_table::ClientTable;
 use slowlog::Slowlog;
 use stats::Stats;
+
+/// The most reply-buffer room a client keeps between batches (Redis's
+/// per-client reply buffer is 16 KiB too).
+const OUT_ROOM: usize = 16 * 1024;
 
 /// Log levels, as Redis's `loglevel`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -136,7 +142,7 @@ pub struct Node {
     config: Config,
     engine_config: EngineConfig,
     parse_env: ParseEnv,
-    clients: BTreeMap<ClientId, Client>,
+    clients: ClientTable,
     next_client_id: ClientId,
     stats: Stats,
     slowlog: Slowlog,
@@ -203,7 +209,7 @@ impl Node {
             engine_config: config.engine_config(),
             parse_env: ParseEnv { databases: config.databases(), cluster_enabled: config.get_bool("cluster-enabled") },
             config,
-            clients: BTreeMap::new(),
+            clients: ClientTable::default(),
             // Redis gives ids 1 and 2 to its internal scripting clients, so
             // the first connection is id 3 there; clients see the same here.
             next_client_id: 3,
@@ -414,17 +420,27 @@ impl Node {
         self.release_replies();
         let mut closing = Vec::new();
         let mut outputs = Vec::new();
-        for (id, c) in self.clients.iter_mut() {
+        // Only a client borrowed mutably since the last finish can have output
+        // or be closing.
+        for id in self.clients.take_touched() {
+            let Some(c) = self.clients.get_mut(&id) else {
+                continue;
+            };
             if !c.out.is_empty() {
-                let bytes = std::mem::take(&mut c.out);
+                // The next batch likely needs as much room: one allocation
+                // then, not a series of doublings from empty.
+                let room = c.out.len().min(OUT_ROOM);
+                let bytes = std::mem::replace(&mut c.out, Vec::with_capacity(room));
                 self.stats.net_output_bytes += bytes.len() as u64;
                 self.stats.writes_processed += 1;
-                outputs.push((*id, bytes));
+                outputs.push((id, bytes));
             }
             if c.close_after_reply {
-                closing.push(*id);
+                closing.push(id);
             }
         }
+        // Those get_mut calls marked the clients again; nothing changed them since.
+        let _ = self.clients.take_touched();
         for (id, bytes) in outputs {
             if self.exit_code.is_none() {
                 self.send_or_hold(id, bytes);

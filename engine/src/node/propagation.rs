@@ -47,19 +47,36 @@ impl Propagation {
         }
         for e in effects {
             if self.last_db != Some(e.db) {
-                self.push(Effect {
-                    db: e.db,
-                    argv: vec![Bytes::from_static(b"SELECT"), Bytes::from(e.db.to_string())],
-                });
+                self.push(Effect { db: e.db, argv: select(e.db) });
                 self.last_db = Some(e.db);
             }
             self.push(e);
         }
     }
 
-    fn push(&mut self, e: Effect) {
-        self.total_bytes += request_len(&e.argv);
+    /// Counts one effect when nobody consumes the stream (see
+    /// [`Propagation::is_consumed`]): the totals and the SELECT state move on
+    /// exactly as [`Propagation::append`] would move them.
+    pub fn count(&mut self, db: usize, argv: &[Bytes]) {
+        if self.last_db != Some(db) {
+            self.tally(&select(db));
+            self.last_db = Some(db);
+        }
+        self.tally(argv);
+    }
+
+    /// Whether anything takes the stream: the AOF, replication or a capture.
+    pub fn is_consumed(&self) -> bool {
+        self.capture || self.aof_feed.is_some() || self.repl_feed.is_some()
+    }
+
+    fn tally(&mut self, argv: &[Bytes]) {
+        self.total_bytes += request_len(argv);
         self.total_commands += 1;
+    }
+
+    fn push(&mut self, e: Effect) {
+        self.tally(&e.argv);
         if let Some(feed) = &mut self.repl_feed {
             redsim_model::resp::encode_request(&e.argv, feed);
         }
@@ -146,6 +163,11 @@ impl Propagation {
     }
 }
 
+/// `SELECT db`.
+fn select(db: usize) -> Vec<Bytes> {
+    vec![Bytes::from_static(b"SELECT"), Bytes::from(db.to_string())]
+}
+
 fn is_word(e: &Effect, word: &[u8]) -> bool {
     e.argv.len() == 1 && e.argv[0].eq_ignore_ascii_case(word)
 }
@@ -222,6 +244,25 @@ mod tests {
         }
         assert!(p.effects().is_empty(), "a server nobody takes the stream from keeps nothing");
         assert_eq!(p.total_commands(), 1001, "but counts everything, the SELECT included");
+    }
+
+    #[test]
+    fn counting_moves_the_totals_as_appending_does() {
+        let effects = vec![e(0, &["SET", "a", "1"]), e(3, &["DEL", "b"]), e(3, &["INCR", "c"]), e(0, &["DEL", "a"])];
+        let mut appended = Propagation::default();
+        appended.set_capture(true);
+        appended.append(effects.clone());
+        let mut counted = Propagation::default();
+        assert!(!counted.is_consumed());
+        for x in &effects {
+            counted.count(x.db, &x.argv);
+        }
+        assert_eq!((counted.total_commands(), counted.total_bytes()), (7, appended.total_bytes()));
+        assert_eq!(appended.total_commands(), 7);
+        // The SELECT state carried on too: the next append starts without one.
+        counted.set_capture(true);
+        counted.append(vec![e(0, &["GET", "x"])]);
+        assert_eq!(counted.take(), vec![e(0, &["GET", "x"])]);
     }
 
     #[test]

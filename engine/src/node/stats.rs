@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use redsim_model::table::{CommandSpec, SPEC_COUNT};
+
 /// Redis stops tracking new error codes after this many (a flood of distinct
 /// error prefixes must not grow the table without bound).
 const MAX_ERROR_CODES: usize = 128;
@@ -39,6 +41,30 @@ impl CommandStat {
     }
 }
 
+/// Per-command counters in an array indexed by the command table's ids:
+/// every call updates one, and a string-keyed map cost a comparison of names
+/// per level on each of them.
+#[derive(Clone, Debug)]
+pub struct CommandStats {
+    by_id: Vec<Option<(&'static str, CommandStat)>>,
+}
+
+impl Default for CommandStats {
+    fn default() -> Self {
+        CommandStats { by_id: vec![None; SPEC_COUNT] }
+    }
+}
+
+impl CommandStats {
+    /// The commands counted so far, by full name (`client|list`), in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &CommandStat)> {
+        let mut used: Vec<(&'static str, &CommandStat)> =
+            self.by_id.iter().flatten().map(|(name, stat)| (*name, stat)).collect();
+        used.sort_unstable_by_key(|(name, _)| *name);
+        used.into_iter()
+    }
+}
+
 /// The node's counters (what CONFIG RESETSTAT clears).
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
@@ -52,7 +78,7 @@ pub struct Stats {
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
     pub total_error_replies: u64,
-    pub commands: BTreeMap<&'static str, CommandStat>,
+    pub commands: CommandStats,
     pub errors: BTreeMap<String, u64>,
     pub client_recent_max_input_buffer: u64,
     /// Reads handed to the node and reply batches handed to the driver.
@@ -76,14 +102,15 @@ impl Stats {
         }
     }
 
-    pub fn command(&mut self, fullname: &'static str) -> &mut CommandStat {
-        self.commands.entry(fullname).or_default()
+    pub fn command(&mut self, spec: &'static CommandSpec) -> &mut CommandStat {
+        let slot = &mut self.commands.by_id[usize::from(spec.id)];
+        &mut slot.get_or_insert_with(|| (spec.fullname, CommandStat::default())).1
     }
 
-    /// Records a call of `fullname` that took `usec` and failed or not.
-    pub fn call(&mut self, fullname: &'static str, usec: u64, failed: bool) {
+    /// Records a call of `spec` that took `usec` and failed or not.
+    pub fn call(&mut self, spec: &'static CommandSpec, usec: u64, failed: bool) {
         self.total_commands_processed += 1;
-        let s = self.command(fullname);
+        let s = self.command(spec);
         s.calls += 1;
         s.usec += usec;
         *s.latencies.entry(usec).or_default() += 1;
@@ -133,10 +160,11 @@ mod tests {
     #[test]
     fn percentiles_and_ops() {
         let mut s = Stats::default();
+        let get = redsim_model::table::lookup(b"get").unwrap();
         for usec in [1, 2, 3, 4, 100] {
-            s.call("get", usec, false);
+            s.call(get, usec, false);
         }
-        let g = &s.commands["get"];
+        let g = s.commands.iter().find(|(name, _)| *name == "get").unwrap().1;
         assert_eq!((g.calls, g.usec), (5, 110));
         assert_eq!(g.percentile(50.0), 3);
         assert_eq!(g.percentile(99.0), 100);

@@ -4,7 +4,7 @@
 //! connections' outboxes, a DEBUG SLEEP stops this task (and so the whole
 //! server), SHUTDOWN and signals end it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, oneshot};
@@ -58,137 +58,193 @@ fn tick_period(hz: u32) -> Duration {
     Duration::from_micros(1_000_000 / u64::from(hz.max(1)))
 }
 
+/// Events handled one after another without going back to `select!`: a
+/// `select!` arms the tick and timer sleeps again, which a busy server would
+/// pay for every request. The budget keeps ticks and signals on time.
+const DRAIN_BUDGET: usize = 256;
+
 /// Runs until SHUTDOWN or a termination signal; returns the exit status.
 pub async fn run(
     mut node: Node,
     mut events: mpsc::UnboundedReceiver<Event>,
     events_tx: mpsc::UnboundedSender<Event>,
-    mut listeners: Listeners,
-    mut logger: Logger,
+    listeners: Listeners,
+    logger: Logger,
 ) -> i32 {
-    let mut outboxes: HashMap<ClientId, mpsc::UnboundedSender<Outgoing>> = HashMap::new();
-    let mut links = Links::default();
-    let mut next_tick = Instant::now() + tick_period(node.hz());
-    let mut signals = Signals::new();
-    let mut disk = match Disk::start(events_tx.clone()) {
+    let disk = match Disk::start(events_tx.clone()) {
         Ok(d) => d,
         Err(e) => {
             logger.warning(&format!("Can't start the disk thread: {e}"));
             return 1;
         }
     };
-    let mut ready = false;
-    let mut shutdown_requested = false;
     node.start(now_ms());
+    let mut driver = Driver {
+        node,
+        outboxes: HashMap::new(),
+        links: Links::default(),
+        disk,
+        listeners,
+        logger,
+        events_tx,
+        actions: VecDeque::new(),
+        ready: false,
+    };
+    let mut next_tick = Instant::now() + tick_period(driver.node.hz());
+    let mut signals = Signals::new();
+    let mut shutdown_requested = false;
     // The first actions are start()'s: the reads that load the dataset.
-    let mut first: Vec<Action> = node.take_actions();
+    if let Some(code) = driver.perform().await {
+        return code;
+    }
     loop {
-        if first.is_empty() {
-            // A blocked client's timeout or a pause's end may come before the tick.
-            let timer = node.next_timer_ms().map(|at| {
-                // Far deadlines are looked at again later rather than overflowing Instant.
-                let wait = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0).min(MAX_WAIT_MS);
-                Instant::now() + Duration::from_millis(wait)
-            });
-            tokio::select! {
-                ev = events.recv() => match ev {
-                    Some(Event::Connected { info, outbox, reply }) => {
-                        let id = node.client_connected(info, now_ms());
-                        outboxes.insert(id, outbox);
-                        let _ = reply.send(id);
-                    }
-                    Some(Event::Bytes { id, data }) => node.client_bytes(id, &data, now_ms()),
-                    Some(Event::Closed { id }) => {
-                        outboxes.remove(&id);
-                        node.client_closed(id, now_ms());
-                    }
-                    Some(Event::Storage { id, result }) => node.storage_done(id, result, now_ms()),
-                    Some(Event::Link { link, event }) => {
-                        if !matches!(event, LinkEvent::Connected | LinkEvent::Bytes(_)) {
-                            links.ended(link);
-                        }
-                        node.link_event(link, event, now_ms());
-                    }
-                    None => return 1,
-                },
-                _ = tokio::time::sleep_until(next_tick) => {
-                    node.tick(now_ms());
-                    next_tick += tick_period(node.hz());
-                    if next_tick < Instant::now() {
-                        next_tick = Instant::now() + tick_period(node.hz());
-                    }
-                }
-                _ = async {
-                    match timer {
-                        Some(t) => tokio::time::sleep_until(t).await,
-                        None => std::future::pending().await,
-                    }
-                } => node.timers(now_ms()),
-                name = signals.next() => {
-                    if shutdown_requested {
-                        logger.warning(&format!("Received {name} again while shutting down: exiting now."));
-                        return 1;
-                    }
-                    shutdown_requested = true;
-                    logger.warning(&format!("Received {name} scheduling shutdown..."));
-                    node.signal_shutdown(name, now_ms());
+        // A blocked client's timeout or a pause's end may come before the tick.
+        let timer = driver.node.next_timer_ms().map(|at| {
+            // Far deadlines are looked at again later rather than overflowing Instant.
+            let wait = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0).min(MAX_WAIT_MS);
+            Instant::now() + Duration::from_millis(wait)
+        });
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Some(ev) => driver.event(ev),
+                None => return 1,
+            },
+            _ = tokio::time::sleep_until(next_tick) => {
+                driver.node.tick(now_ms());
+                next_tick += tick_period(driver.node.hz());
+                if next_tick < Instant::now() {
+                    next_tick = Instant::now() + tick_period(driver.node.hz());
                 }
             }
+            _ = async {
+                match timer {
+                    Some(t) => tokio::time::sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            } => driver.node.timers(now_ms()),
+            name = signals.next() => {
+                if shutdown_requested {
+                    driver.logger.warning(&format!("Received {name} again while shutting down: exiting now."));
+                    return 1;
+                }
+                shutdown_requested = true;
+                driver.logger.warning(&format!("Received {name} scheduling shutdown..."));
+                driver.node.signal_shutdown(name, now_ms());
+            }
         }
-        let mut actions: std::collections::VecDeque<Action> = std::mem::take(&mut first).into();
-        actions.extend(node.take_actions());
-        while let Some(action) = actions.pop_front() {
+        if let Some(code) = driver.perform().await {
+            return code;
+        }
+        for _ in 0..DRAIN_BUDGET {
+            let Ok(ev) = events.try_recv() else {
+                break;
+            };
+            driver.event(ev);
+            if let Some(code) = driver.perform().await {
+                return code;
+            }
+        }
+    }
+}
+
+/// What the node task owns besides the node: the connections' outboxes,
+/// outbound links, the disk thread, the listeners and the log.
+struct Driver {
+    node: Node,
+    outboxes: HashMap<ClientId, mpsc::UnboundedSender<Outgoing>>,
+    links: Links,
+    disk: Disk,
+    listeners: Listeners,
+    logger: Logger,
+    events_tx: mpsc::UnboundedSender<Event>,
+    /// The node's actions being carried out (kept to reuse its memory).
+    actions: VecDeque<Action>,
+    /// Whether "Ready to accept connections" was logged.
+    ready: bool,
+}
+
+impl Driver {
+    /// Hands one event to the node.
+    fn event(&mut self, ev: Event) {
+        let node = &mut self.node;
+        match ev {
+            Event::Connected { info, outbox, reply } => {
+                let id = node.client_connected(info, now_ms());
+                self.outboxes.insert(id, outbox);
+                let _ = reply.send(id);
+            }
+            Event::Bytes { id, data } => node.client_bytes(id, &data, now_ms()),
+            Event::Closed { id } => {
+                self.outboxes.remove(&id);
+                node.client_closed(id, now_ms());
+            }
+            Event::Storage { id, result } => node.storage_done(id, result, now_ms()),
+            Event::Link { link, event } => {
+                if !matches!(event, LinkEvent::Connected | LinkEvent::Bytes(_)) {
+                    self.links.ended(link);
+                }
+                node.link_event(link, event, now_ms());
+            }
+        }
+    }
+
+    /// Carries out the node's actions in order. Some(status) when the
+    /// server must exit.
+    async fn perform(&mut self) -> Option<i32> {
+        self.actions.extend(self.node.take_actions());
+        while let Some(action) = self.actions.pop_front() {
             match action {
                 Action::Send { client, bytes } => {
-                    if let Some(o) = outboxes.get(&client) {
+                    if let Some(o) = self.outboxes.get(&client) {
                         let _ = o.send(Outgoing::Data(bytes));
                     }
                 }
                 Action::Close { client } => {
-                    if let Some(o) = outboxes.remove(&client) {
+                    if let Some(o) = self.outboxes.remove(&client) {
                         let _ = o.send(Outgoing::Close);
                     }
                 }
                 Action::Sleep { micros } => {
                     tokio::time::sleep(Duration::from_micros(micros.min(MAX_WAIT_MS * 1000))).await;
-                    node.resume(now_ms());
-                    actions.extend(node.take_actions());
+                    self.node.resume(now_ms());
+                    self.actions.extend(self.node.take_actions());
                 }
                 Action::Shutdown => {
-                    disk.finish();
-                    return exit(&logger);
+                    self.disk.finish();
+                    return Some(exit(&self.logger));
                 }
                 Action::Exit { code } => {
-                    disk.finish();
-                    return code;
+                    self.disk.finish();
+                    return Some(code);
                 }
-                Action::Storage { id, op } => disk.submit(id, op),
+                Action::Storage { id, op } => self.disk.submit(id, op),
                 Action::Log { level, message } => {
-                    logger.configure(node.config().get("loglevel"), node.config().get("logfile"));
-                    logger.replica(node.is_replica());
-                    logger.log(level, &message);
+                    self.logger.configure(self.node.config().get("loglevel"), self.node.config().get("logfile"));
+                    self.logger.replica(self.node.is_replica());
+                    self.logger.log(level, &message);
                 }
-                Action::Listen { port, bind } => match Listeners::bind(&bind, port, &events_tx).await {
+                Action::Listen { port, bind } => match Listeners::bind(&bind, port, &self.events_tx).await {
                     Ok(new) => {
-                        listeners.close();
-                        listeners = new;
-                        logger.notice(&format!("Listening again on port {port}"));
+                        self.listeners.close();
+                        self.listeners = new;
+                        self.logger.notice(&format!("Listening again on port {port}"));
                     }
-                    Err(e) => logger.log(LogLevel::Warning, &e),
+                    Err(e) => self.logger.log(LogLevel::Warning, &e),
                 },
-                Action::Connect { link, host, port } => links.connect(link, host, port, &events_tx),
-                Action::LinkSend { link, bytes } => links.send(link, bytes),
-                Action::LinkClose { link } => links.close(link),
+                Action::Connect { link, host, port } => self.links.connect(link, host, port, &self.events_tx),
+                Action::LinkSend { link, bytes } => self.links.send(link, bytes),
+                Action::LinkClose { link } => self.links.close(link),
                 Action::RewriteConfig { path, text } => match std::fs::write(&path, text) {
-                    Ok(()) => logger.notice("CONFIG REWRITE executed with success."),
-                    Err(e) => logger.warning(&format!("CONFIG REWRITE failed: {e}")),
+                    Ok(()) => self.logger.notice("CONFIG REWRITE executed with success."),
+                    Err(e) => self.logger.warning(&format!("CONFIG REWRITE failed: {e}")),
                 },
             }
         }
-        if !ready && !node.is_loading() {
-            ready = true;
-            logger.notice("Ready to accept connections");
+        if !self.ready && !self.node.is_loading() {
+            self.ready = true;
+            self.logger.notice("Ready to accept connections");
         }
+        None
     }
 }
 

@@ -11,6 +11,7 @@ use super::spec::*;
 /// Every top-level command, sorted by name.
 pub(super) static COMMANDS: [CommandSpec; 240] = [
     CommandSpec {
+        id: 0,
         name: "acl",
         fullname: "acl",
         group: "server",
@@ -22,6 +23,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 1,
         name: "append",
         fullname: "append",
         group: "string",
@@ -48,6 +50,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 2,
         name: "asking",
         fullname: "asking",
         group: "cluster",
@@ -58,6 +61,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 3,
         name: "auth",
         fullname: "auth",
         group: "connection",
@@ -80,6 +84,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 4,
         name: "bgrewriteaof",
         fullname: "bgrewriteaof",
         group: "server",
@@ -94,6 +99,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 5,
         name: "bgsave",
         fullname: "bgsave",
         group: "server",
@@ -111,6 +117,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 6,
         name: "bitcount",
         fullname: "bitcount",
         group: "bitmap",
@@ -150,6 +157,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 7,
         name: "bitfield",
         fullname: "bitfield",
         group: "bitmap",
@@ -227,6 +235,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 8,
         name: "bitfield_ro",
         fullname: "bitfield_ro",
         group: "bitmap",
@@ -259,6 +268,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 9,
         name: "bitop",
         fullname: "bitop",
         group: "bitmap",
@@ -291,6 +301,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 10,
         name: "bitpos",
         fullname: "bitpos",
         group: "bitmap",
@@ -336,6 +347,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 11,
         name: "blmove",
         fullname: "blmove",
         group: "list",
@@ -383,6 +395,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 12,
         name: "blmpop",
         fullname: "blmpop",
         group: "list",
@@ -419,6 +432,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 13,
         name: "blpop",
         fullname: "blpop",
         group: "list",
@@ -446,6 +460,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 14,
         name: "brpop",
         fullname: "brpop",
         group: "list",
@@ -473,6 +488,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 15,
         name: "brpoplpush",
         fullname: "brpoplpush",
         group: "list",
@@ -508,6 +524,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 16,
         name: "bzmpop",
         fullname: "bzmpop",
         group: "sorted-set",
@@ -538,6 +555,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 17,
         name: "bzpopmax",
         fullname: "bzpopmax",
         group: "sorted-set",
@@ -565,6 +583,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 18,
         name: "bzpopmin",
         fullname: "bzpopmin",
         group: "sorted-set",
@@ -592,6 +611,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 19,
         name: "client",
         fullname: "client",
         group: "connection",
@@ -603,6 +623,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 20,
         name: "cluster",
         fullname: "cluster",
         group: "cluster",
@@ -613,6 +634,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 21,
         name: "command",
         fullname: "command",
         group: "server",
@@ -625,6 +647,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 22,
         name: "config",
         fullname: "config",
         group: "server",
@@ -635,6 +658,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 23,
         name: "copy",
         fullname: "copy",
         group: "generic",
@@ -668,6 +692,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 24,
         name: "dbsize",
         fullname: "dbsize",
         group: "server",
@@ -683,6 +708,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 25,
         name: "debug",
         fullname: "debug",
         group: "server",
@@ -704,6 +730,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 26,
         name: "decr",
         fullname: "decr",
         group: "string",
@@ -729,6 +756,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 27,
         name: "decrby",
         fullname: "decrby",
         group: "string",
@@ -755,6 +783,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 28,
         name: "del",
         fullname: "del",
         group: "generic",
@@ -781,6 +810,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 29,
         name: "discard",
         fullname: "discard",
         group: "transactions",
@@ -797,6 +827,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 30,
         name: "dump",
         fullname: "dump",
         group: "generic",
@@ -823,6 +854,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 31,
         name: "echo",
         fullname: "echo",
         group: "connection",
@@ -836,6 +868,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 32,
         name: "eval",
         fullname: "eval",
         group: "scripting",
@@ -867,6 +900,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 33,
         name: "eval_ro",
         fullname: "eval_ro",
         group: "scripting",
@@ -898,6 +932,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 34,
         name: "evalsha",
         fullname: "evalsha",
         group: "scripting",
@@ -929,6 +964,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 35,
         name: "evalsha_ro",
         fullname: "evalsha_ro",
         group: "scripting",
@@ -960,6 +996,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 36,
         name: "exec",
         fullname: "exec",
         group: "transactions",
@@ -970,6 +1007,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 37,
         name: "exists",
         fullname: "exists",
         group: "generic",
@@ -996,6 +1034,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 38,
         name: "expire",
         fullname: "expire",
         group: "generic",
@@ -1031,6 +1070,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 39,
         name: "expireat",
         fullname: "expireat",
         group: "generic",
@@ -1066,6 +1106,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 40,
         name: "expiretime",
         fullname: "expiretime",
         group: "generic",
@@ -1091,6 +1132,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 41,
         name: "failover",
         fullname: "failover",
         group: "server",
@@ -1117,6 +1159,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 42,
         name: "fcall",
         fullname: "fcall",
         group: "scripting",
@@ -1148,6 +1191,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 43,
         name: "fcall_ro",
         fullname: "fcall_ro",
         group: "scripting",
@@ -1179,6 +1223,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 44,
         name: "flushall",
         fullname: "flushall",
         group: "server",
@@ -1204,6 +1249,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 45,
         name: "flushdb",
         fullname: "flushdb",
         group: "server",
@@ -1229,6 +1275,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 46,
         name: "function",
         fullname: "function",
         group: "scripting",
@@ -1239,6 +1286,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 47,
         name: "geoadd",
         fullname: "geoadd",
         group: "geo",
@@ -1280,6 +1328,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 48,
         name: "geodist",
         fullname: "geodist",
         group: "geo",
@@ -1316,6 +1365,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 49,
         name: "geohash",
         fullname: "geohash",
         group: "geo",
@@ -1342,6 +1392,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 50,
         name: "geopos",
         fullname: "geopos",
         group: "geo",
@@ -1368,6 +1419,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 51,
         name: "georadius",
         fullname: "georadius",
         group: "geo",
@@ -1437,6 +1489,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 52,
         name: "georadius_ro",
         fullname: "georadius_ro",
         group: "geo",
@@ -1493,6 +1546,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 53,
         name: "georadiusbymember",
         fullname: "georadiusbymember",
         group: "geo",
@@ -1561,6 +1615,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 54,
         name: "georadiusbymember_ro",
         fullname: "georadiusbymember_ro",
         group: "geo",
@@ -1616,6 +1671,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 55,
         name: "geosearch",
         fullname: "geosearch",
         group: "geo",
@@ -1707,6 +1763,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 56,
         name: "geosearchstore",
         fullname: "geosearchstore",
         group: "geo",
@@ -1802,6 +1859,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 57,
         name: "get",
         fullname: "get",
         group: "string",
@@ -1827,6 +1885,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 58,
         name: "getbit",
         fullname: "getbit",
         group: "bitmap",
@@ -1853,6 +1912,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 59,
         name: "getdel",
         fullname: "getdel",
         group: "string",
@@ -1878,6 +1938,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 60,
         name: "getex",
         fullname: "getex",
         group: "string",
@@ -1913,6 +1974,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 61,
         name: "getrange",
         fullname: "getrange",
         group: "string",
@@ -1940,6 +2002,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 62,
         name: "getset",
         fullname: "getset",
         group: "string",
@@ -1968,6 +2031,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 63,
         name: "hdel",
         fullname: "hdel",
         group: "hash",
@@ -1994,6 +2058,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 64,
         name: "hello",
         fullname: "hello",
         group: "connection",
@@ -2028,6 +2093,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 65,
         name: "hexists",
         fullname: "hexists",
         group: "hash",
@@ -2054,6 +2120,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 66,
         name: "hget",
         fullname: "hget",
         group: "hash",
@@ -2080,6 +2147,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 67,
         name: "hgetall",
         fullname: "hgetall",
         group: "hash",
@@ -2106,6 +2174,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 68,
         name: "hincrby",
         fullname: "hincrby",
         group: "hash",
@@ -2133,6 +2202,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 69,
         name: "hincrbyfloat",
         fullname: "hincrbyfloat",
         group: "hash",
@@ -2160,6 +2230,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 70,
         name: "hkeys",
         fullname: "hkeys",
         group: "hash",
@@ -2186,6 +2257,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 71,
         name: "hlen",
         fullname: "hlen",
         group: "hash",
@@ -2211,6 +2283,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 72,
         name: "hmget",
         fullname: "hmget",
         group: "hash",
@@ -2237,6 +2310,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 73,
         name: "hmset",
         fullname: "hmset",
         group: "hash",
@@ -2265,6 +2339,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 74,
         name: "hrandfield",
         fullname: "hrandfield",
         group: "hash",
@@ -2298,6 +2373,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 75,
         name: "hscan",
         fullname: "hscan",
         group: "hash",
@@ -2327,6 +2403,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 76,
         name: "hset",
         fullname: "hset",
         group: "hash",
@@ -2353,6 +2430,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 77,
         name: "hsetnx",
         fullname: "hsetnx",
         group: "hash",
@@ -2380,6 +2458,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 78,
         name: "hstrlen",
         fullname: "hstrlen",
         group: "hash",
@@ -2406,6 +2485,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 79,
         name: "hvals",
         fullname: "hvals",
         group: "hash",
@@ -2432,6 +2512,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 80,
         name: "incr",
         fullname: "incr",
         group: "string",
@@ -2457,6 +2538,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 81,
         name: "incrby",
         fullname: "incrby",
         group: "string",
@@ -2483,6 +2565,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 82,
         name: "incrbyfloat",
         fullname: "incrbyfloat",
         group: "string",
@@ -2509,6 +2592,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 83,
         name: "info",
         fullname: "info",
         group: "server",
@@ -2523,6 +2607,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 84,
         name: "keys",
         fullname: "keys",
         group: "generic",
@@ -2542,6 +2627,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 85,
         name: "lastsave",
         fullname: "lastsave",
         group: "server",
@@ -2557,6 +2643,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 86,
         name: "latency",
         fullname: "latency",
         group: "server",
@@ -2567,6 +2654,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 87,
         name: "lcs",
         fullname: "lcs",
         group: "string",
@@ -2597,6 +2685,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 88,
         name: "lindex",
         fullname: "lindex",
         group: "list",
@@ -2623,6 +2712,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 89,
         name: "linsert",
         fullname: "linsert",
         group: "list",
@@ -2657,6 +2747,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 90,
         name: "llen",
         fullname: "llen",
         group: "list",
@@ -2682,6 +2773,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 91,
         name: "lmove",
         fullname: "lmove",
         group: "list",
@@ -2727,6 +2819,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 92,
         name: "lmpop",
         fullname: "lmpop",
         group: "list",
@@ -2761,6 +2854,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 93,
         name: "lolwut",
         fullname: "lolwut",
         group: "server",
@@ -2774,6 +2868,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 94,
         name: "lpop",
         fullname: "lpop",
         group: "list",
@@ -2800,6 +2895,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 95,
         name: "lpos",
         fullname: "lpos",
         group: "list",
@@ -2829,6 +2925,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 96,
         name: "lpush",
         fullname: "lpush",
         group: "list",
@@ -2855,6 +2952,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 97,
         name: "lpushx",
         fullname: "lpushx",
         group: "list",
@@ -2881,6 +2979,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 98,
         name: "lrange",
         fullname: "lrange",
         group: "list",
@@ -2908,6 +3007,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 99,
         name: "lrem",
         fullname: "lrem",
         group: "list",
@@ -2935,6 +3035,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 100,
         name: "lset",
         fullname: "lset",
         group: "list",
@@ -2962,6 +3063,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 101,
         name: "ltrim",
         fullname: "ltrim",
         group: "list",
@@ -2989,6 +3091,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 102,
         name: "memory",
         fullname: "memory",
         group: "server",
@@ -2999,6 +3102,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 103,
         name: "mget",
         fullname: "mget",
         group: "string",
@@ -3025,6 +3129,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 104,
         name: "migrate",
         fullname: "migrate",
         group: "generic",
@@ -3089,6 +3194,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 105,
         name: "module",
         fullname: "module",
         group: "server",
@@ -3099,6 +3205,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 106,
         name: "monitor",
         fullname: "monitor",
         group: "server",
@@ -3113,6 +3220,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 107,
         name: "move",
         fullname: "move",
         group: "generic",
@@ -3139,6 +3247,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 108,
         name: "mset",
         fullname: "mset",
         group: "string",
@@ -3165,6 +3274,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 109,
         name: "msetnx",
         fullname: "msetnx",
         group: "string",
@@ -3191,6 +3301,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 110,
         name: "multi",
         fullname: "multi",
         group: "transactions",
@@ -3207,6 +3318,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 111,
         name: "object",
         fullname: "object",
         group: "generic",
@@ -3217,6 +3329,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 112,
         name: "persist",
         fullname: "persist",
         group: "generic",
@@ -3242,6 +3355,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 113,
         name: "pexpire",
         fullname: "pexpire",
         group: "generic",
@@ -3277,6 +3391,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 114,
         name: "pexpireat",
         fullname: "pexpireat",
         group: "generic",
@@ -3312,6 +3427,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 115,
         name: "pexpiretime",
         fullname: "pexpiretime",
         group: "generic",
@@ -3337,6 +3453,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 116,
         name: "pfadd",
         fullname: "pfadd",
         group: "hyperloglog",
@@ -3363,6 +3480,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 117,
         name: "pfcount",
         fullname: "pfcount",
         group: "hyperloglog",
@@ -3388,6 +3506,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 118,
         name: "pfdebug",
         fullname: "pfdebug",
         group: "hyperloglog",
@@ -3417,6 +3536,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 119,
         name: "pfmerge",
         fullname: "pfmerge",
         group: "hyperloglog",
@@ -3448,6 +3568,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 120,
         name: "pfselftest",
         fullname: "pfselftest",
         group: "hyperloglog",
@@ -3464,6 +3585,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 121,
         name: "ping",
         fullname: "ping",
         group: "connection",
@@ -3478,6 +3600,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 122,
         name: "psetex",
         fullname: "psetex",
         group: "string",
@@ -3505,6 +3628,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 123,
         name: "psubscribe",
         fullname: "psubscribe",
         group: "pubsub",
@@ -3524,6 +3648,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 124,
         name: "psync",
         fullname: "psync",
         group: "server",
@@ -3542,6 +3667,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 125,
         name: "pttl",
         fullname: "pttl",
         group: "generic",
@@ -3568,6 +3694,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 126,
         name: "publish",
         fullname: "publish",
         group: "pubsub",
@@ -3589,6 +3716,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 127,
         name: "pubsub",
         fullname: "pubsub",
         group: "pubsub",
@@ -3599,6 +3727,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 128,
         name: "punsubscribe",
         fullname: "punsubscribe",
         group: "pubsub",
@@ -3618,6 +3747,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 129,
         name: "quit",
         fullname: "quit",
         group: "connection",
@@ -3635,6 +3765,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 130,
         name: "randomkey",
         fullname: "randomkey",
         group: "generic",
@@ -3650,6 +3781,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 131,
         name: "readonly",
         fullname: "readonly",
         group: "cluster",
@@ -3660,6 +3792,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 132,
         name: "readwrite",
         fullname: "readwrite",
         group: "cluster",
@@ -3670,6 +3803,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 133,
         name: "rename",
         fullname: "rename",
         group: "generic",
@@ -3701,6 +3835,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 134,
         name: "renamenx",
         fullname: "renamenx",
         group: "generic",
@@ -3732,6 +3867,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 135,
         name: "replconf",
         fullname: "replconf",
         group: "server",
@@ -3753,6 +3889,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 136,
         name: "replicaof",
         fullname: "replicaof",
         group: "server",
@@ -3782,6 +3919,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 137,
         name: "reset",
         fullname: "reset",
         group: "connection",
@@ -3799,6 +3937,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 138,
         name: "restore",
         fullname: "restore",
         group: "generic",
@@ -3831,6 +3970,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 139,
         name: "restore-asking",
         fullname: "restore-asking",
         group: "server",
@@ -3864,6 +4004,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 140,
         name: "role",
         fullname: "role",
         group: "server",
@@ -3878,6 +4019,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 141,
         name: "rpop",
         fullname: "rpop",
         group: "list",
@@ -3904,6 +4046,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 142,
         name: "rpoplpush",
         fullname: "rpoplpush",
         group: "list",
@@ -3937,6 +4080,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 143,
         name: "rpush",
         fullname: "rpush",
         group: "list",
@@ -3963,6 +4107,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 144,
         name: "rpushx",
         fullname: "rpushx",
         group: "list",
@@ -3989,6 +4134,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 145,
         name: "sadd",
         fullname: "sadd",
         group: "set",
@@ -4015,6 +4161,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 146,
         name: "save",
         fullname: "save",
         group: "server",
@@ -4029,6 +4176,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 147,
         name: "scan",
         fullname: "scan",
         group: "generic",
@@ -4050,6 +4198,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 148,
         name: "scard",
         fullname: "scard",
         group: "set",
@@ -4075,6 +4224,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 149,
         name: "script",
         fullname: "script",
         group: "scripting",
@@ -4085,6 +4235,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 150,
         name: "sdiff",
         fullname: "sdiff",
         group: "set",
@@ -4111,6 +4262,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 151,
         name: "sdiffstore",
         fullname: "sdiffstore",
         group: "set",
@@ -4142,6 +4294,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 152,
         name: "select",
         fullname: "select",
         group: "connection",
@@ -4155,6 +4308,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 153,
         name: "set",
         fullname: "set",
         group: "string",
@@ -4205,6 +4359,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 154,
         name: "setbit",
         fullname: "setbit",
         group: "bitmap",
@@ -4232,6 +4387,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 155,
         name: "setex",
         fullname: "setex",
         group: "string",
@@ -4259,6 +4415,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 156,
         name: "setnx",
         fullname: "setnx",
         group: "string",
@@ -4285,6 +4442,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 157,
         name: "setrange",
         fullname: "setrange",
         group: "string",
@@ -4312,6 +4470,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 158,
         name: "shutdown",
         fullname: "shutdown",
         group: "server",
@@ -4346,6 +4505,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 159,
         name: "sinter",
         fullname: "sinter",
         group: "set",
@@ -4372,6 +4532,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 160,
         name: "sintercard",
         fullname: "sintercard",
         group: "set",
@@ -4399,6 +4560,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 161,
         name: "sinterstore",
         fullname: "sinterstore",
         group: "set",
@@ -4430,6 +4592,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 162,
         name: "sismember",
         fullname: "sismember",
         group: "set",
@@ -4456,6 +4619,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 163,
         name: "slaveof",
         fullname: "slaveof",
         group: "server",
@@ -4487,6 +4651,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 164,
         name: "slowlog",
         fullname: "slowlog",
         group: "server",
@@ -4497,6 +4662,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 165,
         name: "smembers",
         fullname: "smembers",
         group: "set",
@@ -4523,6 +4689,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 166,
         name: "smismember",
         fullname: "smismember",
         group: "set",
@@ -4549,6 +4716,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 167,
         name: "smove",
         fullname: "smove",
         group: "set",
@@ -4581,6 +4749,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 168,
         name: "sort",
         fullname: "sort",
         group: "generic",
@@ -4638,6 +4807,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 169,
         name: "sort_ro",
         fullname: "sort_ro",
         group: "generic",
@@ -4689,6 +4859,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 170,
         name: "spop",
         fullname: "spop",
         group: "set",
@@ -4716,6 +4887,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 171,
         name: "spublish",
         fullname: "spublish",
         group: "pubsub",
@@ -4744,6 +4916,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 172,
         name: "srandmember",
         fullname: "srandmember",
         group: "set",
@@ -4771,6 +4944,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 173,
         name: "srem",
         fullname: "srem",
         group: "set",
@@ -4797,6 +4971,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 174,
         name: "sscan",
         fullname: "sscan",
         group: "set",
@@ -4826,6 +5001,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 175,
         name: "ssubscribe",
         fullname: "ssubscribe",
         group: "pubsub",
@@ -4847,6 +5023,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 176,
         name: "strlen",
         fullname: "strlen",
         group: "string",
@@ -4872,6 +5049,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 177,
         name: "subscribe",
         fullname: "subscribe",
         group: "pubsub",
@@ -4891,6 +5069,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 178,
         name: "substr",
         fullname: "substr",
         group: "string",
@@ -4920,6 +5099,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 179,
         name: "sunion",
         fullname: "sunion",
         group: "set",
@@ -4946,6 +5126,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 180,
         name: "sunionstore",
         fullname: "sunionstore",
         group: "set",
@@ -4977,6 +5158,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 181,
         name: "sunsubscribe",
         fullname: "sunsubscribe",
         group: "pubsub",
@@ -4998,6 +5180,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 182,
         name: "swapdb",
         fullname: "swapdb",
         group: "server",
@@ -5017,6 +5200,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 183,
         name: "sync",
         fullname: "sync",
         group: "server",
@@ -5031,6 +5215,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 184,
         name: "time",
         fullname: "time",
         group: "server",
@@ -5042,6 +5227,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 185,
         name: "touch",
         fullname: "touch",
         group: "generic",
@@ -5068,6 +5254,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 186,
         name: "ttl",
         fullname: "ttl",
         group: "generic",
@@ -5094,6 +5281,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 187,
         name: "type",
         fullname: "type",
         group: "generic",
@@ -5119,6 +5307,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 188,
         name: "unlink",
         fullname: "unlink",
         group: "generic",
@@ -5145,6 +5334,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 189,
         name: "unsubscribe",
         fullname: "unsubscribe",
         group: "pubsub",
@@ -5164,6 +5354,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 190,
         name: "unwatch",
         fullname: "unwatch",
         group: "transactions",
@@ -5180,6 +5371,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 191,
         name: "wait",
         fullname: "wait",
         group: "generic",
@@ -5195,6 +5387,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 192,
         name: "watch",
         fullname: "watch",
         group: "transactions",
@@ -5222,6 +5415,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 193,
         name: "xack",
         fullname: "xack",
         group: "stream",
@@ -5249,6 +5443,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 194,
         name: "xadd",
         fullname: "xadd",
         group: "stream",
@@ -5299,6 +5494,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 195,
         name: "xautoclaim",
         fullname: "xautoclaim",
         group: "stream",
@@ -5331,6 +5527,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 196,
         name: "xclaim",
         fullname: "xclaim",
         group: "stream",
@@ -5367,6 +5564,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 197,
         name: "xdel",
         fullname: "xdel",
         group: "stream",
@@ -5393,6 +5591,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 198,
         name: "xgroup",
         fullname: "xgroup",
         group: "stream",
@@ -5403,6 +5602,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 199,
         name: "xinfo",
         fullname: "xinfo",
         group: "stream",
@@ -5413,6 +5613,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 200,
         name: "xlen",
         fullname: "xlen",
         group: "stream",
@@ -5438,6 +5639,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 201,
         name: "xpending",
         fullname: "xpending",
         group: "stream",
@@ -5475,6 +5677,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 202,
         name: "xrange",
         fullname: "xrange",
         group: "stream",
@@ -5503,6 +5706,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 203,
         name: "xread",
         fullname: "xread",
         group: "stream",
@@ -5537,6 +5741,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 204,
         name: "xreadgroup",
         fullname: "xreadgroup",
         group: "stream",
@@ -5579,6 +5784,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 205,
         name: "xrevrange",
         fullname: "xrevrange",
         group: "stream",
@@ -5607,6 +5813,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 206,
         name: "xsetid",
         fullname: "xsetid",
         group: "stream",
@@ -5635,6 +5842,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 207,
         name: "xtrim",
         fullname: "xtrim",
         group: "stream",
@@ -5682,6 +5890,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 208,
         name: "zadd",
         fullname: "zadd",
         group: "sorted-set",
@@ -5724,6 +5933,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 209,
         name: "zcard",
         fullname: "zcard",
         group: "sorted-set",
@@ -5749,6 +5959,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 210,
         name: "zcount",
         fullname: "zcount",
         group: "sorted-set",
@@ -5776,6 +5987,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 211,
         name: "zdiff",
         fullname: "zdiff",
         group: "sorted-set",
@@ -5803,6 +6015,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 212,
         name: "zdiffstore",
         fullname: "zdiffstore",
         group: "sorted-set",
@@ -5836,6 +6049,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 213,
         name: "zincrby",
         fullname: "zincrby",
         group: "sorted-set",
@@ -5863,6 +6077,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 214,
         name: "zinter",
         fullname: "zinter",
         group: "sorted-set",
@@ -5899,6 +6114,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 215,
         name: "zintercard",
         fullname: "zintercard",
         group: "sorted-set",
@@ -5926,6 +6142,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 216,
         name: "zinterstore",
         fullname: "zinterstore",
         group: "sorted-set",
@@ -5968,6 +6185,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 217,
         name: "zlexcount",
         fullname: "zlexcount",
         group: "sorted-set",
@@ -5995,6 +6213,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 218,
         name: "zmpop",
         fullname: "zmpop",
         group: "sorted-set",
@@ -6023,6 +6242,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 219,
         name: "zmscore",
         fullname: "zmscore",
         group: "sorted-set",
@@ -6049,6 +6269,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 220,
         name: "zpopmax",
         fullname: "zpopmax",
         group: "sorted-set",
@@ -6075,6 +6296,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 221,
         name: "zpopmin",
         fullname: "zpopmin",
         group: "sorted-set",
@@ -6101,6 +6323,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 222,
         name: "zrandmember",
         fullname: "zrandmember",
         group: "sorted-set",
@@ -6134,6 +6357,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 223,
         name: "zrange",
         fullname: "zrange",
         group: "sorted-set",
@@ -6177,6 +6401,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 224,
         name: "zrangebylex",
         fullname: "zrangebylex",
         group: "sorted-set",
@@ -6213,6 +6438,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 225,
         name: "zrangebyscore",
         fullname: "zrangebyscore",
         group: "sorted-set",
@@ -6250,6 +6476,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 226,
         name: "zrangestore",
         fullname: "zrangestore",
         group: "sorted-set",
@@ -6298,6 +6525,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 227,
         name: "zrank",
         fullname: "zrank",
         group: "sorted-set",
@@ -6324,6 +6552,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 228,
         name: "zrem",
         fullname: "zrem",
         group: "sorted-set",
@@ -6350,6 +6579,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 229,
         name: "zremrangebylex",
         fullname: "zremrangebylex",
         group: "sorted-set",
@@ -6377,6 +6607,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 230,
         name: "zremrangebyrank",
         fullname: "zremrangebyrank",
         group: "sorted-set",
@@ -6404,6 +6635,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 231,
         name: "zremrangebyscore",
         fullname: "zremrangebyscore",
         group: "sorted-set",
@@ -6431,6 +6663,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 232,
         name: "zrevrange",
         fullname: "zrevrange",
         group: "sorted-set",
@@ -6461,6 +6694,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 233,
         name: "zrevrangebylex",
         fullname: "zrevrangebylex",
         group: "sorted-set",
@@ -6497,6 +6731,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 234,
         name: "zrevrangebyscore",
         fullname: "zrevrangebyscore",
         group: "sorted-set",
@@ -6534,6 +6769,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 235,
         name: "zrevrank",
         fullname: "zrevrank",
         group: "sorted-set",
@@ -6560,6 +6796,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 236,
         name: "zscan",
         fullname: "zscan",
         group: "sorted-set",
@@ -6589,6 +6826,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 237,
         name: "zscore",
         fullname: "zscore",
         group: "sorted-set",
@@ -6615,6 +6853,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 238,
         name: "zunion",
         fullname: "zunion",
         group: "sorted-set",
@@ -6651,6 +6890,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 239,
         name: "zunionstore",
         fullname: "zunionstore",
         group: "sorted-set",
@@ -6697,6 +6937,7 @@ pub(super) static COMMANDS: [CommandSpec; 240] = [
 /// The subcommands of ACL, sorted by name.
 static ACL_SUBCOMMANDS: [CommandSpec; 13] = [
     CommandSpec {
+        id: 240,
         name: "cat",
         fullname: "acl|cat",
         container: Some("acl"),
@@ -6711,6 +6952,7 @@ static ACL_SUBCOMMANDS: [CommandSpec; 13] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 241,
         name: "deluser",
         fullname: "acl|deluser",
         container: Some("acl"),
@@ -6735,6 +6977,7 @@ static ACL_SUBCOMMANDS: [CommandSpec; 13] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 242,
         name: "dryrun",
         fullname: "acl|dryrun",
         container: Some("acl"),
@@ -6761,6 +7004,7 @@ static ACL_SUBCOMMANDS: [CommandSpec; 13] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 243,
         name: "genpass",
         fullname: "acl|genpass",
         container: Some("acl"),
@@ -6775,6 +7019,7 @@ static ACL_SUBCOMMANDS: [CommandSpec; 13] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 244,
         name: "getuser",
         fullname: "acl|getuser",
         container: Some("acl"),
@@ -6799,6 +7044,7 @@ static ACL_SUBCOMMANDS: [CommandSpec; 13] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 245,
         name: "help",
         fullname: "acl|help",
         container: Some("acl"),
@@ -6810,6 +7056,7 @@ static ACL_SUBCOMMANDS: [CommandSpec; 13] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 246,
         name: "list",
         fullname: "acl|list",
         container: Some("acl"),
@@ -6831,6 +7078,7 @@ static ACL_SUBCOMMANDS: [CommandSpec; 13] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 247,
         name: "load",
         fullname: "acl|load",
         container: Some("acl"),
@@ -6852,6 +7100,7 @@ static ACL_SUBCOMMANDS: [CommandSpec; 13] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 248,
         name: "log",
         fullname: "acl|log",
         container: Some("acl"),
@@ -6882,6 +7131,7 @@ static ACL_SUBCOMMANDS: [CommandSpec; 13] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 249,
         name: "save",
         fullname: "acl|save",
         container: Some("acl"),
@@ -6903,6 +7153,7 @@ static ACL_SUBCOMMANDS: [CommandSpec; 13] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 250,
         name: "setuser",
         fullname: "acl|setuser",
         container: Some("acl"),
@@ -6928,6 +7179,7 @@ static ACL_SUBCOMMANDS: [CommandSpec; 13] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 251,
         name: "users",
         fullname: "acl|users",
         container: Some("acl"),
@@ -6949,6 +7201,7 @@ static ACL_SUBCOMMANDS: [CommandSpec; 13] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 252,
         name: "whoami",
         fullname: "acl|whoami",
         container: Some("acl"),
@@ -6964,6 +7217,7 @@ static ACL_SUBCOMMANDS: [CommandSpec; 13] = [
 /// The subcommands of CLIENT, sorted by name.
 static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
     CommandSpec {
+        id: 253,
         name: "caching",
         fullname: "client|caching",
         container: Some("client"),
@@ -6978,6 +7232,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 254,
         name: "getname",
         fullname: "client|getname",
         container: Some("client"),
@@ -6989,6 +7244,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 255,
         name: "getredir",
         fullname: "client|getredir",
         container: Some("client"),
@@ -7000,6 +7256,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 256,
         name: "help",
         fullname: "client|help",
         container: Some("client"),
@@ -7011,6 +7268,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 257,
         name: "id",
         fullname: "client|id",
         container: Some("client"),
@@ -7022,6 +7280,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 258,
         name: "info",
         fullname: "client|info",
         container: Some("client"),
@@ -7034,6 +7293,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 259,
         name: "kill",
         fullname: "client|kill",
         container: Some("client"),
@@ -7084,6 +7344,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 260,
         name: "list",
         fullname: "client|list",
         container: Some("client"),
@@ -7124,6 +7385,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 261,
         name: "no-evict",
         fullname: "client|no-evict",
         container: Some("client"),
@@ -7149,6 +7411,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 262,
         name: "pause",
         fullname: "client|pause",
         container: Some("client"),
@@ -7181,6 +7444,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 263,
         name: "reply",
         fullname: "client|reply",
         container: Some("client"),
@@ -7202,6 +7466,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 264,
         name: "setname",
         fullname: "client|setname",
         container: Some("client"),
@@ -7216,6 +7481,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 265,
         name: "tracking",
         fullname: "client|tracking",
         container: Some("client"),
@@ -7236,6 +7502,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 266,
         name: "trackinginfo",
         fullname: "client|trackinginfo",
         container: Some("client"),
@@ -7247,6 +7514,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 267,
         name: "unblock",
         fullname: "client|unblock",
         container: Some("client"),
@@ -7279,6 +7547,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 268,
         name: "unpause",
         fullname: "client|unpause",
         container: Some("client"),
@@ -7305,6 +7574,7 @@ static CLIENT_SUBCOMMANDS: [CommandSpec; 16] = [
 /// The subcommands of CLUSTER, sorted by name.
 static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
     CommandSpec {
+        id: 269,
         name: "addslots",
         fullname: "cluster|addslots",
         container: Some("cluster"),
@@ -7323,6 +7593,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 270,
         name: "addslotsrange",
         fullname: "cluster|addslotsrange",
         container: Some("cluster"),
@@ -7347,6 +7618,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 271,
         name: "bumpepoch",
         fullname: "cluster|bumpepoch",
         container: Some("cluster"),
@@ -7363,6 +7635,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 272,
         name: "count-failure-reports",
         fullname: "cluster|count-failure-reports",
         container: Some("cluster"),
@@ -7382,6 +7655,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 273,
         name: "countkeysinslot",
         fullname: "cluster|countkeysinslot",
         container: Some("cluster"),
@@ -7396,6 +7670,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 274,
         name: "delslots",
         fullname: "cluster|delslots",
         container: Some("cluster"),
@@ -7414,6 +7689,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 275,
         name: "delslotsrange",
         fullname: "cluster|delslotsrange",
         container: Some("cluster"),
@@ -7438,6 +7714,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 276,
         name: "failover",
         fullname: "cluster|failover",
         container: Some("cluster"),
@@ -7462,6 +7739,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 277,
         name: "flushslots",
         fullname: "cluster|flushslots",
         container: Some("cluster"),
@@ -7477,6 +7755,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 278,
         name: "forget",
         fullname: "cluster|forget",
         container: Some("cluster"),
@@ -7495,6 +7774,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 279,
         name: "getkeysinslot",
         fullname: "cluster|getkeysinslot",
         container: Some("cluster"),
@@ -7511,6 +7791,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 280,
         name: "help",
         fullname: "cluster|help",
         container: Some("cluster"),
@@ -7522,6 +7803,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 281,
         name: "info",
         fullname: "cluster|info",
         container: Some("cluster"),
@@ -7534,6 +7816,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 282,
         name: "keyslot",
         fullname: "cluster|keyslot",
         container: Some("cluster"),
@@ -7548,6 +7831,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 283,
         name: "links",
         fullname: "cluster|links",
         container: Some("cluster"),
@@ -7560,6 +7844,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 284,
         name: "meet",
         fullname: "cluster|meet",
         container: Some("cluster"),
@@ -7580,6 +7865,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 285,
         name: "myid",
         fullname: "cluster|myid",
         container: Some("cluster"),
@@ -7591,6 +7877,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 286,
         name: "nodes",
         fullname: "cluster|nodes",
         container: Some("cluster"),
@@ -7603,6 +7890,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 287,
         name: "replicas",
         fullname: "cluster|replicas",
         container: Some("cluster"),
@@ -7622,6 +7910,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 288,
         name: "replicate",
         fullname: "cluster|replicate",
         container: Some("cluster"),
@@ -7640,6 +7929,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 289,
         name: "reset",
         fullname: "cluster|reset",
         container: Some("cluster"),
@@ -7664,6 +7954,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 290,
         name: "saveconfig",
         fullname: "cluster|saveconfig",
         container: Some("cluster"),
@@ -7679,6 +7970,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 291,
         name: "set-config-epoch",
         fullname: "cluster|set-config-epoch",
         container: Some("cluster"),
@@ -7697,6 +7989,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 292,
         name: "setslot",
         fullname: "cluster|setslot",
         container: Some("cluster"),
@@ -7724,6 +8017,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 293,
         name: "shards",
         fullname: "cluster|shards",
         container: Some("cluster"),
@@ -7736,6 +8030,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 294,
         name: "slaves",
         fullname: "cluster|slaves",
         container: Some("cluster"),
@@ -7757,6 +8052,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 295,
         name: "slots",
         fullname: "cluster|slots",
         container: Some("cluster"),
@@ -7775,6 +8071,7 @@ static CLUSTER_SUBCOMMANDS: [CommandSpec; 27] = [
 /// The subcommands of COMMAND, sorted by name.
 static COMMAND_SUBCOMMANDS: [CommandSpec; 7] = [
     CommandSpec {
+        id: 296,
         name: "count",
         fullname: "command|count",
         container: Some("command"),
@@ -7786,6 +8083,7 @@ static COMMAND_SUBCOMMANDS: [CommandSpec; 7] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 297,
         name: "docs",
         fullname: "command|docs",
         container: Some("command"),
@@ -7801,6 +8099,7 @@ static COMMAND_SUBCOMMANDS: [CommandSpec; 7] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 298,
         name: "getkeys",
         fullname: "command|getkeys",
         container: Some("command"),
@@ -7812,6 +8111,7 @@ static COMMAND_SUBCOMMANDS: [CommandSpec; 7] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 299,
         name: "getkeysandflags",
         fullname: "command|getkeysandflags",
         container: Some("command"),
@@ -7823,6 +8123,7 @@ static COMMAND_SUBCOMMANDS: [CommandSpec; 7] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 300,
         name: "help",
         fullname: "command|help",
         container: Some("command"),
@@ -7834,6 +8135,7 @@ static COMMAND_SUBCOMMANDS: [CommandSpec; 7] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 301,
         name: "info",
         fullname: "command|info",
         container: Some("command"),
@@ -7849,6 +8151,7 @@ static COMMAND_SUBCOMMANDS: [CommandSpec; 7] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 302,
         name: "list",
         fullname: "command|list",
         container: Some("command"),
@@ -7875,6 +8178,7 @@ static COMMAND_SUBCOMMANDS: [CommandSpec; 7] = [
 /// The subcommands of CONFIG, sorted by name.
 static CONFIG_SUBCOMMANDS: [CommandSpec; 5] = [
     CommandSpec {
+        id: 303,
         name: "get",
         fullname: "config|get",
         container: Some("config"),
@@ -7893,6 +8197,7 @@ static CONFIG_SUBCOMMANDS: [CommandSpec; 5] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 304,
         name: "help",
         fullname: "config|help",
         container: Some("config"),
@@ -7904,6 +8209,7 @@ static CONFIG_SUBCOMMANDS: [CommandSpec; 5] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 305,
         name: "resetstat",
         fullname: "config|resetstat",
         container: Some("config"),
@@ -7919,6 +8225,7 @@ static CONFIG_SUBCOMMANDS: [CommandSpec; 5] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 306,
         name: "rewrite",
         fullname: "config|rewrite",
         container: Some("config"),
@@ -7934,6 +8241,7 @@ static CONFIG_SUBCOMMANDS: [CommandSpec; 5] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 307,
         name: "set",
         fullname: "config|set",
         container: Some("config"),
@@ -7963,6 +8271,7 @@ static CONFIG_SUBCOMMANDS: [CommandSpec; 5] = [
 /// The subcommands of FUNCTION, sorted by name.
 static FUNCTION_SUBCOMMANDS: [CommandSpec; 9] = [
     CommandSpec {
+        id: 308,
         name: "delete",
         fullname: "function|delete",
         container: Some("function"),
@@ -7982,6 +8291,7 @@ static FUNCTION_SUBCOMMANDS: [CommandSpec; 9] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 309,
         name: "dump",
         fullname: "function|dump",
         container: Some("function"),
@@ -7993,6 +8303,7 @@ static FUNCTION_SUBCOMMANDS: [CommandSpec; 9] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 310,
         name: "flush",
         fullname: "function|flush",
         container: Some("function"),
@@ -8018,6 +8329,7 @@ static FUNCTION_SUBCOMMANDS: [CommandSpec; 9] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 311,
         name: "help",
         fullname: "function|help",
         container: Some("function"),
@@ -8029,6 +8341,7 @@ static FUNCTION_SUBCOMMANDS: [CommandSpec; 9] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 312,
         name: "kill",
         fullname: "function|kill",
         container: Some("function"),
@@ -8041,6 +8354,7 @@ static FUNCTION_SUBCOMMANDS: [CommandSpec; 9] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 313,
         name: "list",
         fullname: "function|list",
         container: Some("function"),
@@ -8057,6 +8371,7 @@ static FUNCTION_SUBCOMMANDS: [CommandSpec; 9] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 314,
         name: "load",
         fullname: "function|load",
         container: Some("function"),
@@ -8077,6 +8392,7 @@ static FUNCTION_SUBCOMMANDS: [CommandSpec; 9] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 315,
         name: "restore",
         fullname: "function|restore",
         container: Some("function"),
@@ -8104,6 +8420,7 @@ static FUNCTION_SUBCOMMANDS: [CommandSpec; 9] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 316,
         name: "stats",
         fullname: "function|stats",
         container: Some("function"),
@@ -8120,6 +8437,7 @@ static FUNCTION_SUBCOMMANDS: [CommandSpec; 9] = [
 /// The subcommands of LATENCY, sorted by name.
 static LATENCY_SUBCOMMANDS: [CommandSpec; 7] = [
     CommandSpec {
+        id: 317,
         name: "doctor",
         fullname: "latency|doctor",
         container: Some("latency"),
@@ -8136,6 +8454,7 @@ static LATENCY_SUBCOMMANDS: [CommandSpec; 7] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 318,
         name: "graph",
         fullname: "latency|graph",
         container: Some("latency"),
@@ -8155,6 +8474,7 @@ static LATENCY_SUBCOMMANDS: [CommandSpec; 7] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 319,
         name: "help",
         fullname: "latency|help",
         container: Some("latency"),
@@ -8166,6 +8486,7 @@ static LATENCY_SUBCOMMANDS: [CommandSpec; 7] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 320,
         name: "histogram",
         fullname: "latency|histogram",
         container: Some("latency"),
@@ -8185,6 +8506,7 @@ static LATENCY_SUBCOMMANDS: [CommandSpec; 7] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 321,
         name: "history",
         fullname: "latency|history",
         container: Some("latency"),
@@ -8204,6 +8526,7 @@ static LATENCY_SUBCOMMANDS: [CommandSpec; 7] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 322,
         name: "latest",
         fullname: "latency|latest",
         container: Some("latency"),
@@ -8220,6 +8543,7 @@ static LATENCY_SUBCOMMANDS: [CommandSpec; 7] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 323,
         name: "reset",
         fullname: "latency|reset",
         container: Some("latency"),
@@ -8243,6 +8567,7 @@ static LATENCY_SUBCOMMANDS: [CommandSpec; 7] = [
 /// The subcommands of MEMORY, sorted by name.
 static MEMORY_SUBCOMMANDS: [CommandSpec; 6] = [
     CommandSpec {
+        id: 324,
         name: "doctor",
         fullname: "memory|doctor",
         container: Some("memory"),
@@ -8254,6 +8579,7 @@ static MEMORY_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 325,
         name: "help",
         fullname: "memory|help",
         container: Some("memory"),
@@ -8265,6 +8591,7 @@ static MEMORY_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 326,
         name: "malloc-stats",
         fullname: "memory|malloc-stats",
         container: Some("memory"),
@@ -8276,6 +8603,7 @@ static MEMORY_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 327,
         name: "purge",
         fullname: "memory|purge",
         container: Some("memory"),
@@ -8287,6 +8615,7 @@ static MEMORY_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 328,
         name: "stats",
         fullname: "memory|stats",
         container: Some("memory"),
@@ -8298,6 +8627,7 @@ static MEMORY_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 329,
         name: "usage",
         fullname: "memory|usage",
         container: Some("memory"),
@@ -8325,6 +8655,7 @@ static MEMORY_SUBCOMMANDS: [CommandSpec; 6] = [
 /// The subcommands of MODULE, sorted by name.
 static MODULE_SUBCOMMANDS: [CommandSpec; 5] = [
     CommandSpec {
+        id: 330,
         name: "help",
         fullname: "module|help",
         container: Some("module"),
@@ -8336,6 +8667,7 @@ static MODULE_SUBCOMMANDS: [CommandSpec; 5] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 331,
         name: "list",
         fullname: "module|list",
         container: Some("module"),
@@ -8352,6 +8684,7 @@ static MODULE_SUBCOMMANDS: [CommandSpec; 5] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 332,
         name: "load",
         fullname: "module|load",
         container: Some("module"),
@@ -8371,6 +8704,7 @@ static MODULE_SUBCOMMANDS: [CommandSpec; 5] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 333,
         name: "loadex",
         fullname: "module|loadex",
         container: Some("module"),
@@ -8397,6 +8731,7 @@ static MODULE_SUBCOMMANDS: [CommandSpec; 5] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 334,
         name: "unload",
         fullname: "module|unload",
         container: Some("module"),
@@ -8419,6 +8754,7 @@ static MODULE_SUBCOMMANDS: [CommandSpec; 5] = [
 /// The subcommands of OBJECT, sorted by name.
 static OBJECT_SUBCOMMANDS: [CommandSpec; 5] = [
     CommandSpec {
+        id: 335,
         name: "encoding",
         fullname: "object|encoding",
         container: Some("object"),
@@ -8446,6 +8782,7 @@ static OBJECT_SUBCOMMANDS: [CommandSpec; 5] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 336,
         name: "freq",
         fullname: "object|freq",
         container: Some("object"),
@@ -8473,6 +8810,7 @@ static OBJECT_SUBCOMMANDS: [CommandSpec; 5] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 337,
         name: "help",
         fullname: "object|help",
         container: Some("object"),
@@ -8484,6 +8822,7 @@ static OBJECT_SUBCOMMANDS: [CommandSpec; 5] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 338,
         name: "idletime",
         fullname: "object|idletime",
         container: Some("object"),
@@ -8511,6 +8850,7 @@ static OBJECT_SUBCOMMANDS: [CommandSpec; 5] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 339,
         name: "refcount",
         fullname: "object|refcount",
         container: Some("object"),
@@ -8542,6 +8882,7 @@ static OBJECT_SUBCOMMANDS: [CommandSpec; 5] = [
 /// The subcommands of PUBSUB, sorted by name.
 static PUBSUB_SUBCOMMANDS: [CommandSpec; 6] = [
     CommandSpec {
+        id: 340,
         name: "channels",
         fullname: "pubsub|channels",
         container: Some("pubsub"),
@@ -8556,6 +8897,7 @@ static PUBSUB_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 341,
         name: "help",
         fullname: "pubsub|help",
         container: Some("pubsub"),
@@ -8567,6 +8909,7 @@ static PUBSUB_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 342,
         name: "numpat",
         fullname: "pubsub|numpat",
         container: Some("pubsub"),
@@ -8578,6 +8921,7 @@ static PUBSUB_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 343,
         name: "numsub",
         fullname: "pubsub|numsub",
         container: Some("pubsub"),
@@ -8592,6 +8936,7 @@ static PUBSUB_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 344,
         name: "shardchannels",
         fullname: "pubsub|shardchannels",
         container: Some("pubsub"),
@@ -8606,6 +8951,7 @@ static PUBSUB_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 345,
         name: "shardnumsub",
         fullname: "pubsub|shardnumsub",
         container: Some("pubsub"),
@@ -8624,6 +8970,7 @@ static PUBSUB_SUBCOMMANDS: [CommandSpec; 6] = [
 /// The subcommands of SCRIPT, sorted by name.
 static SCRIPT_SUBCOMMANDS: [CommandSpec; 6] = [
     CommandSpec {
+        id: 346,
         name: "debug",
         fullname: "script|debug",
         container: Some("script"),
@@ -8645,6 +8992,7 @@ static SCRIPT_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 347,
         name: "exists",
         fullname: "script|exists",
         container: Some("script"),
@@ -8660,6 +9008,7 @@ static SCRIPT_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 348,
         name: "flush",
         fullname: "script|flush",
         container: Some("script"),
@@ -8681,6 +9030,7 @@ static SCRIPT_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 349,
         name: "help",
         fullname: "script|help",
         container: Some("script"),
@@ -8692,6 +9042,7 @@ static SCRIPT_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 350,
         name: "kill",
         fullname: "script|kill",
         container: Some("script"),
@@ -8704,6 +9055,7 @@ static SCRIPT_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 351,
         name: "load",
         fullname: "script|load",
         container: Some("script"),
@@ -8723,6 +9075,7 @@ static SCRIPT_SUBCOMMANDS: [CommandSpec; 6] = [
 /// The subcommands of SLOWLOG, sorted by name.
 static SLOWLOG_SUBCOMMANDS: [CommandSpec; 4] = [
     CommandSpec {
+        id: 352,
         name: "get",
         fullname: "slowlog|get",
         container: Some("slowlog"),
@@ -8742,6 +9095,7 @@ static SLOWLOG_SUBCOMMANDS: [CommandSpec; 4] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 353,
         name: "help",
         fullname: "slowlog|help",
         container: Some("slowlog"),
@@ -8753,6 +9107,7 @@ static SLOWLOG_SUBCOMMANDS: [CommandSpec; 4] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 354,
         name: "len",
         fullname: "slowlog|len",
         container: Some("slowlog"),
@@ -8769,6 +9124,7 @@ static SLOWLOG_SUBCOMMANDS: [CommandSpec; 4] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 355,
         name: "reset",
         fullname: "slowlog|reset",
         container: Some("slowlog"),
@@ -8789,6 +9145,7 @@ static SLOWLOG_SUBCOMMANDS: [CommandSpec; 4] = [
 /// The subcommands of XGROUP, sorted by name.
 static XGROUP_SUBCOMMANDS: [CommandSpec; 6] = [
     CommandSpec {
+        id: 356,
         name: "create",
         fullname: "xgroup|create",
         container: Some("xgroup"),
@@ -8819,6 +9176,7 @@ static XGROUP_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 357,
         name: "createconsumer",
         fullname: "xgroup|createconsumer",
         container: Some("xgroup"),
@@ -8847,6 +9205,7 @@ static XGROUP_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 358,
         name: "delconsumer",
         fullname: "xgroup|delconsumer",
         container: Some("xgroup"),
@@ -8875,6 +9234,7 @@ static XGROUP_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 359,
         name: "destroy",
         fullname: "xgroup|destroy",
         container: Some("xgroup"),
@@ -8902,6 +9262,7 @@ static XGROUP_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 360,
         name: "help",
         fullname: "xgroup|help",
         container: Some("xgroup"),
@@ -8913,6 +9274,7 @@ static XGROUP_SUBCOMMANDS: [CommandSpec; 6] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 361,
         name: "setid",
         fullname: "xgroup|setid",
         container: Some("xgroup"),
@@ -8946,6 +9308,7 @@ static XGROUP_SUBCOMMANDS: [CommandSpec; 6] = [
 /// The subcommands of XINFO, sorted by name.
 static XINFO_SUBCOMMANDS: [CommandSpec; 4] = [
     CommandSpec {
+        id: 362,
         name: "consumers",
         fullname: "xinfo|consumers",
         container: Some("xinfo"),
@@ -8974,6 +9337,7 @@ static XINFO_SUBCOMMANDS: [CommandSpec; 4] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 363,
         name: "groups",
         fullname: "xinfo|groups",
         container: Some("xinfo"),
@@ -9000,6 +9364,7 @@ static XINFO_SUBCOMMANDS: [CommandSpec; 4] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 364,
         name: "help",
         fullname: "xinfo|help",
         container: Some("xinfo"),
@@ -9011,6 +9376,7 @@ static XINFO_SUBCOMMANDS: [CommandSpec; 4] = [
         ..CommandSpec::BASE
     },
     CommandSpec {
+        id: 365,
         name: "stream",
         fullname: "xinfo|stream",
         container: Some("xinfo"),
@@ -9043,3 +9409,6 @@ static XINFO_SUBCOMMANDS: [CommandSpec; 4] = [
         ..CommandSpec::BASE
     },
 ];
+
+/// How many commands and subcommands there are: one more than the largest id.
+pub const SPEC_COUNT: usize = 366;

@@ -12,6 +12,9 @@
 /// for everything not `@fast`, ...), because COMMAND INFO and ACL rules see those.
 #[derive(Debug)]
 pub struct CommandSpec {
+    /// Position in the whole table (commands, then subcommands), below
+    /// [`super::SPEC_COUNT`]: per-command counters live in a plain array.
+    pub id: u16,
     /// Lower-case name as Redis reports it: `get`, or `kill` for `CLIENT KILL`.
     pub name: &'static str,
     /// `client|kill` for subcommands, else the name.
@@ -43,6 +46,7 @@ pub struct CommandSpec {
 impl CommandSpec {
     /// The defaults the generator leaves out, so the table only spells what is set.
     pub const BASE: CommandSpec = CommandSpec {
+        id: 0,
         name: "",
         fullname: "",
         container: None,

@@ -744,7 +744,7 @@ impl Node {
         let dirty = cx.dirty;
         let effects = cx.into_effects();
         self.dirty += dirty;
-        self.stats.command(spec.fullname).calls += 1;
+        self.stats.command(spec).calls += 1;
         self.keys_touched(&touched);
         self.propagate(effects);
     }
