@@ -176,11 +176,18 @@ for server in redis redsim; do
 done
 rm -f "$WORK/populate.resp"
 
-# rps PORT PIPELINE TEST: requests per second of one redis-benchmark run,
-# "n/a" if it failed or timed out. TEST is a -t name or "zadd".
+# CPU time (user + system) the process has used so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo n/a; }
+TICKS_PER_SEC="$(getconf CLK_TCK)"
+
+# rps PORT PID PIPELINE TEST: "<requests per second> <server CPU µs per
+# request>" of one redis-benchmark run, "n/a" for what failed or timed out.
+# TEST is a -t name or "zadd". The CPU column is the server process's own
+# time, which the client sharing the cores does not blur as much as rps.
 rps() {
-    local port="$1" pipeline="$2" test="$3" csv want
+    local port="$1" pid="$2" pipeline="$3" test="$4" csv want cpu0 cpu1
     local common=(-p "$port" -q --csv -n "$REQUESTS" -c "$CLIENTS" -r "$KEYSPACE" -P "$pipeline")
+    cpu0="$(cpu_ticks "$pid")"
     if [ "$test" = zadd ]; then
         csv="$(timeout "$RUN_TIMEOUT" redis-benchmark "${common[@]}" \
             ZADD myzset __rand_int__ element:__rand_int__ 2>/dev/null || true)"
@@ -190,10 +197,22 @@ rps() {
         # -t lrange_100 first prints its LPUSH fill as another row.
         want="$(echo "$test" | tr '[:lower:]' '[:upper:]')"
     fi
-    echo "$csv" | awk -F'","' -v want="$want" '
+    cpu1="$(cpu_ticks "$pid")"
+    echo "$csv" | awk -F'","' -v want="$want" -v c0="$cpu0" -v c1="$cpu1" -v hz="$TICKS_PER_SEC" -v n="$REQUESTS" '
         { name = $1; sub(/^"/, "", name) }
         name == want || index(name, want " ") == 1 { r = $2 }
-        END { if (r == "") print "n/a"; else printf "%.0f\n", r }'
+        END {
+            rate = (r == "") ? "n/a" : sprintf("%.0f", r)
+            # -t lrange_100 first fills its list with LPUSHes: both count.
+            cpu = (c0 == "n/a" || c1 == "n/a" || rate == "n/a") ? "n/a" : sprintf("%.2f", (c1 - c0) / hz * 1e6 / n)
+            print rate, cpu
+        }'
+}
+
+# mean_cpu A B over "rps cpu" pairs: the mean of the CPU fields.
+mean_cpu() {
+    awk -v a="${1#* }" -v b="${2#* }" 'BEGIN {
+        if (a == "n/a" || b == "n/a") print "n/a"; else printf "%.2f\n", (a + b) / 2 }'
 }
 
 # mean A B over numbers, n/a if either is missing.
@@ -212,14 +231,16 @@ ROWS=""
 for pipeline in 1 16; do
     for test in "${TESTS[@]}"; do
         log "$test -P $pipeline"
-        a1="$(rps "$REDIS_PORT" "$pipeline" "$test")"
-        b1="$(rps "$REDSIM_PORT" "$pipeline" "$test")"
-        b2="$(rps "$REDSIM_PORT" "$pipeline" "$test")"
-        a2="$(rps "$REDIS_PORT" "$pipeline" "$test")"
+        r1="$(rps "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$test")"
+        s1="$(rps "$REDSIM_PORT" "$REDSIM_PID" "$pipeline" "$test")"
+        s2="$(rps "$REDSIM_PORT" "$REDSIM_PID" "$pipeline" "$test")"
+        r2="$(rps "$REDIS_PORT" "$REDIS_PID" "$pipeline" "$test")"
+        a1="${r1%% *}" a2="${r2%% *}" b1="${s1%% *}" b2="${s2%% *}"
         redis="$(mean "$a1" "$a2")"
         redsim="$(mean "$b1" "$b2")"
         name="$(echo "$test" | tr '[:lower:]' '[:upper:]')"
-        ROWS+="| $name | $pipeline | $redis | $redsim | $(ratio "$redis" "$redsim") | $a1 / $a2 | $b1 / $b2 |"$'\n'
+        ROWS+="| $name | $pipeline | $redis | $redsim | $(ratio "$redis" "$redsim") | $a1 / $a2 | $b1 / $b2 |"
+        ROWS+=" $(mean_cpu "$r1" "$r2") | $(mean_cpu "$s1" "$s2") |"$'\n'
     done
 done
 
@@ -258,9 +279,11 @@ if [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null)" ]; then revision="$re
     echo "(ZADD: the command \`ZADD myzset __rand_int__ element:__rand_int__\`). Each row ran"
     echo "redis, redsim, redsim, redis; rps is each server's mean of its two runs, both runs shown."
     echo "Ratio is redsim / redis. The client shares the machine's cores with the server."
+    echo "CPU µs/req is the server process's user + system time over the run divided by the"
+    echo "requests (mean of the two runs; LRANGE_100's count includes its LPUSH fill)."
     echo
-    echo "| test | pipeline | redis rps | redsim rps | ratio | redis runs | redsim runs |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| test | pipeline | redis rps | redsim rps | ratio | redis runs | redsim runs | redis CPU µs/req | redsim CPU µs/req |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     printf '%s' "$ROWS"
     echo
     echo "## Memory: $MEMORY_KEYS small string keys"

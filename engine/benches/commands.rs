@@ -4,7 +4,8 @@
 //! - **engine**: pre-parsed [`Command`]s run through [`Engine::execute`] with a
 //!   fresh [`Context`], the reply dropped, on a keyspace of about 105k keys
 //!   (100k strings, 5k counters, 1k each of lists, hashes, sets and sorted
-//!   sets, one list of 1M elements and one sorted set of 100k). One group per command family (`strings`, `lists`, `hashes`,
+//!   sets, one list of 1M elements, one hash of 100k fields and one sorted
+//!   set of 100k). One group per command family (`strings`, `lists`, `hashes`,
 //!   `sets`, `zsets`, `generic`) plus `mixed`, a seeded mix close to
 //!   redis-benchmark's default tests. Parsing, propagation and encoding are
 //!   not in these numbers.
@@ -64,6 +65,8 @@ const LIST_LEN: usize = 200;
 const LONG_LIST_LEN: usize = 1_000_000;
 const HASHES: usize = 1_000;
 const HASH_FIELDS: usize = 20;
+/// Fields of `bighash`, the one large hash (a table, not a listpack).
+const BIG_HASH_FIELDS: usize = 100_000;
 const SETS: usize = 1_000;
 const SET_MEMBERS: usize = 50;
 const ZSETS: usize = 1_000;
@@ -159,6 +162,13 @@ fn fill(s: &mut Subject) {
         let key = format!("hash:{i}");
         let mut words = vec!["HSET", key.as_str()];
         words.extend(hash_pairs.iter().map(String::as_str));
+        s.run_words(&words);
+    }
+    for chunk in 0..BIG_HASH_FIELDS / 1000 {
+        let pairs: Vec<String> =
+            (chunk * 1000..(chunk + 1) * 1000).flat_map(|j| [format!("field:{j}"), VALUE.to_string()]).collect();
+        let mut words = vec!["HSET", "bighash"];
+        words.extend(pairs.iter().map(String::as_str));
         s.run_words(&words);
     }
     // Members overlap between neighbouring sets so SINTER finds something.
@@ -294,6 +304,23 @@ fn g_lindex_long(r: &mut ChaCha8Rng, _: &Scan) -> Step {
     step(&["LINDEX", "longlist", &i.to_string()])
 }
 
+/// LPUSH and LPOP at the head of the 1M-element list, as redis-benchmark's
+/// LPUSH/LPOP tests on their one `mylist`.
+fn g_lpush_long(_: &mut ChaCha8Rng, _: &Scan) -> Step {
+    step_undo(&["LPUSH", "longlist", VALUE], &["LPOP", "longlist"])
+}
+
+fn g_lpop_long(_: &mut ChaCha8Rng, _: &Scan) -> Step {
+    step_undo(&["LPOP", "longlist"], &["LPUSH", "longlist", "element:0"])
+}
+
+/// A new field into the 100k-field hash, as redis-benchmark's HSET test
+/// grows its one `myhash`.
+fn g_hset_big(r: &mut ChaCha8Rng, _: &Scan) -> Step {
+    let f = format!("element:{}", r.gen_range(0..1_000_000));
+    step_undo(&["HSET", "bighash", &f, VALUE], &["HDEL", "bighash", &f])
+}
+
 fn g_hset(r: &mut ChaCha8Rng, _: &Scan) -> Step {
     step(&["HSET", &hash(r), &format!("field:{}", r.gen_range(0..HASH_FIELDS)), "yyy"])
 }
@@ -416,9 +443,11 @@ const FAMILIES: &[(&str, &[(&str, Gen)])] = &[
             ("LRANGE_100", g_lrange_100),
             ("LINDEX", g_lindex),
             ("LINDEX_MID_1M", g_lindex_long),
+            ("LPUSH_1M", g_lpush_long),
+            ("LPOP_1M", g_lpop_long),
         ],
     ),
-    ("hashes", &[("HSET", g_hset), ("HGET", g_hget), ("HGETALL_20", g_hgetall)]),
+    ("hashes", &[("HSET", g_hset), ("HGET", g_hget), ("HGETALL_20", g_hgetall), ("HSET_100K", g_hset_big)]),
     ("sets", &[("SADD", g_sadd), ("SISMEMBER", g_sismember), ("SMEMBERS_50", g_smembers), ("SINTER_2x50", g_sinter)]),
     (
         "zsets",

@@ -23,6 +23,10 @@ pub struct Removed {
     pub lru: u32,
 }
 
+/// Keys whose loads [`Db::prefetch`] starts at once: enough to overlap
+/// the misses, few enough that the first are still cached when read.
+pub const PREFETCH_KEYS: usize = 16;
+
 #[derive(Default)]
 pub struct Db {
     dict: Dict,
@@ -57,6 +61,21 @@ impl Db {
     pub fn peek(&self, key: &[u8]) -> Option<u32> {
         let link = self.dict.find(hash_key(key), key);
         (link != NIL).then_some(link)
+    }
+
+    /// Starts loading the entries of `keys` (at most [`PREFETCH_KEYS`] of
+    /// them), for a command about to look them all up: buckets first, then
+    /// the entries they lead to.
+    pub fn prefetch(&self, keys: &[Bytes]) {
+        let mut hashes = [0u64; PREFETCH_KEYS];
+        let n = keys.len().min(PREFETCH_KEYS);
+        for (h, key) in hashes.iter_mut().zip(&keys[..n]) {
+            *h = hash_key(key);
+            self.dict.prefetch_buckets(*h);
+        }
+        for &h in &hashes[..n] {
+            self.dict.prefetch_heads(h);
+        }
     }
 
     /// The entry of `key`, moving a bucket along if a rehash is under way.

@@ -26,6 +26,7 @@ use rand_chacha::ChaCha8Rng;
 use super::hasher::hash_key;
 use super::key::Key;
 use super::object::Obj;
+use super::prefetch::prefetch;
 use super::slab::Slab;
 
 /// The end of a chain / an empty bucket.
@@ -187,6 +188,31 @@ impl Dict {
     #[inline]
     pub fn deadline(&self, link: u32) -> Option<i64> {
         is_volatile(link).then(|| self.volatile.get(index_of(link)).deadline)
+    }
+
+    /// Starts loading the buckets `hash` falls in (see `prefetch.rs`).
+    #[inline]
+    pub fn prefetch_buckets(&self, hash: u64) {
+        for table in self.tables.iter().filter(|t| !t.is_empty()) {
+            prefetch(&table[bucket(hash, table)]);
+        }
+    }
+
+    /// Starts loading the first entry of the chains `hash` falls in; best
+    /// after [`Dict::prefetch_buckets`] had time to bring the buckets in.
+    #[inline]
+    pub fn prefetch_heads(&self, hash: u64) {
+        for table in self.tables.iter().filter(|t| !t.is_empty()) {
+            let link = table[bucket(hash, table)];
+            if link == NIL {
+                continue;
+            }
+            if is_volatile(link) {
+                prefetch(self.volatile.cell(index_of(link)));
+            } else {
+                prefetch(self.plain.cell(index_of(link)));
+            }
+        }
     }
 
     /// The entry holding `key`, or [`NIL`].

@@ -3,7 +3,8 @@
 //!
 //! - `dict`: per database, a hash table rehashed incrementally (growth
 //!   never stalls a command), entries in slabs with stable indexes, SCAN
-//!   with Redis's reverse-binary cursor; `hasher` is its fixed-seed hash.
+//!   with Redis's reverse-binary cursor; `hasher` is its fixed-seed hash;
+//!   `prefetch` lets multi-key lookups (MGET) overlap their cache misses.
 //! - `key`, `object`: short keys and strings inline in the entry,
 //!   integers as integers, with OBJECT ENCODING's names.
 //! - `db`: one database: the table, the expire index (only keys with a TTL
@@ -35,6 +36,7 @@ mod keys;
 mod lazyfree;
 mod list;
 mod object;
+mod prefetch;
 mod set;
 mod slab;
 mod strings;

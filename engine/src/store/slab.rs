@@ -64,6 +64,13 @@ impl<T> Slab<T> {
         self.chunks[(index >> CHUNK_SHIFT) as usize][index as usize & (CHUNK - 1)].as_ref().expect("slab index in use")
     }
 
+    /// The cell of `index`, not read: for a prefetch, which must not wait
+    /// on the very load it is meant to start.
+    #[inline]
+    pub fn cell(&self, index: u32) -> &Option<T> {
+        &self.chunks[(index >> CHUNK_SHIFT) as usize][index as usize & (CHUNK - 1)]
+    }
+
     #[inline]
     pub fn get_mut(&mut self, index: u32) -> &mut T {
         self.cell_mut(index).as_mut().expect("slab index in use")

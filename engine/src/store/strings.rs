@@ -13,6 +13,7 @@ use redsim_model::reference::shared::{byte_range, check_string_length, expire_de
 use redsim_model::{Context, Frame};
 
 use super::access::expire_verb;
+use super::db::PREFETCH_KEYS;
 use super::object::{int_text, Obj};
 use super::Engine;
 
@@ -125,7 +126,10 @@ impl Engine {
     pub(super) fn mget(&mut self, cx: &mut Context<'_>, keys: &[Bytes]) -> RedisResult<Frame> {
         let db = cx.db;
         let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
+        for (i, key) in keys.iter().enumerate() {
+            if i % PREFETCH_KEYS == 0 {
+                self.dbs[db].prefetch(&keys[i..]);
+            }
             // A key of another type reads as nil, not as an error.
             let v = match self.lookup(cx, db, key, Access::Read) {
                 Some(link) => self.dbs[db].node(link).obj.bulk().map_or(Frame::Null, Frame::Bulk),

@@ -16,26 +16,33 @@ use redsim_model::{BlockOn, Context, Frame};
 use super::range::{rank_bounds, span, walk, Bounds};
 use super::value::{Limits, View, ZSetObj};
 use crate::store::object::Obj;
+use crate::store::texts::Texts;
 use crate::store::Engine;
 
 /// Where ZADD reads and writes scores: a dry run over an overlay (to learn
 /// whether anything changes before the key is touched), or the set itself.
-trait Scores {
+/// `'p` is the lifetime of the command's pairs, which the overlay borrows.
+trait Scores<'p> {
     fn get(&self, member: &[u8]) -> Option<f64>;
-    fn set(&mut self, member: &[u8], score: f64);
+    fn set(&mut self, member: &'p [u8], score: f64);
 }
 
-struct DryRun<'a> {
+struct DryRun<'a, 'p> {
     base: Option<&'a ZSetObj>,
-    changes: BTreeMap<Bytes, f64>,
+    /// Scores set so far; members borrowed from the command, not copied.
+    changes: BTreeMap<&'p [u8], f64>,
+    /// False for a single pair, which is never read back: no map to build.
+    remember: bool,
 }
 
-impl Scores for DryRun<'_> {
+impl<'p> Scores<'p> for DryRun<'_, 'p> {
     fn get(&self, member: &[u8]) -> Option<f64> {
         self.changes.get(member).copied().or_else(|| self.base.and_then(|z| z.score(member)))
     }
-    fn set(&mut self, member: &[u8], score: f64) {
-        self.changes.insert(Bytes::copy_from_slice(member), score);
+    fn set(&mut self, member: &'p [u8], score: f64) {
+        if self.remember {
+            self.changes.insert(member, score);
+        }
     }
 }
 
@@ -44,7 +51,7 @@ struct Live<'a> {
     limits: Limits,
 }
 
-impl Scores for Live<'_> {
+impl Scores<'_> for Live<'_> {
     fn get(&self, member: &[u8]) -> Option<f64> {
         self.zset.score(member)
     }
@@ -63,7 +70,7 @@ struct Outcome {
 }
 
 /// Redis's `zsetAdd` over every pair, in order (the model's `apply`).
-fn apply(target: &mut impl Scores, f: ZAddFlags, pairs: &[(f64, Bytes)]) -> RedisResult<Outcome> {
+fn apply<'p>(target: &mut impl Scores<'p>, f: ZAddFlags, pairs: &'p [(f64, Bytes)]) -> RedisResult<Outcome> {
     let mut out = Outcome::default();
     for (score, member) in pairs {
         let mut score = *score;
@@ -132,7 +139,7 @@ impl Engine {
         let link = self.lookup_zset(cx, key, Access::Write)?;
         let out = {
             let base = link.map(|l| self.zset_at(db, l));
-            let mut dry = DryRun { base, changes: BTreeMap::new() };
+            let mut dry = DryRun { base, changes: BTreeMap::new(), remember: pairs.len() > 1 };
             if base.is_none() && f.xx {
                 Outcome::default()
             } else {
@@ -187,15 +194,22 @@ impl Engine {
     pub(super) fn zrange(&mut self, cx: &mut Context<'_>, args: &RangeArgs) -> RedisResult<Frame> {
         let db = cx.db;
         let link = self.lookup_zset(cx, &args.key, Access::Read)?;
-        let picked = link.map(|l| owned(select(&self.zset_at(db, l).view(), args))).unwrap_or_default();
         if let Some(dest) = &args.dest {
+            let picked = link.map(|l| owned(select(&self.zset_at(db, l).view(), args))).unwrap_or_default();
             let n = self.zstore_result(cx, dest, picked);
             return Ok(Frame::Integer(n as i64));
         }
+        let view = link.map(|l| self.zset_at(db, l).view());
+        let picked = view.map(|v| select(&v, args)).unwrap_or_default();
+        // The members go out as slices of one buffer: one allocation for
+        // the reply's text rather than one per member.
+        let mut texts = Texts::with_capacity(picked.len(), picked.iter().map(|(m, _)| m.len()).sum());
+        picked.iter().for_each(|(m, _)| texts.push(m));
         Ok(if args.withscores {
-            score_pairs(picked)
+            let scores = picked.iter().map(|&(_, s)| Frame::Double(s));
+            Frame::Pairs(texts.into_bulks().into_iter().zip(scores).collect())
         } else {
-            Frame::Array(picked.into_iter().map(|(m, _)| Frame::Bulk(m)).collect())
+            texts.into_frame()
         })
     }
 
