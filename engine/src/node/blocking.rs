@@ -188,15 +188,14 @@ impl Node {
     /// timeout. A driver calls [`Node::timers`] then rather than waiting for
     /// the next tick.
     pub fn next_timer_ms(&self) -> Option<i64> {
-        // Drivers ask after every event: skip the walk over all clients when
-        // none is blocked (a blocked client always waits on some key).
-        let any_blocked = !self.blocking.is_empty();
-        let blocked = self
-            .clients
-            .values()
-            .take_while(|_| any_blocked)
-            .filter_map(|c| c.blocked.as_ref().and_then(|b| b.deadline_ms));
-        blocked.chain(self.pause.map(|p| p.until_ms)).chain(self.migrate_next_deadline()).min()
+        let others = self.pause.map(|p| p.until_ms).into_iter().chain(self.migrate_next_deadline()).min();
+        // Drivers ask after every event: no walk over all clients when none
+        // is blocked (a blocked client always waits on some key).
+        if self.blocking.is_empty() {
+            return others;
+        }
+        let blocked = self.clients.values().filter_map(|c| c.blocked.as_ref().and_then(|b| b.deadline_ms));
+        blocked.chain(others).min()
     }
 
     /// Blocked-client and MIGRATE timeouts and the end of a CLIENT PAUSE,

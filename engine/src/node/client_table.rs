@@ -59,6 +59,14 @@ impl ClientTable {
         Some(&mut *e.client)
     }
 
+    /// The client, mutably but not remembered as changed: for the end of an
+    /// event, which takes the replies of the clients [`ClientTable::take_touched`]
+    /// listed and must not list them again.
+    pub fn get_mut_unmarked(&mut self, id: &ClientId) -> Option<&mut Client> {
+        let i = self.position(*id)?;
+        Some(&mut *self.entries[i].client)
+    }
+
     /// The clients borrowed mutably since the last call, by id (some may
     /// have gone since).
     pub fn take_touched(&mut self) -> Vec<ClientId> {
@@ -170,6 +178,7 @@ mod tests {
         assert_eq!(t.take_touched(), [5, 6]);
         let _ = t.get_mut(&3);
         t.remove(&3);
+        let _ = t.get_mut_unmarked(&4);
         assert_eq!(t.take_touched(), Vec::<ClientId>::new());
         t.values_mut().for_each(|c| c.db = 1);
         assert_eq!(t.take_touched(), [4, 5, 6]);

@@ -423,7 +423,7 @@ impl Node {
         // Only a client borrowed mutably since the last finish can have output
         // or be closing.
         for id in self.clients.take_touched() {
-            let Some(c) = self.clients.get_mut(&id) else {
+            let Some(c) = self.clients.get_mut_unmarked(&id) else {
                 continue;
             };
             if !c.out.is_empty() {
@@ -439,8 +439,6 @@ impl Node {
                 closing.push(id);
             }
         }
-        // Those get_mut calls marked the clients again; nothing changed them since.
-        let _ = self.clients.take_touched();
         for (id, bytes) in outputs {
             if self.exit_code.is_none() {
                 self.send_or_hold(id, bytes);
