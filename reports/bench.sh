@@ -210,15 +210,12 @@ rps() {
 }
 
 # mean_cpu A B over "rps cpu" pairs: the mean of the CPU fields.
-mean_cpu() {
-    awk -v a="${1#* }" -v b="${2#* }" 'BEGIN {
-        if (a == "n/a" || b == "n/a") print "n/a"; else printf "%.2f\n", (a + b) / 2 }'
-}
+mean_cpu() { mean "${1#* }" "${2#* }" %.2f; }
 
-# mean A B over numbers, n/a if either is missing.
+# mean A B [FORMAT] over numbers (printf FORMAT, %.0f by default), n/a if either is missing.
 mean() {
-    awk -v a="$1" -v b="$2" 'BEGIN {
-        if (a == "n/a" || b == "n/a") print "n/a"; else printf "%.0f\n", (a + b) / 2 }'
+    awk -v a="$1" -v b="$2" -v f="${3:-%.0f}" 'BEGIN {
+        if (a == "n/a" || b == "n/a") print "n/a"; else printf f "\n", (a + b) / 2 }'
 }
 
 ratio() {

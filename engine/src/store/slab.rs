@@ -61,7 +61,7 @@ impl<T> Slab<T> {
 
     #[inline]
     pub fn get(&self, index: u32) -> &T {
-        self.chunks[(index >> CHUNK_SHIFT) as usize][index as usize & (CHUNK - 1)].as_ref().expect("slab index in use")
+        self.cell(index).as_ref().expect("slab index in use")
     }
 
     /// The cell of `index`, not read: for a prefetch, which must not wait
