@@ -318,3 +318,52 @@ fn scan_deletes_expired_keys_in_any_grouping() {
         pair.check_datasets().unwrap_or_else(|e| panic!("{}", pair.fail(e)));
     }
 }
+
+/// A sorted set large enough for the engine's order tree to be several
+/// levels deep (the random groups stay within a leaf or two): inserts in
+/// rising, falling and mixed order, removals by member, rank and score,
+/// and reads by rank, score and lex, with every reply compared.
+#[test]
+fn sorted_set_deep_tree() {
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let mut pair = Pair::new(7);
+    let mut run = |pair: &mut Pair, words: Vec<String>| {
+        let words = words.into_iter().map(String::into_bytes).collect();
+        pair.apply(&Op::Cmd { db: 0, words, may_block: true }).unwrap_or_else(|e| panic!("{}", pair.fail(e)));
+    };
+    let s = |v: &[&str]| v.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+    // Rising scores (the right-edge split), then falling, then mixed.
+    for i in 0..3000u64 {
+        run(&mut pair, s(&["ZADD", "z", &i.to_string(), &format!("up{i}")]));
+    }
+    for i in (0..3000u64).rev() {
+        run(&mut pair, s(&["ZADD", "z", &format!("-{i}"), &format!("down{i}")]));
+    }
+    for _ in 0..3000 {
+        let (score, m) = (next(20_000), next(20_000));
+        run(&mut pair, s(&["ZADD", "z", &score.to_string(), &format!("mix{m}")]));
+    }
+    for _ in 0..1500 {
+        let (a, b) = (next(12_000) as i64 - 1000, next(50));
+        let cmd = match next(9) {
+            0 => s(&["ZREM", "z", &format!("up{a}"), &format!("mix{}", next(20_000))]),
+            1 => s(&["ZRANK", "z", &format!("mix{}", next(20_000))]),
+            2 => s(&["ZREVRANK", "z", &format!("down{a}")]),
+            3 => s(&["ZRANGE", "z", &a.to_string(), &(a + b as i64).to_string(), "WITHSCORES"]),
+            4 => s(&["ZRANGE", "z", &(a + b as i64).to_string(), &a.to_string(), "BYSCORE", "REV", "LIMIT", "3", "20"]),
+            5 => s(&["ZREMRANGEBYRANK", "z", &a.to_string(), &(a + b as i64).to_string()]),
+            6 => s(&["ZREMRANGEBYSCORE", "z", &a.to_string(), &(a + b as i64).to_string()]),
+            7 => s(&[if b % 2 == 0 { "ZPOPMIN" } else { "ZPOPMAX" }, "z", &b.to_string()]),
+            _ => s(&["ZINCRBY", "z", &a.to_string(), &format!("up{}", next(3000))]),
+        };
+        run(&mut pair, cmd);
+    }
+    run(&mut pair, s(&["ZCARD", "z"]));
+    pair.check_datasets().unwrap_or_else(|e| panic!("{}", pair.fail(e)));
+}

@@ -19,10 +19,10 @@ enum Step {
 
 fn steps() -> impl Strategy<Value = Vec<Step>> {
     let step = prop_oneof![
-        3 => (0u8..40, -4i8..4).prop_map(|(m, s)| Step::Put(m, s)),
-        1 => (0u8..40).prop_map(Step::Remove),
+        3 => (0u8..120, -4i8..4).prop_map(|(m, s)| Step::Put(m, s)),
+        2 => (0u8..120).prop_map(Step::Remove),
     ];
-    prop::collection::vec(step, 0..300)
+    prop::collection::vec(step, 0..600)
 }
 
 fn name(m: u8) -> Bytes {
@@ -49,11 +49,13 @@ proptest! {
                         prop_assert!(tree.remove(old, &m));
                     }
                     tree.insert(m, s);
+                    tree.check();
                 }
                 Step::Remove(m) => {
                     let m = name(m);
                     let present = scores.remove(&m);
                     prop_assert_eq!(tree.remove(present.unwrap_or(0.0), &m), present.is_some());
+                    tree.check();
                 }
             }
         }
@@ -193,4 +195,35 @@ proptest! {
             prop_assert_eq!(b - a, linear_walk(&all, &lex, false, 0, -1).len());
         }
     }
+}
+
+/// Rising and falling runs (the right-edge split), then removals from the
+/// front, the back and every other entry, with the invariants checked.
+#[test]
+fn tree_survives_runs_and_mass_removals() {
+    let mut tree = Tree::default();
+    let key = |i: u32| Bytes::from(format!("m{i:05}"));
+    for i in 0..1500 {
+        tree.insert(key(i), f64::from(i));
+    }
+    for i in (1500..3000).rev() {
+        tree.insert(key(i), f64::from(i));
+    }
+    tree.check();
+    assert_eq!(tree.len(), 3000);
+    for i in (0..3000).step_by(2) {
+        assert!(tree.remove(f64::from(i), &key(i)));
+    }
+    tree.check();
+    assert_eq!(tree.rank(1001.0, &key(1001)), 500);
+    assert_eq!(tree.at(500).map(|(m, s)| (m.to_vec(), s)), Some((key(1001).to_vec(), 1001.0)));
+    for i in (1..3000).step_by(2) {
+        assert!(tree.remove(f64::from(i), &key(i)));
+        if i % 97 == 0 {
+            tree.check();
+        }
+    }
+    tree.check();
+    assert_eq!((tree.len(), tree.iter().count()), (0, 0));
+    assert!(!tree.remove(1.0, &key(1)));
 }

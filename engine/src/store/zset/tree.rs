@@ -1,279 +1,632 @@
-//! The large form's order: a treap of (score, member) with subtree sizes, so
-//! that rank, the element at a rank and insert/remove are all O(log n).
+//! The large form's order: a B+tree of (score, member) entries whose inner
+//! nodes count the entries under each child, so that rank, the entry at a
+//! rank, insert and remove are O(log n) and a range of k entries costs
+//! O(log n + k).
 //!
-//! Nodes live in one arena (`Vec`) linked by index, with a free list. Heap
-//! priorities come from a fixed-seed xorshift generator owned by the tree:
-//! the shape is a pure function of the operations, never of OS randomness.
+//! Why a B+tree rather than a skiplist or a treap: every step down a binary
+//! structure is a cache miss, while a leaf here holds up to 64 entries side
+//! by side (in one allocation) and an inner node up to 32 children, so a set
+//! of 100k members is three nodes deep. The shape is a pure function of the operations.
+//!
+//! An inner node keeps, for each child but the first, a separator: a key
+//! above every entry of the child before it and at or below every entry of
+//! the child itself (the classic B+tree rule; the first slot is unused).
+//! Deleting a child's smallest entry leaves its separator valid, so removal
+//! only touches separators when nodes merge or share entries.
 
 use std::cmp::Ordering;
 
 use bytes::Bytes;
 
-/// No node.
-const NIL: u32 = u32::MAX;
-
-#[derive(Clone, Debug)]
-struct Node {
-    member: Bytes,
-    score: f64,
-    prio: u64,
-    left: u32,
-    right: u32,
-    /// Nodes in this subtree, itself included.
-    size: u32,
-}
+/// Entries per leaf at most. Unit tests use tiny nodes, so that a few dozen
+/// entries already build a tree several levels deep.
+#[cfg(not(test))]
+const LEAF_CAP: usize = 64;
+#[cfg(test)]
+const LEAF_CAP: usize = 6;
+/// Children per inner node at most.
+#[cfg(not(test))]
+const INNER_CAP: usize = 32;
+#[cfg(test)]
+const INNER_CAP: usize = 6;
+/// Below this a node that is not the root borrows from or merges with a
+/// sibling (leaves split at the right edge of the tree may start smaller).
+const LEAF_MIN: usize = LEAF_CAP / 3;
+const INNER_MIN: usize = INNER_CAP / 3;
 
 /// (score, member) order: scores as C compares them (`-0 == 0`), then bytes.
 pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
     s1.partial_cmp(&s2).unwrap_or(Ordering::Equal).then_with(|| m1.cmp(m2))
 }
 
-/// An order-statistic treap.
+/// Entries in order, scores and members in parallel arrays (a search reads
+/// only scores until two are equal), inline so that a leaf is one
+/// allocation and one pointer away from its parent. The slots past `len`
+/// hold empty `Bytes`; one spare slot takes the entry that makes a full leaf
+/// split.
+#[derive(Clone, Debug)]
+struct Leaf {
+    len: usize,
+    scores: [f64; LEAF_CAP + 1],
+    members: [Bytes; LEAF_CAP + 1],
+}
+
+#[derive(Clone, Debug)]
+struct Inner {
+    /// Separators, parallel to `children`; slot 0 is unused.
+    sep_scores: Vec<f64>,
+    sep_members: Vec<Bytes>,
+    /// Entries under each child.
+    counts: Vec<usize>,
+    children: Vec<Node>,
+}
+
+#[derive(Clone, Debug)]
+enum Node {
+    Leaf(Box<Leaf>),
+    Inner(Box<Inner>),
+}
+
+/// Index of the first entry of `scores`/`members` that is not below the
+/// key (`strict`) or is above it (not `strict`).
+fn search(scores: &[f64], members: &[Bytes], score: f64, member: &[u8], strict: bool) -> usize {
+    let (mut lo, mut hi) = (0, scores.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let ord = match scores[mid].partial_cmp(&score) {
+            Some(Ordering::Equal) | None => members[mid][..].cmp(member),
+            Some(o) => o,
+        };
+        if ord == Ordering::Less || (!strict && ord == Ordering::Equal) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+impl Leaf {
+    fn new() -> Box<Leaf> {
+        Box::new(Leaf { len: 0, scores: [0.0; LEAF_CAP + 1], members: std::array::from_fn(|_| Bytes::new()) })
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn scores(&self) -> &[f64] {
+        &self.scores[..self.len]
+    }
+
+    fn members(&self) -> &[Bytes] {
+        &self.members[..self.len]
+    }
+
+    /// The search of `search` over this leaf's entries.
+    fn search(&self, score: f64, member: &[u8], strict: bool) -> usize {
+        search(self.scores(), self.members(), score, member, strict)
+    }
+
+    fn insert(&mut self, at: usize, score: f64, member: Bytes) {
+        self.scores.copy_within(at..self.len, at + 1);
+        self.scores[at] = score;
+        // The empty slot at `len` rotates round to `at`.
+        self.members[at..=self.len].rotate_right(1);
+        self.members[at] = member;
+        self.len += 1;
+    }
+
+    fn remove(&mut self, at: usize) {
+        self.scores.copy_within(at + 1..self.len, at);
+        self.members[at..self.len].rotate_left(1);
+        self.len -= 1;
+        self.members[self.len] = Bytes::new();
+    }
+
+    fn push(&mut self, score: f64, member: Bytes) {
+        self.scores[self.len] = score;
+        self.members[self.len] = member;
+        self.len += 1;
+    }
+
+    /// Moves the entries from `at` on into a new leaf.
+    fn split_off(&mut self, at: usize) -> Box<Leaf> {
+        let mut right = Leaf::new();
+        for i in at..self.len {
+            right.push(self.scores[i], std::mem::take(&mut self.members[i]));
+        }
+        self.len = at;
+        right
+    }
+
+    /// Moves the first `k` entries of `from` to the end of this leaf.
+    fn take_front(&mut self, from: &mut Leaf, k: usize) {
+        for i in 0..k {
+            self.push(from.scores[i], std::mem::take(&mut from.members[i]));
+        }
+        from.scores.copy_within(k..from.len, 0);
+        from.members[..from.len].rotate_left(k);
+        from.len -= k;
+    }
+
+    /// Moves the entries of `from` from `at` on to the front of this leaf.
+    fn take_back(&mut self, from: &mut Leaf, at: usize) {
+        let k = from.len - at;
+        self.scores.copy_within(..self.len, k);
+        self.members[..self.len + k].rotate_right(k);
+        for i in 0..k {
+            self.scores[i] = from.scores[at + i];
+            self.members[i] = std::mem::take(&mut from.members[at + i]);
+        }
+        self.len += k;
+        from.len = at;
+    }
+}
+
+impl Inner {
+    fn new() -> Box<Inner> {
+        Box::new(Inner {
+            sep_scores: Vec::with_capacity(INNER_CAP + 1),
+            sep_members: Vec::with_capacity(INNER_CAP + 1),
+            counts: Vec::with_capacity(INNER_CAP + 1),
+            children: Vec::with_capacity(INNER_CAP + 1),
+        })
+    }
+
+    /// The child whose range holds the key: the number of separators at or
+    /// below it.
+    fn child_for(&self, score: f64, member: &[u8]) -> usize {
+        search(&self.sep_scores[1..], &self.sep_members[1..], score, member, false)
+    }
+
+    fn push(&mut self, sep: (f64, Bytes), count: usize, child: Node) {
+        self.insert(self.children.len(), sep, count, child);
+    }
+
+    fn insert(&mut self, at: usize, sep: (f64, Bytes), count: usize, child: Node) {
+        self.sep_scores.insert(at, sep.0);
+        self.sep_members.insert(at, sep.1);
+        self.counts.insert(at, count);
+        self.children.insert(at, child);
+    }
+
+    fn remove(&mut self, at: usize) -> ((f64, Bytes), usize, Node) {
+        let sep = (self.sep_scores.remove(at), self.sep_members.remove(at));
+        (sep, self.counts.remove(at), self.children.remove(at))
+    }
+
+    /// Moves the children from `at` on into a new node; the separator of
+    /// child `at` becomes the parent's separator for it.
+    fn split_off(&mut self, at: usize) -> Box<Inner> {
+        let mut right = Inner::new();
+        right.sep_scores.extend(self.sep_scores.drain(at..));
+        right.sep_members.extend(self.sep_members.drain(at..));
+        right.counts.extend(self.counts.drain(at..));
+        right.children.extend(self.children.drain(at..));
+        right
+    }
+}
+
+impl Node {
+    fn count(&self) -> usize {
+        match self {
+            Node::Leaf(l) => l.len(),
+            Node::Inner(n) => n.counts.iter().sum(),
+        }
+    }
+
+    /// Entries of a leaf, children of an inner node.
+    fn width(&self) -> usize {
+        match self {
+            Node::Leaf(l) => l.len(),
+            Node::Inner(n) => n.children.len(),
+        }
+    }
+
+    fn min_width(&self) -> usize {
+        match self {
+            Node::Leaf(_) => LEAF_MIN,
+            Node::Inner(_) => INNER_MIN,
+        }
+    }
+
+    fn cap(&self) -> usize {
+        match self {
+            Node::Leaf(_) => LEAF_CAP,
+            Node::Inner(_) => INNER_CAP,
+        }
+    }
+}
+
+/// Nodes allocated, for memory accounting in O(1).
+#[derive(Clone, Debug, Default)]
+struct Shape {
+    leaves: usize,
+    inners: usize,
+}
+
+/// An order-statistic B+tree.
 #[derive(Clone, Debug)]
 pub struct Tree {
-    nodes: Vec<Node>,
-    free: Vec<u32>,
-    root: u32,
-    seed: u64,
+    root: Node,
+    len: usize,
+    shape: Shape,
     /// Bytes of all members, so that memory accounting stays O(1).
     member_bytes: usize,
 }
 
 impl Default for Tree {
     fn default() -> Self {
-        Tree { nodes: Vec::new(), free: Vec::new(), root: NIL, seed: 0x9E37_79B9_7F4A_7C15, member_bytes: 0 }
+        Tree { root: Node::Leaf(Leaf::new()), len: 0, shape: Shape { leaves: 1, inners: 0 }, member_bytes: 0 }
     }
 }
 
 impl Tree {
     pub fn len(&self) -> usize {
-        self.size(self.root) as usize
-    }
-
-    fn size(&self, n: u32) -> u32 {
-        if n == NIL {
-            0
-        } else {
-            self.nodes[n as usize].size
-        }
-    }
-
-    fn fix(&mut self, n: u32) {
-        let (l, r) = (self.nodes[n as usize].left, self.nodes[n as usize].right);
-        self.nodes[n as usize].size = 1 + self.size(l) + self.size(r);
-    }
-
-    fn next_prio(&mut self) -> u64 {
-        // xorshift64: deterministic, cheap, good enough for balance.
-        let mut x = self.seed;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.seed = x;
-        x
-    }
-
-    fn cmp_node(&self, n: u32, score: f64, member: &[u8]) -> Ordering {
-        let node = &self.nodes[n as usize];
-        cmp_entry(node.score, &node.member, score, member)
-    }
-
-    /// Splits `t` into (entries < key, entries >= key).
-    fn split(&mut self, t: u32, score: f64, member: &[u8]) -> (u32, u32) {
-        if t == NIL {
-            return (NIL, NIL);
-        }
-        if self.cmp_node(t, score, member) == Ordering::Less {
-            let right = self.nodes[t as usize].right;
-            let (a, b) = self.split(right, score, member);
-            self.nodes[t as usize].right = a;
-            self.fix(t);
-            (t, b)
-        } else {
-            let left = self.nodes[t as usize].left;
-            let (a, b) = self.split(left, score, member);
-            self.nodes[t as usize].left = b;
-            self.fix(t);
-            (a, t)
-        }
-    }
-
-    /// Joins two trees where every entry of `a` is below every entry of `b`.
-    fn merge(&mut self, a: u32, b: u32) -> u32 {
-        if a == NIL {
-            return b;
-        }
-        if b == NIL {
-            return a;
-        }
-        if self.nodes[a as usize].prio > self.nodes[b as usize].prio {
-            let ar = self.nodes[a as usize].right;
-            let m = self.merge(ar, b);
-            self.nodes[a as usize].right = m;
-            self.fix(a);
-            a
-        } else {
-            let bl = self.nodes[b as usize].left;
-            let m = self.merge(a, bl);
-            self.nodes[b as usize].left = m;
-            self.fix(b);
-            b
-        }
+        self.len
     }
 
     /// Adds an entry; the caller guarantees the member is not in the tree.
     pub fn insert(&mut self, member: Bytes, score: f64) {
-        let prio = self.next_prio();
         self.member_bytes += member.len();
-        let node = Node { member, score, prio, left: NIL, right: NIL, size: 1 };
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.nodes[id as usize] = node;
-                id
-            }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
-            }
-        };
-        let (score, member) = (self.nodes[id as usize].score, self.nodes[id as usize].member.clone());
-        let (a, b) = self.split(self.root, score, &member);
-        let left = self.merge(a, id);
-        self.root = self.merge(left, b);
+        self.len += 1;
+        if let Some((sep, right)) = insert_in(&mut self.root, score, member, true, &mut self.shape) {
+            let left = std::mem::replace(&mut self.root, Node::Leaf(Leaf::new()));
+            let mut root = Inner::new();
+            let (lc, rc) = (left.count(), right.count());
+            root.push((sep.0, sep.1.clone()), lc, left);
+            root.push(sep, rc, right);
+            self.root = Node::Inner(root);
+            self.shape.inners += 1;
+        }
     }
 
     /// Removes the entry (score, member) if present.
     pub fn remove(&mut self, score: f64, member: &[u8]) -> bool {
-        let (removed, root) = self.remove_in(self.root, score, member);
-        self.root = root;
-        removed
-    }
-
-    fn remove_in(&mut self, t: u32, score: f64, member: &[u8]) -> (bool, u32) {
-        if t == NIL {
-            return (false, NIL);
+        if !remove_in(&mut self.root, score, member, &mut self.shape) {
+            return false;
         }
-        match self.cmp_node(t, score, member) {
-            Ordering::Equal => {
-                let (l, r) = (self.nodes[t as usize].left, self.nodes[t as usize].right);
-                self.member_bytes -= self.nodes[t as usize].member.len();
-                self.nodes[t as usize].member = Bytes::new();
-                self.free.push(t);
-                (true, self.merge(l, r))
+        self.len -= 1;
+        self.member_bytes -= member.len();
+        // A root left with one child hands the tree to it.
+        while let Node::Inner(n) = &mut self.root {
+            if n.children.len() != 1 {
+                break;
             }
-            Ordering::Greater => {
-                let l = self.nodes[t as usize].left;
-                let (removed, nl) = self.remove_in(l, score, member);
-                self.nodes[t as usize].left = nl;
-                self.fix(t);
-                (removed, t)
-            }
-            Ordering::Less => {
-                let r = self.nodes[t as usize].right;
-                let (removed, nr) = self.remove_in(r, score, member);
-                self.nodes[t as usize].right = nr;
-                self.fix(t);
-                (removed, t)
-            }
+            let child = n.children.pop().expect("one child");
+            self.root = child;
+            self.shape.inners -= 1;
         }
+        true
     }
 
     /// Number of entries strictly below (score, member).
     pub fn rank(&self, score: f64, member: &[u8]) -> usize {
-        let (mut t, mut below) = (self.root, 0usize);
-        while t != NIL {
-            let n = &self.nodes[t as usize];
-            if self.cmp_node(t, score, member) == Ordering::Less {
-                below += self.size(n.left) as usize + 1;
-                t = n.right;
-            } else {
-                t = n.left;
+        let (mut t, mut below) = (&self.root, 0);
+        loop {
+            match t {
+                Node::Leaf(l) => return below + l.search(score, member, true),
+                Node::Inner(n) => {
+                    let i = n.child_for(score, member);
+                    below += n.counts[..i].iter().sum::<usize>();
+                    t = &n.children[i];
+                }
             }
         }
-        below
     }
 
     /// The entry at 0-based rank `i`.
-    pub fn at(&self, mut i: usize) -> Option<(&[u8], f64)> {
-        let mut t = self.root;
-        while t != NIL {
-            let n = &self.nodes[t as usize];
-            let left = self.size(n.left) as usize;
-            match i.cmp(&left) {
-                Ordering::Less => t = n.left,
-                Ordering::Equal => return Some((&n.member, n.score)),
-                Ordering::Greater => {
-                    i -= left + 1;
-                    t = n.right;
+    pub fn at(&self, i: usize) -> Option<(&[u8], f64)> {
+        let (leaf, at) = self.descend(i, &mut Vec::new())?;
+        Some((&leaf.members[at], leaf.scores[at]))
+    }
+
+    /// The leaf holding rank `i` and the index in it, with the path down to
+    /// it (each inner node and the child taken) pushed on `path`.
+    fn descend<'a>(&'a self, mut i: usize, path: &mut Vec<(&'a Inner, usize)>) -> Option<(&'a Leaf, usize)> {
+        if i >= self.len {
+            return None;
+        }
+        let mut t = &self.root;
+        loop {
+            match t {
+                Node::Leaf(l) => return (i < l.len()).then_some((l, i)),
+                Node::Inner(n) => {
+                    let mut c = 0;
+                    while c + 1 < n.counts.len() && i >= n.counts[c] {
+                        i -= n.counts[c];
+                        c += 1;
+                    }
+                    path.push((n, c));
+                    t = &n.children[c];
                 }
             }
         }
-        None
     }
 
     /// Entries from rank `from` on, ascending (or descending when `rev`,
-    /// from rank `from` down to rank 0): O(log n) to find the start, then
-    /// O(1) amortized per entry, so a range of k costs O(log n + k).
-    pub fn walk_from(&self, from: usize, rev: bool) -> impl Iterator<Item = (&[u8], f64)> + '_ {
-        // The stack holds the nodes still to visit, the next one on top.
-        let mut stack = Vec::new();
-        let (mut t, mut i) = (self.root, from);
-        while t != NIL {
-            let n = &self.nodes[t as usize];
-            let left = self.size(n.left) as usize;
-            match (i.cmp(&left), rev) {
-                (Ordering::Equal, _) => {
-                    stack.push(t);
-                    break;
-                }
-                (Ordering::Less, false) => {
-                    stack.push(t);
-                    t = n.left;
-                }
-                (Ordering::Less, true) => t = n.left,
-                (Ordering::Greater, false) => {
-                    i -= left + 1;
-                    t = n.right;
-                }
-                (Ordering::Greater, true) => {
-                    stack.push(t);
-                    i -= left + 1;
-                    t = n.right;
-                }
+    /// from rank `from` down to rank 0).
+    pub fn walk_from(&self, from: usize, rev: bool) -> Walk<'_> {
+        let mut path = Vec::new();
+        match self.descend(from, &mut path) {
+            Some((leaf, at)) => {
+                let left = if rev { from + 1 } else { self.len - from };
+                Walk { path, leaf: Some(leaf), at, left, rev }
             }
+            None => Walk { path, leaf: None, at: 0, left: 0, rev },
         }
-        std::iter::from_fn(move || {
-            let top = stack.pop()?;
-            let node = &self.nodes[top as usize];
-            // The next ones: the subtree on the walk's side, down its near edge.
-            let mut t = if rev { node.left } else { node.right };
-            while t != NIL {
-                stack.push(t);
-                let n = &self.nodes[t as usize];
-                t = if rev { n.right } else { n.left };
-            }
-            Some((&node.member[..], node.score))
-        })
     }
 
     /// Entries in ascending order.
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], f64)> + '_ {
-        let mut stack = Vec::new();
-        let mut t = self.root;
-        std::iter::from_fn(move || {
-            while t != NIL {
-                stack.push(t);
-                t = self.nodes[t as usize].left;
-            }
-            let n = stack.pop()?;
-            t = self.nodes[n as usize].right;
-            let node = &self.nodes[n as usize];
-            Some((&node.member[..], node.score))
-        })
+    pub fn iter(&self) -> Walk<'_> {
+        self.walk_from(0, false)
     }
 
-    /// Bytes allocated for the arena and the members, in O(1).
+    /// Bytes allocated for the nodes and the members, in O(1).
     pub fn heap_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Node>() + self.free.capacity() * 4 + self.member_bytes
+        let leaf = std::mem::size_of::<Leaf>();
+        let inner = std::mem::size_of::<Inner>()
+            + (INNER_CAP + 1)
+                * (std::mem::size_of::<f64>()
+                    + std::mem::size_of::<Bytes>()
+                    + std::mem::size_of::<usize>()
+                    + std::mem::size_of::<Node>());
+        self.shape.leaves * leaf + self.shape.inners * inner + self.member_bytes
+    }
+
+    /// Checks the tree's invariants (order, counts, separators, fill),
+    /// panicking with what is wrong.
+    #[cfg(test)]
+    pub fn check(&self) {
+        fn walk(t: &Node, lo: Option<(f64, &[u8])>, hi: Option<(f64, &[u8])>, root: bool) -> usize {
+            let below = |s: f64, m: &[u8], (hs, hm): (f64, &[u8])| cmp_entry(s, m, hs, hm) == Ordering::Less;
+            if !root {
+                assert!(t.width() >= 1, "empty node");
+            }
+            match t {
+                Node::Leaf(l) => {
+                    assert!(l.members[l.len()..].iter().all(Bytes::is_empty), "a slot past the end holds a member");
+                    for i in 0..l.len() {
+                        let (s, m) = (l.scores[i], &l.members[i][..]);
+                        assert!(lo.is_none_or(|lo| !below(s, m, lo)), "entry below its separator");
+                        assert!(hi.is_none_or(|hi| below(s, m, hi)), "entry at or above the next separator");
+                        if i > 0 {
+                            assert!(below(l.scores[i - 1], &l.members[i - 1], (s, m)), "leaf out of order");
+                        }
+                    }
+                    l.len()
+                }
+                Node::Inner(n) => {
+                    assert!(root || n.children.len() >= INNER_MIN, "inner node under its minimum");
+                    assert!(n.children.len() <= INNER_CAP && (!root || n.children.len() >= 2));
+                    let mut total = 0;
+                    for c in 0..n.children.len() {
+                        let l = if c == 0 { lo } else { Some((n.sep_scores[c], &n.sep_members[c][..])) };
+                        let h = if c + 1 == n.children.len() {
+                            hi
+                        } else {
+                            Some((n.sep_scores[c + 1], &n.sep_members[c + 1][..]))
+                        };
+                        let count = walk(&n.children[c], l, h, false);
+                        assert_eq!(count, n.counts[c], "child count");
+                        total += count;
+                    }
+                    total
+                }
+            }
+        }
+        assert_eq!(walk(&self.root, None, None, true), self.len);
+    }
+}
+
+/// Inserts into the subtree at `t`; `rightmost` says whether `t` is the
+/// tree's right edge. Returns the new right sibling when `t` split, with its
+/// separator.
+fn insert_in(
+    t: &mut Node,
+    score: f64,
+    member: Bytes,
+    rightmost: bool,
+    shape: &mut Shape,
+) -> Option<((f64, Bytes), Node)> {
+    match t {
+        Node::Leaf(l) => {
+            let at = l.search(score, &member, true);
+            l.insert(at, score, member);
+            if l.len() <= LEAF_CAP {
+                return None;
+            }
+            // Appends at the tree's right edge (rising scores, the common
+            // case of timestamps) leave full leaves behind them.
+            let mid = if rightmost && at == LEAF_CAP { LEAF_CAP } else { l.len() / 2 };
+            let right = l.split_off(mid);
+            shape.leaves += 1;
+            Some(((right.scores[0], right.members[0].clone()), Node::Leaf(right)))
+        }
+        Node::Inner(n) => {
+            let i = n.child_for(score, &member);
+            n.counts[i] += 1;
+            let last = i + 1 == n.children.len();
+            let (sep, right) = insert_in(&mut n.children[i], score, member, rightmost && last, shape)?;
+            let moved = right.count();
+            n.counts[i] -= moved;
+            n.insert(i + 1, sep, moved, right);
+            if n.children.len() <= INNER_CAP {
+                return None;
+            }
+            let right = n.split_off(n.children.len() / 2);
+            shape.inners += 1;
+            let sep = (right.sep_scores[0], right.sep_members[0].clone());
+            Some((sep, Node::Inner(right)))
+        }
+    }
+}
+
+/// Removes the entry from the subtree at `t`; whether it was there.
+fn remove_in(t: &mut Node, score: f64, member: &[u8], shape: &mut Shape) -> bool {
+    match t {
+        Node::Leaf(l) => {
+            let at = l.search(score, member, true);
+            if at == l.len() || cmp_entry(l.scores[at], &l.members[at], score, member) != Ordering::Equal {
+                return false;
+            }
+            l.remove(at);
+            true
+        }
+        Node::Inner(n) => {
+            let i = n.child_for(score, member);
+            if !remove_in(&mut n.children[i], score, member, shape) {
+                return false;
+            }
+            n.counts[i] -= 1;
+            if n.children[i].width() < n.children[i].min_width() {
+                rebalance(n, i, shape);
+            }
+            true
+        }
+    }
+}
+
+/// Child `i` of `n` fell under its minimum: merge it with a neighbour when
+/// both fit in one node, else even the two out.
+fn rebalance(n: &mut Inner, i: usize, shape: &mut Shape) {
+    let l = if i + 1 < n.children.len() { i } else { i - 1 };
+    let r = l + 1;
+    let sep = (n.sep_scores[r], n.sep_members[r].clone());
+    let total = n.children[l].width() + n.children[r].width();
+    if total <= n.children[l].cap() {
+        let (_, moved, right) = n.remove(r);
+        n.counts[l] += moved;
+        match (&mut n.children[l], right) {
+            (Node::Leaf(a), Node::Leaf(mut b)) => {
+                let len = b.len();
+                a.take_front(&mut b, len);
+                shape.leaves -= 1;
+            }
+            (Node::Inner(a), Node::Inner(mut b)) => {
+                // The parent's separator comes down to the first moved child.
+                b.sep_scores[0] = sep.0;
+                b.sep_members[0] = sep.1;
+                a.sep_scores.append(&mut b.sep_scores);
+                a.sep_members.append(&mut b.sep_members);
+                a.counts.append(&mut b.counts);
+                a.children.append(&mut b.children);
+                shape.inners -= 1;
+            }
+            _ => unreachable!("siblings are at the same depth"),
+        }
+        return;
+    }
+    let want_left = total / 2;
+    let (head, tail) = n.children.split_at_mut(r);
+    let new_sep = match (&mut head[l], &mut tail[0]) {
+        (Node::Leaf(a), Node::Leaf(b)) => {
+            if a.len() < want_left {
+                let k = want_left - a.len();
+                a.take_front(b, k);
+            } else {
+                b.take_back(a, want_left);
+            }
+            (b.scores[0], b.members[0].clone())
+        }
+        (Node::Inner(a), Node::Inner(b)) => {
+            // Children cross through the parent: the separator between the
+            // two nodes moves down, and the new first child's comes up.
+            b.sep_scores[0] = sep.0;
+            b.sep_members[0] = sep.1;
+            if a.children.len() < want_left {
+                let k = want_left - a.children.len();
+                a.sep_scores.extend(b.sep_scores.drain(..k));
+                a.sep_members.extend(b.sep_members.drain(..k));
+                a.counts.extend(b.counts.drain(..k));
+                a.children.extend(b.children.drain(..k));
+            } else {
+                let moved = a.split_off(want_left);
+                b.sep_scores.splice(0..0, moved.sep_scores);
+                b.sep_members.splice(0..0, moved.sep_members);
+                b.counts.splice(0..0, moved.counts);
+                b.children.splice(0..0, moved.children);
+            }
+            (b.sep_scores[0], b.sep_members[0].clone())
+        }
+        _ => unreachable!("siblings are at the same depth"),
+    };
+    n.counts[l] = n.children[l].count();
+    n.counts[r] = n.children[r].count();
+    n.sep_scores[r] = new_sep.0;
+    n.sep_members[r] = new_sep.1;
+}
+
+/// A walk over the entries by rank, up or down, from one leaf to the next
+/// through the path of inner nodes above it.
+pub struct Walk<'a> {
+    path: Vec<(&'a Inner, usize)>,
+    leaf: Option<&'a Leaf>,
+    /// The next entry's index in `leaf`.
+    at: usize,
+    /// Entries still to give.
+    left: usize,
+    rev: bool,
+}
+
+impl<'a> Walk<'a> {
+    /// Moves to the next leaf in the walk's direction.
+    fn next_leaf(&mut self) -> Option<&'a Leaf> {
+        loop {
+            let (node, c) = self.path.last_mut()?;
+            if !self.rev && *c + 1 < node.children.len() {
+                *c += 1;
+                break;
+            }
+            if self.rev && *c > 0 {
+                *c -= 1;
+                break;
+            }
+            self.path.pop();
+        }
+        let &(node, c) = self.path.last()?;
+        let mut t = &node.children[c];
+        loop {
+            match t {
+                Node::Leaf(l) => return Some(l),
+                Node::Inner(n) => {
+                    let c = if self.rev { n.children.len() - 1 } else { 0 };
+                    self.path.push((n, c));
+                    t = &n.children[c];
+                }
+            }
+        }
+    }
+}
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = (&'a [u8], f64);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        let leaf = self.leaf?;
+        let item = (&leaf.members[self.at][..], leaf.scores[self.at]);
+        self.left -= 1;
+        if self.left > 0 {
+            if self.rev && self.at == 0 {
+                self.leaf = self.next_leaf();
+                self.at = self.leaf.map_or(0, |l| l.len() - 1);
+            } else if self.rev {
+                self.at -= 1;
+            } else if self.at + 1 == leaf.len() {
+                self.leaf = self.next_leaf();
+                self.at = 0;
+            } else {
+                self.at += 1;
+            }
+        }
+        Some(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
     }
 }
