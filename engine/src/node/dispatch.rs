@@ -11,6 +11,7 @@ use redsim_model::table::{self, CommandSpec, Flag};
 use redsim_model::Context;
 
 use super::{monitor, redact, Action, ClientId, LogLevel, Node};
+use crate::store::TOUCHED_KEPT;
 
 /// Whether a client's request loop may go on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -353,11 +354,13 @@ impl Node {
         cmd: &Command,
         may_block: bool,
     ) -> (Frame, Option<BlockOn>) {
+        let scratch = std::mem::take(&mut self.touched_scratch);
         let mut cx = Context::new(db, self.now_ms, &mut self.rng, &self.engine_config, argv);
         cx.may_block = may_block;
+        cx.touched = scratch;
         let reply = self.engine.execute(&mut cx, cmd);
         let block = cx.block.take();
-        let touched = std::mem::take(&mut cx.touched);
+        let mut touched = std::mem::take(&mut cx.touched);
         let dirty = cx.dirty;
         if self.exec_effects.is_none() && !self.propagation.is_consumed() {
             cx.visit_effects(|db, argv| self.propagation.count(db, argv));
@@ -367,6 +370,9 @@ impl Node {
         }
         self.dirty += dirty;
         self.keys_touched(&touched);
+        touched.clear();
+        touched.shrink_to(TOUCHED_KEPT);
+        self.touched_scratch = touched;
         (reply, block)
     }
 

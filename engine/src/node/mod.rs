@@ -157,6 +157,9 @@ pub struct Node {
     watchers: BTreeMap<(usize, Bytes), BTreeSet<ClientId>>,
     /// Effects of the transaction being executed, propagated together at its end.
     exec_effects: Option<Vec<Effect>>,
+    /// The keys the last command touched, kept between commands so that
+    /// a write does not allocate a fresh list.
+    touched_scratch: Vec<(usize, Bytes)>,
     /// Changes since the last save (rdb_changes_since_last_save).
     dirty: u64,
     actions: Vec<Action>,
@@ -222,6 +225,7 @@ impl Node {
             ready_keys: Vec::new(),
             watchers: BTreeMap::new(),
             exec_effects: None,
+            touched_scratch: Vec::new(),
             dirty: 0,
             actions: Vec::new(),
             pending: BTreeSet::new(),

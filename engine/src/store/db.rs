@@ -27,6 +27,10 @@ pub struct Removed {
 /// the misses, few enough that the first are still cached when read.
 pub const PREFETCH_KEYS: usize = 16;
 
+/// Room for touched keys kept between commands; a FLUSHDB's million keys
+/// give theirs back.
+pub const TOUCHED_KEPT: usize = 256;
+
 #[derive(Default)]
 pub struct Db {
     dict: Dict,
@@ -106,6 +110,14 @@ impl Db {
     /// Keys changed since the last call, in order.
     pub fn take_touched(&mut self) -> Vec<Bytes> {
         std::mem::take(&mut self.touched)
+    }
+
+    /// [`Db::take_touched`] into `out`, tagged with this database's index,
+    /// keeping the list's allocation for the next command (this runs after
+    /// every write) unless a mass change made it large.
+    pub fn move_touched(&mut self, index: usize, out: &mut Vec<(usize, Bytes)>) {
+        out.extend(self.touched.drain(..).map(|key| (index, key)));
+        self.touched.shrink_to(TOUCHED_KEPT);
     }
 
     /// Stores `key`, replacing any previous entry and its expire time; the

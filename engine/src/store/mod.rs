@@ -52,6 +52,7 @@ use redsim_model::reference::shared::{hex, mix_digest, value_digest, xor_digest,
 use redsim_model::{Context, Frame, Model};
 
 use db::Db;
+pub use db::TOUCHED_KEPT;
 use lazyfree::LazyFree;
 use object::Obj;
 
@@ -211,7 +212,7 @@ impl Engine {
     fn report_touched(&mut self, cx: &mut Context<'_>) {
         for (i, db) in self.dbs.iter_mut().enumerate() {
             if db.has_touched() {
-                cx.touched.extend(db.take_touched().into_iter().map(|key| (i, key)));
+                db.move_touched(i, &mut cx.touched);
             }
         }
     }
