@@ -333,7 +333,7 @@ fn sorted_set_deep_tree() {
         x % n
     };
     let mut pair = Pair::new(7);
-    let mut run = |pair: &mut Pair, words: Vec<String>| {
+    let run = |pair: &mut Pair, words: Vec<String>| {
         let words = words.into_iter().map(String::into_bytes).collect();
         pair.apply(&Op::Cmd { db: 0, words, may_block: true }).unwrap_or_else(|e| panic!("{}", pair.fail(e)));
     };
