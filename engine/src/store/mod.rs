@@ -17,7 +17,7 @@
 //! - `hash`, `set`: hashes (listpack / scan-ordered table) and sets (intset
 //!   / the same table), and their commands.
 //! - `zset`: sorted sets (listpack / member map plus an order-statistic
-//!   treap), and their commands.
+//!   B+tree), and their commands.
 //! - `bridge`: SORT, run by the model's own code on keys lent to a
 //!   scratch model.
 //! - `lazyfree`: large deleted values and flushed databases, freed a

@@ -1,8 +1,9 @@
 //! Sorted sets, stored natively.
 //!
 //! - `packed`: the small form ("listpack"), one sorted buffer.
-//! - `tree`: the large form's order, a treap with subtree sizes (O(log n)
-//!   rank and select), beside a member → score map (`value`).
+//! - `tree`: the large form's order, a B+tree counting the entries under
+//!   each child (O(log n) rank and select), beside a member → score map
+//!   (`value`).
 //! - `value`: the set, its encodings and conversions (the model's rules).
 //! - `range`: locating score, lex and rank ranges.
 //! - `commands`: the commands, step for step as the model's
