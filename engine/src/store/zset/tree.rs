@@ -5,8 +5,8 @@
 //!
 //! Why a B+tree rather than a skiplist or a treap: every step down a binary
 //! structure is a cache miss, while a leaf here holds up to 64 entries side
-//! by side (in one allocation) and an inner node up to 32 children, so a set
-//! of 100k members is three nodes deep. The shape is a pure function of the operations.
+//! by side (in one buffer) and an inner node up to 32 children, so a set of
+//! 100k members is three nodes deep. The shape is a pure function of the operations.
 //!
 //! An inner node keeps, for each child but the first, a separator: a key
 //! above every entry of the child before it and at or below every entry of
@@ -39,18 +39,31 @@ pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
     s1.partial_cmp(&s2).unwrap_or(Ordering::Equal).then_with(|| m1.cmp(m2))
 }
 
-/// Entries in order, scores and members in parallel arrays (a search reads
-/// only scores until two are equal), inline so that a leaf is one
-/// allocation and one pointer away from its parent. The slots past `len`
-/// hold empty `Bytes`; one spare slot takes the entry that makes a full leaf
-/// split.
+/// One entry of a leaf.
 #[derive(Clone, Debug)]
-struct Leaf {
-    len: usize,
-    scores: [f64; LEAF_CAP + 1],
-    members: [Bytes; LEAF_CAP + 1],
+struct Entry {
+    score: f64,
+    member: Bytes,
 }
 
+/// Entries in order, in one buffer. A leaf made by a split has room for
+/// `LEAF_CAP + 1` entries (the spare slot takes the entry that makes a full
+/// leaf split); only a lone root leaf grows from small, so that a small set
+/// costs little.
+#[derive(Debug, Default)]
+struct Leaf {
+    entries: Vec<Entry>,
+}
+
+impl Clone for Leaf {
+    /// Keeps the room: the memory count takes every leaf but a lone root
+    /// at its split size.
+    fn clone(&self) -> Leaf {
+        let mut entries = Vec::with_capacity(self.entries.capacity());
+        entries.extend(self.entries.iter().cloned());
+        Leaf { entries }
+    }
+}
 #[derive(Clone, Debug)]
 struct Inner {
     /// Separators, parallel to `children`; slot 0 is unused.
@@ -63,18 +76,20 @@ struct Inner {
 
 #[derive(Clone, Debug)]
 enum Node {
-    Leaf(Box<Leaf>),
+    Leaf(Leaf),
     Inner(Box<Inner>),
 }
 
-/// Index of the first entry of `scores`/`members` that is not below the
-/// key (`strict`) or is above it (not `strict`).
-fn search(scores: &[f64], members: &[Bytes], score: f64, member: &[u8], strict: bool) -> usize {
-    let (mut lo, mut hi) = (0, scores.len());
+/// Index of the first of `n` entries, read by `at`, that is not below the
+/// key (`strict`) or is above it (not `strict`). Scores decide, members only
+/// break ties, so a search reads few members.
+fn search<'a>(n: usize, at: impl Fn(usize) -> (f64, &'a [u8]), score: f64, member: &[u8], strict: bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        let ord = match scores[mid].partial_cmp(&score) {
-            Some(Ordering::Equal) | None => members[mid][..].cmp(member),
+        let (s, m) = at(mid);
+        let ord = match s.partial_cmp(&score) {
+            Some(Ordering::Equal) | None => m.cmp(member),
             Some(o) => o,
         };
         if ord == Ordering::Less || (!strict && ord == Ordering::Equal) {
@@ -87,80 +102,46 @@ fn search(scores: &[f64], members: &[Bytes], score: f64, member: &[u8], strict: 
 }
 
 impl Leaf {
-    fn new() -> Box<Leaf> {
-        Box::new(Leaf { len: 0, scores: [0.0; LEAF_CAP + 1], members: std::array::from_fn(|_| Bytes::new()) })
+    /// A leaf with room for a full leaf and the entry that splits it.
+    fn full_size() -> Leaf {
+        Leaf { entries: Vec::with_capacity(LEAF_CAP + 1) }
     }
 
     fn len(&self) -> usize {
-        self.len
+        self.entries.len()
     }
 
-    fn scores(&self) -> &[f64] {
-        &self.scores[..self.len]
+    fn entry(&self, i: usize) -> (&[u8], f64) {
+        let e = &self.entries[i];
+        (&e.member, e.score)
     }
 
-    fn members(&self) -> &[Bytes] {
-        &self.members[..self.len]
-    }
-
-    /// The search of `search` over this leaf's entries.
     fn search(&self, score: f64, member: &[u8], strict: bool) -> usize {
-        search(self.scores(), self.members(), score, member, strict)
+        let e = &self.entries;
+        search(e.len(), |i| (e[i].score, &e[i].member[..]), score, member, strict)
     }
 
     fn insert(&mut self, at: usize, score: f64, member: Bytes) {
-        self.scores.copy_within(at..self.len, at + 1);
-        self.scores[at] = score;
-        // The empty slot at `len` rotates round to `at`.
-        self.members[at..=self.len].rotate_right(1);
-        self.members[at] = member;
-        self.len += 1;
-    }
-
-    fn remove(&mut self, at: usize) {
-        self.scores.copy_within(at + 1..self.len, at);
-        self.members[at..self.len].rotate_left(1);
-        self.len -= 1;
-        self.members[self.len] = Bytes::new();
-    }
-
-    fn push(&mut self, score: f64, member: Bytes) {
-        self.scores[self.len] = score;
-        self.members[self.len] = member;
-        self.len += 1;
+        let e = &mut self.entries;
+        if e.len() == e.capacity() {
+            // Doubling, up to the split size: only a lone root leaf is ever
+            // below it.
+            let want = (e.capacity() * 2).clamp(4, LEAF_CAP + 1);
+            e.reserve_exact(want - e.len());
+        }
+        e.insert(at, Entry { score, member });
     }
 
     /// Moves the entries from `at` on into a new leaf.
-    fn split_off(&mut self, at: usize) -> Box<Leaf> {
-        let mut right = Leaf::new();
-        for i in at..self.len {
-            right.push(self.scores[i], std::mem::take(&mut self.members[i]));
-        }
-        self.len = at;
+    fn split_off(&mut self, at: usize) -> Leaf {
+        let mut right = Leaf::full_size();
+        right.entries.extend(self.entries.drain(at..));
         right
     }
 
-    /// Moves the first `k` entries of `from` to the end of this leaf.
-    fn take_front(&mut self, from: &mut Leaf, k: usize) {
-        for i in 0..k {
-            self.push(from.scores[i], std::mem::take(&mut from.members[i]));
-        }
-        from.scores.copy_within(k..from.len, 0);
-        from.members[..from.len].rotate_left(k);
-        from.len -= k;
-    }
-
-    /// Moves the entries of `from` from `at` on to the front of this leaf.
-    fn take_back(&mut self, from: &mut Leaf, at: usize) {
-        let k = from.len - at;
-        self.scores.copy_within(..self.len, k);
-        self.members[..self.len + k].rotate_right(k);
-        for i in 0..k {
-            self.scores[i] = from.scores[at + i];
-            self.members[i] = std::mem::take(&mut from.members[at + i]);
-        }
-        self.len += k;
-        from.len = at;
+    /// The first entry as a separator.
+    fn first(&self) -> (f64, Bytes) {
+        (self.entries[0].score, self.entries[0].member.clone())
     }
 }
 
@@ -177,7 +158,8 @@ impl Inner {
     /// The child whose range holds the key: the number of separators at or
     /// below it.
     fn child_for(&self, score: f64, member: &[u8]) -> usize {
-        search(&self.sep_scores[1..], &self.sep_members[1..], score, member, false)
+        let (scores, members) = (&self.sep_scores[1..], &self.sep_members[1..]);
+        search(scores.len(), |i| (scores[i], &members[i][..]), score, member, false)
     }
 
     fn push(&mut self, sep: (f64, Bytes), count: usize, child: Node) {
@@ -239,7 +221,8 @@ impl Node {
     }
 }
 
-/// Nodes allocated, for memory accounting in O(1).
+/// Nodes allocated, for memory accounting in O(1). Every leaf but a lone
+/// root has room for `LEAF_CAP + 1` entries.
 #[derive(Clone, Debug, Default)]
 struct Shape {
     leaves: usize,
@@ -258,7 +241,7 @@ pub struct Tree {
 
 impl Default for Tree {
     fn default() -> Self {
-        Tree { root: Node::Leaf(Leaf::new()), len: 0, shape: Shape { leaves: 1, inners: 0 }, member_bytes: 0 }
+        Tree { root: Node::Leaf(Leaf::default()), len: 0, shape: Shape { leaves: 1, inners: 0 }, member_bytes: 0 }
     }
 }
 
@@ -272,7 +255,7 @@ impl Tree {
         self.member_bytes += member.len();
         self.len += 1;
         if let Some((sep, right)) = insert_in(&mut self.root, score, member, true, &mut self.shape) {
-            let left = std::mem::replace(&mut self.root, Node::Leaf(Leaf::new()));
+            let left = std::mem::replace(&mut self.root, Node::Leaf(Leaf::default()));
             let mut root = Inner::new();
             let (lc, rc) = (left.count(), right.count());
             root.push((sep.0, sep.1.clone()), lc, left);
@@ -319,7 +302,7 @@ impl Tree {
     /// The entry at 0-based rank `i`.
     pub fn at(&self, i: usize) -> Option<(&[u8], f64)> {
         let (leaf, at) = self.descend(i, &mut Vec::new())?;
-        Some((&leaf.members[at], leaf.scores[at]))
+        Some(leaf.entry(at))
     }
 
     /// The leaf holding rank `i` and the index in it, with the path down to
@@ -365,14 +348,17 @@ impl Tree {
 
     /// Bytes allocated for the nodes and the members, in O(1).
     pub fn heap_bytes(&self) -> usize {
-        let leaf = std::mem::size_of::<Leaf>();
+        let leaves = match &self.root {
+            Node::Leaf(l) => l.entries.capacity(),
+            Node::Inner(_) => self.shape.leaves * (LEAF_CAP + 1),
+        } * std::mem::size_of::<Entry>();
         let inner = std::mem::size_of::<Inner>()
             + (INNER_CAP + 1)
                 * (std::mem::size_of::<f64>()
                     + std::mem::size_of::<Bytes>()
                     + std::mem::size_of::<usize>()
                     + std::mem::size_of::<Node>());
-        self.shape.leaves * leaf + self.shape.inners * inner + self.member_bytes
+        leaves + self.shape.inners * inner + self.member_bytes
     }
 
     /// Checks the tree's invariants (order, counts, separators, fill),
@@ -386,13 +372,14 @@ impl Tree {
             }
             match t {
                 Node::Leaf(l) => {
-                    assert!(l.members[l.len()..].iter().all(Bytes::is_empty), "a slot past the end holds a member");
+                    assert!(root || l.entries.capacity() == LEAF_CAP + 1, "a leaf of another size");
                     for i in 0..l.len() {
-                        let (s, m) = (l.scores[i], &l.members[i][..]);
+                        let (m, s) = l.entry(i);
                         assert!(lo.is_none_or(|lo| !below(s, m, lo)), "entry below its separator");
                         assert!(hi.is_none_or(|hi| below(s, m, hi)), "entry at or above the next separator");
                         if i > 0 {
-                            assert!(below(l.scores[i - 1], &l.members[i - 1], (s, m)), "leaf out of order");
+                            let (pm, ps) = l.entry(i - 1);
+                            assert!(below(ps, pm, (s, m)), "leaf out of order");
                         }
                     }
                     l.len()
@@ -442,7 +429,7 @@ fn insert_in(
             let mid = if rightmost && at == LEAF_CAP { LEAF_CAP } else { l.len() / 2 };
             let right = l.split_off(mid);
             shape.leaves += 1;
-            Some(((right.scores[0], right.members[0].clone()), Node::Leaf(right)))
+            Some((right.first(), Node::Leaf(right)))
         }
         Node::Inner(n) => {
             let i = n.child_for(score, &member);
@@ -468,10 +455,11 @@ fn remove_in(t: &mut Node, score: f64, member: &[u8], shape: &mut Shape) -> bool
     match t {
         Node::Leaf(l) => {
             let at = l.search(score, member, true);
-            if at == l.len() || cmp_entry(l.scores[at], &l.members[at], score, member) != Ordering::Equal {
+            if at == l.len() || cmp_entry(l.entries[at].score, &l.entries[at].member, score, member) != Ordering::Equal
+            {
                 return false;
             }
-            l.remove(at);
+            l.entries.remove(at);
             true
         }
         Node::Inner(n) => {
@@ -500,8 +488,7 @@ fn rebalance(n: &mut Inner, i: usize, shape: &mut Shape) {
         n.counts[l] += moved;
         match (&mut n.children[l], right) {
             (Node::Leaf(a), Node::Leaf(mut b)) => {
-                let len = b.len();
-                a.take_front(&mut b, len);
+                a.entries.append(&mut b.entries);
                 shape.leaves -= 1;
             }
             (Node::Inner(a), Node::Inner(mut b)) => {
@@ -524,11 +511,11 @@ fn rebalance(n: &mut Inner, i: usize, shape: &mut Shape) {
         (Node::Leaf(a), Node::Leaf(b)) => {
             if a.len() < want_left {
                 let k = want_left - a.len();
-                a.take_front(b, k);
+                a.entries.extend(b.entries.drain(..k));
             } else {
-                b.take_back(a, want_left);
+                b.entries.splice(0..0, a.entries.drain(want_left..));
             }
-            (b.scores[0], b.members[0].clone())
+            b.first()
         }
         (Node::Inner(a), Node::Inner(b)) => {
             // Children cross through the parent: the separator between the
@@ -608,7 +595,7 @@ impl<'a> Iterator for Walk<'a> {
             return None;
         }
         let leaf = self.leaf?;
-        let item = (&leaf.members[self.at][..], leaf.scores[self.at]);
+        let item = leaf.entry(self.at);
         self.left -= 1;
         if self.left > 0 {
             if self.rev && self.at == 0 {
