@@ -6,13 +6,16 @@
 //! Why a B+tree rather than a skiplist or a treap: every step down a binary
 //! structure is a cache miss, while a leaf here holds up to 64 entries side
 //! by side (in one buffer) and an inner node up to 32 children, so a set of
-//! 100k members is three nodes deep. The shape is a pure function of the operations.
+//! 100k members is three nodes deep. The shape is a pure function of the
+//! operations.
 //!
 //! An inner node keeps, for each child but the first, a separator: a key
 //! above every entry of the child before it and at or below every entry of
 //! the child itself (the classic B+tree rule; the first slot is unused).
 //! Deleting a child's smallest entry leaves its separator valid, so removal
-//! only touches separators when nodes merge or share entries.
+//! only touches separators when nodes merge or share entries. A separator
+//! may thus name a member since removed and keep its bytes alive (shared,
+//! not copied) until then: at most one per leaf.
 
 use std::cmp::Ordering;
 
@@ -64,6 +67,9 @@ impl Clone for Leaf {
         Leaf { entries }
     }
 }
+
+/// Children with their separators and entry counts. (Cloning does not keep
+/// the room, so a cloned tree's memory count errs high until it changes.)
 #[derive(Clone, Debug)]
 struct Inner {
     /// Separators, parallel to `children`; slot 0 is unused.
