@@ -197,8 +197,8 @@ proptest! {
     }
 }
 
-/// Rising and falling runs (the right-edge split), then removals from the
-/// front, the back and every other entry, with the invariants checked.
+/// Rising and falling runs (the right-edge split), then removals of every
+/// other entry and of the rest in order, with the invariants checked.
 #[test]
 fn tree_survives_runs_and_mass_removals() {
     let mut tree = Tree::default();
