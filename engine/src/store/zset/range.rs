@@ -52,7 +52,7 @@ impl Bounds for LexRange {
 
 /// The first index in `lo..hi` where `pred` turns true, assuming it is
 /// false then true along the range.
-fn partition(lo: usize, hi: usize, pred: impl Fn(usize) -> bool) -> usize {
+pub(super) fn partition(lo: usize, hi: usize, pred: impl Fn(usize) -> bool) -> usize {
     let (mut lo, mut hi) = (lo, hi);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;

@@ -21,6 +21,8 @@ use std::cmp::Ordering;
 
 use bytes::Bytes;
 
+use super::range::partition;
+
 /// Entries per leaf at most. Unit tests use tiny nodes, so that a few dozen
 /// entries already build a tree several levels deep.
 #[cfg(not(test))]
@@ -90,21 +92,14 @@ enum Node {
 /// key (`strict`) or is above it (not `strict`). Scores decide, members only
 /// break ties, so a search reads few members.
 fn search<'a>(n: usize, at: impl Fn(usize) -> (f64, &'a [u8]), score: f64, member: &[u8], strict: bool) -> usize {
-    let (mut lo, mut hi) = (0, n);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        let (s, m) = at(mid);
-        let ord = match s.partial_cmp(&score) {
-            Some(Ordering::Equal) | None => m.cmp(member),
-            Some(o) => o,
-        };
-        if ord == Ordering::Less || (!strict && ord == Ordering::Equal) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
+    partition(0, n, |i| {
+        let (s, m) = at(i);
+        match cmp_entry(s, m, score, member) {
+            Ordering::Less => false,
+            Ordering::Equal => strict,
+            Ordering::Greater => true,
         }
-    }
-    lo
+    })
 }
 
 impl Leaf {
