@@ -214,10 +214,16 @@ impl SetObj {
         let members: Vec<Bytes> = self.iter().map(Member::to_bytes).collect();
         let members = members.iter().map(|m| &m[..]);
         // The model's own rule picks the encoding: no limit keeps an
-        // intset's integers one, a zero limit makes any set a table.
+        // intset's integers one; a table stays one, even empty.
         match self {
             SetObj::IntSet(_) => SetValue::from_members(members, u64::MAX),
-            SetObj::Table(_) => SetValue::from_members(members, 0),
+            SetObj::Table(_) => {
+                let mut v = SetValue::new_table();
+                for m in members {
+                    v.add(m, 0);
+                }
+                v
+            }
         }
     }
 

@@ -58,6 +58,12 @@ impl SetValue {
         SetValue { repr: Repr::IntSet(BTreeMap::new()) }
     }
 
+    /// An empty set that has already become a hashtable (it never goes
+    /// back): what a converted set holds once its last member is removed.
+    pub fn new_table() -> SetValue {
+        SetValue { repr: Repr::Table(ScanMap::default()) }
+    }
+
     /// A set built by adding `members` one by one to a new set, as every
     /// command that creates a set does (so the encoding comes out as Redis's).
     pub fn from_members<'a>(members: impl IntoIterator<Item = &'a [u8]>, max_intset: u64) -> SetValue {
