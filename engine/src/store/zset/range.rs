@@ -2,9 +2,9 @@
 //! them: the first element in range is the first at or above the minimum,
 //! and the walk goes on while elements stay below the maximum (mirrored for
 //! reversed walks). When the test is monotone over the order (every score
-//! range; a lex range over equal scores) the ends are found by binary search
-//! on ranks; a lex range over mixed scores is walked linearly, which gives
-//! the model's (listpack's) answer.
+//! range; a lex range over equal scores) the ends are found by one descent
+//! of the order ([`View::first_where`], O(log n)); a lex range over mixed
+//! scores is walked linearly, which gives the model's (listpack's) answer.
 
 use redsim_model::command::sorted_sets::{LexRange, ScoreRange};
 
@@ -85,7 +85,8 @@ fn first_in_range(v: &View<'_>, r: &impl Bounds) -> Option<usize> {
         let (m, s) = v.at(i);
         r.above_min(m, s)
     };
-    let i = if r.monotone(v) { partition(0, n, above) } else { (0..n).find(|&i| above(i)).unwrap_or(n) };
+    let i =
+        if r.monotone(v) { v.first_where(|m, s| r.above_min(m, s)) } else { (0..n).find(|&i| above(i)).unwrap_or(n) };
     if i == n {
         return None;
     }
@@ -104,7 +105,7 @@ fn last_in_range(v: &View<'_>, r: &impl Bounds) -> Option<usize> {
         r.below_max(m, s)
     };
     let end = if r.monotone(v) {
-        partition(0, n, |i| !below(i))
+        v.first_where(|m, s| !r.below_max(m, s))
     } else {
         (0..n).rev().find(|&i| below(i)).map_or(0, |i| i + 1)
     };
@@ -143,8 +144,13 @@ pub fn span(v: &View<'_>, r: &impl Bounds) -> (usize, usize) {
         let (m, s) = v.at(i);
         r.below_max(m, s)
     };
-    let end =
-        if r.monotone(v) { partition(start, n, |i| !below(i)) } else { (start..n).find(|&i| !below(i)).unwrap_or(n) };
+    // Everything before `start` is below the minimum, so below the maximum
+    // too: the turn of the whole order is the end.
+    let end = if r.monotone(v) {
+        v.first_where(|m, s| !r.below_max(m, s))
+    } else {
+        (start..n).find(|&i| !below(i)).unwrap_or(n)
+    };
     (start, end)
 }
 

@@ -165,7 +165,8 @@ const LEX_BOUNDS: &[&str] = &["-", "+", "[m1", "(m1", "[m3", "(m3", "[m", "[m9"]
 proptest! {
     #[test]
     fn range_walks_match_the_linear_walk(
-        members in prop::collection::btree_map(0u8..12, -2i8..3, 0..12),
+        members in prop::collection::btree_map(0u8..48, -2i8..3, 0..48),
+        removed in prop::collection::vec(0u8..48, 0..24),
         same_score in any::<bool>(),
         bounds in (0usize..9, 0usize..9, 0usize..8, 0usize..8),
         rev in any::<bool>(),
@@ -180,6 +181,10 @@ proptest! {
             let s = if same_score { 0.0 } else { *s as f64 };
             tree_form.insert(&name(*m), s, limits);
             small_form.insert(&name(*m), s, limits);
+        }
+        // Removals leave separators naming members that are gone.
+        for m in removed {
+            prop_assert_eq!(tree_form.remove(&name(m)), small_form.remove(&name(m)));
         }
         let score = parse_score_range(SCORE_BOUNDS[bounds.0].as_bytes(), SCORE_BOUNDS[bounds.1].as_bytes()).unwrap();
         let lex = parse_lex_range(LEX_BOUNDS[bounds.2].as_bytes(), LEX_BOUNDS[bounds.3].as_bytes()).unwrap();

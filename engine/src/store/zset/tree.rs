@@ -300,6 +300,26 @@ impl Tree {
         }
     }
 
+    /// The first rank whose entry satisfies `pred`, for a predicate that is
+    /// false and then true along the order, separators included (a score
+    /// bound; a lex bound over equal scores, where every separator has that
+    /// score too). O(log n), where a binary search over ranks is O(log² n).
+    pub fn first_where(&self, pred: impl Fn(&[u8], f64) -> bool) -> usize {
+        let (mut t, mut base) = (&self.root, 0);
+        loop {
+            match t {
+                Node::Leaf(l) => return base + l.entries.partition_point(|e| !pred(&e.member, e.score)),
+                Node::Inner(n) => {
+                    // From the first child whose separator holds, every entry
+                    // holds: the turn is in the child before it.
+                    let c = partition(1, n.children.len(), |c| pred(&n.sep_members[c], n.sep_scores[c])) - 1;
+                    base += n.counts[..c].iter().sum::<usize>();
+                    t = &n.children[c];
+                }
+            }
+        }
+    }
+
     /// The entry at 0-based rank `i`.
     pub fn at(&self, i: usize) -> Option<(&[u8], f64)> {
         let (leaf, at) = self.descend(i, &mut Vec::new())?;

@@ -286,6 +286,15 @@ impl<'a> View<'a> {
         }
     }
 
+    /// The first rank whose entry satisfies `pred`, for a predicate that is
+    /// false and then true along the order (see [`Tree::first_where`]).
+    pub fn first_where(&self, pred: impl Fn(&[u8], f64) -> bool) -> usize {
+        match self {
+            View::Flat(v) => v.partition_point(|&(m, s)| !pred(m, s)),
+            View::Tree(t) => t.first_where(pred),
+        }
+    }
+
     /// Entries from rank `i` (< len) upward, or downward to rank 0 when `rev`.
     pub fn walk_from(&self, i: usize, rev: bool) -> Box<dyn Iterator<Item = (&'a [u8], f64)> + '_> {
         match self {
