@@ -234,7 +234,6 @@ struct Shape {
 #[derive(Clone, Debug)]
 pub struct Tree {
     root: Node,
-    len: usize,
     shape: Shape,
     /// Bytes of all members, so that memory accounting stays O(1).
     member_bytes: usize,
@@ -242,19 +241,20 @@ pub struct Tree {
 
 impl Default for Tree {
     fn default() -> Self {
-        Tree { root: Node::Leaf(Leaf::default()), len: 0, shape: Shape { leaves: 1, inners: 0 }, member_bytes: 0 }
+        Tree { root: Node::Leaf(Leaf::default()), shape: Shape { leaves: 1, inners: 0 }, member_bytes: 0 }
     }
 }
 
 impl Tree {
+    /// The root's count: a leaf's length, or the sum of at most
+    /// `INNER_CAP` counts.
     pub fn len(&self) -> usize {
-        self.len
+        self.root.count()
     }
 
     /// Adds an entry; the caller guarantees the member is not in the tree.
     pub fn insert(&mut self, member: Bytes, score: f64) {
         self.member_bytes += member.len();
-        self.len += 1;
         if let Some((sep, right)) = insert_in(&mut self.root, score, member, true, &mut self.shape) {
             let left = std::mem::replace(&mut self.root, Node::Leaf(Leaf::default()));
             let mut root = Inner::new();
@@ -271,7 +271,6 @@ impl Tree {
         if !remove_in(&mut self.root, score, member, &mut self.shape) {
             return false;
         }
-        self.len -= 1;
         self.member_bytes -= member.len();
         // A root left with one child hands the tree to it.
         while let Node::Inner(n) = &mut self.root {
@@ -329,7 +328,7 @@ impl Tree {
     /// The leaf holding rank `i` and the index in it, with the path down to
     /// it (each inner node and the child taken) pushed on `path`.
     fn descend<'a>(&'a self, mut i: usize, path: &mut Vec<(&'a Inner, usize)>) -> Option<(&'a Leaf, usize)> {
-        if i >= self.len {
+        if i >= self.len() {
             return None;
         }
         let mut t = &self.root;
@@ -355,7 +354,7 @@ impl Tree {
         let mut path = Vec::new();
         match self.descend(from, &mut path) {
             Some((leaf, at)) => {
-                let left = if rev { from + 1 } else { self.len - from };
+                let left = if rev { from + 1 } else { self.len() - from };
                 Walk { path, leaf: Some(leaf), at, left, rev }
             }
             None => Walk { path, leaf: None, at: 0, left: 0, rev },
@@ -424,7 +423,7 @@ impl Tree {
                 }
             }
         }
-        assert_eq!(walk(&self.root, None, None, true), self.len);
+        assert_eq!(walk(&self.root, None, None, true), self.len());
     }
 }
 
