@@ -35,8 +35,10 @@ pub type Pair<'a> = (&'a [u8], &'a [u8]);
 const FREE: u64 = u64::MAX;
 /// The smallest table, in home slots.
 const MIN_HOMES: usize = 8;
-/// Below this many record bytes, dead records are not worth compacting.
-const MIN_COMPACT: usize = 4096;
+/// Below this many dead record bytes, compacting is not worth its while.
+/// Kept small: a small set or hash under SADD/SREM churn carries this much
+/// garbage for ever, which at 4 KiB was several times a 50-member set.
+const MIN_COMPACT: usize = 256;
 
 #[derive(Clone, Copy, Debug)]
 struct Slot {
