@@ -31,7 +31,7 @@ use std::cell::OnceCell;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use redsim_engine::node::{Action, ClientId, Config, ConnInfo, Node, NodeOptions, ProcessInfo};
@@ -659,5 +659,62 @@ fn bench(c: &mut Criterion) {
     }
 }
 
+/// `REDSIM_BENCH_RATIO=1 cargo bench -p redsim-engine --bench commands [-- FILTER]`:
+/// for each engine-level benchmark whose `family/case` name contains
+/// FILTER (default `mixed/`), the model and the engine run the same
+/// commands in alternating rounds, and the median of the rounds' speed-ups is
+/// printed. On a shared machine whose speed drifts by ±25% between criterion
+/// runs, rounds of a few milliseconds side by side see the same machine, so
+/// the ratio holds still where two separate criterion means do not.
+fn ratio_report(filter: &str) {
+    const ROUNDS: usize = 41;
+    let [model, engine]: [(&str, MakeEngine); 2] = engines().try_into().ok().expect("two engines");
+    let bases = [Base { make: &model.1, cell: OnceCell::new() }, Base { make: &engine.1, cell: OnceCell::new() }];
+    println!("| bench | {} | {} | speed-up (median of {ROUNDS} rounds) | lowest, highest |", model.0, engine.0);
+    println!("| --- | ---: | ---: | ---: | --- |");
+    for (family, cases) in FAMILIES {
+        for (case, gen) in cases.iter() {
+            let name = format!("{family}/{case}");
+            if !name.contains(filter) {
+                continue;
+            }
+            let mut subjects = bases.each_ref().map(|b| EngineCase::new(b, case, *gen));
+            // Rounds of about 10 ms on the slower engine (the model, where
+            // one ZRANGE over 100k members takes milliseconds).
+            let st = &mut subjects[0];
+            let probe = run_steps(&mut st.subject, &st.cycle, &mut st.pos, 64).as_nanos() as u64 / 64;
+            let per_round = (10_000_000 / probe.max(1)).clamp(16, CYCLE as u64);
+            let mut per_cmd = [Vec::new(), Vec::new()];
+            for round in 0..ROUNDS {
+                // Alternate which engine goes first, so neither always follows the other.
+                for i in [round % 2, 1 - round % 2] {
+                    let st = &mut subjects[i];
+                    let took = run_steps(&mut st.subject, &st.cycle, &mut st.pos, per_round);
+                    per_cmd[i].push(took.as_nanos() as f64 / per_round as f64);
+                }
+            }
+            let mut ratios: Vec<f64> = per_cmd[0].iter().zip(&per_cmd[1]).map(|(m, e)| m / e).collect();
+            let median = |v: &mut Vec<f64>| {
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            };
+            let (lo, hi) =
+                (ratios.iter().copied().fold(f64::MAX, f64::min), ratios.iter().copied().fold(0.0, f64::max));
+            let (m, e) = (median(&mut per_cmd[0]), median(&mut per_cmd[1]));
+            println!("| {name} | {m:.0} ns | {e:.0} ns | {:.2}× | {lo:.2}–{hi:.2}× |", median(&mut ratios));
+        }
+    }
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if std::env::var_os("REDSIM_BENCH_RATIO").is_some() {
+        // The filter is the first argument that is not a flag (cargo bench passes `--bench`).
+        let filter = std::env::args().skip(1).find(|a| !a.starts_with('-')).unwrap_or_else(|| "mixed/".into());
+        ratio_report(&filter);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
