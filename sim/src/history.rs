@@ -293,6 +293,7 @@ pub fn show_frame(frame: &Frame) -> String {
         Frame::BigNumber(n) => format!("(big number) {n}"),
         Frame::Verbatim { text, .. } => format!("{:?}", String::from_utf8_lossy(text)),
         Frame::Attribute(_, inner) => show_frame(inner),
+        Frame::Bulks(strings) => show_frame(&strings.to_plain()),
     }
 }
 
@@ -459,6 +460,8 @@ pub fn frame_to_json(frame: &Frame) -> Value {
             json!({ "attribute": { "attrs": pairs_to_json(attrs), "frame": frame_to_json(inner) } })
         }
         Frame::Pairs(pairs) => json!({ "pairs": pairs_to_json(pairs) }),
+        // Recorded as what it stands for: a reader sees one form only.
+        Frame::Bulks(strings) => frame_to_json(&strings.to_plain()),
     }
 }
 

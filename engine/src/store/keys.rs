@@ -10,6 +10,7 @@ use redsim_model::rdb;
 use redsim_model::reference::shared::{
     decode_payload, idle_ms, invalid_expire, lfu_counter, new_lru, restored_lru, Access,
 };
+use redsim_model::resp::BulkArray;
 use redsim_model::{Context, Frame};
 
 use super::access::expire_verb;
@@ -124,14 +125,12 @@ impl Engine {
         let now = cx.now_ms;
         let d = &self.dbs[cx.db];
         // KEYS skips expired keys but, unlike SCAN, does not delete them.
-        let keys = d
-            .links()
-            .filter(|&l| d.deadline(l).is_none_or(|t| now <= t))
-            .map(|l| d.node(l).key.as_bytes())
-            .filter(|k| all || glob_match(pattern, k, false))
-            .map(|k| Frame::Bulk(Bytes::copy_from_slice(k)))
-            .collect();
-        Ok(Frame::Array(keys))
+        let mut keys = BulkArray::with_capacity(if all { d.len() } else { 0 }, 0);
+        let live = d.links().filter(|&l| d.deadline(l).is_none_or(|t| now <= t));
+        for key in live.map(|l| d.node(l).key.as_bytes()).filter(|k| all || glob_match(pattern, k, false)) {
+            keys.push(key);
+        }
+        Ok(keys.into_frame())
     }
 
     /// SCAN as Redis's `scanGenericCommand`: table steps until COUNT keys or

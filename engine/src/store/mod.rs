@@ -40,7 +40,6 @@ mod prefetch;
 mod set;
 mod slab;
 mod strings;
-mod texts;
 mod zset;
 
 use bytes::Bytes;

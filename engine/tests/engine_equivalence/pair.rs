@@ -86,6 +86,7 @@ pub fn keys_of(reply: &Frame) -> Vec<Bytes> {
         Frame::Array(items) => {
             items.iter().map(|f| if let Frame::Bulk(b) = f { b.clone() } else { panic!("not a key: {f:?}") }).collect()
         }
+        Frame::Bulks(strings) => strings.iter().map(Bytes::copy_from_slice).collect(),
         other => panic!("not an array of keys: {other:?}"),
     }
 }

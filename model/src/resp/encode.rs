@@ -3,6 +3,7 @@
 //! Commands always build the richest (RESP3) frame; whether a map goes out as
 //! `%` or as a flat `*` array is decided here, once, by the client's protocol.
 
+use super::bulk_array::Kind;
 use super::{Frame, Protocol};
 use bytes::Bytes;
 
@@ -63,6 +64,16 @@ pub fn encode(frame: &Frame, proto: Protocol, out: &mut Vec<u8>) {
         }
         Frame::Verbatim { text, .. } => push_bulk(out, text),
         Frame::Push(items) => push_seq(out, if resp3 { b'>' } else { b'*' }, items, proto),
+        Frame::Bulks(strings) => {
+            match strings.kind() {
+                Kind::Set if resp3 => push_header(out, b'~', len_i64(strings.len())),
+                Kind::Map if resp3 => push_header(out, b'%', len_i64(strings.len() / 2)),
+                _ => push_header(out, b'*', len_i64(strings.len())),
+            }
+            for s in strings.iter() {
+                push_bulk(out, s);
+            }
+        }
         Frame::Attribute(attrs, inner) => {
             // RESP2 clients cannot represent attributes; they only see the value.
             if resp3 {

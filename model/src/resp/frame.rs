@@ -6,11 +6,13 @@
 
 use bytes::Bytes;
 
+pub use super::bulk_array::BulkArray;
+
 /// One RESP value.
 ///
 /// Redis distinguishes two nulls in RESP2 (`$-1` from `addReplyNull`, `*-1` from
 /// `addReplyNullArray`); both are `_` in RESP3, so both exist here.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Frame {
     /// `+OK`: a status line; never contains CR or LF.
     Simple(String),
@@ -46,6 +48,34 @@ pub enum Frame {
     /// nests each pair in a two-element array, RESP2 flattens them. Only
     /// replies are built this way; parsing gives back plain arrays.
     Pairs(Vec<(Frame, Frame)>),
+    /// An array (or RESP3 set) of bulk strings in one buffer: how the engine
+    /// builds long replies of short strings. Equal to, and encoded as, the
+    /// plain `Array` (or `Set`) of `Bulk`s; parsing never produces it.
+    Bulks(Box<BulkArray>),
+}
+
+/// Structural equality, except that a `Bulks` equals the plain array (or
+/// set) it stands for: which of the two forms an engine builds is not part
+/// of the reply.
+impl PartialEq for Frame {
+    fn eq(&self, other: &Frame) -> bool {
+        use Frame::*;
+        match (self, other) {
+            (Bulks(a), Bulks(b)) => a == b,
+            (Bulks(a), plain) | (plain, Bulks(a)) => a.same_as_plain(plain),
+            (Simple(a), Simple(b)) | (Error(a), Error(b)) | (BigNumber(a), BigNumber(b)) => a == b,
+            (Integer(a), Integer(b)) => a == b,
+            (Bulk(a), Bulk(b)) => a == b,
+            (Array(a), Array(b)) | (Set(a), Set(b)) | (Push(a), Push(b)) => a == b,
+            (Null, Null) | (NullArray, NullArray) => true,
+            (Map(a), Map(b)) | (Pairs(a), Pairs(b)) => a == b,
+            (Double(a), Double(b)) => a == b,
+            (Boolean(a), Boolean(b)) => a == b,
+            (Verbatim { format: f, text: t }, Verbatim { format: g, text: u }) => f == g && t == u,
+            (Attribute(a, x), Attribute(b, y)) => a == b && x == y,
+            _ => false,
+        }
+    }
 }
 
 impl Frame {

@@ -10,9 +10,9 @@ use redsim_model::command::ScanOptions;
 use redsim_model::errors::RedisResult;
 use redsim_model::glob::glob_match;
 use redsim_model::reference::shared::{random_indexes, Access};
+use redsim_model::resp::BulkArray;
 use redsim_model::{Context, Frame};
 
-use super::super::texts::Texts;
 use super::super::Engine;
 use super::HashObj;
 
@@ -62,7 +62,7 @@ impl Engine {
             });
         };
         let per_pair = if part == HashPart::Both { 2 } else { 1 };
-        let mut texts = Texts::with_capacity(h.len() * per_pair, h.len() * per_pair * 8);
+        let mut texts = BulkArray::with_capacity(h.len() * per_pair, h.len() * per_pair * 8);
         for (f, v) in h.iter() {
             match part {
                 HashPart::Both => {
@@ -74,8 +74,8 @@ impl Engine {
             }
         }
         Ok(match part {
-            HashPart::Both => Frame::Map(texts.into_pairs()),
-            HashPart::Fields | HashPart::Values => Frame::Array(texts.into_bulks()),
+            HashPart::Both => texts.into_map_frame(),
+            HashPart::Fields | HashPart::Values => texts.into_frame(),
         })
     }
 
@@ -107,7 +107,7 @@ impl Engine {
         }
         let picks = random_indexes(cx.rng, size, count);
         let pairs = self.hash_at(db, link).pick(&picks);
-        let mut texts = Texts::with_capacity(pairs.len() * if with_values { 2 } else { 1 }, pairs.len() * 16);
+        let mut texts = BulkArray::with_capacity(pairs.len() * if with_values { 2 } else { 1 }, pairs.len() * 16);
         for (f, v) in pairs {
             texts.push(f);
             if with_values {
@@ -115,7 +115,7 @@ impl Engine {
             }
         }
         // WITHVALUES: nested pairs for RESP3 clients, flat for RESP2 ones.
-        Ok(if with_values { Frame::Pairs(texts.into_pairs()) } else { Frame::Array(texts.into_bulks()) })
+        Ok(if with_values { Frame::Pairs(texts.into_pairs()) } else { texts.into_frame() })
     }
 
     /// HSCAN: a missing key is an empty scan whatever the options; the
@@ -133,7 +133,7 @@ impl Engine {
         let opts = ScanOptions::parse(options, false)?;
         let count = usize::try_from(opts.count).unwrap_or(usize::MAX);
         let (next, pairs) = h.scan(cursor, count);
-        let mut texts = Texts::with_capacity(pairs.len() * 2, pairs.len() * 16);
+        let mut texts = BulkArray::with_capacity(pairs.len() * 2, pairs.len() * 16);
         for (f, v) in pairs {
             if opts.pattern.as_ref().is_some_and(|p| !glob_match(p, f, false)) {
                 continue;

@@ -8,9 +8,9 @@ use bytes::Bytes;
 use redsim_model::command::lists::{Block, End, MoveForm};
 use redsim_model::errors::RedisResult;
 use redsim_model::reference::shared::Access;
+use redsim_model::resp::BulkArray;
 use redsim_model::{Context, Frame};
 
-use super::super::texts::Texts;
 use crate::store::Engine;
 use redsim_model::reference::shared::block_or_timeout;
 
@@ -50,7 +50,7 @@ impl Engine {
 
     /// Pops up to `n` elements of the list at `link`, deleting it when it
     /// runs out.
-    fn pop_elements(&mut self, db: usize, key: &Bytes, link: u32, end: End, n: u64) -> Texts {
+    fn pop_elements(&mut self, db: usize, key: &Bytes, link: u32, end: End, n: u64) -> BulkArray {
         let n = usize::try_from(n).unwrap_or(usize::MAX);
         let popped = self.change_list(db, key, link, |l| l.pop_many(end, n));
         self.drop_if_empty(db, key, link);

@@ -26,8 +26,8 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 use redsim_model::command::lists::End;
+use redsim_model::resp::BulkArray;
 
-use super::super::texts::Texts;
 use super::entry::Elem;
 use super::node::{Entries, Node};
 
@@ -205,8 +205,8 @@ impl QuickList {
     }
 
     /// Removes up to `n` elements from one end, in the order they come off.
-    pub fn pop_many(&mut self, end: End, n: usize) -> Texts {
-        let mut out = Texts::with_capacity(n.min(self.len), 0);
+    pub fn pop_many(&mut self, end: End, n: usize) -> BulkArray {
+        let mut out = BulkArray::with_capacity(n.min(self.len), 0);
         self.pop_with(end, n, |e| out.push(e.text(&mut [0u8; 20])));
         out
     }
@@ -371,14 +371,14 @@ impl QuickList {
 
     /// Elements `from..=to` (both within the list), head first: node by
     /// node, each walked in one tight loop.
-    pub fn range(&self, from: usize, to: usize) -> Texts {
+    pub fn range(&self, from: usize, to: usize) -> BulkArray {
         let mut left = to + 1 - from;
         let (i, j) = self.locate(from);
         let first = &self.nodes[i];
         // Room for the text, guessed from the first node's mean entry (a
         // guess only: capped, since that node may hold one huge element).
         let guess = left.saturating_mul(first.bytes() / first.count()).min(RANGE_RESERVE);
-        let mut out = Texts::with_capacity(left, guess);
+        let mut out = BulkArray::with_capacity(left, guess);
         let (mut skip, mut offset) = (j, first.offset_of(j));
         // Integers are written out as text in this scratch space.
         let mut digits = [0u8; 20];

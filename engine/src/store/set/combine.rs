@@ -44,7 +44,7 @@ impl Engine {
                     let members = intersection(&sets, None);
                     if store.is_none() {
                         // Sent in the order of the smallest set, as Redis iterates it.
-                        return Ok(Frame::Set(bulks(members)));
+                        return Ok(bulks(members).into_set_frame());
                     }
                     SetObj::from_members(members, max)
                 }
@@ -53,7 +53,7 @@ impl Engine {
             }
         };
         let Some(dst) = store else {
-            return Ok(Frame::Set(bulks(result.iter())));
+            return Ok(bulks(result.iter()).into_set_frame());
         };
         if result.is_empty() {
             // An empty result deletes the destination (a change only if it existed).

@@ -84,7 +84,7 @@ impl Engine {
         let Some(link) = self.lookup_set(cx, db, key, Access::Read)? else {
             return Ok(Frame::Set(Vec::new()));
         };
-        Ok(Frame::Set(bulks(self.set_at(db, link).iter())))
+        Ok(bulks(self.set_at(db, link).iter()).into_set_frame())
     }
 
     /// SMOVE: both keys are looked up first; types are checked only if the
@@ -154,6 +154,6 @@ impl Engine {
         let mut text = [0u8; 20];
         let kept =
             members.into_iter().filter(|m| pattern.as_ref().is_none_or(|p| glob_match(p, m.text(&mut text), false)));
-        Ok(scan_reply(next, bulks(kept)))
+        Ok(scan_reply(next, bulks(kept).into_bulks()))
     }
 }

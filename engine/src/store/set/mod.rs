@@ -29,10 +29,10 @@ use bytes::Bytes;
 use redsim_model::command::SetCommand;
 use redsim_model::errors::{self, RedisResult};
 use redsim_model::reference::shared::{new_lru, Access};
+use redsim_model::resp::BulkArray;
 use redsim_model::{Context, Frame};
 
 use super::object::Obj;
-use super::texts::Texts;
 use super::Engine;
 
 impl Engine {
@@ -93,13 +93,13 @@ fn max_intset(cx: &Context<'_>) -> u64 {
     cx.config.set_max_intset_entries
 }
 
-/// Members as bulk strings, copied out in one allocation.
-fn bulks<'a>(members: impl IntoIterator<Item = Member<'a>>) -> Vec<Frame> {
+/// Members as bulk strings, copied out into one buffer.
+fn bulks<'a>(members: impl IntoIterator<Item = Member<'a>>) -> BulkArray {
     let members = members.into_iter();
-    let mut texts = Texts::with_capacity(members.size_hint().0, members.size_hint().0 * 8);
+    let mut texts = BulkArray::with_capacity(members.size_hint().0, members.size_hint().0 * 8);
     let mut text = [0u8; 20];
     for m in members {
         texts.push(m.text(&mut text));
     }
-    texts.into_bulks()
+    texts
 }

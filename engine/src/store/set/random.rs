@@ -83,7 +83,7 @@ impl Engine {
             let all = SetObj::from_members(self.set_at(db, link).iter(), max_intset(cx));
             self.dbs[db].remove(key);
             cx.rewrite(vec![Bytes::from_static(b"DEL"), key.clone()]);
-            return Ok(Frame::Set(bulks(all.iter())));
+            return Ok(bulks(all.iter()).into_set_frame());
         }
         let (size, count) = (size as usize, count as usize);
         let shuffle = Shuffle::run(cx, size, count);
@@ -131,6 +131,6 @@ impl Engine {
         }
         let set = self.set_at(db, link);
         let picks = random_indexes(cx.rng, set.len(), count);
-        Ok(Frame::Array(bulks(set.pick(&picks))))
+        Ok(bulks(set.pick(&picks)).into_frame())
     }
 }

@@ -11,12 +11,12 @@ use redsim_model::command::ScanOptions;
 use redsim_model::errors::RedisResult;
 use redsim_model::glob::glob_match;
 use redsim_model::reference::shared::{random_indexes, Access};
+use redsim_model::resp::BulkArray;
 use redsim_model::{BlockOn, Context, Frame};
 
 use super::range::{rank_bounds, span, walk, Bounds};
 use super::value::{Limits, View, ZSetObj};
 use crate::store::object::Obj;
-use crate::store::texts::Texts;
 use crate::store::Engine;
 
 /// Where ZADD reads and writes scores: a dry run over an overlay (to learn
@@ -203,7 +203,7 @@ impl Engine {
         let picked = view.map(|v| select(&v, args)).unwrap_or_default();
         // The members go out as slices of one buffer: one allocation for
         // the reply's text rather than one per member.
-        let mut texts = Texts::with_capacity(picked.len(), picked.iter().map(|(m, _)| m.len()).sum());
+        let mut texts = BulkArray::with_capacity(picked.len(), picked.iter().map(|(m, _)| m.len()).sum());
         picked.iter().for_each(|(m, _)| texts.push(m));
         Ok(if args.withscores {
             let scores = picked.iter().map(|&(_, s)| Frame::Double(s));
