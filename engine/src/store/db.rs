@@ -192,6 +192,19 @@ impl Db {
         r
     }
 
+    /// As [`Db::change`], for a change that may turn out to change nothing:
+    /// `f` says whether it did, and only then is the key logged.
+    pub fn change_if<R>(&mut self, key: &Bytes, link: u32, f: impl FnOnce(&mut Obj) -> (R, bool)) -> R {
+        let node = self.dict.node_mut(link);
+        let before = node.obj.heap_bytes();
+        let (r, changed) = f(&mut node.obj);
+        self.heap = self.heap + node.obj.heap_bytes() - before;
+        if changed {
+            self.touched.push(key.clone());
+        }
+        r
+    }
+
     /// Removes `key`; logged if it was there.
     pub fn remove(&mut self, key: &Bytes) -> Option<Removed> {
         let removed = self.remove_quietly(key)?;

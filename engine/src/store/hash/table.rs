@@ -112,11 +112,19 @@ impl ScanTable {
 
     /// Sets `key` to `value`; true if the key is new.
     pub fn insert(&mut self, key: &[u8], value: &[u8]) -> bool {
+        self.upsert(key, value, |_| ()).is_none()
+    }
+
+    /// Sets `key` to `value`. If the key was there, its old value is first
+    /// handed to `old`, whose result is returned: one probe where a lookup
+    /// and an insert would take two.
+    pub fn upsert<T>(&mut self, key: &[u8], value: &[u8], old: impl FnOnce(&[u8]) -> T) -> Option<T> {
         let hash = scan_hash(key);
         let mut at = match self.probe(hash, key) {
             Probe::Found(i) => {
+                let seen = old(self.record(self.slots[i].at).1);
                 self.replace_value(i, value);
-                return false;
+                return Some(seen);
             }
             Probe::Vacant(i) => i,
         };
@@ -144,14 +152,21 @@ impl ScanTable {
         } else {
             self.ranks.change(free / BLOCK, true);
         }
-        true
+        None
     }
 
     /// Removes `key`; true if it was there.
     pub fn remove(&mut self, key: &[u8]) -> bool {
+        self.remove_with(key, |_| ()).is_some()
+    }
+
+    /// Removes `key`, handing its value to `old` first, whose result is
+    /// returned (`None` if the key was not there).
+    pub fn remove_with<T>(&mut self, key: &[u8], old: impl FnOnce(&[u8]) -> T) -> Option<T> {
         let Probe::Found(mut hole) = self.probe(scan_hash(key), key) else {
-            return false;
+            return None;
         };
+        let seen = old(self.record(self.slots[hole].at).1);
         self.dead += self.record_len(self.slots[hole].at);
         // Backward shift: displaced followers move one slot nearer home.
         loop {
@@ -172,7 +187,7 @@ impl ScanTable {
         } else if self.dead > MIN_COMPACT && self.dead * 2 > self.records.len() {
             self.rebuild(self.homes);
         }
-        true
+        Some(seen)
     }
 
     /// Entries in the model's order.

@@ -21,11 +21,8 @@ impl Engine {
         let max = max_intset(cx);
         let added = match self.lookup_set(cx, db, key, Access::Write)? {
             Some(link) => {
-                if members.iter().all(|m| self.set_at(db, link).contains(m)) {
-                    0
-                } else {
-                    self.change_set(db, key, link, |s| members.iter().filter(|m| s.add(m, max)).count())
-                }
+                // Adding a member already there changes nothing (not even the encoding).
+                self.change_set_counted(db, key, link, |s| ((), members.iter().filter(|m| s.add(m, max)).count())).1
             }
             None => {
                 let mut set = SetObj::default();
@@ -46,12 +43,9 @@ impl Engine {
         let Some(link) = self.lookup_set(cx, db, key, Access::Write)? else {
             return Ok(Frame::Integer(0));
         };
-        if !members.iter().any(|m| self.set_at(db, link).contains(m)) {
-            return Ok(Frame::Integer(0));
-        }
-        let (removed, empty) = self.change_set(db, key, link, |s| {
+        let (empty, removed) = self.change_set_counted(db, key, link, |s| {
             let removed = members.iter().filter(|m| s.remove(m)).count();
-            (removed, s.is_empty())
+            (s.is_empty(), removed)
         });
         if empty {
             self.dbs[db].remove(key);

@@ -170,8 +170,7 @@ impl ZSetObj {
         match self {
             ZSetObj::Listpack(p) => p.remove(member),
             ZSetObj::Skiplist(l) => {
-                let s = l.score(member)?;
-                l.dict.remove(member);
+                let s = l.dict.remove_with(member, score_of)?;
                 l.tree.remove(s, member);
                 Some(s)
             }
@@ -253,13 +252,13 @@ impl ZSetObj {
 
 impl Large {
     fn put(&mut self, member: &[u8], score: f64) {
-        if let Some(old) = self.score(member) {
-            if old.to_bits() == score.to_bits() {
-                return;
+        match self.dict.upsert(member, &score_bytes(score), score_of) {
+            Some(old) if old.to_bits() == score.to_bits() => return,
+            Some(old) => {
+                self.tree.remove(old, member);
             }
-            self.tree.remove(old, member);
+            None => {}
         }
-        self.dict.insert(member, &score_bytes(score));
         self.tree.insert(Bytes::copy_from_slice(member), score);
     }
 }
