@@ -49,7 +49,7 @@ pub mod shared {
 pub use hashes::HashValue;
 pub use lists::ListValue;
 pub use sets::SetValue;
-pub use sorted_sets::ZSetValue;
+pub use sorted_sets::{ZAddOutcome, ZSetValue};
 pub use value::{StrEncoding, StrValue, Value};
 
 /// The reference engine: `databases` databases of keys.

@@ -11,6 +11,7 @@ use redsim_model::command::ScanOptions;
 use redsim_model::errors::RedisResult;
 use redsim_model::glob::glob_match;
 use redsim_model::reference::shared::{random_indexes, Access};
+use redsim_model::reference::ZAddOutcome;
 use redsim_model::resp::BulkArray;
 use redsim_model::{BlockOn, Context, Frame};
 
@@ -60,18 +61,9 @@ impl Scores<'_> for Live<'_> {
     }
 }
 
-/// What ZADD did.
-#[derive(Default)]
-struct Outcome {
-    added: u64,
-    updated: u64,
-    processed: u64,
-    score: f64,
-}
-
 /// Redis's `zsetAdd` over every pair, in order (the model's `apply`).
-fn apply<'p>(target: &mut impl Scores<'p>, f: ZAddFlags, pairs: &'p [(f64, Bytes)]) -> RedisResult<Outcome> {
-    let mut out = Outcome::default();
+fn apply<'p>(target: &mut impl Scores<'p>, f: ZAddFlags, pairs: &'p [(f64, Bytes)]) -> RedisResult<ZAddOutcome> {
+    let mut out = ZAddOutcome::default();
     for (score, member) in pairs {
         let mut score = *score;
         match target.get(member) {
@@ -103,20 +95,6 @@ fn apply<'p>(target: &mut impl Scores<'p>, f: ZAddFlags, pairs: &'p [(f64, Bytes
         out.score = score;
     }
     Ok(out)
-}
-
-/// ZADD's reply: the new score under INCR, else how many were added (and
-/// updated, under CH).
-fn zadd_reply(f: ZAddFlags, out: &Outcome) -> Frame {
-    if f.incr {
-        if out.processed > 0 {
-            Frame::Double(out.score)
-        } else {
-            Frame::Null
-        }
-    } else {
-        Frame::Integer((if f.ch { out.added + out.updated } else { out.added }) as i64)
-    }
 }
 
 /// WITHSCORES pairs: nested for RESP3, flat for RESP2.
@@ -164,13 +142,13 @@ impl Engine {
                 (out, changed)
             })?;
             cx.dirty += out.added + out.updated;
-            return Ok(zadd_reply(f, &out));
+            return Ok(out.reply(f));
         }
         let out = {
             let base = link.map(|l| self.zset_at(db, l));
             let mut dry = DryRun { base, changes: BTreeMap::new(), remember: pairs.len() > 1 };
             if base.is_none() && f.xx {
-                Outcome::default()
+                ZAddOutcome::default()
             } else {
                 apply(&mut dry, f, pairs)?
             }
@@ -183,12 +161,12 @@ impl Engine {
                     let mut zset = ZSetObj::default();
                     apply(&mut Live { zset: &mut zset, limits }, f, pairs)?;
                     self.create_zset(cx, key, zset);
-                    Outcome::default()
+                    ZAddOutcome::default()
                 }
             };
             cx.dirty += out.added + out.updated;
         }
-        Ok(zadd_reply(f, &out))
+        Ok(out.reply(f))
     }
 
     pub(super) fn zrem(&mut self, cx: &mut Context<'_>, key: &Bytes, members: &[Bytes]) -> RedisResult<Frame> {

@@ -52,19 +52,35 @@ impl Scores for Live<'_> {
 }
 
 /// What ZADD did: counts for the reply and for `dirty`, and the last score
-/// (INCR's reply).
+/// (INCR's reply). Shared with the engine, which counts the same way.
 #[derive(Default)]
-struct Outcome {
-    added: u64,
-    updated: u64,
-    processed: u64,
-    score: f64,
+pub struct ZAddOutcome {
+    pub added: u64,
+    pub updated: u64,
+    pub processed: u64,
+    pub score: f64,
+}
+
+impl ZAddOutcome {
+    /// ZADD's reply: the new score under INCR, else how many were added
+    /// (and updated, under CH).
+    pub fn reply(&self, f: ZAddFlags) -> Frame {
+        if f.incr {
+            if self.processed > 0 {
+                Frame::Double(self.score)
+            } else {
+                Frame::Null
+            }
+        } else {
+            Frame::Integer((if f.ch { self.added + self.updated } else { self.added }) as i64)
+        }
+    }
 }
 
 /// Redis's `zsetAdd` over every pair, in order. Fails only when INCR makes
 /// a NaN (inf + -inf); INCR has a single pair, so nothing changed then.
-fn apply(target: &mut impl Scores, f: ZAddFlags, pairs: &[(f64, Bytes)]) -> RedisResult<Outcome> {
-    let mut out = Outcome::default();
+fn apply(target: &mut impl Scores, f: ZAddFlags, pairs: &[(f64, Bytes)]) -> RedisResult<ZAddOutcome> {
+    let mut out = ZAddOutcome::default();
     for (score, member) in pairs {
         let mut score = *score;
         match target.get(member) {
@@ -111,7 +127,7 @@ impl Model {
             let base = self.lookup_typed(cx, cx.db, key, Access::Write, pick)?;
             let mut dry = DryRun { base, changes: BTreeMap::new() };
             // No key and XX: nothing to do, not even creating the key.
-            let out = if base.is_none() && f.xx { Outcome::default() } else { apply(&mut dry, f, pairs)? };
+            let out = if base.is_none() && f.xx { ZAddOutcome::default() } else { apply(&mut dry, f, pairs)? };
             (base.is_some(), out)
         };
         if out.added + out.updated > 0 {
@@ -127,15 +143,7 @@ impl Model {
             }
             cx.dirty += out.added + out.updated;
         }
-        Ok(if f.incr {
-            if out.processed > 0 {
-                Frame::Double(out.score)
-            } else {
-                Frame::Null
-            }
-        } else {
-            Frame::Integer((if f.ch { out.added + out.updated } else { out.added }) as i64)
-        })
+        Ok(out.reply(f))
     }
 
     pub(super) fn zrem(&mut self, cx: &mut Context<'_>, key: &Bytes, members: &[Bytes]) -> RedisResult<Frame> {

@@ -22,6 +22,7 @@ mod sampling;
 #[cfg(test)]
 mod tests;
 mod value;
+pub use members::ZAddOutcome;
 use value::Limits;
 pub use value::ZSetValue;
 
