@@ -22,7 +22,7 @@ impl Engine {
         let added = match self.lookup_set(cx, db, key, Access::Write)? {
             Some(link) => {
                 // Adding a member already there changes nothing (not even the encoding).
-                self.change_set_counted(db, key, link, |s| ((), members.iter().filter(|m| s.add(m, max)).count())).1
+                self.change_set_counted(db, key, link, |s| members.iter().filter(|m| s.add(m, max)).count())
             }
             None => {
                 let mut set = SetObj::default();
@@ -43,11 +43,8 @@ impl Engine {
         let Some(link) = self.lookup_set(cx, db, key, Access::Write)? else {
             return Ok(Frame::Integer(0));
         };
-        let (empty, removed) = self.change_set_counted(db, key, link, |s| {
-            let removed = members.iter().filter(|m| s.remove(m)).count();
-            (s.is_empty(), removed)
-        });
-        if empty {
+        let removed = self.change_set_counted(db, key, link, |s| members.iter().filter(|m| s.remove(m)).count());
+        if removed > 0 && self.set_at(db, link).is_empty() {
             self.dbs[db].remove(key);
         }
         cx.dirty += removed as u64;

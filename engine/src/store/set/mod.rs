@@ -82,20 +82,14 @@ impl Engine {
     }
 
     /// As [`Engine::change_set`] for a change that may change nothing: `f`
-    /// returns its result and how many members it added or removed, and
-    /// the key is touched only if that is not zero. One lookup of each
-    /// member where checking first and then changing would take two.
-    fn change_set_counted<R>(
-        &mut self,
-        db: usize,
-        key: &Bytes,
-        link: u32,
-        f: impl FnOnce(&mut SetObj) -> (R, usize),
-    ) -> (R, usize) {
+    /// returns how many members it added or removed, and the key is touched
+    /// only if that is not zero. One lookup of each member where checking
+    /// first and then changing would take two.
+    fn change_set_counted(&mut self, db: usize, key: &Bytes, link: u32, f: impl FnOnce(&mut SetObj) -> usize) -> usize {
         self.dbs[db].change_if(key, link, |obj| match obj {
             Obj::Set(s) => {
-                let (r, n) = f(s);
-                ((r, n), n > 0)
+                let n = f(s);
+                (n, n > 0)
             }
             _ => unreachable!("checked to be a set by lookup_set"),
         })

@@ -2,7 +2,7 @@
 //! `model/src/reference/sorted_sets/` (members.rs, ranges.rs, pops.rs,
 //! sampling.rs) step for step.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use rand::Rng;
@@ -20,53 +20,18 @@ use super::value::{Limits, View, ZSetObj};
 use crate::store::object::Obj;
 use crate::store::Engine;
 
-/// Where ZADD reads and writes scores: a dry run over an overlay (to learn
-/// whether anything changes before the key is touched), or the set itself.
-/// `'p` is the lifetime of the command's pairs, which the overlay borrows.
-trait Scores<'p> {
-    fn get(&self, member: &[u8]) -> Option<f64>;
-    fn set(&mut self, member: &'p [u8], score: f64);
-}
-
-struct DryRun<'a, 'p> {
-    base: Option<&'a ZSetObj>,
-    /// Scores set so far; members borrowed from the command, not copied.
-    changes: BTreeMap<&'p [u8], f64>,
-    /// False for a single pair, which is never read back: no map to build.
-    remember: bool,
-}
-
-impl<'p> Scores<'p> for DryRun<'_, 'p> {
-    fn get(&self, member: &[u8]) -> Option<f64> {
-        self.changes.get(member).copied().or_else(|| self.base.and_then(|z| z.score(member)))
-    }
-    fn set(&mut self, member: &'p [u8], score: f64) {
-        if self.remember {
-            self.changes.insert(member, score);
-        }
-    }
-}
-
-struct Live<'a> {
-    zset: &'a mut ZSetObj,
-    limits: Limits,
-}
-
-impl Scores<'_> for Live<'_> {
-    fn get(&self, member: &[u8]) -> Option<f64> {
-        self.zset.score(member)
-    }
-    fn set(&mut self, member: &[u8], score: f64) {
-        self.zset.insert(member, score, self.limits);
-    }
-}
-
-/// Redis's `zsetAdd` over every pair, in order (the model's `apply`).
-fn apply<'p>(target: &mut impl Scores<'p>, f: ZAddFlags, pairs: &'p [(f64, Bytes)]) -> RedisResult<ZAddOutcome> {
+/// Redis's `zsetAdd` over every pair, in order (the model's `apply`), on
+/// the set itself. It fails only when INCR makes a NaN, and INCR takes a
+/// single pair, so a failure has changed nothing: the model's dry run is
+/// not needed here, and [`Db::change_if`] logs the key only if a score
+/// changed.
+///
+/// [`Db::change_if`]: crate::store::db::Db::change_if
+fn apply(zset: &mut ZSetObj, limits: Limits, f: ZAddFlags, pairs: &[(f64, Bytes)]) -> RedisResult<ZAddOutcome> {
     let mut out = ZAddOutcome::default();
     for (score, member) in pairs {
         let mut score = *score;
-        match target.get(member) {
+        match zset.score(member) {
             Some(current) => {
                 if f.nx {
                     continue;
@@ -81,13 +46,13 @@ fn apply<'p>(target: &mut impl Scores<'p>, f: ZAddFlags, pairs: &'p [(f64, Bytes
                     continue;
                 }
                 if score != current {
-                    target.set(member, score);
+                    zset.insert(member, score, limits);
                     out.updated += 1;
                 }
             }
             None if f.xx => continue,
             None => {
-                target.set(member, score);
+                zset.insert(member, score, limits);
                 out.added += 1;
             }
         }
@@ -129,43 +94,25 @@ impl Engine {
     ) -> RedisResult<Frame> {
         let db = cx.db;
         let link = self.lookup_zset(cx, key, Access::Write)?;
-        // One pair into an existing set (redis-benchmark's ZADD): nothing
-        // can fail once a score has changed, so the dry run and its second
-        // lookup of the member are skipped, and the key is logged as
-        // touched only if the score did change.
-        if let (Some(l), [_]) = (link, pairs) {
-            let limits = Limits::from_config(cx.config);
-            let out = self.dbs[db].change_if(key, l, |obj| {
+        let limits = Limits::from_config(cx.config);
+        let out = match link {
+            Some(l) => self.dbs[db].change_if(key, l, |obj| {
                 let Obj::ZSet(zset) = obj else { unreachable!("checked to be a sorted set by lookup_zset") };
-                let out = apply(&mut Live { zset, limits }, f, pairs);
+                let out = apply(zset, limits, f, pairs);
                 let changed = out.as_ref().is_ok_and(|o| o.added + o.updated > 0);
                 (out, changed)
-            })?;
-            cx.dirty += out.added + out.updated;
-            return Ok(out.reply(f));
-        }
-        let out = {
-            let base = link.map(|l| self.zset_at(db, l));
-            let mut dry = DryRun { base, changes: BTreeMap::new(), remember: pairs.len() > 1 };
-            if base.is_none() && f.xx {
-                ZAddOutcome::default()
-            } else {
-                apply(&mut dry, f, pairs)?
+            })?,
+            None => {
+                let mut zset = ZSetObj::default();
+                let out = apply(&mut zset, limits, f, pairs)?;
+                // No member added (XX on a missing key): no key either.
+                if out.added > 0 {
+                    self.create_zset(cx, key, zset);
+                }
+                out
             }
         };
-        if out.added + out.updated > 0 {
-            let limits = Limits::from_config(cx.config);
-            match link {
-                Some(l) => self.change_zset(db, key, l, |zset| apply(&mut Live { zset, limits }, f, pairs))?,
-                None => {
-                    let mut zset = ZSetObj::default();
-                    apply(&mut Live { zset: &mut zset, limits }, f, pairs)?;
-                    self.create_zset(cx, key, zset);
-                    ZAddOutcome::default()
-                }
-            };
-            cx.dirty += out.added + out.updated;
-        }
+        cx.dirty += out.added + out.updated;
         Ok(out.reply(f))
     }
 
