@@ -316,6 +316,12 @@ pub trait Engine {
     /// commands (CLIENT, CONFIG, INFO ...) never reach an engine.
     fn execute(&mut self, cx: &mut Context<'_>, cmd: &Command) -> Frame;
 
+    /// A hint that commands on these keys of `db` come next (a pipeline's
+    /// requests, not yet run): an engine may start loading their entries so
+    /// that the cache misses overlap instead of coming one per command.
+    /// Changes nothing observable; by default it does nothing.
+    fn prefetch(&self, _db: usize, _keys: &[&[u8]]) {}
+
     /// One run of the active expire cycle: deletes keys whose time has come,
     /// propagating a DEL for each, as Redis's `activeExpireCycle` does every
     /// 100 ms. `cx.db` is ignored: every database is visited. The caller takes

@@ -8,8 +8,9 @@ use redsim_model::engine::BlockOn;
 use redsim_model::errors::{self, RedisError};
 use redsim_model::resp::{encode, Frame};
 use redsim_model::table::{self, CommandSpec, Flag};
-use redsim_model::Context;
+use redsim_model::{Context, Engine};
 
+use super::client::Client;
 use super::{monitor, redact, Action, ClientId, LogLevel, Node};
 use crate::store::TOUCHED_KEPT;
 
@@ -26,12 +27,33 @@ fn c_queued_write(c: Option<&super::client::Client>) -> bool {
     c.and_then(|c| c.multi.as_ref()).is_some_and(|m| m.queued.iter().any(|(s, _)| s.has(Flag::Write)))
 }
 
+/// Requests looked ahead at by [`prefetch_upcoming`] at a time.
+const LOOKAHEAD: usize = 16;
+
+/// Hands the engine the keys of the next requests buffered for a client, so
+/// that a pipeline's cache misses overlap instead of coming one per command
+/// (most of a pipelined GET or INCR is waiting for the key's entry). The
+/// second argument is the key of nearly every keyed command; for any other
+/// the load is wasted but harmless. A lone request gains nothing from it.
+fn prefetch_upcoming(engine: &dyn Engine, c: &Client) {
+    let mut keys: [&[u8]; LOOKAHEAD] = [&[]; LOOKAHEAD];
+    let mut n = 0;
+    c.parser.peek_second_args(LOOKAHEAD, |key| {
+        keys[n] = key;
+        n += 1;
+    });
+    if n > 1 {
+        engine.prefetch(c.db, &keys[..n]);
+    }
+}
+
 /// Commands a client in MULTI runs at once instead of queueing.
 const RUN_IN_MULTI: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
 
 impl Node {
     /// Runs the requests buffered for client `id`.
     pub(super) fn process_input(&mut self, id: ClientId) {
+        let mut run_since_prefetch = 0;
         loop {
             if self.sleep_micros > 0 || self.shutting_down {
                 self.pending.insert(id);
@@ -45,6 +67,12 @@ impl Node {
             let waiting = c.blocked.is_some() || c.waiting_disk || c.waiting_repl.is_some() || migrating;
             if c.close_after_reply || waiting || (paused && c.held.is_some()) {
                 return;
+            }
+            if c.held.is_none() {
+                if run_since_prefetch % LOOKAHEAD == 0 {
+                    prefetch_upcoming(&*self.engine, c);
+                }
+                run_since_prefetch += 1;
             }
             let argv = match c.held.take() {
                 Some(argv) => argv,

@@ -70,11 +70,11 @@ impl Db {
     /// Starts loading the entries of `keys` (at most [`PREFETCH_KEYS`] of
     /// them), for a command about to look them all up: buckets first, then
     /// the entries they lead to.
-    pub fn prefetch(&self, keys: &[Bytes]) {
+    pub fn prefetch<K: AsRef<[u8]>>(&self, keys: &[K]) {
         let mut hashes = [0u64; PREFETCH_KEYS];
         let n = keys.len().min(PREFETCH_KEYS);
         for (h, key) in hashes.iter_mut().zip(&keys[..n]) {
-            *h = hash_key(key);
+            *h = hash_key(key.as_ref());
             self.dict.prefetch_buckets(*h);
         }
         for &h in &hashes[..n] {

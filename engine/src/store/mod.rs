@@ -266,6 +266,12 @@ impl redsim_model::Engine for Engine {
         }
     }
 
+    fn prefetch(&self, db: usize, keys: &[&[u8]]) {
+        if let Some(d) = self.dbs.get(db) {
+            d.prefetch(keys);
+        }
+    }
+
     fn dbsize(&self, db: usize) -> u64 {
         self.dbs.get(db).map_or(0, |d| d.len() as u64)
     }

@@ -207,6 +207,38 @@ impl RequestParser {
         }
     }
 
+    /// Calls `each` with the second argument (for most commands the key) of
+    /// each of the next `max` complete multibulk requests buffered, without
+    /// consuming anything: the node hands these keys to the engine so that
+    /// a pipeline's cache misses overlap. Stops at the first request that is
+    /// inline, incomplete or malformed; parsing proper judges those.
+    pub fn peek_second_args<'a>(&'a self, max: usize, mut each: impl FnMut(&'a [u8])) {
+        if self.error.is_some() || self.state != State::Idle {
+            return;
+        }
+        let buf = &self.buf[..];
+        let mut at = self.pos;
+        for _ in 0..max {
+            let Some((count, mut next)) = peek_header(buf, at, b'*') else { return };
+            let mut second = None;
+            for i in 0..count {
+                let Some((len, payload)) = peek_header(buf, next, b'$') else { return };
+                let end = match payload.checked_add(len) {
+                    Some(end) if end.saturating_add(2) <= buf.len() => end,
+                    _ => return,
+                };
+                if i == 1 {
+                    second = Some(payload..end);
+                }
+                next = end + 2;
+            }
+            if let Some(arg) = second {
+                each(&buf[arg]);
+            }
+            at = next;
+        }
+    }
+
     /// Finds the end of the line starting at `self.pos`: the index of the
     /// first `term` byte, unless a NUL comes first (see the module docs).
     fn find_terminator(&mut self, term: u8) -> Option<usize> {
@@ -363,6 +395,22 @@ impl RequestParser {
         self.take_request();
         Ok(Some(argv))
     }
+}
+
+/// A complete `<marker><n>\r?` header line at `at` in `buf` with `n` ≥ 0:
+/// `(n, where the next line starts)`. Headers longer than any valid count
+/// are not complete headers here.
+fn peek_header(buf: &[u8], at: usize, marker: u8) -> Option<(usize, usize)> {
+    if buf.get(at) != Some(&marker) {
+        return None;
+    }
+    let digits = buf.get(at + 1..)?;
+    let cr = digits.iter().take(21).position(|&c| c == b'\r')?;
+    if at + 1 + cr + 1 >= buf.len() {
+        return None;
+    }
+    let n = crate::num::parse_i64(&digits[..cr]).filter(|&n| n >= 0)?;
+    Some((usize::try_from(n).ok()?, at + 1 + cr + 2))
 }
 
 /// How Redis's `%c` byte reads in an error line: CR and LF become spaces (as
@@ -819,6 +867,86 @@ mod tests {
         assert_eq!(p.next_request().unwrap().unwrap(), argv(&["PING"]));
         assert_eq!(p.next_request(), Ok(None));
         assert_eq!(p.buffered_len(), 0);
+    }
+
+    /// What `peek_second_args` reports on `p` (up to `max` requests).
+    fn peeked(p: &RequestParser, max: usize) -> Vec<Vec<u8>> {
+        let mut seen = Vec::new();
+        p.peek_second_args(max, |a| seen.push(a.to_vec()));
+        seen
+    }
+
+    #[test]
+    fn peeking_sees_the_second_arguments_of_complete_multibulk_requests() {
+        let pipeline = b"*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n*1\r\n$4\r\nPING\r\n*0\r\n\
+            *3\r\n$3\r\nSET\r\n$4\r\nk\r\n2\r\n$1\r\nv\r\nGET k3\r\n*2\r\n$3\r\nGET\r\n$2\r\nk4\r\n";
+        // Up to the inline request: k1, PING has none, *0 is empty, then "k\r\n2".
+        let upto_inline = vec![b"k1".to_vec(), b"k\r\n2".to_vec()];
+        for cut in 0..=pipeline.len() {
+            let mut p = RequestParser::new();
+            p.feed(&pipeline[..cut]);
+            // Exactly the complete requests' second arguments, in order,
+            // and nothing is consumed.
+            let before = p.buffered_len();
+            let seen = peeked(&p, 16);
+            assert_eq!(p.buffered_len(), before);
+            let complete: Vec<Vec<u8>> = {
+                let mut q = RequestParser::new();
+                q.feed(&pipeline[..cut]);
+                let mut out = Vec::new();
+                while let Ok(Some(argv)) = q.next_request() {
+                    if argv[0].as_ref() == b"GET" && argv.len() == 2 && argv[1].as_ref() == b"k3" {
+                        break;
+                    }
+                    out.extend(argv.get(1).map(|a| a.to_vec()));
+                }
+                out
+            };
+            assert_eq!(seen, complete, "cut at {cut}");
+            assert!(seen.len() <= upto_inline.len());
+        }
+        let mut p = RequestParser::new();
+        p.feed(pipeline);
+        assert_eq!(peeked(&p, 1), vec![b"k1".to_vec()]);
+        assert_eq!(peeked(&p, 16), upto_inline);
+        // After the first request is taken, peeking starts at the next one.
+        p.next_request().unwrap();
+        assert!(peeked(&p, 2).is_empty(), "PING and the empty request count");
+        assert_eq!(peeked(&p, 3), vec![b"k\r\n2".to_vec()]);
+    }
+
+    #[test]
+    fn peeking_at_garbage_or_a_failed_parser_sees_nothing_and_never_panics() {
+        for junk in [
+            &b"*-1\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"[..],
+            b"*2\r\n$3\r\nGET\r\n$-1\r\n",
+            b"*2\r\n$3\r\nGET\r\n$99999999999999999999999\r\nk\r\n",
+            b"*2\r\n$3\r\nGET\r\n$18446744073709551615\r\nk\r\n",
+            b"*2\r\n$3\r\nGET\r\n$9223372036854775807\r\nk\r\n",
+            b"*9223372036854775807\r\n$1\r\na\r\n$1\r\nb\r\n",
+            b"*2\r\nx3\r\nGET\r\n$1\r\nk\r\n",
+            b"*2\r",
+            b"*",
+            b"$2\r\nab\r\n",
+        ] {
+            let mut p = RequestParser::new();
+            p.feed(junk);
+            assert!(peeked(&p, 16).is_empty(), "{junk:?}");
+        }
+        let mut p = RequestParser::new();
+        p.feed(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+        p.feed(b"*1\r\n$3\r\n");
+        assert_eq!(peeked(&p, 16), vec![b"k".to_vec()]);
+        // Mid-request (the parser has consumed a header), nothing is peeked.
+        p.next_request().unwrap();
+        assert_eq!(p.next_request(), Ok(None));
+        p.feed(b"PING\r\n*2\r\n$3\r\nGET\r\n$1\r\nz\r\n");
+        assert!(peeked(&p, 16).is_empty());
+        let mut p = RequestParser::new();
+        p.feed(b"*1\r\nxx\r\n");
+        assert!(p.next_request().is_err());
+        p.feed(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+        assert!(peeked(&p, 16).is_empty());
     }
 
     #[test]

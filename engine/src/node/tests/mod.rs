@@ -9,6 +9,7 @@ mod determinism;
 mod disk;
 mod load_fuzz;
 mod migrate;
+mod prefetch;
 mod rdb;
 mod replication;
 mod server;
@@ -16,6 +17,7 @@ mod transactions;
 
 use bytes::Bytes;
 use redsim_model::resp::encode_request;
+use redsim_model::Engine;
 
 use super::{Action, ClientId, Config, ConnInfo, Node, NodeOptions, ProcessInfo};
 
@@ -35,19 +37,15 @@ impl Harness {
 
     /// A node configured with config-file `text`.
     pub fn with_config(text: &str) -> Harness {
-        let mut config = Config::new();
-        config.load_text(text).expect("test config loads");
-        let node = Node::new(NodeOptions {
-            seed: 7,
-            now_ms: START_MS,
-            config,
-            process: ProcessInfo {
-                process_id: 42,
-                executable: "/bin/redsim-server".into(),
-                os: "Test 1.0 x86_64".into(),
-            },
-        });
-        let mut node = node;
+        Harness::around(Node::new(options(text)))
+    }
+
+    /// A node of the default configuration around `engine`.
+    pub fn with_engine(engine: Box<dyn Engine>) -> Harness {
+        Harness::around(Node::with_engine(options(""), engine))
+    }
+
+    fn around(mut node: Node) -> Harness {
         // Tests read the propagated stream.
         node.capture_propagation(true);
         Harness { node, now: START_MS, next_port: 50000 }
@@ -83,6 +81,17 @@ impl Harness {
         self.now += advance_ms;
         self.node.tick(self.now);
         self.node.take_actions()
+    }
+}
+
+fn options(config_text: &str) -> NodeOptions {
+    let mut config = Config::new();
+    config.load_text(config_text).expect("test config loads");
+    NodeOptions {
+        seed: 7,
+        now_ms: START_MS,
+        config,
+        process: ProcessInfo { process_id: 42, executable: "/bin/redsim-server".into(), os: "Test 1.0 x86_64".into() },
     }
 }
 
