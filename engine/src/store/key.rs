@@ -1,6 +1,7 @@
 //! Keys stored compactly: most keys are short (`user:1000`, `session:ab12`),
 //! so up to [`INLINE_KEY`] bytes live inside the table entry itself with no
-//! heap allocation; longer keys take one exact-size allocation.
+//! heap allocation; longer keys take one exact-size allocation. Sorted-set
+//! trees store their members the same way.
 
 use bytes::Bytes;
 
@@ -44,6 +45,15 @@ impl Key {
         match self {
             Key::Inline { .. } => 0,
             Key::Heap(b) => b.len(),
+        }
+    }
+
+    /// The heap bytes `Key::new(bytes)` owns, without making it.
+    pub fn heap_len(bytes: &[u8]) -> usize {
+        if bytes.len() <= INLINE_KEY {
+            0
+        } else {
+            bytes.len()
         }
     }
 }

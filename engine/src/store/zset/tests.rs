@@ -25,8 +25,14 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
     prop::collection::vec(step, 0..600)
 }
 
+/// Members short enough to be stored inline and, for every third one,
+/// too long to be.
 fn name(m: u8) -> Bytes {
-    Bytes::from(format!("m{m}"))
+    if m.is_multiple_of(3) {
+        Bytes::from(format!("m{m}-a-member-too-long-to-be-inline"))
+    } else {
+        Bytes::from(format!("m{m}"))
+    }
 }
 
 /// The reference order: (score, member) pairs in a sorted Vec.
@@ -48,7 +54,7 @@ proptest! {
                     if let Some(old) = scores.insert(m.clone(), s) {
                         prop_assert!(tree.remove(old, &m));
                     }
-                    tree.insert(m, s);
+                    tree.insert(&m, s);
                     tree.check();
                 }
                 Step::Remove(m) => {
@@ -209,10 +215,10 @@ fn tree_survives_runs_and_mass_removals() {
     let mut tree = Tree::default();
     let key = |i: u32| Bytes::from(format!("m{i:05}"));
     for i in 0..1500 {
-        tree.insert(key(i), f64::from(i));
+        tree.insert(&key(i), f64::from(i));
     }
     for i in (1500..3000).rev() {
-        tree.insert(key(i), f64::from(i));
+        tree.insert(&key(i), f64::from(i));
     }
     tree.check();
     assert_eq!(tree.len(), 3000);
@@ -231,4 +237,27 @@ fn tree_survives_runs_and_mass_removals() {
     tree.check();
     assert_eq!((tree.len(), tree.iter().count()), (0, 0));
     assert!(!tree.remove(1.0, &key(1)));
+}
+
+/// Members too long to be stored inline count in the memory estimate by
+/// their length: two trees of the same shape differ by exactly that.
+#[test]
+fn long_members_count_their_bytes_and_give_them_back() {
+    let short = |i: u32| format!("m{i:05}").into_bytes();
+    let long = |i: u32| format!("m{i:05}-a-member-too-long-to-be-inline").into_bytes();
+    let (mut a, mut b) = (Tree::default(), Tree::default());
+    for i in 0..1000 {
+        a.insert(&short(i), f64::from(i));
+        b.insert(&long(i), f64::from(i));
+    }
+    let per_long = long(0).len();
+    assert_eq!(b.heap_bytes() - a.heap_bytes(), 1000 * per_long);
+    for i in (0..1000).step_by(2) {
+        assert!(a.remove(f64::from(i), &short(i)));
+        assert!(b.remove(f64::from(i), &long(i)));
+    }
+    a.check();
+    b.check();
+    assert_eq!(b.heap_bytes() - a.heap_bytes(), 500 * per_long);
+    assert_eq!(b.at(0).map(|(m, s)| (m.to_vec(), s)), Some((long(1), 1.0)));
 }

@@ -14,14 +14,16 @@
 //! the child itself (the classic B+tree rule; the first slot is unused).
 //! Deleting a child's smallest entry leaves its separator valid, so removal
 //! only touches separators when nodes merge or share entries. A separator
-//! may thus name a member since removed and keep its bytes alive (shared,
-//! not copied) until then: at most one per leaf.
+//! may thus name a member since removed: at most one per leaf.
+//!
+//! Members are stored as [`Key`]s: the short members most sets hold (up to
+//! 22 bytes) sit inside the entry itself, with no allocation of their own,
+//! and a separator is a copy of one.
 
 use std::cmp::Ordering;
 
-use bytes::Bytes;
-
 use super::range::partition;
+use crate::store::key::Key;
 
 /// Entries per leaf at most. Unit tests use tiny nodes, so that a few dozen
 /// entries already build a tree several levels deep.
@@ -48,7 +50,7 @@ pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
 #[derive(Clone, Debug)]
 struct Entry {
     score: f64,
-    member: Bytes,
+    member: Key,
 }
 
 /// Entries in order, in one buffer. A leaf made by a split has room for
@@ -76,7 +78,7 @@ impl Clone for Leaf {
 struct Inner {
     /// Separators, parallel to `children`; slot 0 is unused.
     sep_scores: Vec<f64>,
-    sep_members: Vec<Bytes>,
+    sep_members: Vec<Key>,
     /// Entries under each child.
     counts: Vec<usize>,
     children: Vec<Node>,
@@ -114,15 +116,15 @@ impl Leaf {
 
     fn entry(&self, i: usize) -> (&[u8], f64) {
         let e = &self.entries[i];
-        (&e.member, e.score)
+        (e.member.as_bytes(), e.score)
     }
 
     fn search(&self, score: f64, member: &[u8], strict: bool) -> usize {
         let e = &self.entries;
-        search(e.len(), |i| (e[i].score, &e[i].member[..]), score, member, strict)
+        search(e.len(), |i| (e[i].score, e[i].member.as_bytes()), score, member, strict)
     }
 
-    fn insert(&mut self, at: usize, score: f64, member: Bytes) {
+    fn insert(&mut self, at: usize, score: f64, member: Key) {
         let e = &mut self.entries;
         if e.len() == e.capacity() {
             // Doubling, up to the split size: only a lone root leaf is ever
@@ -141,7 +143,7 @@ impl Leaf {
     }
 
     /// The first entry as a separator.
-    fn first(&self) -> (f64, Bytes) {
+    fn first(&self) -> (f64, Key) {
         (self.entries[0].score, self.entries[0].member.clone())
     }
 }
@@ -160,21 +162,21 @@ impl Inner {
     /// below it.
     fn child_for(&self, score: f64, member: &[u8]) -> usize {
         let (scores, members) = (&self.sep_scores[1..], &self.sep_members[1..]);
-        search(scores.len(), |i| (scores[i], &members[i][..]), score, member, false)
+        search(scores.len(), |i| (scores[i], members[i].as_bytes()), score, member, false)
     }
 
-    fn push(&mut self, sep: (f64, Bytes), count: usize, child: Node) {
+    fn push(&mut self, sep: (f64, Key), count: usize, child: Node) {
         self.insert(self.children.len(), sep, count, child);
     }
 
-    fn insert(&mut self, at: usize, sep: (f64, Bytes), count: usize, child: Node) {
+    fn insert(&mut self, at: usize, sep: (f64, Key), count: usize, child: Node) {
         self.sep_scores.insert(at, sep.0);
         self.sep_members.insert(at, sep.1);
         self.counts.insert(at, count);
         self.children.insert(at, child);
     }
 
-    fn remove(&mut self, at: usize) -> ((f64, Bytes), usize, Node) {
+    fn remove(&mut self, at: usize) -> ((f64, Key), usize, Node) {
         let sep = (self.sep_scores.remove(at), self.sep_members.remove(at));
         (sep, self.counts.remove(at), self.children.remove(at))
     }
@@ -235,13 +237,14 @@ struct Shape {
 pub struct Tree {
     root: Node,
     shape: Shape,
-    /// Bytes of all members, so that memory accounting stays O(1).
-    member_bytes: usize,
+    /// Heap bytes of the members too long to be stored inline, so that
+    /// memory accounting stays O(1).
+    member_heap: usize,
 }
 
 impl Default for Tree {
     fn default() -> Self {
-        Tree { root: Node::Leaf(Leaf::default()), shape: Shape { leaves: 1, inners: 0 }, member_bytes: 0 }
+        Tree { root: Node::Leaf(Leaf::default()), shape: Shape { leaves: 1, inners: 0 }, member_heap: 0 }
     }
 }
 
@@ -253,8 +256,9 @@ impl Tree {
     }
 
     /// Adds an entry; the caller guarantees the member is not in the tree.
-    pub fn insert(&mut self, member: Bytes, score: f64) {
-        self.member_bytes += member.len();
+    pub fn insert(&mut self, member: &[u8], score: f64) {
+        let member = Key::new(member);
+        self.member_heap += member.heap_bytes();
         if let Some((sep, right)) = insert_in(&mut self.root, score, member, true, &mut self.shape) {
             let left = std::mem::replace(&mut self.root, Node::Leaf(Leaf::default()));
             let mut root = Inner::new();
@@ -271,7 +275,7 @@ impl Tree {
         if !remove_in(&mut self.root, score, member, &mut self.shape) {
             return false;
         }
-        self.member_bytes -= member.len();
+        self.member_heap -= Key::heap_len(member);
         // A root left with one child hands the tree to it.
         while let Node::Inner(n) = &mut self.root {
             if n.children.len() != 1 {
@@ -307,11 +311,11 @@ impl Tree {
         let (mut t, mut base) = (&self.root, 0);
         loop {
             match t {
-                Node::Leaf(l) => return base + l.entries.partition_point(|e| !pred(&e.member, e.score)),
+                Node::Leaf(l) => return base + l.entries.partition_point(|e| !pred(e.member.as_bytes(), e.score)),
                 Node::Inner(n) => {
                     // From the first child whose separator holds, every entry
                     // holds: the turn is in the child before it.
-                    let c = partition(1, n.children.len(), |c| pred(&n.sep_members[c], n.sep_scores[c])) - 1;
+                    let c = partition(1, n.children.len(), |c| pred(n.sep_members[c].as_bytes(), n.sep_scores[c])) - 1;
                     base += n.counts[..c].iter().sum::<usize>();
                     t = &n.children[c];
                 }
@@ -366,7 +370,9 @@ impl Tree {
         self.walk_from(0, false)
     }
 
-    /// Bytes allocated for the nodes and the members, in O(1).
+    /// Bytes allocated for the nodes and the members, in O(1). (Separators
+    /// copied from members too long to be inline are not counted: at most
+    /// one per leaf.)
     pub fn heap_bytes(&self) -> usize {
         let leaves = match &self.root {
             Node::Leaf(l) => l.entries.capacity(),
@@ -375,10 +381,10 @@ impl Tree {
         let inner = std::mem::size_of::<Inner>()
             + (INNER_CAP + 1)
                 * (std::mem::size_of::<f64>()
-                    + std::mem::size_of::<Bytes>()
+                    + std::mem::size_of::<Key>()
                     + std::mem::size_of::<usize>()
                     + std::mem::size_of::<Node>());
-        leaves + self.shape.inners * inner + self.member_bytes
+        leaves + self.shape.inners * inner + self.member_heap
     }
 
     /// Checks the tree's invariants (order, counts, separators, fill),
@@ -409,11 +415,11 @@ impl Tree {
                     assert!(n.children.len() <= INNER_CAP && (!root || n.children.len() >= 2));
                     let mut total = 0;
                     for c in 0..n.children.len() {
-                        let l = if c == 0 { lo } else { Some((n.sep_scores[c], &n.sep_members[c][..])) };
+                        let l = if c == 0 { lo } else { Some((n.sep_scores[c], n.sep_members[c].as_bytes())) };
                         let h = if c + 1 == n.children.len() {
                             hi
                         } else {
-                            Some((n.sep_scores[c + 1], &n.sep_members[c + 1][..]))
+                            Some((n.sep_scores[c + 1], n.sep_members[c + 1].as_bytes()))
                         };
                         let count = walk(&n.children[c], l, h, false);
                         assert_eq!(count, n.counts[c], "child count");
@@ -430,16 +436,10 @@ impl Tree {
 /// Inserts into the subtree at `t`; `rightmost` says whether `t` is the
 /// tree's right edge. Returns the new right sibling when `t` split, with its
 /// separator.
-fn insert_in(
-    t: &mut Node,
-    score: f64,
-    member: Bytes,
-    rightmost: bool,
-    shape: &mut Shape,
-) -> Option<((f64, Bytes), Node)> {
+fn insert_in(t: &mut Node, score: f64, member: Key, rightmost: bool, shape: &mut Shape) -> Option<((f64, Key), Node)> {
     match t {
         Node::Leaf(l) => {
-            let at = l.search(score, &member, true);
+            let at = l.search(score, member.as_bytes(), true);
             l.insert(at, score, member);
             if l.len() <= LEAF_CAP {
                 return None;
@@ -452,7 +452,7 @@ fn insert_in(
             Some((right.first(), Node::Leaf(right)))
         }
         Node::Inner(n) => {
-            let i = n.child_for(score, &member);
+            let i = n.child_for(score, member.as_bytes());
             n.counts[i] += 1;
             let last = i + 1 == n.children.len();
             let (sep, right) = insert_in(&mut n.children[i], score, member, rightmost && last, shape)?;
@@ -475,7 +475,8 @@ fn remove_in(t: &mut Node, score: f64, member: &[u8], shape: &mut Shape) -> bool
     match t {
         Node::Leaf(l) => {
             let at = l.search(score, member, true);
-            if at == l.len() || cmp_entry(l.entries[at].score, &l.entries[at].member, score, member) != Ordering::Equal
+            if at == l.len()
+                || cmp_entry(l.entries[at].score, l.entries[at].member.as_bytes(), score, member) != Ordering::Equal
             {
                 return false;
             }

@@ -259,7 +259,7 @@ impl Large {
             }
             None => {}
         }
-        self.tree.insert(Bytes::copy_from_slice(member), score);
+        self.tree.insert(member, score);
     }
 }
 
