@@ -548,6 +548,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn b(s: &str) -> Bytes {
         Bytes::copy_from_slice(s.as_bytes())
@@ -947,6 +948,77 @@ mod tests {
         assert!(p.next_request().is_err());
         p.feed(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
         assert!(peeked(&p, 16).is_empty());
+    }
+
+    /// One piece of a generated client stream: a well-formed multibulk
+    /// request, or something peeking must stop at (an inline line, junk).
+    fn fragment(multibulk_only: bool) -> impl Strategy<Value = Vec<u8>> {
+        let arg =
+            proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'k'), Just(b'\r'), Just(b'\n'), Just(0u8)], 0..4);
+        let request = proptest::collection::vec(arg, 0..4).prop_map(|argv| {
+            let mut out = format!("*{}\r\n", argv.len()).into_bytes();
+            for a in argv {
+                out.extend(format!("${}\r\n", a.len()).bytes());
+                out.extend(a);
+                out.extend(b"\r\n");
+            }
+            out
+        });
+        let other = prop_oneof![
+            Just(b"GET k\r\n".to_vec()),
+            Just(b"*-1\r\n".to_vec()),
+            Just(b"*1\r\n$x\r\n".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..6),
+        ];
+        if multibulk_only {
+            request.boxed()
+        } else {
+            prop_oneof![4 => request, 1 => other].boxed()
+        }
+    }
+
+    /// The second arguments the parser itself returns, request by request,
+    /// until it needs more bytes or fails.
+    fn parsed_second_args(stream: &[u8]) -> Vec<Vec<u8>> {
+        let mut q = RequestParser::new();
+        q.feed(stream);
+        let mut out = Vec::new();
+        while let Ok(Some(argv)) = q.next_request() {
+            out.extend(argv.get(1).map(|a| a.to_vec()));
+        }
+        out
+    }
+
+    proptest! {
+        /// Whatever the stream, peeking never panics and names only keys the
+        /// parser then returns, in the same order.
+        #[test]
+        fn peeking_is_a_prefix_of_what_parsing_returns(
+            parts in proptest::collection::vec(fragment(false), 0..12),
+            cut in 0usize..200,
+        ) {
+            let stream: Vec<u8> = parts.concat();
+            let stream = &stream[..cut.min(stream.len())];
+            let mut p = RequestParser::new();
+            p.feed(stream);
+            let seen = peeked(&p, 64);
+            let parsed = parsed_second_args(stream);
+            prop_assert!(parsed.starts_with(&seen), "peeked {:?}, parsed {:?}", seen, parsed);
+        }
+
+        /// On a stream of well-formed multibulk requests, peeking sees every
+        /// complete one.
+        #[test]
+        fn peeking_sees_every_complete_multibulk_request(
+            parts in proptest::collection::vec(fragment(true), 0..12),
+            cut in 0usize..200,
+        ) {
+            let stream: Vec<u8> = parts.concat();
+            let stream = &stream[..cut.min(stream.len())];
+            let mut p = RequestParser::new();
+            p.feed(stream);
+            prop_assert_eq!(peeked(&p, 64), parsed_second_args(stream));
+        }
     }
 
     #[test]
