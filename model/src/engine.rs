@@ -307,6 +307,11 @@ pub enum KeyState {
     Expired,
 }
 
+/// An upcoming request as [`Engine::prefetch`] sees it: its second argument
+/// (the key, for nearly every keyed command) and its third, if any (the
+/// member or field for most commands on a collection).
+pub type Upcoming<'a> = (&'a [u8], Option<&'a [u8]>);
+
 /// The keyspace of one node.
 pub trait Engine {
     /// Which engine this is ("model" or "engine"), for INFO and reports.
@@ -317,10 +322,11 @@ pub trait Engine {
     fn execute(&mut self, cx: &mut Context<'_>, cmd: &Command) -> Frame;
 
     /// A hint that commands on these keys of `db` come next (a pipeline's
-    /// requests, not yet run): an engine may start loading their entries so
-    /// that the cache misses overlap instead of coming one per command.
-    /// Changes nothing observable; by default it does nothing.
-    fn prefetch(&self, _db: usize, _keys: &[&[u8]]) {}
+    /// requests, not yet run): an engine may start loading their entries,
+    /// and the entries of the members or fields named after them, so that
+    /// the cache misses overlap instead of coming one per command. Changes
+    /// nothing observable; by default it does nothing.
+    fn prefetch(&self, _db: usize, _upcoming: &[Upcoming<'_>]) {}
 
     /// One run of the active expire cycle: deletes keys whose time has come,
     /// propagating a DEL for each, as Redis's `activeExpireCycle` does every

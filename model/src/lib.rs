@@ -19,6 +19,6 @@ pub mod reference;
 pub mod resp;
 pub mod table;
 
-pub use engine::{BlockOn, Context, Effect, Engine, EngineConfig, KeyState};
+pub use engine::{BlockOn, Context, Effect, Engine, EngineConfig, KeyState, Upcoming};
 pub use reference::Model;
 pub use resp::Frame;

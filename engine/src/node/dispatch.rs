@@ -8,7 +8,7 @@ use redsim_model::engine::BlockOn;
 use redsim_model::errors::{self, RedisError};
 use redsim_model::resp::{encode, Frame};
 use redsim_model::table::{self, CommandSpec, Flag};
-use redsim_model::{Context, Engine};
+use redsim_model::{Context, Engine, Upcoming};
 
 use super::client::Client;
 use super::{monitor, redact, Action, ClientId, LogLevel, Node};
@@ -30,20 +30,21 @@ fn c_queued_write(c: Option<&super::client::Client>) -> bool {
 /// Requests looked ahead at by [`prefetch_upcoming`] at a time.
 const LOOKAHEAD: usize = 16;
 
-/// Hands the engine the keys of the next requests buffered for a client, so
-/// that a pipeline's cache misses overlap instead of coming one per command
-/// (most of a pipelined GET or INCR is waiting for the key's entry). The
-/// second argument is the key of nearly every keyed command; for any other
-/// the load is wasted but harmless. A lone request gains nothing from it.
+/// Hands the engine the keys (and the arguments after them) of the next
+/// requests buffered for a client, so that a pipeline's cache misses overlap
+/// instead of coming one per command (most of a pipelined GET or SADD is
+/// waiting for the key's entry and the member's slot). The second argument
+/// is the key of nearly every keyed command; for any other the loads are
+/// wasted but harmless. A lone request gains nothing from it.
 fn prefetch_upcoming(engine: &dyn Engine, c: &Client) {
-    let mut keys: [&[u8]; LOOKAHEAD] = [&[]; LOOKAHEAD];
+    let mut upcoming: [Upcoming<'_>; LOOKAHEAD] = [(&[], None); LOOKAHEAD];
     let mut n = 0;
-    c.parser.peek_second_args(LOOKAHEAD, |key| {
-        keys[n] = key;
+    c.parser.peek_args(LOOKAHEAD, |key, next| {
+        upcoming[n] = (key, next);
         n += 1;
     });
     if n > 1 {
-        engine.prefetch(c.db, &keys[..n]);
+        engine.prefetch(c.db, &upcoming[..n]);
     }
 }
 

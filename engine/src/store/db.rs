@@ -10,8 +10,11 @@ use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use rand_chacha::ChaCha8Rng;
+use redsim_model::reference::scan_map::scan_hash;
+use redsim_model::Upcoming;
 
 use super::dict::{Dict, Node, Teardown, CRON_REHASH_BUCKETS, NIL};
+use super::hash::table::ScanTable;
 use super::hasher::hash_key;
 use super::key::Key;
 use super::object::Obj;
@@ -79,6 +82,31 @@ impl Db {
         }
         for &h in &hashes[..n] {
             self.dict.prefetch_heads(h);
+        }
+    }
+
+    /// [`Db::prefetch`] for a pipeline's upcoming requests, then, for those
+    /// naming a member or field after the key of a large collection, the
+    /// member's slot and then its record, in phases as the keys': each
+    /// phase waits for loads the previous one started, but for all of them
+    /// at once, so the waits overlap.
+    pub fn prefetch_upcoming(&self, upcoming: &[Upcoming<'_>]) {
+        let upcoming = &upcoming[..upcoming.len().min(PREFETCH_KEYS)];
+        let mut keys: [&[u8]; PREFETCH_KEYS] = [&[]; PREFETCH_KEYS];
+        for (k, (key, _)) in keys.iter_mut().zip(upcoming) {
+            *k = key;
+        }
+        self.prefetch(&keys[..upcoming.len()]);
+        let mut members: [Option<(&ScanTable, u64)>; PREFETCH_KEYS] = [None; PREFETCH_KEYS];
+        for (slot, &(key, member)) in members.iter_mut().zip(upcoming) {
+            let Some(member) = member else { continue };
+            let Some(table) = self.peek(key).and_then(|link| self.node(link).obj.member_table()) else { continue };
+            let hash = scan_hash(member);
+            table.prefetch_slot(hash);
+            *slot = Some((table, hash));
+        }
+        for &(table, hash) in members.iter().flatten() {
+            table.prefetch_record(hash);
         }
     }
 

@@ -266,9 +266,9 @@ impl redsim_model::Engine for Engine {
         }
     }
 
-    fn prefetch(&self, db: usize, keys: &[&[u8]]) {
+    fn prefetch(&self, db: usize, upcoming: &[redsim_model::Upcoming<'_>]) {
         if let Some(d) = self.dbs.get(db) {
-            d.prefetch(keys);
+            d.prefetch_upcoming(upcoming);
         }
     }
 

@@ -14,6 +14,7 @@ use redsim_model::num;
 use redsim_model::reference::shared::{EMBSTR_SIZE_LIMIT, SHARED_INTEGERS, SHARED_REFCOUNT};
 use redsim_model::reference::{ListValue, StrEncoding, StrValue, Value};
 
+use super::hash::table::ScanTable;
 use super::hash::HashObj;
 use super::list::QuickList;
 use super::set::SetObj;
@@ -212,6 +213,18 @@ impl Obj {
             Obj::Int { shared, .. } => StrEncoding::Int { shared: *shared },
             Obj::Emb { .. } | Obj::Str { raw: false, .. } => StrEncoding::Embstr,
             _ => StrEncoding::Raw,
+        }
+    }
+
+    /// The table a member (or field) of this value is looked up in, when
+    /// that lookup is a cache miss worth starting early (see
+    /// [`super::db::Db::prefetch_upcoming`]).
+    pub fn member_table(&self) -> Option<&ScanTable> {
+        match self {
+            Obj::Hash(h) => h.member_table(),
+            Obj::Set(s) => s.member_table(),
+            Obj::ZSet(z) => z.member_table(),
+            _ => None,
         }
     }
 

@@ -207,12 +207,13 @@ impl RequestParser {
         }
     }
 
-    /// Calls `each` with the second argument (for most commands the key) of
+    /// Calls `each` with the second argument and, if there is one, the third
+    /// (for most keyed commands the key and the member or field it names) of
     /// each of the next `max` complete multibulk requests buffered, without
-    /// consuming anything: the node hands these keys to the engine so that
-    /// a pipeline's cache misses overlap. Stops at the first request that is
+    /// consuming anything: the node hands them to the engine so that a
+    /// pipeline's cache misses overlap. Stops at the first request that is
     /// inline, incomplete or malformed; parsing proper judges those.
-    pub fn peek_second_args<'a>(&'a self, max: usize, mut each: impl FnMut(&'a [u8])) {
+    pub fn peek_args<'a>(&'a self, max: usize, mut each: impl FnMut(&'a [u8], Option<&'a [u8]>)) {
         if self.error.is_some() || self.state != State::Idle {
             return;
         }
@@ -220,20 +221,22 @@ impl RequestParser {
         let mut at = self.pos;
         for _ in 0..max {
             let Some((count, mut next)) = peek_header(buf, at, b'*') else { return };
-            let mut second = None;
+            let (mut second, mut third) = (None, None);
             for i in 0..count {
                 let Some((len, payload)) = peek_header(buf, next, b'$') else { return };
                 let end = match payload.checked_add(len) {
                     Some(end) if end.saturating_add(2) <= buf.len() => end,
                     _ => return,
                 };
-                if i == 1 {
-                    second = Some(payload..end);
+                match i {
+                    1 => second = Some(payload..end),
+                    2 => third = Some(payload..end),
+                    _ => {}
                 }
                 next = end + 2;
             }
             if let Some(arg) = second {
-                each(&buf[arg]);
+                each(&buf[arg], third.map(|a| &buf[a]));
             }
             at = next;
         }
@@ -870,10 +873,15 @@ mod tests {
         assert_eq!(p.buffered_len(), 0);
     }
 
-    /// What `peek_second_args` reports on `p` (up to `max` requests).
+    /// The second arguments `peek_args` reports on `p` (up to `max` requests).
     fn peeked(p: &RequestParser, max: usize) -> Vec<Vec<u8>> {
+        peeked_pairs(p, max).into_iter().map(|(a, _)| a).collect()
+    }
+
+    /// The second and third arguments `peek_args` reports on `p`.
+    fn peeked_pairs(p: &RequestParser, max: usize) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
         let mut seen = Vec::new();
-        p.peek_second_args(max, |a| seen.push(a.to_vec()));
+        p.peek_args(max, |a, b| seen.push((a.to_vec(), b.map(<[u8]>::to_vec))));
         seen
     }
 
@@ -909,6 +917,8 @@ mod tests {
         let mut p = RequestParser::new();
         p.feed(pipeline);
         assert_eq!(peeked(&p, 1), vec![b"k1".to_vec()]);
+        // The third argument comes along when there is one.
+        assert_eq!(peeked_pairs(&p, 16), vec![(b"k1".to_vec(), None), (b"k\r\n2".to_vec(), Some(b"v".to_vec()))]);
         assert_eq!(peeked(&p, 16), upto_inline);
         // After the first request is taken, peeking starts at the next one.
         p.next_request().unwrap();
@@ -977,14 +987,14 @@ mod tests {
         }
     }
 
-    /// The second arguments the parser itself returns, request by request,
-    /// until it needs more bytes or fails.
-    fn parsed_second_args(stream: &[u8]) -> Vec<Vec<u8>> {
+    /// The second and third arguments the parser itself returns, request
+    /// by request, until it needs more bytes or fails.
+    fn parsed_args(stream: &[u8]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
         let mut q = RequestParser::new();
         q.feed(stream);
         let mut out = Vec::new();
         while let Ok(Some(argv)) = q.next_request() {
-            out.extend(argv.get(1).map(|a| a.to_vec()));
+            out.extend(argv.get(1).map(|a| (a.to_vec(), argv.get(2).map(|b| b.to_vec()))));
         }
         out
     }
@@ -1001,8 +1011,8 @@ mod tests {
             let stream = &stream[..cut.min(stream.len())];
             let mut p = RequestParser::new();
             p.feed(stream);
-            let seen = peeked(&p, 64);
-            let parsed = parsed_second_args(stream);
+            let seen = peeked_pairs(&p, 64);
+            let parsed = parsed_args(stream);
             prop_assert!(parsed.starts_with(&seen), "peeked {:?}, parsed {:?}", seen, parsed);
         }
 
@@ -1017,7 +1027,7 @@ mod tests {
             let stream = &stream[..cut.min(stream.len())];
             let mut p = RequestParser::new();
             p.feed(stream);
-            prop_assert_eq!(peeked(&p, 64), parsed_second_args(stream));
+            prop_assert_eq!(peeked_pairs(&p, 64), parsed_args(stream));
         }
     }
 

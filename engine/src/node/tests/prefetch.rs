@@ -8,17 +8,20 @@ use redsim_model::command::Command;
 use redsim_model::dataset::Dataset;
 use redsim_model::engine::{DbInfo, KeyspaceStats};
 use redsim_model::resp::encode_request;
-use redsim_model::{Context, Engine, Frame, KeyState, Model};
+use redsim_model::{Context, Engine, Frame, KeyState, Model, Upcoming};
 
 use super::Harness;
 
 /// The hints an engine was given: (database, keys) per call.
 type Hints = Rc<RefCell<Vec<(usize, Vec<String>)>>>;
+/// The arguments after the keys, in the same calls.
+type Nexts = Rc<RefCell<Vec<Vec<Option<String>>>>>;
 
 /// The model, recording every prefetch hint it is given.
 struct Spy {
     model: Model,
     hints: Hints,
+    nexts: Nexts,
 }
 
 impl Engine for Spy {
@@ -28,9 +31,10 @@ impl Engine for Spy {
     fn execute(&mut self, cx: &mut Context<'_>, cmd: &Command) -> Frame {
         self.model.execute(cx, cmd)
     }
-    fn prefetch(&self, db: usize, keys: &[&[u8]]) {
-        let keys = keys.iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect();
-        self.hints.borrow_mut().push((db, keys));
+    fn prefetch(&self, db: usize, upcoming: &[Upcoming<'_>]) {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        self.hints.borrow_mut().push((db, upcoming.iter().map(|(k, _)| text(k)).collect()));
+        self.nexts.borrow_mut().push(upcoming.iter().map(|(_, n)| n.map(text)).collect());
     }
     fn active_expire_cycle(&mut self, cx: &mut Context<'_>) {
         self.model.active_expire_cycle(cx)
@@ -71,15 +75,15 @@ fn request(words: &[&str]) -> Vec<u8> {
     buf
 }
 
-fn spied() -> (Harness, Hints) {
-    let hints = Rc::new(RefCell::new(Vec::new()));
-    let spy = Spy { model: Model::new(16), hints: Rc::clone(&hints) };
-    (Harness::with_engine(Box::new(spy)), hints)
+fn spied() -> (Harness, Hints, Nexts) {
+    let (hints, nexts) = (Rc::new(RefCell::new(Vec::new())), Rc::new(RefCell::new(Vec::new())));
+    let spy = Spy { model: Model::new(16), hints: Rc::clone(&hints), nexts: Rc::clone(&nexts) };
+    (Harness::with_engine(Box::new(spy)), hints, nexts)
 }
 
 #[test]
 fn a_pipeline_hands_its_keys_over_sixteen_requests_at_a_time() {
-    let (mut h, hints) = spied();
+    let (mut h, hints, _) = spied();
     let c = h.connect();
     assert_eq!(h.cmd(c, &["SELECT", "3"]), "+OK\r\n");
     let mut pipeline = Vec::new();
@@ -102,7 +106,7 @@ fn a_pipeline_hands_its_keys_over_sixteen_requests_at_a_time() {
 
 #[test]
 fn requests_without_a_second_argument_are_skipped_and_replies_are_unchanged() {
-    let (mut h, hints) = spied();
+    let (mut h, hints, nexts) = spied();
     let c = h.connect();
     let mut pipeline = request(&["PING"]);
     pipeline.extend(request(&["SET", "a", "1"]));
@@ -117,4 +121,50 @@ fn requests_without_a_second_argument_are_skipped_and_replies_are_unchanged() {
     pipeline.extend(request(&["GET", "b"]));
     assert_eq!(h.raw(c, &pipeline), "$1\r\n1\r\n+PONG\r\n$-1\r\n");
     assert_eq!(*hints.borrow(), vec![(0, vec!["a".to_string(), "b".to_string()])]);
+    assert_eq!(*nexts.borrow(), vec![vec![None, None]]);
+}
+
+#[test]
+fn the_argument_after_the_key_comes_along() {
+    let (mut h, _, nexts) = spied();
+    let c = h.connect();
+    let mut pipeline = request(&["SADD", "s", "m1", "m2"]);
+    pipeline.extend(request(&["HGET", "h", "f"]));
+    assert_eq!(h.raw(c, &pipeline), ":2\r\n$-1\r\n");
+    assert_eq!(*nexts.borrow(), vec![vec![Some("m1".to_string()), Some("f".to_string())]]);
+}
+
+/// The optimized engine follows the hints into large sets, hashes and
+/// sorted sets (their member tables) and into small ones, missing keys and
+/// keys of other types; replies are what the same requests get one by one.
+#[test]
+fn the_engine_follows_hints_into_collections_without_changing_replies() {
+    let mut h = Harness::new();
+    let c = h.connect();
+    let mut fill = Vec::new();
+    for i in 0..600 {
+        fill.extend(request(&["SADD", "bigset", &format!("m{i}")]));
+        fill.extend(request(&["HSET", "bighash", &format!("f{i}"), "v"]));
+        fill.extend(request(&["ZADD", "bigzset", &i.to_string(), &format!("m{i}")]));
+    }
+    fill.extend(request(&["SADD", "smallset", "m1"]));
+    fill.extend(request(&["SET", "str", "x"]));
+    h.raw(c, &fill);
+    for (key, encoding) in [("bigset", "hashtable"), ("bighash", "hashtable"), ("bigzset", "skiplist")] {
+        assert_eq!(super::bulk_text(&h.cmd(c, &["OBJECT", "ENCODING", key])), encoding, "{key}");
+    }
+    let requests: Vec<Vec<&str>> = vec![
+        vec!["SISMEMBER", "bigset", "m7"],
+        vec!["SISMEMBER", "bigset", "nope"],
+        vec!["HGET", "bighash", "f9"],
+        vec!["ZSCORE", "bigzset", "m11"],
+        vec!["SISMEMBER", "smallset", "m1"],
+        vec!["SISMEMBER", "missing", "m1"],
+        vec!["SISMEMBER", "str", "m1"],
+        vec!["GET", "str"],
+    ];
+    let one_by_one: String = requests.iter().map(|r| h.cmd(c, r)).collect();
+    let pipeline: Vec<u8> = requests.iter().flat_map(|r| request(r)).collect();
+    assert_eq!(h.raw(c, &pipeline), one_by_one);
+    assert!(one_by_one.starts_with(":1\r\n:0\r\n$1\r\nv\r\n$2\r\n11\r\n:1\r\n:0\r\n-WRONGTYPE"));
 }

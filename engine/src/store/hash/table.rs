@@ -27,6 +27,7 @@
 use redsim_model::reference::scan_map::scan_hash;
 
 use super::ranks::{Ranks, BLOCK};
+use crate::store::prefetch::prefetch;
 
 /// A field (or member) and its value, as stored.
 pub type Pair<'a> = (&'a [u8], &'a [u8]);
@@ -242,6 +243,22 @@ impl ScanTable {
 
     fn home(&self, hash: u64) -> usize {
         home(hash, self.homes)
+    }
+
+    /// Starts loading the slot where a lookup of a key of hash `hash`
+    /// (its [`scan_hash`]) begins (see `store/prefetch.rs`).
+    pub fn prefetch_slot(&self, hash: u64) {
+        if let Some(slot) = self.slots.get(self.home(hash)) {
+            prefetch(slot);
+        }
+    }
+
+    /// Starts loading the record of that slot, where most lookups end; best
+    /// once [`ScanTable::prefetch_slot`] had time to bring the slot in.
+    pub fn prefetch_record(&self, hash: u64) {
+        if let Some(record) = self.slots.get(self.home(hash)).and_then(|s| self.records.get(s.at as usize)) {
+            prefetch(record);
+        }
     }
 
     /// Finds `key`: its slot, or the slot where it belongs in the order.

@@ -142,6 +142,15 @@ impl HashObj {
         }
     }
 
+    /// The table fields are looked up in, for prefetching; none for the
+    /// packed forms, small and in the cache once the value is.
+    pub fn member_table(&self) -> Option<&ScanTable> {
+        match self {
+            HashObj::Table(t) => Some(t),
+            HashObj::Listpack(_) => None,
+        }
+    }
+
     /// Heap bytes owned, for INFO memory.
     pub fn heap_bytes(&self) -> usize {
         std::mem::size_of::<HashObj>()

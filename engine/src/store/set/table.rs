@@ -18,6 +18,10 @@ impl SetTable {
         self.table.len()
     }
 
+    pub fn table(&self) -> &ScanTable {
+        &self.table
+    }
+
     pub fn contains(&self, member: &[u8]) -> bool {
         self.table.contains(member)
     }

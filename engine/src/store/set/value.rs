@@ -10,6 +10,7 @@ use redsim_model::num;
 use redsim_model::reference::shared::{value_digest, xor_digest};
 use redsim_model::reference::{SetValue, Value};
 
+use super::super::hash::table::ScanTable;
 use super::super::object::{int_text, IntText};
 use super::intset::IntSet;
 use super::table::{self, SetTable};
@@ -186,6 +187,15 @@ impl SetObj {
                 let (next, members) = t.scan(cursor, count);
                 (next, members.into_iter().map(Member::Bytes).collect())
             }
+        }
+    }
+
+    /// The table members are looked up in, for prefetching; none for the
+    /// packed forms, small and in the cache once the value is.
+    pub fn member_table(&self) -> Option<&ScanTable> {
+        match self {
+            SetObj::Table(t) => Some(t.table()),
+            SetObj::IntSet(_) => None,
         }
     }
 

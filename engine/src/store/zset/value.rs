@@ -241,6 +241,15 @@ impl ZSetObj {
         }
     }
 
+    /// The table members are looked up in, for prefetching; none for the
+    /// packed forms, small and in the cache once the value is.
+    pub fn member_table(&self) -> Option<&ScanTable> {
+        match self {
+            ZSetObj::Skiplist(l) => Some(&l.dict),
+            ZSetObj::Listpack(_) => None,
+        }
+    }
+
     /// Bytes allocated, for INFO memory.
     pub fn heap_bytes(&self) -> usize {
         match self {
