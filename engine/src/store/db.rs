@@ -90,17 +90,33 @@ impl Db {
     /// member's slot and then its record, in phases as the keys': each
     /// phase waits for loads the previous one started, but for all of them
     /// at once, so the waits overlap.
+    ///
+    /// A pipeline on one key (LPUSH mylist ..., SADD myset ...) names it
+    /// over and over: it is looked at once per run of repeats.
     pub fn prefetch_upcoming(&self, upcoming: &[Upcoming<'_>]) {
         let upcoming = &upcoming[..upcoming.len().min(PREFETCH_KEYS)];
         let mut keys: [&[u8]; PREFETCH_KEYS] = [&[]; PREFETCH_KEYS];
-        for (k, (key, _)) in keys.iter_mut().zip(upcoming) {
-            *k = key;
+        let mut n = 0;
+        for &(key, _) in upcoming {
+            if n == 0 || keys[n - 1] != key {
+                keys[n] = key;
+                n += 1;
+            }
         }
-        self.prefetch(&keys[..upcoming.len()]);
+        self.prefetch(&keys[..n]);
         let mut members: [Option<(&ScanTable, u64)>; PREFETCH_KEYS] = [None; PREFETCH_KEYS];
+        let mut last: Option<(&[u8], Option<&ScanTable>)> = None;
         for (slot, &(key, member)) in members.iter_mut().zip(upcoming) {
             let Some(member) = member else { continue };
-            let Some(table) = self.peek(key).and_then(|link| self.node(link).obj.member_table()) else { continue };
+            let table = match last {
+                Some((k, table)) if k == key => table,
+                _ => {
+                    let table = self.peek(key).and_then(|link| self.node(link).obj.member_table());
+                    last = Some((key, table));
+                    table
+                }
+            };
+            let Some(table) = table else { continue };
             let hash = scan_hash(member);
             table.prefetch_slot(hash);
             *slot = Some((table, hash));
