@@ -42,13 +42,11 @@ impl Key {
 
     /// Heap bytes owned besides the entry, for INFO memory.
     pub fn heap_bytes(&self) -> usize {
-        match self {
-            Key::Inline { .. } => 0,
-            Key::Heap(b) => b.len(),
-        }
+        Key::heap_len(self.as_bytes())
     }
 
-    /// The heap bytes `Key::new(bytes)` owns, without making it.
+    /// The heap bytes `Key::new(bytes)` owns, without making it (the one
+    /// rule: [`Key::new`] is the only constructor).
     pub fn heap_len(bytes: &[u8]) -> usize {
         if bytes.len() <= INLINE_KEY {
             0

@@ -18,6 +18,7 @@ impl SetTable {
         self.table.len()
     }
 
+    /// The underlying table (prefetching reads it).
     pub fn table(&self) -> &ScanTable {
         &self.table
     }
