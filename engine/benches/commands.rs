@@ -7,8 +7,9 @@
 //!   sets, one list of 1M elements, one hash of 100k fields and one sorted
 //!   set of 100k). One group per command family (`strings`, `lists`, `hashes`,
 //!   `sets`, `zsets`, `generic`) plus `mixed`, a seeded mix close to
-//!   redis-benchmark's default tests. Parsing, propagation and encoding are
-//!   not in these numbers.
+//!   redis-benchmark's default tests, run as it comes and as a pipelined
+//!   client's (the engine hinted of each next 16 commands, as the node does).
+//!   Parsing, propagation and encoding are not in these numbers.
 //! - **node**: RESP request bytes in, reply bytes out, through
 //!   [`Node::client_bytes`] and [`Node::take_actions`], one client, pipelines
 //!   of 1 and 16 requests: what `redsim-server` pays per command besides the
@@ -30,6 +31,7 @@
 //! `-- --warm-up-time 1 --measurement-time 2`.
 
 use std::cell::OnceCell;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -40,7 +42,7 @@ use redsim_engine::node::{Action, ClientId, Config, ConnInfo, Node, NodeOptions,
 use redsim_model::command::{Command, ParseEnv};
 use redsim_model::dataset::Dataset;
 use redsim_model::resp::encode::encode_request;
-use redsim_model::{Context, Engine, EngineConfig, Frame, Model};
+use redsim_model::{Context, Engine, EngineConfig, Frame, Model, Upcoming};
 
 /// Builds a fresh, empty engine of one kind.
 type MakeEngine = Box<dyn Fn() -> Box<dyn Engine>>;
@@ -119,11 +121,25 @@ struct Subject {
     engine: Box<dyn Engine>,
     rng: ChaCha8Rng,
     config: EngineConfig,
+    /// Whether timed commands are announced [`LOOKAHEAD`] at a time first.
+    pipelined: bool,
 }
 
 impl Subject {
     fn new(make: &MakeEngine) -> Subject {
-        Subject { engine: make(), rng: ChaCha8Rng::seed_from_u64(7), config: EngineConfig::default() }
+        Subject { engine: make(), rng: ChaCha8Rng::seed_from_u64(7), config: EngineConfig::default(), pipelined: false }
+    }
+
+    /// Announces the next commands, as the node does with a pipeline.
+    fn hint(&self, group: &[Step]) {
+        let mut upcoming = [Upcoming::default(); LOOKAHEAD];
+        for (slot, st) in upcoming.iter_mut().zip(group) {
+            let arg = |i: usize| st.run.argv.get(i).map(|a| &a[..]);
+            *slot = Upcoming { name: &st.run.argv[0], key: &st.run.argv[1], after: [arg(2), arg(3)] };
+        }
+        if group.len() > 1 {
+            self.engine.prefetch(0, &upcoming[..group.len()]);
+        }
     }
 
     fn exec(&mut self, p: &Prepared) -> Frame {
@@ -466,8 +482,17 @@ const FAMILIES: &[(&str, &[(&str, Gen)])] = &[
         ],
     ),
     ("generic", &[("EXISTS", g_exists), ("EXPIRE", g_expire), ("DEL", g_del), ("SCAN_10", g_scan)]),
-    ("mixed", &[("redis-benchmark-like", g_mixed)]),
+    ("mixed", &[("redis-benchmark-like", g_mixed), (PIPELINED_MIX, g_mixed)]),
 ];
+
+/// The mix again, with the engine told of each next 16 commands before they
+/// run ([`Engine::prefetch`]), as the node does for a client's pipelined
+/// requests (`redis-benchmark -P 16`). The hint's own cost is timed. The
+/// model ignores hints, so its side of this row is the plain mix.
+const PIPELINED_MIX: &str = "redis-benchmark-like-P16";
+
+/// Commands hinted at a time in [`PIPELINED_MIX`] (the node's `LOOKAHEAD`).
+const LOOKAHEAD: usize = 16;
 
 /// Reads a chunk's prepared commands (argv bytes and parse) into the cache,
 /// untimed. In the server a command runs right after its request was read
@@ -486,10 +511,25 @@ fn warm_inputs(chunk: &[Step]) {
     std::hint::black_box(sum);
 }
 
+/// Time and count per command name (argv[0]), for [`ratio_report`]'s breakdown.
+type PerCommand = BTreeMap<Vec<u8>, (Duration, u64)>;
+
 /// Runs `iters` steps from `cycle` starting at `*pos`, timing only the
 /// measured commands; undo and input warming run between chunks, outside
 /// the clock.
 fn run_steps(s: &mut Subject, cycle: &[Step], pos: &mut usize, iters: u64) -> Duration {
+    run_steps_with(s, cycle, pos, iters, None)
+}
+
+/// [`run_steps`], and with `each` also each command timed on its own and
+/// added up by name (the clock read per command is in those times).
+fn run_steps_with(
+    s: &mut Subject,
+    cycle: &[Step],
+    pos: &mut usize,
+    iters: u64,
+    mut each: Option<&mut PerCommand>,
+) -> Duration {
     let mut elapsed = Duration::ZERO;
     let mut left = iters as usize;
     while left > 0 {
@@ -497,9 +537,31 @@ fn run_steps(s: &mut Subject, cycle: &[Step], pos: &mut usize, iters: u64) -> Du
         let n = left.min(CHUNK).min(cycle.len() - start_at);
         let chunk = &cycle[start_at..start_at + n];
         warm_inputs(chunk);
+        let group_len = if s.pipelined { LOOKAHEAD } else { chunk.len() };
         let t = Instant::now();
-        for st in chunk {
-            std::hint::black_box(s.exec(&st.run));
+        for group in chunk.chunks(group_len) {
+            match each.as_deref_mut() {
+                None => {
+                    if s.pipelined {
+                        s.hint(group);
+                    }
+                    for st in group {
+                        std::hint::black_box(s.exec(&st.run));
+                    }
+                }
+                Some(each) => {
+                    if s.pipelined {
+                        let one = Instant::now();
+                        s.hint(group);
+                        add_time(each, b"(prefetch hint)", one.elapsed(), 0);
+                    }
+                    for st in group {
+                        let one = Instant::now();
+                        std::hint::black_box(s.exec(&st.run));
+                        add_time(each, &st.run.argv[0], one.elapsed(), 1);
+                    }
+                }
+            }
         }
         elapsed += t.elapsed();
         for st in chunk.iter().rev() {
@@ -511,6 +573,13 @@ fn run_steps(s: &mut Subject, cycle: &[Step], pos: &mut usize, iters: u64) -> Du
         *pos = (start_at + n) % cycle.len();
     }
     elapsed
+}
+
+fn add_time(each: &mut PerCommand, name: &[u8], took: Duration, count: u64) {
+    match each.get_mut(name) {
+        Some(e) => *e = (e.0 + took, e.1 + count),
+        None => drop(each.insert(name.to_vec(), (took, count))),
+    }
 }
 
 /// The filled keyspace of one engine and the SCAN cursors seen on it, built
@@ -552,6 +621,7 @@ impl EngineCase {
     fn new(base: &Base, case: &str, gen: Gen) -> EngineCase {
         let mut subject = Subject::new(base.make);
         subject.engine = base.engine();
+        subject.pipelined = case == PIPELINED_MIX;
         let mut r = ChaCha8Rng::seed_from_u64(2024);
         let cycle: Vec<Step> = (0..CYCLE).map(|_| gen(&mut r, &base.get().1)).collect();
         // The first chunk runs once untimed, checked for errors.
@@ -688,7 +758,12 @@ fn bench(c: &mut Criterion) {
 /// printed. On a shared machine whose speed drifts by ±25% between criterion
 /// runs, rounds of a few milliseconds side by side see the same machine, so
 /// the ratio holds still where two separate criterion means do not.
-fn ratio_report(filter: &str) {
+///
+/// With `REDSIM_BENCH_BREAKDOWN=1` as well, each command of the rounds is
+/// also timed on its own and a table per bench says where each engine's
+/// time goes by command name (what the mix's ratio is made of); those
+/// rounds carry two clock reads per command, so their totals run higher.
+fn ratio_report(filter: &str, breakdown: bool) {
     const ROUNDS: usize = 41;
     let [model, engine]: [(&str, MakeEngine); 2] = engines().try_into().ok().expect("two engines");
     let bases = [Base { make: &model.1, cell: OnceCell::new() }, Base { make: &engine.1, cell: OnceCell::new() }];
@@ -707,6 +782,7 @@ fn ratio_report(filter: &str) {
             let probe = run_steps(&mut st.subject, &st.cycle, &mut st.pos, 64).as_nanos() as u64 / 64;
             let per_round = (10_000_000 / probe.max(1)).clamp(16, CYCLE as u64);
             let mut per_cmd = [Vec::new(), Vec::new()];
+            let mut by_name = [PerCommand::new(), PerCommand::new()];
             for round in 0..ROUNDS {
                 // Alternate which engine goes first, so neither always follows the other.
                 for i in [round % 2, 1 - round % 2] {
@@ -715,7 +791,8 @@ fn ratio_report(filter: &str) {
                     // (its hot structures back in the cache after the other's round),
                     // as in criterion, where one engine runs alone for seconds.
                     run_steps(&mut st.subject, &st.cycle, &mut st.pos, per_round / 2);
-                    let took = run_steps(&mut st.subject, &st.cycle, &mut st.pos, per_round);
+                    let each = breakdown.then_some(&mut by_name[i]);
+                    let took = run_steps_with(&mut st.subject, &st.cycle, &mut st.pos, per_round, each);
                     per_cmd[i].push(took.as_nanos() as f64 / per_round as f64);
                 }
             }
@@ -728,8 +805,49 @@ fn ratio_report(filter: &str) {
                 (ratios.iter().copied().fold(f64::MAX, f64::min), ratios.iter().copied().fold(0.0, f64::max));
             let (m, e) = (median(&mut per_cmd[0]), median(&mut per_cmd[1]));
             println!("| {name} | {m:.0} ns | {e:.0} ns | {:.2}× | {lo:.2}–{hi:.2}× |", median(&mut ratios));
+            if breakdown {
+                print_breakdown(&name, [model.0, engine.0], &by_name);
+            }
         }
     }
+}
+
+/// The per-command table of one bench for [`ratio_report`]: each command's
+/// share of the commands run, its mean time on each engine, the speed-up, and
+/// its share of each engine's time. A pipelined bench's hints get a row of
+/// their own (engine time only: they are no command, and the model ignores them).
+fn print_breakdown(bench: &str, names: [&str; 2], by_name: &[PerCommand; 2]) {
+    let total = |m: &PerCommand| m.values().map(|(t, _)| t.as_nanos() as f64).sum::<f64>();
+    let totals = [total(&by_name[0]), total(&by_name[1])];
+    let count: u64 = by_name[1].values().map(|(_, n)| n).sum();
+    let mean = |e: Option<&(Duration, u64)>| e.filter(|(_, n)| *n > 0).map(|(t, n)| t.as_nanos() as f64 / *n as f64);
+    let ns = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.0} ns"));
+    let share = |i: usize, e: Option<&(Duration, u64)>| {
+        e.map_or("–".to_string(), |(t, _)| format!("{:.0}%", 100.0 * t.as_nanos() as f64 / totals[i]))
+    };
+    println!();
+    println!("{bench}, by command (each timed on its own):");
+    println!();
+    println!(
+        "| command | share of commands | {0} | {1} | speed-up | share of {0} time | share of {1} time |",
+        names[0], names[1]
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (cmd, engine_entry) in &by_name[1] {
+        let model_entry = by_name[0].get(cmd);
+        let (m, e) = (mean(model_entry), mean(Some(engine_entry)));
+        let speedup = m.zip(e).map_or("–".to_string(), |(m, e)| format!("{:.2}×", m / e));
+        println!(
+            "| {} | {:.0}% | {} | {} | {speedup} | {} | {} |",
+            String::from_utf8_lossy(cmd),
+            100.0 * engine_entry.1 as f64 / count as f64,
+            ns(m),
+            ns(e),
+            share(0, model_entry),
+            share(1, Some(engine_entry)),
+        );
+    }
+    println!();
 }
 
 criterion_group!(benches, bench);
@@ -738,7 +856,7 @@ fn main() {
     if std::env::var_os("REDSIM_BENCH_RATIO").is_some() {
         // The filter is the first argument that is not a flag (cargo bench passes `--bench`).
         let filter = std::env::args().skip(1).find(|a| !a.starts_with('-')).unwrap_or_else(|| "mixed/".into());
-        ratio_report(&filter);
+        ratio_report(&filter, std::env::var_os("REDSIM_BENCH_BREAKDOWN").is_some());
         return;
     }
     benches();

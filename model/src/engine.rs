@@ -307,10 +307,16 @@ pub enum KeyState {
     Expired,
 }
 
-/// An upcoming request as [`Engine::prefetch`] sees it: its second argument
-/// (the key, for nearly every keyed command) and its third, if any (the
-/// member or field for most commands on a collection).
-pub type Upcoming<'a> = (&'a [u8], Option<&'a [u8]>);
+/// An upcoming request as [`Engine::prefetch`] sees it: its name, its
+/// second argument (the key, for nearly every keyed command) and the two
+/// after that where present (one of them is the member or field of most
+/// commands on a collection: SADD's third argument, ZADD's fourth).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Upcoming<'a> {
+    pub name: &'a [u8],
+    pub key: &'a [u8],
+    pub after: [Option<&'a [u8]>; 2],
+}
 
 /// The keyspace of one node.
 pub trait Engine {

@@ -37,10 +37,10 @@ const LOOKAHEAD: usize = 16;
 /// is the key of nearly every keyed command; for any other the loads are
 /// wasted but harmless. A lone request gains nothing from it.
 fn prefetch_upcoming(engine: &dyn Engine, c: &Client) {
-    let mut upcoming: [Upcoming<'_>; LOOKAHEAD] = [(&[], None); LOOKAHEAD];
+    let mut upcoming = [Upcoming::default(); LOOKAHEAD];
     let mut n = 0;
-    c.parser.peek_args(LOOKAHEAD, |key, next| {
-        upcoming[n] = (key, next);
+    c.parser.peek_args(LOOKAHEAD, |u| {
+        upcoming[n] = u;
         n += 1;
     });
     if n > 1 {

@@ -10,11 +10,8 @@ use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use rand_chacha::ChaCha8Rng;
-use redsim_model::reference::scan_map::scan_hash;
-use redsim_model::Upcoming;
 
 use super::dict::{Dict, Node, Teardown, CRON_REHASH_BUCKETS, NIL};
-use super::hash::table::ScanTable;
 use super::hasher::hash_key;
 use super::key::Key;
 use super::object::Obj;
@@ -66,7 +63,13 @@ impl Db {
     /// The entry of `key`, without side effects (not even a rehash step).
     #[inline]
     pub fn peek(&self, key: &[u8]) -> Option<u32> {
-        let link = self.dict.find(hash_key(key), key);
+        self.peek_hashed(hash_key(key), key)
+    }
+
+    /// [`Db::peek`] with the key's hash already at hand.
+    #[inline]
+    pub fn peek_hashed(&self, hash: u64, key: &[u8]) -> Option<u32> {
+        let link = self.dict.find(hash, key);
         (link != NIL).then_some(link)
     }
 
@@ -78,51 +81,17 @@ impl Db {
         let n = keys.len().min(PREFETCH_KEYS);
         for (h, key) in hashes.iter_mut().zip(&keys[..n]) {
             *h = hash_key(key.as_ref());
-            self.dict.prefetch_buckets(*h);
         }
-        for &h in &hashes[..n] {
-            self.dict.prefetch_heads(h);
-        }
+        self.prefetch_hashed(&hashes[..n]);
     }
 
-    /// [`Db::prefetch`] for a pipeline's upcoming requests, then, for those
-    /// naming a member or field after the key of a large collection, the
-    /// member's slot and then its record, in phases as the keys': each
-    /// phase waits for loads the previous one started, but for all of them
-    /// at once, so the waits overlap.
-    ///
-    /// A pipeline on one key (LPUSH mylist ..., SADD myset ...) names it
-    /// over and over: it is looked at once per run of repeats.
-    pub fn prefetch_upcoming(&self, upcoming: &[Upcoming<'_>]) {
-        let upcoming = &upcoming[..upcoming.len().min(PREFETCH_KEYS)];
-        let mut keys: [&[u8]; PREFETCH_KEYS] = [&[]; PREFETCH_KEYS];
-        let mut n = 0;
-        for &(key, _) in upcoming {
-            if n == 0 || keys[n - 1] != key {
-                keys[n] = key;
-                n += 1;
-            }
+    /// [`Db::prefetch`] by the keys' hashes.
+    pub fn prefetch_hashed(&self, hashes: &[u64]) {
+        for &h in hashes {
+            self.dict.prefetch_buckets(h);
         }
-        self.prefetch(&keys[..n]);
-        let mut members: [Option<(&ScanTable, u64)>; PREFETCH_KEYS] = [None; PREFETCH_KEYS];
-        let mut last: Option<(&[u8], Option<&ScanTable>)> = None;
-        for (slot, &(key, member)) in members.iter_mut().zip(upcoming) {
-            let Some(member) = member else { continue };
-            let table = match last {
-                Some((k, table)) if k == key => table,
-                _ => {
-                    let table = self.peek(key).and_then(|link| self.node(link).obj.member_table());
-                    last = Some((key, table));
-                    table
-                }
-            };
-            let Some(table) = table else { continue };
-            let hash = scan_hash(member);
-            table.prefetch_slot(hash);
-            *slot = Some((table, hash));
-        }
-        for &(table, hash) in members.iter().flatten() {
-            table.prefetch_record(hash);
+        for &h in hashes {
+            self.dict.prefetch_heads(h);
         }
     }
 

@@ -35,6 +35,7 @@ mod key;
 mod keys;
 mod lazyfree;
 mod list;
+mod lookahead;
 mod object;
 mod prefetch;
 mod set;

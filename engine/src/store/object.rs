@@ -14,14 +14,19 @@ use redsim_model::num;
 use redsim_model::reference::shared::{EMBSTR_SIZE_LIMIT, SHARED_INTEGERS, SHARED_REFCOUNT};
 use redsim_model::reference::{ListValue, StrEncoding, StrValue, Value};
 
-use super::hash::table::ScanTable;
 use super::hash::HashObj;
 use super::list::QuickList;
+use super::lookahead::MemberHint;
+use super::prefetch::{prefetch, prefetch_start};
 use super::set::SetObj;
 use super::zset::ZSetObj;
 
 /// The longest string kept inside the entry.
 pub const INLINE_STR: usize = 22;
+
+/// Steps of [`Obj::prefetch_step`]: the value's box, then up to three loads
+/// behind it (a large hash: its table, the member's slot, then its record).
+pub const VALUE_STEPS: usize = 4;
 
 /// Room for the decimal text of any i64 (`-9223372036854775808`).
 pub type IntText = [u8; 20];
@@ -216,15 +221,35 @@ impl Obj {
         }
     }
 
-    /// The table a member (or field) of this value is looked up in, when
-    /// that lookup is a cache miss worth starting early (see
-    /// [`super::db::Db::prefetch_upcoming`]).
-    pub fn member_table(&self) -> Option<&ScanTable> {
+    /// Whether commands on this value look members up in a table, each
+    /// member a chain of loads of its own (see [`super::lookahead`]).
+    pub fn has_member_table(&self) -> bool {
         match self {
-            Obj::Hash(h) => h.member_table(),
-            Obj::Set(s) => s.member_table(),
-            Obj::ZSet(z) => z.member_table(),
-            _ => None,
+            Obj::Hash(h) => h.has_member_table(),
+            Obj::Set(s) => s.has_member_table(),
+            Obj::ZSet(z) => z.has_member_table(),
+            _ => false,
+        }
+    }
+
+    /// Starts step `step` (0 to [`VALUE_STEPS`] - 1) of the loads a command
+    /// on this value makes, each step reading what the one before loaded
+    /// (see [`super::lookahead`]): the value behind its box first, then,
+    /// per kind, its bytes, end nodes, or the slot and record of `member`.
+    pub fn prefetch_step(&self, step: usize, member: &mut MemberHint<'_>) {
+        match (self, step) {
+            (Obj::Str { bytes, .. }, 0) => prefetch_start(bytes),
+            (Obj::Raw(v), 0) => prefetch(&**v),
+            (Obj::Raw(v), 1) => prefetch_start(v),
+            (Obj::List(q), 0) => prefetch(&**q),
+            (Obj::List(q), step) => q.prefetch_step(step - 1),
+            (Obj::Hash(h), 0) => prefetch(&**h),
+            (Obj::Hash(h), step) => h.prefetch_step(step - 1, member),
+            (Obj::Set(x), 0) => prefetch(&**x),
+            (Obj::Set(x), step) => x.prefetch_step(step - 1, member),
+            (Obj::ZSet(z), 0) => prefetch(&**z),
+            (Obj::ZSet(z), step) => z.prefetch_step(step - 1, member),
+            _ => {}
         }
     }
 

@@ -14,6 +14,7 @@
 //!   the parser runs, so it depends on how the stream was cut into reads.
 
 use super::Frame;
+use crate::engine::Upcoming;
 use bytes::{Bytes, BytesMut};
 
 /// A protocol violation; the server replies with it and closes the connection.
@@ -207,13 +208,14 @@ impl RequestParser {
         }
     }
 
-    /// Calls `each` with the second argument and, if there is one, the third
-    /// (for most keyed commands the key and the member or field it names) of
-    /// each of the next `max` complete multibulk requests buffered, without
-    /// consuming anything: the node hands them to the engine so that a
-    /// pipeline's cache misses overlap. Stops at the first request that is
-    /// inline, incomplete or malformed; parsing proper judges those.
-    pub fn peek_args<'a>(&'a self, max: usize, mut each: impl FnMut(&'a [u8], Option<&'a [u8]>)) {
+    /// Calls `each` with the name, the second argument and the two after it
+    /// (for most keyed commands the key and the member or field it names)
+    /// of each of the next `max` complete multibulk requests buffered that
+    /// have a second argument, without consuming anything: the node hands
+    /// them to the engine so that a pipeline's cache misses overlap. Stops
+    /// at the first request that is inline, incomplete or malformed; parsing
+    /// proper judges those.
+    pub fn peek_args<'a>(&'a self, max: usize, mut each: impl FnMut(Upcoming<'a>)) {
         if self.error.is_some() || self.state != State::Idle {
             return;
         }
@@ -221,22 +223,20 @@ impl RequestParser {
         let mut at = self.pos;
         for _ in 0..max {
             let Some((count, mut next)) = peek_header(buf, at, b'*') else { return };
-            let (mut second, mut third) = (None, None);
+            let mut first = [None; 4];
             for i in 0..count {
                 let Some((len, payload)) = peek_header(buf, next, b'$') else { return };
                 let end = match payload.checked_add(len) {
                     Some(end) if end.saturating_add(2) <= buf.len() => end,
                     _ => return,
                 };
-                match i {
-                    1 => second = Some(payload..end),
-                    2 => third = Some(payload..end),
-                    _ => {}
+                if let Some(slot) = first.get_mut(i) {
+                    *slot = Some(&buf[payload..end]);
                 }
                 next = end + 2;
             }
-            if let Some(arg) = second {
-                each(&buf[arg], third.map(|a| &buf[a]));
+            if let [Some(name), Some(key), a, b] = first {
+                each(Upcoming { name, key, after: [a, b] });
             }
             at = next;
         }
@@ -875,13 +875,16 @@ mod tests {
 
     /// The second arguments `peek_args` reports on `p` (up to `max` requests).
     fn peeked(p: &RequestParser, max: usize) -> Vec<Vec<u8>> {
-        peeked_pairs(p, max).into_iter().map(|(a, _)| a).collect()
+        peeked_heads(p, max).into_iter().map(|head| head[1].clone()).collect()
     }
 
-    /// The second and third arguments `peek_args` reports on `p`.
-    fn peeked_pairs(p: &RequestParser, max: usize) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    /// The first (up to) four arguments `peek_args` reports on `p`, per request.
+    fn peeked_heads(p: &RequestParser, max: usize) -> Vec<Vec<Vec<u8>>> {
         let mut seen = Vec::new();
-        p.peek_args(max, |a, b| seen.push((a.to_vec(), b.map(<[u8]>::to_vec))));
+        p.peek_args(max, |u| {
+            let rest = u.after.iter().map_while(|a| a.map(<[u8]>::to_vec));
+            seen.push([u.name.to_vec(), u.key.to_vec()].into_iter().chain(rest).collect());
+        });
         seen
     }
 
@@ -917,8 +920,9 @@ mod tests {
         let mut p = RequestParser::new();
         p.feed(pipeline);
         assert_eq!(peeked(&p, 1), vec![b"k1".to_vec()]);
-        // The third argument comes along when there is one.
-        assert_eq!(peeked_pairs(&p, 16), vec![(b"k1".to_vec(), None), (b"k\r\n2".to_vec(), Some(b"v".to_vec()))]);
+        // The name and the arguments after the key come along.
+        let head = |words: &[&[u8]]| words.iter().map(|w| w.to_vec()).collect::<Vec<_>>();
+        assert_eq!(peeked_heads(&p, 16), vec![head(&[b"GET", b"k1"]), head(&[b"SET", b"k\r\n2", b"v"])]);
         assert_eq!(peeked(&p, 16), upto_inline);
         // After the first request is taken, peeking starts at the next one.
         p.next_request().unwrap();
@@ -965,7 +969,7 @@ mod tests {
     fn fragment(multibulk_only: bool) -> impl Strategy<Value = Vec<u8>> {
         let arg =
             proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'k'), Just(b'\r'), Just(b'\n'), Just(0u8)], 0..4);
-        let request = proptest::collection::vec(arg, 0..4).prop_map(|argv| {
+        let request = proptest::collection::vec(arg, 0..6).prop_map(|argv| {
             let mut out = format!("*{}\r\n", argv.len()).into_bytes();
             for a in argv {
                 out.extend(format!("${}\r\n", a.len()).bytes());
@@ -987,14 +991,16 @@ mod tests {
         }
     }
 
-    /// The second and third arguments the parser itself returns, request
-    /// by request, until it needs more bytes or fails.
-    fn parsed_args(stream: &[u8]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    /// The first (up to) four arguments of each request of two or more the
+    /// parser itself returns, until it needs more bytes or fails.
+    fn parsed_heads(stream: &[u8]) -> Vec<Vec<Vec<u8>>> {
         let mut q = RequestParser::new();
         q.feed(stream);
         let mut out = Vec::new();
         while let Ok(Some(argv)) = q.next_request() {
-            out.extend(argv.get(1).map(|a| (a.to_vec(), argv.get(2).map(|b| b.to_vec()))));
+            if argv.len() >= 2 {
+                out.push(argv.iter().take(4).map(|a| a.to_vec()).collect());
+            }
         }
         out
     }
@@ -1006,10 +1012,10 @@ mod tests {
         let stream = &stream[..cut.min(stream.len())];
         let mut p = RequestParser::new();
         p.feed(stream);
-        (peeked_pairs(&p, 64), parsed_args(stream))
+        (peeked_heads(&p, 64), parsed_heads(stream))
     }
 
-    type PeekedAndParsed = (Vec<(Vec<u8>, Option<Vec<u8>>)>, Vec<(Vec<u8>, Option<Vec<u8>>)>);
+    type PeekedAndParsed = (Vec<Vec<Vec<u8>>>, Vec<Vec<Vec<u8>>>);
 
     proptest! {
         /// Whatever the stream, peeking never panics and names only keys the

@@ -14,8 +14,8 @@ use super::Harness;
 
 /// The hints an engine was given: (database, keys) per call.
 type Hints = Rc<RefCell<Vec<(usize, Vec<String>)>>>;
-/// The arguments after the keys, in the same calls.
-type Nexts = Rc<RefCell<Vec<Vec<Option<String>>>>>;
+/// The names and arguments after the keys, in the same calls: (name, [after]).
+type Nexts = Rc<RefCell<Vec<Vec<(String, [Option<String>; 2])>>>>;
 
 /// The model, recording every prefetch hint it is given.
 struct Spy {
@@ -33,8 +33,8 @@ impl Engine for Spy {
     }
     fn prefetch(&self, db: usize, upcoming: &[Upcoming<'_>]) {
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        self.hints.borrow_mut().push((db, upcoming.iter().map(|(k, _)| text(k)).collect()));
-        self.nexts.borrow_mut().push(upcoming.iter().map(|(_, n)| n.map(text)).collect());
+        self.hints.borrow_mut().push((db, upcoming.iter().map(|u| text(u.key)).collect()));
+        self.nexts.borrow_mut().push(upcoming.iter().map(|u| (text(u.name), u.after.map(|a| a.map(text)))).collect());
     }
     fn active_expire_cycle(&mut self, cx: &mut Context<'_>) {
         self.model.active_expire_cycle(cx)
@@ -121,50 +121,114 @@ fn requests_without_a_second_argument_are_skipped_and_replies_are_unchanged() {
     pipeline.extend(request(&["GET", "b"]));
     assert_eq!(h.raw(c, &pipeline), "$1\r\n1\r\n+PONG\r\n$-1\r\n");
     assert_eq!(*hints.borrow(), vec![(0, vec!["a".to_string(), "b".to_string()])]);
-    assert_eq!(*nexts.borrow(), vec![vec![None, None]]);
+    assert_eq!(*nexts.borrow(), vec![vec![("GET".to_string(), [None, None]), ("GET".to_string(), [None, None])]]);
 }
 
 #[test]
-fn the_argument_after_the_key_comes_along() {
+fn the_name_and_two_arguments_after_the_key_come_along() {
     let (mut h, _, nexts) = spied();
     let c = h.connect();
-    let mut pipeline = request(&["SADD", "s", "m1", "m2"]);
+    let mut pipeline = request(&["SADD", "s", "m1", "m2", "m3"]);
     pipeline.extend(request(&["HGET", "h", "f"]));
-    assert_eq!(h.raw(c, &pipeline), ":2\r\n$-1\r\n");
-    assert_eq!(*nexts.borrow(), vec![vec![Some("m1".to_string()), Some("f".to_string())]]);
+    pipeline.extend(request(&["zadd", "z", "1", "m"]));
+    assert_eq!(h.raw(c, &pipeline), ":3\r\n$-1\r\n:1\r\n");
+    let seen = |name: &str, after: [Option<&str>; 2]| (name.to_string(), after.map(|a| a.map(str::to_string)));
+    assert_eq!(
+        *nexts.borrow(),
+        vec![vec![
+            seen("SADD", [Some("m1"), Some("m2")]),
+            seen("HGET", [Some("f"), None]),
+            seen("zadd", [Some("1"), Some("m")])
+        ]]
+    );
 }
 
-/// The optimized engine follows the hints into large sets, hashes and
-/// sorted sets (their member tables) and into small ones, missing keys and
-/// keys of other types; replies are what the same requests get one by one.
+/// The optimized engine follows the hints into values of every kind and
+/// encoding (strings inline, on the heap and growable; lists short and of
+/// many nodes; packed and table hashes, sets and sorted sets), missing keys
+/// and keys of other types: a pipeline gets the replies and leaves the data
+/// that the same requests sent one by one get and leave.
 #[test]
-fn the_engine_follows_hints_into_collections_without_changing_replies() {
-    let mut h = Harness::new();
-    let c = h.connect();
+fn the_engine_follows_hints_into_every_kind_of_value_without_changing_anything() {
     let mut fill = Vec::new();
     for i in 0..600 {
         fill.extend(request(&["SADD", "bigset", &format!("m{i}")]));
         fill.extend(request(&["HSET", "bighash", &format!("f{i}"), "v"]));
         fill.extend(request(&["ZADD", "bigzset", &i.to_string(), &format!("m{i}")]));
     }
-    fill.extend(request(&["SADD", "smallset", "m1"]));
-    fill.extend(request(&["SET", "str", "x"]));
-    h.raw(c, &fill);
-    for (key, encoding) in [("bigset", "hashtable"), ("bighash", "hashtable"), ("bigzset", "skiplist")] {
-        assert_eq!(super::bulk_text(&h.cmd(c, &["OBJECT", "ENCODING", key])), encoding, "{key}");
+    for i in 0..20_000 {
+        fill.extend(request(&["RPUSH", "biglist", &format!("e{i}")]));
+    }
+    for words in [
+        &["SADD", "intset", "1", "2", "3"][..],
+        &["SADD", "smallset", "m1"],
+        &["HSET", "smallhash", "f1", "v1", "f2", "v2"],
+        &["ZADD", "smallzset", "1", "m1", "2", "m2"],
+        &["RPUSH", "list", "a", "b", "c"],
+        &["SET", "str", "x"],
+        &["SET", "int", "12345"],
+        &["SET", "long", &"y".repeat(100)],
+        &["SET", "raw", "r"],
+        &["APPEND", "raw", "aw"],
+    ] {
+        fill.extend(request(words));
     }
     let requests: Vec<Vec<&str>> = vec![
         vec!["SISMEMBER", "bigset", "m7"],
         vec!["SISMEMBER", "bigset", "nope"],
         vec!["HGET", "bighash", "f9"],
         vec!["ZSCORE", "bigzset", "m11"],
+        vec!["ZADD", "bigzset", "1.5", "m12"],
+        vec!["ZADD", "bigzset", "XX", "CH", "3", "m13"],
+        vec!["ZINCRBY", "bigzset", "2", "m14"],
+        vec!["LPOP", "biglist"],
+        vec!["RPUSH", "biglist", "last"],
+        vec!["LRANGE", "biglist", "0", "2"],
+        vec!["LINDEX", "biglist", "-1"],
+        vec!["SISMEMBER", "intset", "2"],
+        vec!["SADD", "intset", "4"],
         vec!["SISMEMBER", "smallset", "m1"],
+        vec!["HSET", "smallhash", "f3", "v3"],
+        vec!["ZRANK", "smallzset", "m2"],
+        vec!["LPUSH", "list", "z"],
+        vec!["LRANGE", "list", "0", "-1"],
+        vec!["RPOP", "list"],
         vec!["SISMEMBER", "missing", "m1"],
         vec!["SISMEMBER", "str", "m1"],
         vec!["GET", "str"],
+        vec!["INCR", "int"],
+        vec!["GET", "long"],
+        vec!["APPEND", "raw", "!"],
+        vec!["MGET", "str", "raw", "missing"],
+        vec!["LPOP", "list"],
+        vec!["LPOP", "list"],
+        vec!["LPOP", "list"],
+        vec!["EXISTS", "list"],
     ];
-    let one_by_one: String = requests.iter().map(|r| h.cmd(c, r)).collect();
+    let mut one = Harness::new();
+    let mut piped = Harness::new();
+    let (c1, c2) = (one.connect(), piped.connect());
+    one.raw(c1, &fill);
+    piped.raw(c2, &fill);
+    for (key, encoding) in [
+        ("bigset", "hashtable"),
+        ("bighash", "hashtable"),
+        ("bigzset", "skiplist"),
+        ("intset", "intset"),
+        ("smallhash", "listpack"),
+        ("smallzset", "listpack"),
+        ("biglist", "quicklist"),
+        ("str", "embstr"),
+        ("int", "int"),
+        ("long", "raw"),
+        ("raw", "raw"),
+    ] {
+        assert_eq!(super::bulk_text(&one.cmd(c1, &["OBJECT", "ENCODING", key])), encoding, "{key}");
+    }
+    let one_by_one: String = requests.iter().map(|r| one.cmd(c1, r)).collect();
     let pipeline: Vec<u8> = requests.iter().flat_map(|r| request(r)).collect();
-    assert_eq!(h.raw(c, &pipeline), one_by_one);
-    assert!(one_by_one.starts_with(":1\r\n:0\r\n$1\r\nv\r\n$2\r\n11\r\n:1\r\n:0\r\n-WRONGTYPE"));
+    assert_eq!(piped.raw(c2, &pipeline), one_by_one);
+    assert!(one_by_one.starts_with(":1\r\n:0\r\n$1\r\nv\r\n$2\r\n11\r\n:0\r\n:1\r\n$2\r\n16\r\n$2\r\ne0\r\n"));
+    assert!(one_by_one.contains("-WRONGTYPE"));
+    assert_eq!(piped.cmd(c2, &["DEBUG", "DIGEST"]), one.cmd(c1, &["DEBUG", "DIGEST"]));
 }

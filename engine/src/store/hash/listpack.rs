@@ -10,6 +10,7 @@
 //! (128 pairs by default) a linear scan is as fast as any index.
 
 use super::table::{put_prefixed, split_prefixed, varint_len, Pair};
+use crate::store::prefetch::prefetch_lines;
 
 #[derive(Clone, Debug, Default)]
 pub struct Listpack {
@@ -28,6 +29,11 @@ struct Found {
 }
 
 impl Listpack {
+    /// Starts loading the first lines of the bytes, which lookups scan.
+    pub fn prefetch(&self) {
+        prefetch_lines(&self.buf, 4);
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

@@ -9,6 +9,8 @@ use redsim_model::EngineConfig;
 
 use super::listpack::{self, Listpack};
 use super::table::{self, Pair, ScanTable};
+use crate::store::lookahead::MemberHint;
+use crate::store::prefetch::prefetch;
 
 /// `hash-max-listpack-entries` and `hash-max-listpack-value`, as in force
 /// for the command at hand.
@@ -142,12 +144,30 @@ impl HashObj {
         }
     }
 
-    /// The table fields are looked up in, for prefetching; none for the
-    /// packed forms, small and in the cache once the value is.
-    pub fn member_table(&self) -> Option<&ScanTable> {
-        match self {
-            HashObj::Table(t) => Some(t),
-            HashObj::Listpack(_) => None,
+    /// Whether fields are looked up in a table (see [`Obj::prefetch_step`]).
+    ///
+    /// [`Obj::prefetch_step`]: crate::store::object::Obj::prefetch_step
+    pub fn has_member_table(&self) -> bool {
+        matches!(self, HashObj::Table(_))
+    }
+
+    /// The loads behind the hash's header, one step at a time: a listpack's
+    /// bytes; a table's own struct, then the field's slot, then its record.
+    pub fn prefetch_step(&self, step: usize, field: &mut MemberHint<'_>) {
+        match (self, step) {
+            (HashObj::Listpack(lp), 0) => lp.prefetch(),
+            (HashObj::Table(t), 0) => prefetch(&**t),
+            (HashObj::Table(t), 1) => {
+                if let Some(h) = field.hash() {
+                    t.prefetch_slot(h);
+                }
+            }
+            (HashObj::Table(t), 2) => {
+                if let Some(h) = field.hash() {
+                    t.prefetch_record(h);
+                }
+            }
+            _ => {}
         }
     }
 

@@ -8,6 +8,7 @@
 //! wastes little, and shrinks when most of it is free.
 
 use super::entry::{decode, entry_len, start_before, Elem};
+use crate::store::prefetch::{prefetch, prefetch_start};
 
 #[derive(Clone, Debug, Default)]
 pub struct Node {
@@ -18,6 +19,16 @@ pub struct Node {
 }
 
 impl Node {
+    /// Starts loading the first and the last entries' bytes, where pushes,
+    /// pops and ranges from either end start.
+    pub fn prefetch_ends(&self) {
+        let data = self.data();
+        prefetch_start(data);
+        if data.len() > 64 {
+            prefetch(&data[data.len() - 1]);
+        }
+    }
+
     /// Number of entries.
     pub fn count(&self) -> usize {
         self.count

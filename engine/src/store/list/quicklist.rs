@@ -30,6 +30,7 @@ use redsim_model::resp::BulkArray;
 
 use super::entry::Elem;
 use super::node::{Entries, Node};
+use crate::store::prefetch::prefetch;
 
 /// Redis's byte limits for `list-max-listpack-size` -1 .. -5.
 const SIZE_LEVELS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
@@ -105,6 +106,21 @@ pub struct QuickList {
 }
 
 impl QuickList {
+    /// The loads behind the list's header, one step at a time (see
+    /// `Obj::prefetch_step`): the end nodes and their counts, then the
+    /// entries at both ends.
+    pub fn prefetch_step(&self, step: usize) {
+        let ends = [self.nodes.front(), self.nodes.back()];
+        match step {
+            0 => {
+                ends.into_iter().flatten().for_each(prefetch);
+                [self.counts.front(), self.counts.back()].into_iter().flatten().for_each(prefetch);
+            }
+            1 => ends.into_iter().flatten().for_each(Node::prefetch_ends),
+            _ => {}
+        }
+    }
+
     /// An empty list whose nodes follow `list-max-listpack-size` = `fill`.
     pub fn new(fill: i64) -> QuickList {
         QuickList {

@@ -7,6 +7,8 @@
 //! back. Lookups are binary searches; SMEMBERS and SSCAN see ascending
 //! order, as the model's `BTreeMap`.
 
+use crate::store::prefetch::prefetch_lines;
+
 #[derive(Clone, Debug)]
 pub struct IntSet {
     /// Bytes per value: 2, 4 or 8.
@@ -33,6 +35,11 @@ fn width_for(v: i64) -> u8 {
 }
 
 impl IntSet {
+    /// Starts loading the first lines of the values, which lookups search.
+    pub fn prefetch(&self) {
+        prefetch_lines(&self.bytes, 2);
+    }
+
     pub fn len(&self) -> usize {
         self.bytes.len() / self.width as usize
     }

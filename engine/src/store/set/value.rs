@@ -10,10 +10,11 @@ use redsim_model::num;
 use redsim_model::reference::shared::{value_digest, xor_digest};
 use redsim_model::reference::{SetValue, Value};
 
-use super::super::hash::table::ScanTable;
 use super::super::object::{int_text, IntText};
 use super::intset::IntSet;
 use super::table::{self, SetTable};
+use crate::store::lookahead::MemberHint;
+use crate::store::prefetch::prefetch;
 
 /// Redis never lets an intset grow past 2^30 entries, whatever the setting.
 const INTSET_HARD_LIMIT: u64 = 1 << 30;
@@ -190,12 +191,28 @@ impl SetObj {
         }
     }
 
-    /// The table members are looked up in, for prefetching; none for the
-    /// packed forms, small and in the cache once the value is.
-    pub fn member_table(&self) -> Option<&ScanTable> {
-        match self {
-            SetObj::Table(t) => Some(t.table()),
-            SetObj::IntSet(_) => None,
+    /// Whether members are looked up in a table (see `Obj::prefetch_step`).
+    pub fn has_member_table(&self) -> bool {
+        matches!(self, SetObj::Table(_))
+    }
+
+    /// The loads behind the set's header, one step at a time: an intset's
+    /// bytes; a table's own struct, then the member's slot, then its record.
+    pub fn prefetch_step(&self, step: usize, member: &mut MemberHint<'_>) {
+        match (self, step) {
+            (SetObj::IntSet(i), 0) => i.prefetch(),
+            (SetObj::Table(t), 0) => prefetch(&**t),
+            (SetObj::Table(t), 1) => {
+                if let Some(h) = member.hash() {
+                    t.table().prefetch_slot(h);
+                }
+            }
+            (SetObj::Table(t), 2) => {
+                if let Some(h) = member.hash() {
+                    t.table().prefetch_record(h);
+                }
+            }
+            _ => {}
         }
     }
 

@@ -6,6 +6,7 @@
 use std::cmp::Ordering;
 
 use super::tree::cmp_entry;
+use crate::store::prefetch::prefetch_lines;
 
 #[derive(Clone, Debug, Default)]
 pub struct Packed {
@@ -22,6 +23,11 @@ fn read(buf: &[u8], at: usize) -> (&[u8], f64, usize) {
 }
 
 impl Packed {
+    /// Starts loading the first lines of the bytes, which lookups scan.
+    pub fn prefetch(&self) {
+        prefetch_lines(&self.buf, 4);
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

@@ -24,6 +24,7 @@ use std::cmp::Ordering;
 
 use super::range::partition;
 use crate::store::key::Key;
+use crate::store::prefetch::{prefetch, prefetch_items};
 
 /// Entries per leaf at most. Unit tests use tiny nodes, so that a few dozen
 /// entries already build a tree several levels deep.
@@ -249,6 +250,22 @@ impl Default for Tree {
 }
 
 impl Tree {
+    /// Starts loading the root, where every search starts.
+    pub fn prefetch_root(&self) {
+        match &self.root {
+            Node::Inner(inner) => prefetch(&**inner),
+            Node::Leaf(leaf) => prefetch_items(&leaf.entries, 1),
+        }
+    }
+
+    /// Starts loading the root's first separators; best once
+    /// [`Tree::prefetch_root`] had time to bring the root in.
+    pub fn prefetch_separators(&self) {
+        if let Node::Inner(inner) = &self.root {
+            prefetch_items(&inner.sep_scores, 2);
+        }
+    }
+
     /// The root's count: a leaf's length, or the sum of at most
     /// `INNER_CAP` counts.
     pub fn len(&self) -> usize {

@@ -13,6 +13,7 @@ use redsim_model::reference::{Value, ZSetValue};
 use super::super::hash::table::ScanTable;
 use super::packed::Packed;
 use super::tree::Tree;
+use crate::store::lookahead::MemberHint;
 
 /// `zset-max-listpack-entries` and `zset-max-listpack-value`.
 #[derive(Clone, Copy, Debug)]
@@ -241,12 +242,30 @@ impl ZSetObj {
         }
     }
 
-    /// The table members are looked up in, for prefetching; none for the
-    /// packed forms, small and in the cache once the value is.
-    pub fn member_table(&self) -> Option<&ScanTable> {
-        match self {
-            ZSetObj::Skiplist(l) => Some(&l.dict),
-            ZSetObj::Listpack(_) => None,
+    /// Whether members are looked up in a table (see `Obj::prefetch_step`).
+    pub fn has_member_table(&self) -> bool {
+        matches!(self, ZSetObj::Skiplist(_))
+    }
+
+    /// The loads behind the sorted set's header, one step at a time: a
+    /// listpack's bytes; the member's slot and the tree's root, then the
+    /// member's record and the root's separators.
+    pub fn prefetch_step(&self, step: usize, member: &mut MemberHint<'_>) {
+        match (self, step) {
+            (ZSetObj::Listpack(p), 0) => p.prefetch(),
+            (ZSetObj::Skiplist(l), 0) => {
+                if let Some(h) = member.hash() {
+                    l.dict.prefetch_slot(h);
+                }
+                l.tree.prefetch_root();
+            }
+            (ZSetObj::Skiplist(l), 1) => {
+                if let Some(h) = member.hash() {
+                    l.dict.prefetch_record(h);
+                }
+                l.tree.prefetch_separators();
+            }
+            _ => {}
         }
     }
 
