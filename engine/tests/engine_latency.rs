@@ -57,6 +57,7 @@ fn grow(engine: &mut dyn Engine, n: u64) -> (Vec<u64>, u64) {
         if i % 10_000 == 0 {
             let mut cx = Context::new(0, 1_700_000_000_000, &mut rng, &config, &[]);
             engine.active_expire_cycle(&mut cx);
+            engine.upkeep();
         }
     }
     let rss = rss_bytes().saturating_sub(rss_before);

@@ -340,6 +340,13 @@ pub trait Engine {
     /// `cx.effects` as they are: Redis does not wrap these DELs in MULTI/EXEC.
     fn active_expire_cycle(&mut self, cx: &mut Context<'_>);
 
+    /// The cron's upkeep besides expiry, every tick on every node (master or
+    /// replica, active expiry on or off): what Redis's `databasesCron` does
+    /// to its tables (shrinking, incremental rehashing) and what its lazyfree
+    /// thread does with values UNLINK and FLUSHALL ASYNC handed over.
+    /// Changes nothing observable but memory; by default it does nothing.
+    fn upkeep(&mut self) {}
+
     /// The state of `key` at `now_ms`, with no lookup side effects (WATCH
     /// needs it: a key that expires while watched fails the transaction).
     fn key_state(&self, db: usize, key: &[u8], now_ms: i64) -> KeyState;

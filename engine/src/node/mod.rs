@@ -311,7 +311,8 @@ impl Node {
     }
 
     /// serverCron, `hz` times a second: pause expiry, blocked-client and
-    /// idle-client timeouts, active expiry, ops/sec sampling.
+    /// idle-client timeouts, active expiry, the engine's upkeep (table
+    /// resizing, lazy freeing), ops/sec sampling.
     pub fn tick(&mut self, now_ms: i64) {
         self.now_ms = now_ms;
         self.stats.sample(now_ms);
@@ -323,6 +324,7 @@ impl Node {
         if self.active_expire && self.engine_config.is_master && self.pause.is_none() && !self.persist.is_loading() {
             self.active_expire_cycle(now_ms);
         }
+        self.engine.upkeep();
         self.peak_memory = self.peak_memory.max(self.used_memory());
         self.persistence_cron(now_ms);
         self.run_pending();

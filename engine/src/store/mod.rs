@@ -244,11 +244,14 @@ impl redsim_model::Engine for Engine {
 
     fn active_expire_cycle(&mut self, cx: &mut Context<'_>) {
         self.expire_due_keys(cx);
+        self.report_touched(cx);
+    }
+
+    fn upkeep(&mut self) {
         for db in &mut self.dbs {
             db.cron();
         }
         self.lazyfree.drain_cron();
-        self.report_touched(cx);
     }
 
     fn key_state(&self, db: usize, key: &[u8], now_ms: i64) -> KeyState {

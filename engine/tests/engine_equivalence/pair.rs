@@ -51,6 +51,8 @@ pub fn cycle_on(engine: &mut dyn Engine, config: &EngineConfig, now: i64, seed: 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut cx = Context::new(0, now, &mut rng, config, &[]);
     engine.active_expire_cycle(&mut cx);
+    // The node's tick follows expiry with the upkeep (rehashing, lazy freeing).
+    engine.upkeep();
     Outcome {
         reply: Frame::Null,
         effects: std::mem::take(&mut cx.effects),

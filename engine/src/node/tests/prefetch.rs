@@ -39,6 +39,9 @@ impl Engine for Spy {
     fn active_expire_cycle(&mut self, cx: &mut Context<'_>) {
         self.model.active_expire_cycle(cx)
     }
+    fn upkeep(&mut self) {
+        self.model.upkeep()
+    }
     fn key_state(&self, db: usize, key: &[u8], now_ms: i64) -> KeyState {
         self.model.key_state(db, key, now_ms)
     }

@@ -637,3 +637,34 @@ fn the_stream_database_survives_a_partial_resync_and_a_chained_snapshot() {
     assert_eq!(net.digest(1), d);
     assert_eq!(net.digest(2), d);
 }
+
+/// The cron's upkeep that is not expiry (freeing what UNLINK and FLUSHALL
+/// ASYNC handed over, rehashing and shrinking tables) runs on replicas and
+/// with active expiry switched off, as Redis's lazyfree thread and
+/// databasesCron do: an idle replica gives the memory back too.
+#[test]
+fn replicas_and_masters_without_active_expiry_still_free_lazily_deleted_values() {
+    let mut net = Net::new(2, "");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    net.cmd(0, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    // A table too large to free within one command's share: left to the cron.
+    let mut hset = vec!["HSET".to_string(), "big".to_string()];
+    for i in 0..20_000 {
+        hset.extend([format!("f{i}"), "v".to_string()]);
+    }
+    let words: Vec<&str> = hset.iter().map(String::as_str).collect();
+    assert_eq!(net.cmd(0, &words), ":20000\r\n");
+    net.advance(100);
+    assert_eq!(net.cmd(1, &["HLEN", "big"]), ":20000\r\n");
+    let pending = |net: &mut Net, i: usize| {
+        let text = net.cmd(i, &["INFO", "memory"]);
+        text.lines().find_map(|l| l.strip_prefix("lazyfree_pending_objects:")).expect("INFO memory").trim().to_string()
+    };
+    assert_eq!(net.cmd(0, &["UNLINK", "big"]), ":1\r\n");
+    assert_eq!(pending(&mut net, 0), "1", "queued on the master");
+    net.advance(1000);
+    assert_eq!(net.cmd(1, &["EXISTS", "big"]), ":0\r\n");
+    assert_eq!(pending(&mut net, 0), "0", "freed by the master's cron");
+    assert_eq!(pending(&mut net, 1), "0", "freed by the replica's cron");
+}
