@@ -44,6 +44,14 @@ pub struct Context<'a> {
     /// `signalModifiedKey`): WATCH is invalidated by them, and clients blocked
     /// on them get another chance.
     pub touched: Vec<(usize, Bytes)>,
+    /// The keys of a database somebody waits on (WATCHed keys, keys clients
+    /// are blocked on). A command that replaces whole databases (FLUSHDB,
+    /// FLUSHALL, SWAPDB) logs in `touched` only those of them it changes, as
+    /// Redis's `touchAllWatchedKeysInDb` and `scanDatabaseForReadyKeys` visit
+    /// only watched and blocking keys: listing every key of a large database
+    /// would stall the server where FLUSHALL ASYNC must not. `None` (a driver
+    /// that tracks nobody) logs every key.
+    pub interest: Option<&'a dyn Fn(usize) -> Vec<Bytes>>,
     /// False where a blocking command must not block (inside MULTI/EXEC): it
     /// then replies at once as if its timeout had passed.
     pub may_block: bool,
@@ -84,9 +92,16 @@ impl<'a> Context<'a> {
             dirty: 0,
             force_propagation: false,
             touched: Vec::new(),
+            interest: None,
             may_block: true,
             block: None,
         }
+    }
+
+    /// The keys of `db` somebody waits on, or `None` if every key counts
+    /// (see [`Context::interest`]).
+    pub fn interest_in(&self, db: usize) -> Option<Vec<Bytes>> {
+        self.interest.map(|keys| keys(db))
     }
 
     /// Queues `argv` for propagation in database `db`, ahead of the command itself.

@@ -2,6 +2,8 @@
 //! order, then `call` (run, count, slow log, MONITOR), and the hand-off of
 //! keyspace commands to the engine.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use bytes::Bytes;
 use redsim_model::command::{help, Command};
 use redsim_model::engine::BlockOn;
@@ -46,6 +48,20 @@ fn prefetch_upcoming(engine: &dyn Engine, c: &Client) {
     if n > 1 {
         engine.prefetch(c.db, &upcoming[..n]);
     }
+}
+
+/// The keys of `db` somebody waits on: WATCHed by a client or blocked on
+/// (`Context::interest`). A FLUSHALL or SWAPDB then costs the engine these
+/// keys, not every key it holds.
+pub(super) fn waited_on<W, B>(
+    watchers: &BTreeMap<(usize, Bytes), W>,
+    blocking: &BTreeMap<(usize, Bytes), B>,
+    db: usize,
+) -> Vec<Bytes> {
+    let range = (db, Bytes::new())..(db + 1, Bytes::new());
+    let watched = watchers.range(range.clone()).map(|((_, k), _)| k);
+    let keys: BTreeSet<&Bytes> = watched.chain(blocking.range(range).map(|((_, k), _)| k)).collect();
+    keys.into_iter().cloned().collect()
 }
 
 /// Commands a client in MULTI runs at once instead of queueing.
@@ -384,9 +400,11 @@ impl Node {
         may_block: bool,
     ) -> (Frame, Option<BlockOn>) {
         let scratch = std::mem::take(&mut self.touched_scratch);
+        let interest = |db| waited_on(&self.watchers, &self.blocking, db);
         let mut cx = Context::new(db, self.now_ms, &mut self.rng, &self.engine_config, argv);
         cx.may_block = may_block;
         cx.touched = scratch;
+        cx.interest = Some(&interest);
         let reply = self.engine.execute(&mut cx, cmd);
         let block = cx.block.take();
         let mut touched = std::mem::take(&mut cx.touched);
@@ -406,6 +424,8 @@ impl Node {
     }
 
     /// Keys an engine changed: WATCHes on them fail, blocked clients wake.
+    /// A command that replaces whole databases names only the keys of
+    /// [`waited_on`] among them.
     pub(super) fn keys_touched(&mut self, touched: &[(usize, Bytes)]) {
         if self.watchers.is_empty() && self.blocking.is_empty() {
             return;

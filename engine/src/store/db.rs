@@ -120,14 +120,10 @@ impl Db {
         !self.touched.is_empty()
     }
 
-    /// Keys changed since the last call, in order.
-    pub fn take_touched(&mut self) -> Vec<Bytes> {
-        std::mem::take(&mut self.touched)
-    }
-
-    /// [`Db::take_touched`] into `out`, tagged with this database's index,
-    /// keeping the list's allocation for the next command (this runs after
-    /// every write) unless a mass change made it large.
+    /// Moves the keys changed since the last call, in order, into `out`,
+    /// tagged with this database's index, keeping the list's allocation for
+    /// the next command (this runs after every write) unless a mass change
+    /// made it large.
     pub fn move_touched(&mut self, index: usize, out: &mut Vec<(usize, Bytes)>) {
         out.extend(self.touched.drain(..).map(|key| (index, key)));
         self.touched.shrink_to(TOUCHED_KEPT);
@@ -280,24 +276,33 @@ impl Db {
         self.deadline_sum -= deadline as i128;
     }
 
-    /// Logs every key (FLUSHDB, SWAPDB replace the whole database).
-    pub fn touch_all(&mut self) {
-        let keys: Vec<Bytes> = self.dict.links().map(|l| self.dict.node(l).key.to_bytes()).collect();
+    /// Logs the keys of `interest` this database holds, or every key without
+    /// one (FLUSHDB replaces the whole database; see `Context::interest`).
+    pub fn touch_all(&mut self, interest: Option<Vec<Bytes>>) {
+        let keys: Vec<Bytes> = match interest {
+            Some(keys) => keys.into_iter().filter(|k| self.peek(k).is_some()).collect(),
+            None => self.keys().collect(),
+        };
         self.touched.extend(keys);
     }
 
-    /// Empties the database, logging every key.
-    pub fn clear(&mut self) {
-        self.touch_all();
+    /// Every key, in storage order.
+    pub fn keys(&self) -> impl Iterator<Item = Bytes> + '_ {
+        self.dict.links().map(|l| self.dict.node(l).key.to_bytes())
+    }
+
+    /// Empties the database, logging what [`Db::touch_all`] logs.
+    pub fn clear(&mut self, interest: Option<Vec<Bytes>>) {
+        self.touch_all(interest);
         let touched = std::mem::take(&mut self.touched);
         *self = Db { touched, ..Db::default() };
     }
 
-    /// Empties the database as [`Db::clear`] does, logging every key, but
-    /// hands the old contents back instead of freeing them (FLUSHALL ASYNC
-    /// queues them, see `lazyfree.rs`).
-    pub fn take(&mut self) -> Db {
-        self.touch_all();
+    /// Empties the database as [`Db::clear`] does, but hands the old
+    /// contents back instead of freeing them (FLUSHALL ASYNC queues them,
+    /// see `lazyfree.rs`).
+    pub fn take(&mut self, interest: Option<Vec<Bytes>>) -> Db {
+        self.touch_all(interest);
         let touched = std::mem::take(&mut self.touched);
         std::mem::replace(self, Db { touched, ..Db::default() })
     }

@@ -442,6 +442,45 @@ mod tests {
         assert_eq!(counters(&e), (0, objects));
     }
 
+    /// A flush or swap of a large database costs the keys somebody waits on,
+    /// not every key: the touched log names the watched keys it changed.
+    #[test]
+    fn whole_database_commands_list_only_the_keys_somebody_waits_on() {
+        let mut e = Engine::new(16);
+        for i in 0..100_000 {
+            e.dbs[i % 2].insert_quietly(format!("key:{i}").as_bytes(), Obj::integer(i as i64, false), None, 0);
+        }
+        let run = |e: &mut Engine, cmd: Command, interest: Option<&dyn Fn(usize) -> Vec<Bytes>>| {
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            let config = EngineConfig::default();
+            let mut cx = Context::new(0, NOW, &mut rng, &config, &[]);
+            cx.interest = interest;
+            assert_eq!(e.execute(&mut cx, &cmd), Frame::ok());
+            let mut touched: Vec<(usize, String)> =
+                cx.touched.iter().map(|(db, k)| (*db, String::from_utf8_lossy(k).into_owned())).collect();
+            touched.sort();
+            touched
+        };
+        let watched = |db: usize| -> Vec<Bytes> {
+            let keys: &[&'static str] = if db == 0 { &["key:2", "key:3", "nokey"] } else { &["key:3"] };
+            keys.iter().map(|k| Bytes::from_static(k.as_bytes())).collect()
+        };
+        let k = |db: usize, key: &str| (db, key.to_string());
+        // key:2 lives in db 0, key:3 in db 1: a watched key either side
+        // holds is touched on its side; nokey is in neither.
+        let swapped = vec![k(0, "key:2"), k(0, "key:3"), k(1, "key:3")];
+        assert_eq!(run(&mut e, Command::SwapDb { a: 0, b: 1 }, Some(&watched)), swapped);
+        assert_eq!(e.dbsize(0), 50_000);
+        // Now key:3 is in db 0, key:2 in db 1.
+        let flush_async = Command::Flush { all: true, sync: Some(false) };
+        assert_eq!(run(&mut e, flush_async.clone(), Some(&watched)), vec![k(0, "key:3")]);
+        assert_eq!((e.dbsize(0), e.dbsize(1)), (0, 0));
+        // A driver that tracks nobody gets every key.
+        e.dbs[3].insert_quietly(b"a", Obj::integer(1, false), None, 0);
+        e.dbs[3].insert_quietly(b"b", Obj::integer(2, false), None, 0);
+        assert_eq!(run(&mut e, flush_async, None), vec![k(3, "a"), k(3, "b")]);
+    }
+
     #[test]
     fn which_flushes_are_lazy() {
         let lazy_flush = EngineConfig { lazyfree_lazy_user_flush: true, ..EngineConfig::default() };

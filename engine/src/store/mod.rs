@@ -142,11 +142,12 @@ impl Engine {
         let flushed: Vec<usize> = if all { (0..self.dbs.len()).collect() } else { vec![cx.db] };
         for db in flushed {
             cx.dirty += self.dbs[db].len() as u64;
+            let interest = cx.interest_in(db);
             if lazy && !self.dbs[db].is_empty() {
-                let old = self.dbs[db].take();
+                let old = self.dbs[db].take(interest);
                 self.lazyfree.free_db(old);
             } else {
-                self.dbs[db].clear();
+                self.dbs[db].clear(interest);
             }
         }
         if all {
@@ -158,16 +159,23 @@ impl Engine {
         Frame::ok()
     }
 
+    /// A key is touched in both databases if either holds it (Redis's
+    /// `touchAllWatchedKeysInDb` with `replaced_with`), as in the model.
     fn swapdb(&mut self, cx: &mut Context<'_>, a: usize, b: usize) -> Frame {
-        self.dbs[a].touch_all();
-        self.dbs[b].touch_all();
-        self.dbs.swap(a, b);
-        // Each database's log moved with it; the keys were touched in both places.
-        let (ta, tb) = (self.dbs[a].take_touched(), self.dbs[b].take_touched());
-        for k in ta.iter().chain(tb.iter()) {
-            cx.touched.push((a, k.clone()));
-            cx.touched.push((b, k.clone()));
+        let holds = |dbs: &[Db], k: &Bytes| dbs[a].peek(k).is_some() || dbs[b].peek(k).is_some();
+        for x in [a, b] {
+            let candidates = cx.interest_in(x).unwrap_or_else(|| {
+                let mut all: Vec<Bytes> = self.dbs[a].keys().collect();
+                all.extend(self.dbs[b].keys().filter(|k| self.dbs[a].peek(k).is_none()));
+                all
+            });
+            for k in candidates {
+                if holds(&self.dbs, &k) {
+                    cx.touched.push((x, k));
+                }
+            }
         }
+        self.dbs.swap(a, b);
         cx.dirty += 1;
         Frame::ok()
     }

@@ -66,9 +66,14 @@ impl Db {
         std::mem::take(&mut self.touched)
     }
 
-    /// Marks every key as touched (FLUSHDB, SWAPDB replace the whole database).
-    pub fn touch_all(&mut self) {
-        let keys: Vec<Bytes> = self.entries.keys().cloned().collect();
+    /// Marks as touched the keys of `interest` this database holds, or every
+    /// key without one (FLUSHDB replaces the whole database; see
+    /// `Context::interest`).
+    pub fn touch_all(&mut self, interest: Option<Vec<Bytes>>) {
+        let keys: Vec<Bytes> = match interest {
+            Some(keys) => keys.into_iter().filter(|k| self.entries.contains_key(k)).collect(),
+            None => self.entries.keys().cloned().collect(),
+        };
         self.touched.extend(keys);
     }
 
@@ -112,8 +117,8 @@ impl Db {
         true
     }
 
-    pub fn clear(&mut self) {
-        self.touch_all();
+    pub fn clear(&mut self, interest: Option<Vec<Bytes>>) {
+        self.touch_all(interest);
         self.entries.clear();
         self.deadlines.clear();
     }

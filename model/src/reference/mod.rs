@@ -142,7 +142,8 @@ impl Model {
         let flushed: Vec<usize> = if all { (0..self.dbs.len()).collect() } else { vec![cx.db] };
         for db in flushed {
             cx.dirty += self.dbs[db].len() as u64;
-            self.dbs[db].clear();
+            let interest = cx.interest_in(db);
+            self.dbs[db].clear(interest);
         }
         if all {
             // FLUSHALL counts one more change, for the RDB it resets.
@@ -153,16 +154,23 @@ impl Model {
         Frame::ok()
     }
 
+    /// A key is touched in both databases if either holds it (Redis's
+    /// `touchAllWatchedKeysInDb` with `replaced_with`).
     fn swapdb(&mut self, cx: &mut Context<'_>, a: usize, b: usize) -> Frame {
-        self.dbs[a].touch_all();
-        self.dbs[b].touch_all();
-        self.dbs.swap(a, b);
-        // Each database's log moved with it; the keys were touched in both places.
-        let (ta, tb) = (self.dbs[a].take_touched(), self.dbs[b].take_touched());
-        for k in ta.iter().chain(tb.iter()) {
-            cx.touched.push((a, k.clone()));
-            cx.touched.push((b, k.clone()));
+        let holds = |dbs: &[Db], k: &Bytes| dbs[a].get(k).is_some() || dbs[b].get(k).is_some();
+        for x in [a, b] {
+            let candidates = cx.interest_in(x).unwrap_or_else(|| {
+                let mut all: Vec<Bytes> = self.dbs[a].keys().cloned().collect();
+                all.extend(self.dbs[b].keys().filter(|k| self.dbs[a].get(k).is_none()).cloned());
+                all
+            });
+            for k in candidates {
+                if holds(&self.dbs, &k) {
+                    cx.touched.push((x, k));
+                }
+            }
         }
+        self.dbs.swap(a, b);
         cx.dirty += 1;
         Frame::ok()
     }

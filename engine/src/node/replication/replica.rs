@@ -737,8 +737,10 @@ impl Node {
         };
         let mut cfg = self.engine_config.clone();
         cfg.replaying = true;
+        let interest = |db| super::super::dispatch::waited_on(&self.watchers, &self.blocking, db);
         let mut cx = Context::new(db, self.now_ms, &mut self.rng, &cfg, argv);
         cx.may_block = false;
+        cx.interest = Some(&interest);
         let _ = self.engine.execute(&mut cx, &cmd);
         let touched = std::mem::take(&mut cx.touched);
         let dirty = cx.dirty;

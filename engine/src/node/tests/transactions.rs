@@ -126,3 +126,40 @@ fn watch_and_expiry_follow_redis_7_0() {
     h.cmd(b, &["SET", "k", "x"]);
     assert_eq!(h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*-1\r\n");
 }
+
+/// FLUSHALL, FLUSHDB and SWAPDB touch only keys they change, as Redis 7.0
+/// does (checked against redis-server 7.0.15): a watched key neither
+/// database holds stays untouched, one that either side of a SWAPDB holds
+/// is touched, and a client blocked on a key SWAPDB brings in is served.
+#[test]
+fn whole_database_commands_touch_the_watched_keys_they_change() {
+    let mut h = Harness::new();
+    let (a, b, c) = (h.connect(), h.connect(), h.connect());
+    h.cmd(b, &["SET", "other", "1"]);
+    for flush in [&["FLUSHALL"][..], &["FLUSHALL", "ASYNC"], &["FLUSHDB"], &["FLUSHDB", "ASYNC"]] {
+        h.cmd(b, &["SET", "present", "1"]);
+        h.cmd(a, &["WATCH", "missing"]);
+        h.cmd(b, flush);
+        assert_eq!(h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n", "{flush:?}");
+        h.cmd(b, &["SET", "present", "1"]);
+        h.cmd(a, &["WATCH", "present"]);
+        h.cmd(b, flush);
+        assert_eq!(h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*-1\r\n", "{flush:?}");
+    }
+    // SWAPDB: k only in db 1 touches a watcher of k in db 0; then in neither.
+    h.cmd(b, &["SELECT", "1"]);
+    h.cmd(b, &["SET", "k", "x"]);
+    h.cmd(a, &["WATCH", "k"]);
+    h.cmd(b, &["SWAPDB", "0", "1"]);
+    assert_eq!(h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*-1\r\n");
+    h.cmd(b, &["FLUSHALL"]);
+    h.cmd(a, &["WATCH", "k"]);
+    h.cmd(b, &["SWAPDB", "0", "1"]);
+    assert_eq!(h.raw(a, b"MULTI\r\nPING\r\nEXEC\r\n"), "+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n");
+    // A client blocked on l in db 0 is served when SWAPDB brings db 1's l in.
+    h.cmd(b, &["RPUSH", "l", "v"]);
+    assert_eq!(h.raw(c, b"BLPOP l 0\r\n"), "");
+    let actions = h.feed(b, b"SWAPDB 0 1\r\n");
+    assert_eq!(super::sent_to(&actions, b), "+OK\r\n");
+    assert_eq!(super::sent_to(&actions, c), "*2\r\n$1\r\nl\r\n$1\r\nv\r\n");
+}
