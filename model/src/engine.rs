@@ -346,8 +346,13 @@ pub trait Engine {
     /// requests, not yet run): an engine may start loading their entries,
     /// and the entries of the members or fields named after them, so that
     /// the cache misses overlap instead of coming one per command. Changes
-    /// nothing observable; by default it does nothing.
-    fn prefetch(&self, _db: usize, _upcoming: &[Upcoming<'_>]) {}
+    /// nothing observable. Returns whether hints like this one can help:
+    /// false when, after the first of these commands, nothing they load
+    /// would be a miss (one key, no member tables), and the caller may stop
+    /// hinting for a while. By default it does nothing and says no.
+    fn prefetch(&self, _db: usize, _upcoming: &[Upcoming<'_>]) -> bool {
+        false
+    }
 
     /// One run of the active expire cycle: deletes keys whose time has come,
     /// propagating a DEL for each, as Redis's `activeExpireCycle` does every

@@ -106,6 +106,9 @@ pub struct Client {
     pub woff: u64,
     /// The client is blocked in WAIT.
     pub waiting_repl: Option<super::replication::WaitTarget>,
+    /// Pipeline windows still to run without prefetch hints (see
+    /// `dispatch::prefetch_upcoming`).
+    pub hint_backoff: u8,
 }
 
 impl Client {
@@ -140,6 +143,7 @@ impl Client {
             waiting_disk: false,
             woff: 0,
             waiting_repl: None,
+            hint_backoff: 0,
         }
     }
 

@@ -54,8 +54,10 @@ impl Db {
     /// A pipeline on one key (LPUSH mylist ..., SADD myset ...) names it
     /// over and over: its entry and value are followed once per run of
     /// repeats, except into the member tables, where each member has a
-    /// chain of its own.
-    pub fn prefetch_upcoming(&self, upcoming: &[Upcoming<'_>]) {
+    /// chain of its own. Returns whether the hint could help: more than one
+    /// key, or members of a table to look up; for one key and no table the
+    /// first command brings everything in.
+    pub fn prefetch_upcoming(&self, upcoming: &[Upcoming<'_>]) -> bool {
         let upcoming = &upcoming[..upcoming.len().min(PREFETCH_KEYS)];
         // Each key once per run of repeats, hashed once.
         let mut keys: [(&[u8], u64); PREFETCH_KEYS] = [(&[], 0); PREFETCH_KEYS];
@@ -95,6 +97,7 @@ impl Db {
                 obj.prefetch_step(step, member);
             }
         }
+        n > 1 || chains.iter().flatten().any(|(obj, member)| member.bytes.is_some() && obj.has_member_table())
     }
 }
 
@@ -117,6 +120,31 @@ mod tests {
         assert_eq!(member(&["zincrby", "z", "1", "m"]), Some("m"));
         assert_eq!(member(&["ZAdd", "z", "1"]), None);
         assert_eq!(member(&["GET", "k"]), None);
+    }
+
+    /// Hints help when they name more than one key, or members to look up
+    /// in a table; one key and nothing else is in the cache after the first
+    /// command.
+    #[test]
+    fn a_hint_says_whether_hints_like_it_can_help() {
+        use crate::store::set::{Member, SetObj};
+        let mut db = Db::default();
+        let list = crate::store::list::QuickList::from_elements(-2, [&b"x"[..]]);
+        db.insert_quietly(b"list", Obj::List(Box::new(list)), None, 0);
+        let table = SetObj::from_members((0..1000).map(Member::Int), 0);
+        db.insert_quietly(b"bigset", Obj::Set(Box::new(table)), None, 0);
+        let small = SetObj::from_members((0..3).map(Member::Int), 512);
+        db.insert_quietly(b"intset", Obj::Set(Box::new(small)), None, 0);
+        let helps = |pipeline: &[&[&'static str]]| {
+            let upcoming: Vec<Upcoming<'_>> = pipeline.iter().map(|w| upcoming(w)).collect();
+            db.prefetch_upcoming(&upcoming)
+        };
+        assert!(!helps(&[&["LPUSH", "list", "a"], &["LPUSH", "list", "b"]]));
+        assert!(helps(&[&["LPUSH", "list", "a"], &["LPUSH", "other", "b"]]));
+        assert!(helps(&[&["SADD", "bigset", "1"], &["SADD", "bigset", "2"]]));
+        assert!(!helps(&[&["SCARD", "bigset"], &["SCARD", "bigset"]]));
+        assert!(!helps(&[&["SADD", "intset", "1"], &["SADD", "intset", "2"]]));
+        assert!(!helps(&[&["SADD", "missing", "1"], &["SADD", "missing", "2"]]));
     }
 
     #[test]

@@ -278,10 +278,8 @@ impl redsim_model::Engine for Engine {
         }
     }
 
-    fn prefetch(&self, db: usize, upcoming: &[redsim_model::Upcoming<'_>]) {
-        if let Some(d) = self.dbs.get(db) {
-            d.prefetch_upcoming(upcoming);
-        }
+    fn prefetch(&self, db: usize, upcoming: &[redsim_model::Upcoming<'_>]) -> bool {
+        self.dbs.get(db).is_some_and(|d| d.prefetch_upcoming(upcoming))
     }
 
     fn dbsize(&self, db: usize) -> u64 {

@@ -17,11 +17,13 @@ type Hints = Rc<RefCell<Vec<(usize, Vec<String>)>>>;
 /// The names and arguments after the keys, in the same calls: (name, [after]).
 type Nexts = Rc<RefCell<Vec<Vec<(String, [Option<String>; 2])>>>>;
 
-/// The model, recording every prefetch hint it is given.
+/// The model, recording every prefetch hint it is given and answering
+/// `useful` to each.
 struct Spy {
     model: Model,
     hints: Hints,
     nexts: Nexts,
+    useful: bool,
 }
 
 impl Engine for Spy {
@@ -31,10 +33,11 @@ impl Engine for Spy {
     fn execute(&mut self, cx: &mut Context<'_>, cmd: &Command) -> Frame {
         self.model.execute(cx, cmd)
     }
-    fn prefetch(&self, db: usize, upcoming: &[Upcoming<'_>]) {
+    fn prefetch(&self, db: usize, upcoming: &[Upcoming<'_>]) -> bool {
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         self.hints.borrow_mut().push((db, upcoming.iter().map(|u| text(u.key)).collect()));
         self.nexts.borrow_mut().push(upcoming.iter().map(|u| (text(u.name), u.after.map(|a| a.map(text)))).collect());
+        self.useful
     }
     fn active_expire_cycle(&mut self, cx: &mut Context<'_>) {
         self.model.active_expire_cycle(cx)
@@ -79,8 +82,12 @@ fn request(words: &[&str]) -> Vec<u8> {
 }
 
 fn spied() -> (Harness, Hints, Nexts) {
+    spied_saying(true)
+}
+
+fn spied_saying(useful: bool) -> (Harness, Hints, Nexts) {
     let (hints, nexts) = (Rc::new(RefCell::new(Vec::new())), Rc::new(RefCell::new(Vec::new())));
-    let spy = Spy { model: Model::new(16), hints: Rc::clone(&hints), nexts: Rc::clone(&nexts) };
+    let spy = Spy { model: Model::new(16), hints: Rc::clone(&hints), nexts: Rc::clone(&nexts), useful };
     (Harness::with_engine(Box::new(spy)), hints, nexts)
 }
 
@@ -105,6 +112,24 @@ fn a_pipeline_hands_its_keys_over_sixteen_requests_at_a_time() {
     hints.borrow_mut().clear();
     assert_eq!(h.raw(c, &tail[tail.len() - 1..]), "$-1\r\n");
     assert!(hints.borrow().is_empty());
+}
+
+/// An engine that says a hint could not help gets none for the client's
+/// next seven windows of sixteen requests, then one again.
+#[test]
+fn hints_pause_after_the_engine_says_they_cannot_help() {
+    let (mut h, hints, _) = spied_saying(false);
+    let c = h.connect();
+    let pipeline: Vec<u8> = (0..16 * 10).flat_map(|i| request(&["RPUSH", "mylist", &i.to_string()])).collect();
+    let replies = h.raw(c, &pipeline);
+    assert_eq!(replies, (1..=160).map(|n| format!(":{n}\r\n")).collect::<String>());
+    // Windows 0 and 8 of the ten were hinted.
+    assert_eq!(hints.borrow().len(), 2);
+    assert!(hints.borrow().iter().all(|(_, keys)| keys.len() == 16));
+    // The real engine answers for itself: one list key, no member table.
+    let mut h = Harness::new();
+    let c = h.connect();
+    assert_eq!(h.raw(c, &pipeline), replies);
 }
 
 #[test]
