@@ -60,20 +60,18 @@ impl Db {
     pub fn prefetch_upcoming(&self, upcoming: &[Upcoming<'_>]) -> bool {
         let upcoming = &upcoming[..upcoming.len().min(PREFETCH_KEYS)];
         // Each key once per run of repeats, hashed once.
-        let mut keys: [(&[u8], u64); PREFETCH_KEYS] = [(&[], 0); PREFETCH_KEYS];
         let mut hashes = [0u64; PREFETCH_KEYS];
         let mut n = 0;
-        for u in upcoming {
-            if n == 0 || keys[n - 1].0 != u.key {
-                keys[n] = (u.key, hash_key(u.key));
-                hashes[n] = keys[n].1;
+        for (i, u) in upcoming.iter().enumerate() {
+            if i == 0 || upcoming[i - 1].key != u.key {
+                hashes[n] = hash_key(u.key);
                 n += 1;
             }
         }
         self.prefetch_hashed(&hashes[..n]);
         // The entries are on their way (or here): find the values.
         let mut chains: [Option<(&Obj, MemberHint<'_>)>; PREFETCH_KEYS] = Default::default();
-        let mut keys = keys[..n].iter();
+        let mut run_hashes = hashes[..n].iter();
         let mut last: Option<(&[u8], Option<&Obj>)> = None;
         for (chain, u) in chains.iter_mut().zip(upcoming) {
             let obj = match last {
@@ -82,8 +80,8 @@ impl Db {
                     _ => continue,
                 },
                 _ => {
-                    // A new run of `u.key`: the next of `keys`.
-                    let hash = keys.next().map_or(0, |&(_, h)| h);
+                    // A new run of `u.key`: the next of the hashes.
+                    let hash = run_hashes.next().copied().unwrap_or_else(|| hash_key(u.key));
                     let obj = self.peek_hashed(hash, u.key).map(|link| &self.node(link).obj);
                     last = Some((u.key, obj));
                     let Some(obj) = obj else { continue };
@@ -148,7 +146,7 @@ mod tests {
     }
 
     #[test]
-    fn member_hashes_are_the_tables_and_computed_once() {
+    fn a_member_is_hashed_as_the_tables_hash_it_and_once() {
         let mut m = MemberHint { bytes: Some(b"m1"), hash: None };
         assert_eq!(m.hash(), Some(scan_hash(b"m1")));
         assert_eq!(m.hash, Some(scan_hash(b"m1")));

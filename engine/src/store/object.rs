@@ -17,7 +17,7 @@ use redsim_model::reference::{ListValue, StrEncoding, StrValue, Value};
 use super::hash::HashObj;
 use super::list::QuickList;
 use super::lookahead::MemberHint;
-use super::prefetch::{prefetch, prefetch_start};
+use super::prefetch::{prefetch, prefetch_lines};
 use super::set::SetObj;
 use super::zset::ZSetObj;
 
@@ -238,9 +238,9 @@ impl Obj {
     /// per kind, its bytes, end nodes, or the slot and record of `member`.
     pub fn prefetch_step(&self, step: usize, member: &mut MemberHint<'_>) {
         match (self, step) {
-            (Obj::Str { bytes, .. }, 0) => prefetch_start(bytes),
+            (Obj::Str { bytes, .. }, 0) => prefetch_lines(bytes, 1),
             (Obj::Raw(v), 0) => prefetch(&**v),
-            (Obj::Raw(v), 1) => prefetch_start(v),
+            (Obj::Raw(v), 1) => prefetch_lines(v, 1),
             (Obj::List(q), 0) => prefetch(&**q),
             (Obj::List(q), step) => q.prefetch_step(step - 1),
             (Obj::Hash(h), 0) => prefetch(&**h),

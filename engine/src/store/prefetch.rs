@@ -19,26 +19,10 @@ pub fn prefetch<T>(value: &T) {
     let _ = value;
 }
 
-/// Starts loading the first bytes of `bytes`, if any.
+/// Starts loading the first `lines` cache lines of `items` (a packed value,
+/// or an array a search starts in).
 #[inline(always)]
-pub fn prefetch_start(bytes: &[u8]) {
-    if let Some(first) = bytes.first() {
-        prefetch(first);
-    }
-}
-
-/// Starts loading the first `lines` cache lines of `bytes` (a packed value
-/// that a command scans from the start).
-#[inline(always)]
-pub fn prefetch_lines(bytes: &[u8], lines: usize) {
-    for at in (0..bytes.len().min(lines * 64)).step_by(64) {
-        prefetch(&bytes[at]);
-    }
-}
-
-/// [`prefetch_lines`] for a slice of any items.
-#[inline(always)]
-pub fn prefetch_items<T>(items: &[T], lines: usize) {
+pub fn prefetch_lines<T>(items: &[T], lines: usize) {
     let per_line = (64 / std::mem::size_of::<T>().max(1)).max(1);
     for item in items.iter().step_by(per_line).take(lines) {
         prefetch(item);

@@ -8,7 +8,7 @@
 //! wastes little, and shrinks when most of it is free.
 
 use super::entry::{decode, entry_len, start_before, Elem};
-use crate::store::prefetch::{prefetch, prefetch_start};
+use crate::store::prefetch::{prefetch, prefetch_lines};
 
 #[derive(Clone, Debug, Default)]
 pub struct Node {
@@ -23,7 +23,7 @@ impl Node {
     /// pops and ranges from either end start.
     pub fn prefetch_ends(&self) {
         let data = self.data();
-        prefetch_start(data);
+        prefetch_lines(data, 1);
         if data.len() > 64 {
             prefetch(&data[data.len() - 1]);
         }

@@ -24,7 +24,7 @@ use std::cmp::Ordering;
 
 use super::range::partition;
 use crate::store::key::Key;
-use crate::store::prefetch::{prefetch, prefetch_items};
+use crate::store::prefetch::{prefetch, prefetch_lines};
 
 /// Entries per leaf at most. Unit tests use tiny nodes, so that a few dozen
 /// entries already build a tree several levels deep.
@@ -254,7 +254,7 @@ impl Tree {
     pub fn prefetch_root(&self) {
         match &self.root {
             Node::Inner(inner) => prefetch(&**inner),
-            Node::Leaf(leaf) => prefetch_items(&leaf.entries, 1),
+            Node::Leaf(leaf) => prefetch_lines(&leaf.entries, 1),
         }
     }
 
@@ -262,7 +262,7 @@ impl Tree {
     /// [`Tree::prefetch_root`] had time to bring the root in.
     pub fn prefetch_separators(&self) {
         if let Node::Inner(inner) = &self.root {
-            prefetch_items(&inner.sep_scores, 2);
+            prefetch_lines(&inner.sep_scores, 2);
         }
     }
 
