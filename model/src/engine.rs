@@ -169,6 +169,10 @@ pub struct EngineConfig {
     pub lazyfree_lazy_user_del: bool,
     /// `lazyfree-lazy-user-flush`: FLUSHALL/FLUSHDB without a flag default to ASYNC.
     pub lazyfree_lazy_user_flush: bool,
+    /// `lazyfree-lazy-server-del`: a value a command overwrites (SET, RENAME,
+    /// COPY, the *STORE commands) or a destination it deletes is freed
+    /// lazily, as under UNLINK (INFO's lazyfree counters; the model frees at once).
+    pub lazyfree_lazy_server_del: bool,
     /// `maxmemory`: with a limit and an LRU/LFU policy, integers are not shared.
     pub maxmemory: u64,
     /// `lfu-log-factor` and `lfu-decay-time`, for OBJECT FREQ.
@@ -221,6 +225,7 @@ impl Default for EngineConfig {
             lazyfree_lazy_expire: false,
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
+            lazyfree_lazy_server_del: false,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
             hash_max_listpack_entries: 512,

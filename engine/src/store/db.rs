@@ -131,7 +131,8 @@ impl Db {
 
     /// Stores `key`, replacing any previous entry and its expire time; the
     /// model's `Db::insert`, with its log: a replaced key is logged twice.
-    pub fn insert(&mut self, key: &Bytes, obj: Obj, deadline: Option<i64>, lru: u32) -> u32 {
+    /// Returns the entry and the value replaced, for the caller to free.
+    pub fn insert(&mut self, key: &Bytes, obj: Obj, deadline: Option<i64>, lru: u32) -> (u32, Option<Obj>) {
         let hash = hash_key(key);
         self.dict.rehash_step();
         let link = self.dict.find(hash, key);
@@ -141,7 +142,14 @@ impl Db {
     /// [`Db::insert`] for a key the caller has just looked up with a write
     /// lookup (nothing changed since): `found` is its entry, or `None` when
     /// the key is known to be absent. Saves the second lookup.
-    pub fn store(&mut self, key: &Bytes, found: Option<u32>, obj: Obj, deadline: Option<i64>, lru: u32) -> u32 {
+    pub fn store(
+        &mut self,
+        key: &Bytes,
+        found: Option<u32>,
+        obj: Obj,
+        deadline: Option<i64>,
+        lru: u32,
+    ) -> (u32, Option<Obj>) {
         debug_assert_eq!(found, self.peek(key));
         match found {
             Some(link) => {
@@ -151,11 +159,11 @@ impl Db {
                 let old = std::mem::replace(&mut node.obj, obj);
                 node.lru = lru;
                 self.heap = self.heap + node.obj.heap_bytes() - old.heap_bytes();
-                self.change_deadline(hash_key(key), link, deadline)
+                (self.change_deadline(hash_key(key), link, deadline), Some(old))
             }
             None => {
                 self.touched.push(key.clone());
-                self.insert_new(hash_key(key), Key::new(key), obj, deadline, lru)
+                (self.insert_new(hash_key(key), Key::new(key), obj, deadline, lru), None)
             }
         }
     }

@@ -220,7 +220,8 @@ impl Engine {
             return Ok(Frame::Integer(0));
         }
         let e = self.dbs[db].remove(src).expect("looked up above");
-        self.dbs[db].insert(dst, e.obj, e.deadline, e.lru);
+        let (_, replaced) = self.dbs[db].insert(dst, e.obj, e.deadline, e.lru);
+        self.free_replaced(cx, replaced);
         cx.dirty += 1;
         Ok(if nx { Frame::Integer(1) } else { Frame::ok() })
     }
@@ -264,7 +265,8 @@ impl Engine {
         if self.exists(cx, to, dst, Access::Write) && !replace {
             return Ok(Frame::Integer(0));
         }
-        self.dbs[to].insert(dst, obj, deadline, new_lru(cx));
+        let (_, replaced) = self.dbs[to].insert(dst, obj, deadline, new_lru(cx));
+        self.free_replaced(cx, replaced);
         cx.dirty += 1;
         Ok(Frame::Integer(1))
     }
@@ -310,7 +312,7 @@ impl Engine {
             return Err(errors::INVALID_TTL);
         }
         let value = decode_payload(cx, &r.payload)?;
-        let deleted = r.replace && self.dbs[db].remove(&r.key).is_some();
+        let deleted = r.replace && self.server_delete(cx, db, &r.key);
         if ttl != 0 && !r.absttl {
             ttl = ttl.saturating_add(cx.now_ms);
         }

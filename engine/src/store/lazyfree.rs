@@ -25,6 +25,9 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
+use bytes::Bytes;
+use redsim_model::Context;
+
 use super::db::Db;
 use super::dict::Teardown;
 use super::hash::HashObj;
@@ -264,6 +267,30 @@ impl LazyFree {
     #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.jobs.is_empty()
+    }
+}
+
+/// Server-side deletes (Redis's `dbDelete` and `dbOverwrite`, which follow
+/// `lazyfree-lazy-server-del`): a value a command replaces or a
+/// destination it deletes, as opposed to DEL, UNLINK, GETDEL and expiry,
+/// which follow their own settings.
+impl super::Engine {
+    /// Frees a value a command replaced (SET, RENAME, COPY, the *STORE
+    /// commands): queued under lazyfree-lazy-server-del if large, else now.
+    pub(super) fn free_replaced(&mut self, cx: &Context<'_>, replaced: Option<Obj>) {
+        if let Some(obj) = replaced {
+            if cx.config.lazyfree_lazy_server_del {
+                self.lazyfree.free_value(obj);
+            }
+        }
+    }
+
+    /// Deletes `key` as a command's side effect (an empty *STORE result,
+    /// RESTORE REPLACE); true if it existed.
+    pub(super) fn server_delete(&mut self, cx: &Context<'_>, db: usize, key: &Bytes) -> bool {
+        let Some(removed) = self.dbs[db].remove(key) else { return false };
+        self.free_replaced(cx, Some(removed.obj));
+        true
     }
 }
 

@@ -28,14 +28,17 @@ impl Engine {
     pub(super) fn set_key(&mut self, cx: &Context<'_>, db: usize, key: &Bytes, obj: Obj, keep_ttl: bool) -> u32 {
         let d = &mut self.dbs[db];
         let deadline = if keep_ttl { d.peek(key).and_then(|l| d.deadline(l)) } else { None };
-        d.insert(key, obj, deadline, new_lru(cx))
+        let (link, replaced) = d.insert(key, obj, deadline, new_lru(cx));
+        self.free_replaced(cx, replaced);
+        link
     }
 
     /// [`Engine::set_key`] right after a write lookup of `key` found `found`.
     fn set_key_found(&mut self, cx: &Context<'_>, key: &Bytes, found: Option<u32>, obj: Obj, keep_ttl: bool) {
         let d = &mut self.dbs[cx.db];
         let deadline = if keep_ttl { found.and_then(|l| d.deadline(l)) } else { None };
-        d.store(key, found, obj, deadline, new_lru(cx));
+        let (_, replaced) = d.store(key, found, obj, deadline, new_lru(cx));
+        self.free_replaced(cx, replaced);
     }
 
     /// Replaces the string at `link`, found by a write lookup, keeping its

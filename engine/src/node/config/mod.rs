@@ -308,6 +308,7 @@ impl Config {
             lazyfree_lazy_expire: self.get_bool("lazyfree-lazy-expire"),
             lazyfree_lazy_user_del: self.get_bool("lazyfree-lazy-user-del"),
             lazyfree_lazy_user_flush: self.get_bool("lazyfree-lazy-user-flush"),
+            lazyfree_lazy_server_del: self.get_bool("lazyfree-lazy-server-del"),
             maxmemory: self.get_u64("maxmemory"),
             lfu_log_factor: self.get_i64("lfu-log-factor").clamp(0, i64::from(u32::MAX)) as u32,
             lfu_decay_time: self.get_i64("lfu-decay-time").clamp(0, i64::from(u32::MAX)) as u32,

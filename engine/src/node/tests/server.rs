@@ -229,3 +229,60 @@ fn timeout_closes_idle_clients() {
     assert!(actions.contains(&Action::Close { client: idle }));
     assert!(!actions.contains(&Action::Close { client: busy }));
 }
+
+/// `lazyfree-lazy-server-del`: a large value a command replaces or a
+/// destination it deletes goes to lazy freeing, counted in INFO as Redis
+/// 7.0.15 counts it (checked against redis-server: SET, RENAME, SUNIONSTORE
+/// over a key and with an empty result, ZUNIONSTORE, COPY REPLACE count;
+/// DEL, EXPIRE in the past and small values do not).
+#[test]
+fn lazyfree_lazy_server_del_frees_replaced_values_lazily() {
+    let lazyfreed = |h: &mut Harness, c| {
+        h.tick(100);
+        let text = h.cmd(c, &["INFO", "memory"]);
+        text.lines()
+            .find_map(|l| l.strip_prefix("lazyfreed_objects:"))
+            .expect("INFO memory")
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let big_hash = |h: &mut Harness, c, key: &str| {
+        h.cmd(c, &["DEL", key]);
+        let mut words = vec!["HSET".to_string(), key.to_string()];
+        for i in 0..1000 {
+            words.extend([format!("f{i}"), "v".to_string()]);
+        }
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        assert_eq!(h.cmd(c, &words), ":1000\r\n");
+    };
+    for (lazy, counts) in [(false, [0, 0, 0, 0, 0, 0, 0, 0, 0]), (true, [1, 2, 3, 4, 5, 6, 6, 6, 6])] {
+        let mut h = Harness::new();
+        let c = h.connect();
+        assert_eq!(
+            h.cmd(c, &["CONFIG", "SET", "lazyfree-lazy-server-del", if lazy { "yes" } else { "no" }]),
+            "+OK\r\n"
+        );
+        h.cmd(c, &["SADD", "a", "1", "2"]);
+        h.cmd(c, &["ZADD", "z", "1", "m"]);
+        h.cmd(c, &["SET", "src", "v"]);
+        let steps: [&[&str]; 9] = [
+            &["SET", "h", "x"],
+            &["RENAME", "src", "h"],
+            &["SUNIONSTORE", "h", "a"],
+            &["SUNIONSTORE", "h", "nosuch"],
+            &["ZUNIONSTORE", "h", "1", "z"],
+            &["COPY", "a", "h", "REPLACE"],
+            &["DEL", "h"],
+            &["EXPIRE", "h", "0"],
+            &["SET", "small", "v"],
+        ];
+        for (step, expected) in steps.iter().zip(counts) {
+            big_hash(&mut h, c, "h");
+            h.cmd(c, &["SET", "src", "v"]);
+            let reply = h.cmd(c, step);
+            assert!(!reply.starts_with('-'), "{step:?}: {reply}");
+            assert_eq!(lazyfreed(&mut h, c), expected, "{step:?} with lazyfree-lazy-server-del {lazy}");
+        }
+    }
+}

@@ -89,6 +89,6 @@ impl Engine {
             return Ok(link);
         }
         let obj = Obj::Hash(Box::default());
-        Ok(self.dbs[cx.db].store(key, None, obj, None, new_lru(cx)))
+        Ok(self.dbs[cx.db].store(key, None, obj, None, new_lru(cx)).0)
     }
 }

@@ -86,7 +86,7 @@ impl Engine {
     /// lookup; the caller pushes into it right away.
     fn create_list(&mut self, cx: &Context<'_>, key: &Bytes) -> u32 {
         let list = QuickList::new(cx.config.list_max_listpack_size);
-        self.dbs[cx.db].store(key, None, Obj::List(Box::new(list)), None, new_lru(cx))
+        self.dbs[cx.db].store(key, None, Obj::List(Box::new(list)), None, new_lru(cx)).0
     }
 
     /// Deletes the list at `key` if the command emptied it.

@@ -57,7 +57,7 @@ impl Engine {
         };
         if result.is_empty() {
             // An empty result deletes the destination (a change only if it existed).
-            if self.dbs[db].remove(dst).is_some() {
+            if self.server_delete(cx, db, dst) {
                 cx.dirty += 1;
             }
             return Ok(Frame::Integer(0));

@@ -170,7 +170,7 @@ impl Engine {
             let z = ZSetObj::from_pairs(pairs, Limits::from_config(cx.config));
             self.set_key(cx, db, dest, Obj::ZSet(Box::new(z)), false);
             cx.dirty += 1;
-        } else if self.dbs[db].remove(dest).is_some() {
+        } else if self.server_delete(cx, db, dest) {
             cx.dirty += 1;
         }
         n
