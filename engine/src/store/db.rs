@@ -286,7 +286,7 @@ impl Db {
 
     /// Logs the keys of `interest` this database holds, or every key without
     /// one (FLUSHDB replaces the whole database; see `Context::interest`).
-    pub fn touch_all(&mut self, interest: Option<Vec<Bytes>>) {
+    fn touch_all(&mut self, interest: Option<Vec<Bytes>>) {
         let keys: Vec<Bytes> = match interest {
             Some(keys) => keys.into_iter().filter(|k| self.peek(k).is_some()).collect(),
             None => self.keys().collect(),
