@@ -32,8 +32,11 @@ enum Step {
 enum Payload {
     /// `$<length>`: that many bytes.
     Length(usize),
-    /// `$EOF:<mark>`: up to the 40-byte mark.
-    Mark(Vec<u8>),
+    /// `$EOF:<mark>`: up to the 40-byte mark. `scanned` bytes of the
+    /// buffer have been searched already: each read searches only what it
+    /// added (and the mark's length before it), so that a snapshot of many
+    /// megabytes, arriving in many reads, costs one pass and not one per read.
+    Mark { mark: Vec<u8>, scanned: usize },
 }
 
 /// Where the link to the master is (Redis's `repl_state`).
@@ -431,7 +434,7 @@ impl Node {
                     }
                     let Some(line) = m.take_line() else { return };
                     let payload = if let Some(mark) = line.strip_prefix("$EOF:").filter(|m| m.len() == 40) {
-                        Payload::Mark(mark.as_bytes().to_vec())
+                        Payload::Mark { mark: mark.as_bytes().to_vec(), scanned: 0 }
                     } else if let Some(n) = line.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()) {
                         Payload::Length(n)
                     } else if line.starts_with('-') {
@@ -453,7 +456,7 @@ impl Node {
                         Payload::Length(n) => {
                             format!("MASTER <-> REPLICA sync: receiving {n} bytes from master to disk")
                         }
-                        Payload::Mark(_) => {
+                        Payload::Mark { .. } => {
                             "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk".to_string()
                         }
                     };
@@ -463,10 +466,19 @@ impl Node {
                 State::Transfer { replid, offset, payload: Some(payload) } => {
                     let (end, skip) = match &payload {
                         Payload::Length(n) if m.inbuf.len() >= *n => (*n, 0),
-                        Payload::Mark(mark) => match find(&m.inbuf, mark) {
-                            Some(at) => (at, mark.len()),
-                            None => return,
-                        },
+                        Payload::Mark { mark, scanned } => {
+                            // A mark may straddle the last search's end.
+                            let from = scanned.saturating_sub(mark.len().saturating_sub(1));
+                            match find(&m.inbuf[from..], mark) {
+                                Some(at) => (from + at, mark.len()),
+                                None => {
+                                    let scanned = m.inbuf.len();
+                                    let payload = Some(Payload::Mark { mark: mark.clone(), scanned });
+                                    m.state = State::Transfer { replid, offset, payload };
+                                    return;
+                                }
+                            }
+                        }
                         _ => return,
                     };
                     let snapshot: Vec<u8> = m.inbuf.drain(..end).collect();
