@@ -69,6 +69,10 @@ pub(in crate::node) struct MasterLink {
     /// The stream, once connected, and the same bytes raw (to pass on exactly).
     stream: RequestParser,
     raw: Vec<u8>,
+    /// Bytes at the front of `raw` already passed on: taken by moving this
+    /// mark, not by shifting the buffer once per command (a burst of
+    /// thousands of commands in one read would move it thousands of times).
+    raw_taken: usize,
     /// The stream's current database, and the transaction being received
     /// (each command with the database it was sent in: a SELECT may come
     /// between MULTI and EXEC).
@@ -94,6 +98,7 @@ impl MasterLink {
             inbuf: Vec::new(),
             stream: RequestParser::new(),
             raw: Vec::new(),
+            raw_taken: 0,
             db: 0,
             multi: None,
             last_io_ms: now_ms,
@@ -159,8 +164,27 @@ impl MasterLink {
     /// Stream bytes read: parsed as commands, kept raw to pass on exactly.
     fn take_stream(&mut self, bytes: &[u8]) {
         self.stream.feed(bytes);
+        // Once per read, and only when the bytes passed on are at least
+        // as many as those kept: amortized O(1) per byte.
+        if self.raw_taken * 2 >= self.raw.len() {
+            self.raw.drain(..self.raw_taken);
+            self.raw_taken = 0;
+        }
         self.raw.extend_from_slice(bytes);
         self.read_offset += bytes.len() as u64;
+    }
+
+    /// The next `n` raw bytes of the stream (fewer if fewer are held).
+    fn take_raw(&mut self, n: usize) -> Vec<u8> {
+        let end = (self.raw_taken + n).min(self.raw.len());
+        let taken = self.raw[self.raw_taken..end].to_vec();
+        self.raw_taken = end;
+        taken
+    }
+
+    fn clear_raw(&mut self) {
+        self.raw.clear();
+        self.raw_taken = 0;
     }
 
     /// One line (without CR LF) from the front of `inbuf`.
@@ -290,7 +314,7 @@ impl Node {
         let link = m.link.take();
         m.state = State::Connect;
         m.inbuf.clear();
-        m.raw.clear();
+        m.clear_raw();
         m.stream = RequestParser::new();
         m.multi = None;
         if was_connected || m.down_since_ms.is_none() {
@@ -620,7 +644,7 @@ impl Node {
             m.multi = None;
             m.stream = RequestParser::new();
             m.stream.set_authenticated(true);
-            m.raw.clear();
+            m.clear_raw();
             m.read_offset = offset;
             m.has_history = true;
         }
@@ -684,7 +708,7 @@ impl Node {
             // what is still unparsed, less what was applied before.
             let applied = m.read_offset - m.stream.unparsed_len() as u64;
             let used = applied.saturating_sub(self.repl.offset) as usize;
-            let raw: Vec<u8> = m.raw.drain(..used.min(m.raw.len())).collect();
+            let raw = m.take_raw(used);
             self.apply_master_command(argv);
             self.feed_stream(&raw);
         }
