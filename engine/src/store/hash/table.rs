@@ -27,6 +27,7 @@
 use redsim_model::reference::scan_map::scan_hash;
 
 use super::ranks::{Ranks, BLOCK};
+use crate::store::lookahead::MemberHint;
 use crate::store::prefetch::prefetch;
 
 /// A field (or member) and its value, as stored.
@@ -245,19 +246,21 @@ impl ScanTable {
         home(hash, self.homes)
     }
 
-    /// Starts loading the slot where a lookup of a key of hash `hash`
-    /// (its [`scan_hash`]) begins (see `store/prefetch.rs`).
-    pub fn prefetch_slot(&self, hash: u64) {
-        if let Some(slot) = self.slots.get(self.home(hash)) {
-            prefetch(slot);
-        }
-    }
-
-    /// Starts loading the record of that slot, where most lookups end; best
-    /// once [`ScanTable::prefetch_slot`] had time to bring the slot in.
-    pub fn prefetch_record(&self, hash: u64) {
-        if let Some(record) = self.slots.get(self.home(hash)).and_then(|s| self.records.get(s.at as usize)) {
-            prefetch(record);
+    /// Step `step` of a lookup of `member`, started ahead (see
+    /// `store/lookahead.rs`): 0 loads the slot where the probe begins, 1
+    /// the record that slot points to, where most lookups end (best once
+    /// step 0 had time to bring the slot in).
+    pub fn prefetch_member(&self, step: usize, member: &mut MemberHint<'_>) {
+        let Some(hash) = member.hash() else { return };
+        let Some(slot) = self.slots.get(self.home(hash)) else { return };
+        match step {
+            0 => prefetch(slot),
+            1 => {
+                if let Some(record) = self.records.get(slot.at as usize) {
+                    prefetch(record);
+                }
+            }
+            _ => {}
         }
     }
 

@@ -157,16 +157,7 @@ impl HashObj {
         match (self, step) {
             (HashObj::Listpack(lp), 0) => lp.prefetch(),
             (HashObj::Table(t), 0) => prefetch(&**t),
-            (HashObj::Table(t), 1) => {
-                if let Some(h) = field.hash() {
-                    t.prefetch_slot(h);
-                }
-            }
-            (HashObj::Table(t), 2) => {
-                if let Some(h) = field.hash() {
-                    t.prefetch_record(h);
-                }
-            }
+            (HashObj::Table(t), step) => t.prefetch_member(step - 1, field),
             _ => {}
         }
     }

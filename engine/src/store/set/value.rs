@@ -202,16 +202,7 @@ impl SetObj {
         match (self, step) {
             (SetObj::IntSet(i), 0) => i.prefetch(),
             (SetObj::Table(t), 0) => prefetch(&**t),
-            (SetObj::Table(t), 1) => {
-                if let Some(h) = member.hash() {
-                    t.table().prefetch_slot(h);
-                }
-            }
-            (SetObj::Table(t), 2) => {
-                if let Some(h) = member.hash() {
-                    t.table().prefetch_record(h);
-                }
-            }
+            (SetObj::Table(t), step) => t.table().prefetch_member(step - 1, member),
             _ => {}
         }
     }

@@ -254,15 +254,11 @@ impl ZSetObj {
         match (self, step) {
             (ZSetObj::Listpack(p), 0) => p.prefetch(),
             (ZSetObj::Skiplist(l), 0) => {
-                if let Some(h) = member.hash() {
-                    l.dict.prefetch_slot(h);
-                }
+                l.dict.prefetch_member(0, member);
                 l.tree.prefetch_root();
             }
             (ZSetObj::Skiplist(l), 1) => {
-                if let Some(h) = member.hash() {
-                    l.dict.prefetch_record(h);
-                }
+                l.dict.prefetch_member(1, member);
                 l.tree.prefetch_separators();
             }
             _ => {}
