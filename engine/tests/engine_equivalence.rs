@@ -17,6 +17,10 @@
 //! - the hit/miss/expiry counters, DBSIZE and INFO keyspace of every
 //!   database, and `key_state` / `type_name` of every key of the pool.
 //!
+//! In half the cases a snapshot starts at a drawn step and is read out a
+//! few records per operation (see `snapshot.rs`): both engines must hand
+//! out the dataset of that moment.
+//!
 //! At the end the two datasets must be equal record by record (`snapshot`:
 //! values with their encodings, expire times, LRU/LFU data) and DEBUG DIGEST
 //! must agree. Every command of a case runs with a fresh generator seeded
@@ -31,6 +35,7 @@
 mod engine_equivalence {
     pub mod ops;
     pub mod pair;
+    pub mod snapshot;
 }
 
 use std::fmt::Write as _;
@@ -44,6 +49,7 @@ use redsim_model::{Engine, Frame};
 
 use engine_equivalence::ops::*;
 use engine_equivalence::pair::{sorted, Pair, DATABASES};
+use engine_equivalence::snapshot::SnapshotRun;
 
 fn run_case(seed: u64, ops: &[(u8, [u16; 12])], group: Group, initial: &[u16; 12]) -> Result<(), TestCaseError> {
     let mut pair = Pair::new(seed);
@@ -60,12 +66,20 @@ fn run_case(seed: u64, ops: &[(u8, [u16; 12])], group: Group, initial: &[u16; 12
     for s in settings {
         pair.apply(&Op::Set(s)).map_err(|e| TestCaseError::fail(pair.fail(e)))?;
     }
-    for (kind, params) in ops {
+    let mut snapshot = SnapshotRun::draw(&mut p, ops.len());
+    for (i, (kind, params)) in ops.iter().enumerate() {
+        if let Some(s) = &mut snapshot {
+            s.before(i, &mut pair).map_err(|e| TestCaseError::fail(pair.fail(e)))?;
+        }
         let mut p = P { v: params, i: 0 };
         let op = group(*kind as usize, &mut p, pair.now);
         if let Err(e) = pair.apply(&op) {
             return Err(TestCaseError::fail(pair.fail(e)));
         }
+    }
+    if let Some(mut s) = snapshot {
+        s.before(ops.len(), &mut pair).map_err(|e| TestCaseError::fail(pair.fail(e)))?;
+        s.finish(&mut pair).map_err(|e| TestCaseError::fail(pair.fail(e)))?;
     }
     pair.check_datasets().map_err(|e| TestCaseError::fail(pair.fail(e)))?;
     // Loading the engine's own snapshot gives the same dataset back.

@@ -401,6 +401,24 @@ pub trait Engine {
     /// whose time has passed are included, as Redis's fork would see them.
     fn snapshot(&self) -> crate::dataset::Dataset;
 
+    /// Starts a snapshot read out in pieces ([`Engine::read_snapshot`])
+    /// while commands keep running: what it yields is the dataset as it is
+    /// now, whatever commands do meanwhile. A snapshot under way is
+    /// cancelled first. Returns each database's key count and count of keys
+    /// with an expire time now (RDB's RESIZEDB).
+    fn start_snapshot(&mut self) -> Vec<(u64, u64)>;
+
+    /// Appends up to `max` records of the snapshot under way to `out`, each
+    /// with its database; databases come in order. True once the snapshot
+    /// is all out (none is under way then, or none was).
+    fn read_snapshot(&mut self, max: usize, out: &mut Vec<(usize, crate::dataset::Record)>) -> bool;
+
+    /// Drops the snapshot under way, if any.
+    fn cancel_snapshot(&mut self);
+
+    /// Whether a snapshot is under way.
+    fn snapshot_running(&self) -> bool;
+
     /// Replaces the whole dataset (loading RDB or an AOF base, DEBUG RELOAD,
     /// a replica's full sync). Statistics are kept.
     fn load(&mut self, data: crate::dataset::Dataset);

@@ -188,7 +188,13 @@ impl Node {
     /// timeout. A driver calls [`Node::timers`] then rather than waiting for
     /// the next tick.
     pub fn next_timer_ms(&self) -> Option<i64> {
-        let others = self.pause.map(|p| p.until_ms).into_iter().chain(self.migrate_next_deadline()).min();
+        let others = self
+            .pause
+            .map(|p| p.until_ms)
+            .into_iter()
+            .chain(self.migrate_next_deadline())
+            .chain(self.transfer_timer())
+            .min();
         // Drivers ask after every event: no walk over all clients when none
         // is blocked (a blocked client always waits on some key).
         if self.blocking.is_empty() {
@@ -213,6 +219,7 @@ impl Node {
         }
         self.expire_blocked(now_ms);
         self.migrate_timers(now_ms);
+        self.transfer_step();
     }
 }
 

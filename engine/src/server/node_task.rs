@@ -104,9 +104,10 @@ pub async fn run(
             let wait = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0).min(MAX_WAIT_MS);
             Instant::now() + Duration::from_millis(wait)
         });
+        let mut background = false;
         tokio::select! {
             ev = events.recv() => match ev {
-                Some(ev) => driver.event(ev),
+                Some(ev) => background = driver.event(ev),
                 None => return 1,
             },
             _ = tokio::time::sleep_until(next_tick) => {
@@ -136,13 +137,24 @@ pub async fn run(
             return code;
         }
         for _ in 0..DRAIN_BUDGET {
+            if background {
+                break;
+            }
             let Ok(ev) = events.try_recv() else {
                 break;
             };
-            driver.event(ev);
+            background = driver.event(ev);
             if let Some(code) = driver.perform().await {
                 return code;
             }
+        }
+        if background {
+            // The disk answers a save's writes as fast as the node makes
+            // them, so its next result is usually queued already: without
+            // a yield the connections' tasks would wait for a whole run of
+            // chunks (up to tokio's budget of 128) before their requests
+            // reach the node.
+            tokio::task::yield_now().await;
         }
     }
 }
@@ -164,9 +176,12 @@ struct Driver {
 }
 
 impl Driver {
-    /// Hands one event to the node.
-    fn event(&mut self, ev: Event) {
+    /// Hands one event to the node. True for a storage result, which
+    /// moves background work (a save, a rewrite) along: the caller lets the
+    /// connections in before the next.
+    fn event(&mut self, ev: Event) -> bool {
         let node = &mut self.node;
+        let storage = matches!(ev, Event::Storage { .. });
         match ev {
             Event::Connected { info, outbox, reply } => {
                 let id = node.client_connected(info, now_ms());
@@ -186,6 +201,7 @@ impl Driver {
                 node.link_event(link, event, now_ms());
             }
         }
+        storage
     }
 
     /// Carries out the node's actions in order. Some(status) when the

@@ -38,7 +38,7 @@ impl Engine {
         let link = link?;
         if access != Access::ReadNoTouch {
             let d = &mut self.dbs[db];
-            let lru = accessed_lru(d.node(link).lru, cx);
+            let lru = accessed_lru(d.node(link).lru(), cx);
             d.set_lru(link, lru);
         }
         Some(link)

@@ -15,6 +15,7 @@ use super::dict::{Dict, Node, Teardown, CRON_REHASH_BUCKETS, NIL};
 use super::hasher::hash_key;
 use super::key::Key;
 use super::object::Obj;
+use super::snapshot::Cut;
 
 /// A removed entry.
 pub struct Removed {
@@ -33,7 +34,7 @@ pub const TOUCHED_KEPT: usize = 256;
 
 #[derive(Default)]
 pub struct Db {
-    dict: Dict,
+    pub(super) dict: Dict,
     /// (deadline, link) of every key with an expire time, earliest first:
     /// the active expire cycle reads due keys from the front. Only keys with
     /// an expire time are in it.
@@ -44,6 +45,12 @@ pub struct Db {
     touched: Vec<Bytes>,
     /// Heap bytes owned by keys and values, for INFO memory.
     heap: usize,
+    /// The mark of entries a snapshot under way must not copy (again): the
+    /// ones it copied and the ones added since it started. Every entry has
+    /// it while no snapshot runs (see `snapshot.rs`).
+    pub(super) mark: bool,
+    /// The snapshot under way, until it has read out this database.
+    pub(super) cut: Option<Box<Cut>>,
 }
 
 impl Db {
@@ -113,7 +120,11 @@ impl Db {
     }
 
     pub fn set_lru(&mut self, link: u32, lru: u32) {
-        self.dict.node_mut(link).lru = lru;
+        // A snapshot holds the access data of its moment too (RDB's IDLE/FREQ).
+        if self.cut.is_some() && self.dict.node(link).lru() != lru {
+            self.preserve(link);
+        }
+        self.dict.node_mut(link).set_lru(lru);
     }
 
     pub fn has_touched(&self) -> bool {
@@ -155,9 +166,10 @@ impl Db {
             Some(link) => {
                 self.touched.push(key.clone());
                 self.touched.push(key.clone());
+                self.preserve(link);
                 let node = self.dict.node_mut(link);
                 let old = std::mem::replace(&mut node.obj, obj);
-                node.lru = lru;
+                node.set_lru(lru);
                 self.heap = self.heap + node.obj.heap_bytes() - old.heap_bytes();
                 (self.change_deadline(hash_key(key), link, deadline), Some(old))
             }
@@ -177,7 +189,9 @@ impl Db {
 
     fn insert_new(&mut self, hash: u64, key: Key, obj: Obj, deadline: Option<i64>, lru: u32) -> u32 {
         self.heap += key.heap_bytes() + obj.heap_bytes();
-        let link = self.dict.insert(hash, Node::new(key, obj, lru), deadline);
+        let mut node = Node::new(key, obj, lru);
+        node.set_mark(self.mark);
+        let link = self.dict.insert(hash, node, deadline);
         if let Some(d) = deadline {
             self.index_deadline(d, link);
         }
@@ -190,10 +204,11 @@ impl Db {
     pub fn edit(&mut self, key: &Bytes, link: u32, lru: u32, change: impl FnOnce(&mut Obj)) {
         self.touched.push(key.clone());
         self.touched.push(key.clone());
+        self.preserve(link);
         let node = self.dict.node_mut(link);
         let before = node.obj.heap_bytes();
         change(&mut node.obj);
-        node.lru = lru;
+        node.set_lru(lru);
         self.heap = self.heap + node.obj.heap_bytes() - before;
     }
 
@@ -202,6 +217,7 @@ impl Db {
     /// access data and expire time stay.
     pub fn change<R>(&mut self, key: &Bytes, link: u32, f: impl FnOnce(&mut Obj) -> R) -> R {
         self.touched.push(key.clone());
+        self.preserve(link);
         let node = self.dict.node_mut(link);
         let before = node.obj.heap_bytes();
         let r = f(&mut node.obj);
@@ -212,6 +228,7 @@ impl Db {
     /// As [`Db::change`], for a change that may turn out to change nothing:
     /// `f` says whether it did, and only then is the key logged.
     pub fn change_if<R>(&mut self, key: &Bytes, link: u32, f: impl FnOnce(&mut Obj) -> (R, bool)) -> R {
+        self.preserve(link);
         let node = self.dict.node_mut(link);
         let before = node.obj.heap_bytes();
         let (r, changed) = f(&mut node.obj);
@@ -240,9 +257,11 @@ impl Db {
         if let Some(d) = self.dict.deadline(link) {
             self.unindex_deadline(d, link);
         }
+        self.preserve(link);
         let (node, deadline) = self.dict.remove(hash, link);
         self.heap -= node.key.heap_bytes() + node.obj.heap_bytes();
-        Some(Removed { obj: node.obj, deadline, lru: node.lru })
+        let lru = node.lru();
+        Some(Removed { obj: node.obj, deadline, lru })
     }
 
     /// Sets or clears a key's expire time; false if the key does not exist.
@@ -254,6 +273,7 @@ impl Db {
             return false;
         }
         self.touched.push(key.clone());
+        self.preserve(link);
         self.change_deadline(hash, link, at);
         true
     }
@@ -301,9 +321,7 @@ impl Db {
 
     /// Empties the database, logging what [`Db::touch_all`] logs.
     pub fn clear(&mut self, interest: Option<Vec<Bytes>>) {
-        self.touch_all(interest);
-        let touched = std::mem::take(&mut self.touched);
-        *self = Db { touched, ..Db::default() };
+        self.take(interest);
     }
 
     /// Empties the database as [`Db::clear`] does, but hands the old
@@ -312,7 +330,9 @@ impl Db {
     pub fn take(&mut self, interest: Option<Vec<Bytes>>) -> Db {
         self.touch_all(interest);
         let touched = std::mem::take(&mut self.touched);
-        std::mem::replace(self, Db { touched, ..Db::default() })
+        // A snapshot under way still holds the old contents.
+        let cut = self.settle_cut();
+        std::mem::replace(self, Db { touched, cut, ..Db::default() })
     }
 
     /// A database given up for freeing in bounded steps: its entries, still

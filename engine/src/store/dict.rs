@@ -47,14 +47,44 @@ pub const CRON_REHASH_BUCKETS: usize = 1000;
 pub struct Node {
     pub key: Key,
     pub obj: Obj,
-    /// Redis's 24-bit `lru` field (LRU clock or LFU data).
-    pub lru: u32,
+    /// Redis's 24-bit `lru` field (LRU clock or LFU data) below
+    /// [`SNAPSHOT_MARK`], which lives in the spare top bits rather than
+    /// making every entry 8 bytes larger.
+    access: u32,
     next: u32,
 }
 
+/// The bits of [`Node::lru`].
+const LRU_BITS: u32 = (1 << 24) - 1;
+/// An entry's snapshot mark (see `snapshot.rs`).
+const SNAPSHOT_MARK: u32 = 1 << 31;
+
 impl Node {
     pub fn new(key: Key, obj: Obj, lru: u32) -> Node {
-        Node { key, obj, lru, next: NIL }
+        Node { key, obj, access: lru & LRU_BITS, next: NIL }
+    }
+
+    /// Redis's 24-bit `lru` field (LRU clock or LFU data).
+    #[inline]
+    pub fn lru(&self) -> u32 {
+        self.access & LRU_BITS
+    }
+
+    #[inline]
+    pub fn set_lru(&mut self, lru: u32) {
+        self.access = (self.access & !LRU_BITS) | (lru & LRU_BITS);
+    }
+
+    /// The entry's snapshot mark: whether it matches its database's
+    /// current mark says whether a snapshot under way still has to copy it.
+    #[inline]
+    pub fn mark(&self) -> bool {
+        self.access & SNAPSHOT_MARK != 0
+    }
+
+    #[inline]
+    pub fn set_mark(&mut self, mark: bool) {
+        self.access = (self.access & !SNAPSHOT_MARK) | if mark { SNAPSHOT_MARK } else { 0 };
     }
 }
 
@@ -115,6 +145,13 @@ fn take_cells<T>(chunk: &mut [Option<T>], visited: &mut usize, max: usize, mut e
     let n = end - *visited;
     *visited = end;
     n
+}
+
+/// A place in a walk over a table's entries ([`Dict::walk`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WalkPos {
+    volatile: bool,
+    index: u32,
 }
 
 /// Where a link to an entry is stored: a bucket head or a predecessor's `next`.
@@ -487,6 +524,35 @@ impl Dict {
             link = self.node(link).next;
         }
         link
+    }
+
+    /// Appends the links of up to `max` slab cells from `pos` on to `out`
+    /// (persistent keys first, in slab order, as [`Dict::links`]) and moves
+    /// `pos` past them; false once the walk has passed the last cell.
+    /// Entries that move between the slabs (an expire time set or removed)
+    /// or are added while a walk is under way may be passed over; the
+    /// snapshot that walks copies those before they change.
+    pub fn walk(&self, pos: &mut WalkPos, max: usize, out: &mut Vec<u32>) -> bool {
+        for _ in 0..max {
+            let end = if pos.volatile { self.volatile.fresh() } else { self.plain.fresh() };
+            if pos.index >= end {
+                if pos.volatile {
+                    return false;
+                }
+                *pos = WalkPos { volatile: true, index: 0 };
+                continue;
+            }
+            let in_use = if pos.volatile {
+                self.volatile.cell(pos.index).is_some()
+            } else {
+                self.plain.cell(pos.index).is_some()
+            };
+            if in_use {
+                out.push(if pos.volatile { (pos.index + 1) | VOLATILE } else { pos.index + 1 });
+            }
+            pos.index += 1;
+        }
+        true
     }
 
     /// Every entry, persistent keys first, in slab order.

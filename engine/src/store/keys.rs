@@ -282,9 +282,9 @@ impl Engine {
             ObjectSub::Encoding => Frame::bulk(node.obj.encoding_name()),
             ObjectSub::RefCount => Frame::Integer(node.obj.refcount()),
             ObjectSub::IdleTime if lfu => return Err(errors::OBJECT_IDLETIME_UNDER_LFU),
-            ObjectSub::IdleTime => Frame::Integer((idle_ms(node.lru, cx.now_ms) / 1000) as i64),
+            ObjectSub::IdleTime => Frame::Integer((idle_ms(node.lru(), cx.now_ms) / 1000) as i64),
             ObjectSub::Freq if !lfu => return Err(errors::OBJECT_FREQ_WITHOUT_LFU),
-            ObjectSub::Freq => Frame::Integer(lfu_counter(node.lru, cx.now_ms, cx.config.lfu_decay_time) as i64),
+            ObjectSub::Freq => Frame::Integer(lfu_counter(node.lru(), cx.now_ms, cx.config.lfu_decay_time) as i64),
         })
     }
 

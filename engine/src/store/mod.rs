@@ -40,6 +40,7 @@ mod object;
 mod prefetch;
 mod set;
 mod slab;
+mod snapshot;
 mod strings;
 mod zset;
 
@@ -323,7 +324,7 @@ impl redsim_model::Engine for Engine {
                                 key: node.key.to_bytes(),
                                 value: node.obj.to_value(),
                                 expire_at: d.deadline(l),
-                                lru: node.lru,
+                                lru: node.lru(),
                             }
                         })
                         .collect()
@@ -332,9 +333,57 @@ impl redsim_model::Engine for Engine {
         }
     }
 
+    fn start_snapshot(&mut self) -> Vec<(u64, u64)> {
+        self.cancel_snapshot();
+        let mut shape = Vec::with_capacity(self.dbs.len());
+        for (i, db) in self.dbs.iter_mut().enumerate() {
+            shape.push((db.len() as u64, db.expires_len() as u64));
+            if !db.is_empty() {
+                db.start_cut(i);
+            }
+        }
+        shape
+    }
+
+    fn read_snapshot(&mut self, max: usize, out: &mut Vec<(usize, Record)>) -> bool {
+        let mut records = Vec::new();
+        let mut room = max;
+        // Databases in the order they had when the snapshot started.
+        while let Some(db) = (0..self.dbs.len())
+            .filter(|&i| self.dbs[i].cut.is_some())
+            .min_by_key(|&i| self.dbs[i].cut.as_ref().map(|c| c.label))
+        {
+            let label = self.dbs[db].cut.as_ref().map_or(db, |c| c.label);
+            if room == 0 {
+                return false;
+            }
+            let done = self.dbs[db].read_cut(room, &mut records);
+            room -= records.len();
+            out.extend(records.drain(..).map(|r| (label, r)));
+            if !done {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn cancel_snapshot(&mut self) {
+        for db in &mut self.dbs {
+            db.cancel_cut();
+        }
+    }
+
+    fn snapshot_running(&self) -> bool {
+        self.dbs.iter().any(|db| db.cut.is_some())
+    }
+
     fn load(&mut self, data: Dataset) {
         let databases = self.dbs.len();
-        self.dbs = (0..databases).map(|_| Db::default()).collect();
+        // Emptied as FLUSHALL does, logging nothing: a snapshot under way
+        // keeps the dataset it started on.
+        for db in &mut self.dbs {
+            db.clear(Some(Vec::new()));
+        }
         for (i, records) in data.dbs.into_iter().enumerate().take(databases) {
             let db = &mut self.dbs[i];
             for r in records {

@@ -31,6 +31,11 @@ impl<T> Slab<T> {
         self.len
     }
 
+    /// Indexes from here on were never used.
+    pub fn fresh(&self) -> u32 {
+        self.fresh
+    }
+
     /// Stores `value` and returns its index.
     pub fn insert(&mut self, value: T) -> u32 {
         let index = match self.free.pop() {

@@ -1,6 +1,7 @@
 //! RDB version 10, as Redis 7.0 writes and reads it, and the DUMP payload.
 //!
-//! - [`write`] / [`RdbWriter`]: a dataset as an RDB file (whole, or in chunks).
+//! - [`write`] / [`RdbWriter`]: a dataset as an RDB file (whole, or in chunks);
+//!   [`RdbStream`]: one written from records as they come.
 //! - [`read`] / [`read_with`]: a file back into a dataset, with the encodings
 //!   Redis gives values on load, including the pre-7.0 encodings.
 //! - [`dump_payload`] / [`restore_payload`]: one value, for DUMP and RESTORE.
@@ -30,7 +31,7 @@ use crate::reference::Value;
 
 pub use format::RDB_VERSION;
 pub use key_access::KeyAccess;
-pub use writer::{RdbWriter, DEFAULT_CHUNK};
+pub use writer::{RdbStream, RdbWriter, DEFAULT_CHUNK};
 
 /// The message of a payload whose version or checksum RESTORE refuses
 /// (Redis replies `ERR DUMP payload version or checksum are wrong`).

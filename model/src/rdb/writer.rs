@@ -1,7 +1,9 @@
-//! Writing an RDB file in pieces: [`RdbWriter`] serializes a dataset a few
-//! keys at a time, handing out chunks of about `chunk_size` bytes, so a node
-//! can produce a BGSAVE snapshot or a full-sync payload across event-loop
-//! iterations without stalling. The chunks concatenated are the whole file.
+//! Writing an RDB file in pieces: [`RdbStream`] serializes records as they
+//! are handed to it (a snapshot an engine reads out while it keeps
+//! serving), and [`RdbWriter`] a whole dataset, handing out chunks of about
+//! `chunk_size` bytes. Either way a node produces a BGSAVE file or a
+//! full-sync payload across event-loop iterations without stalling; the
+//! pieces concatenated are the whole file.
 
 use std::borrow::Borrow;
 
@@ -15,44 +17,34 @@ use crate::dataset::{Dataset, Record};
 /// Default chunk size: 64 KiB.
 pub const DEFAULT_CHUNK: usize = 64 * 1024;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    Header,
-    /// Next key to write: database, index in it, and whether the database's
-    /// SELECTDB/RESIZEDB were written already.
-    Keys {
-        db: usize,
-        index: usize,
-        announced: bool,
-    },
-    Footer,
-    Done,
-}
-
-/// An RDB file being written; see the module docs.
-pub struct RdbWriter<D: Borrow<Dataset>> {
-    dataset: D,
+/// An RDB file written record by record, as records come: from a
+/// [`Dataset`] ([`RdbWriter`]) or from a snapshot an engine reads out in
+/// pieces while it keeps serving. It keeps the checksum running and
+/// announces each database (SELECTDB, RESIZEDB) before its first record.
+pub struct RdbStream {
     opts: RdbOptions,
     access: KeyAccess,
     functions: Vec<Vec<u8>>,
-    chunk_size: usize,
     encoder: ValueEncoder,
-    phase: Phase,
+    /// (keys, keys with an expire time) of each database, for RESIZEDB.
+    shape: Vec<(u64, u64)>,
+    /// The database of the last record written.
+    db: Option<usize>,
     crc: u64,
 }
 
-impl<D: Borrow<Dataset>> RdbWriter<D> {
-    /// A writer of `dataset` with `opts`, no access opcodes, the default
-    /// `list-max-listpack-size` (-2) and 64 KiB chunks.
-    pub fn new(dataset: D, opts: &RdbOptions) -> RdbWriter<D> {
-        RdbWriter {
-            dataset,
+impl RdbStream {
+    /// A stream of a dataset shaped `shape` (each database's key count and
+    /// count of keys with an expire time) with `opts`, no access opcodes and
+    /// the default `list-max-listpack-size` (-2).
+    pub fn new(opts: &RdbOptions, shape: Vec<(u64, u64)>) -> RdbStream {
+        RdbStream {
             opts: opts.clone(),
             access: KeyAccess::None,
             functions: Vec::new(),
-            chunk_size: DEFAULT_CHUNK,
             encoder: ValueEncoder::new(opts.compression, -2),
-            phase: Phase::Header,
+            shape,
+            db: None,
             crc: 0,
         }
     }
@@ -72,6 +64,119 @@ impl<D: Borrow<Dataset>> RdbWriter<D> {
     /// Function libraries (their code) to store, each as a FUNCTION2 opcode.
     pub fn functions(mut self, libraries: Vec<Vec<u8>>) -> Self {
         self.functions = libraries;
+        self
+    }
+
+    /// Magic, AUX fields in Redis's order, function libraries.
+    pub fn header(&mut self, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
+        let aux = self.opts.aux.clone();
+        let mut field = |out: &mut Vec<u8>, key: &str, value: &[u8]| {
+            out.push(OP_AUX);
+            self.encoder.string(out, key.as_bytes());
+            self.encoder.string(out, value);
+        };
+        field(out, "redis-ver", aux.redis_ver.as_bytes());
+        field(out, "redis-bits", b"64");
+        field(out, "ctime", aux.ctime.to_string().as_bytes());
+        field(out, "used-mem", aux.used_mem.to_string().as_bytes());
+        if let Some((db, id, offset)) = &aux.repl {
+            field(out, "repl-stream-db", db.to_string().as_bytes());
+            field(out, "repl-id", id.as_bytes());
+            field(out, "repl-offset", offset.to_string().as_bytes());
+        }
+        field(out, "aof-base", if aux.aof_base { b"1" } else { b"0" });
+        for code in &self.functions {
+            out.push(OP_FUNCTION2);
+            self.encoder.string(out, code);
+        }
+        self.crc = crc64(self.crc, &out[start..]);
+    }
+
+    /// One key of database `db`; databases must come in order. Empty
+    /// collections, which cannot exist in Redis, are left out rather than
+    /// written as a key Redis would refuse.
+    pub fn record(&mut self, out: &mut Vec<u8>, db: usize, record: &Record) {
+        if is_empty(record) {
+            return;
+        }
+        let start = out.len();
+        if self.db != Some(db) {
+            debug_assert!(self.db.is_none_or(|d| d < db), "databases out of order");
+            self.db = Some(db);
+            let (keys, expires) = self.shape.get(db).copied().unwrap_or_default();
+            out.push(OP_SELECTDB);
+            put_len(out, db as u64);
+            out.push(OP_RESIZEDB);
+            put_len(out, keys);
+            put_len(out, expires);
+        }
+        write_record(out, record, self.access, &mut self.encoder);
+        self.crc = crc64(self.crc, &out[start..]);
+    }
+
+    /// The EOF opcode and the checksum (eight zero bytes without `rdbchecksum`).
+    pub fn footer(&mut self, out: &mut Vec<u8>) {
+        out.push(OP_EOF);
+        self.crc = crc64(self.crc, &out[out.len() - 1..]);
+        let sum = if self.opts.checksum { self.crc } else { 0 };
+        out.extend_from_slice(&sum.to_le_bytes());
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Header,
+    /// The next record to write: database and index in it.
+    Keys {
+        db: usize,
+        index: usize,
+    },
+    Footer,
+    Done,
+}
+
+/// A whole dataset written as an RDB file, in chunks of about
+/// `chunk_size` bytes.
+pub struct RdbWriter<D: Borrow<Dataset>> {
+    dataset: D,
+    stream: RdbStream,
+    chunk_size: usize,
+    phase: Phase,
+}
+
+impl<D: Borrow<Dataset>> RdbWriter<D> {
+    /// A writer of `dataset` with `opts`, no access opcodes, the default
+    /// `list-max-listpack-size` (-2) and 64 KiB chunks.
+    pub fn new(dataset: D, opts: &RdbOptions) -> RdbWriter<D> {
+        let shape = dataset
+            .borrow()
+            .dbs
+            .iter()
+            .map(|records| {
+                let live = records.iter().filter(|r| !is_empty(r));
+                (live.clone().count() as u64, live.filter(|r| r.expire_at.is_some()).count() as u64)
+            })
+            .collect();
+        RdbWriter { dataset, stream: RdbStream::new(opts, shape), chunk_size: DEFAULT_CHUNK, phase: Phase::Header }
+    }
+
+    /// Writes IDLE or FREQ before every key, as Redis under an LRU/LFU policy.
+    pub fn key_access(mut self, access: KeyAccess) -> Self {
+        self.stream = self.stream.key_access(access);
+        self
+    }
+
+    /// `list-max-listpack-size`, which decides how lists are cut into nodes.
+    pub fn list_max_listpack_size(mut self, fill: i64) -> Self {
+        self.stream = self.stream.list_max_listpack_size(fill);
+        self
+    }
+
+    /// Function libraries (their code) to store, each as a FUNCTION2 opcode.
+    pub fn functions(mut self, libraries: Vec<Vec<u8>>) -> Self {
+        self.stream = self.stream.functions(libraries);
         self
     }
 
@@ -106,41 +211,24 @@ impl<D: Borrow<Dataset>> RdbWriter<D> {
         out
     }
 
-    /// Advances by one unit (the header, one key, or the footer). Bytes are
-    /// checksummed as they are produced, so the CRC is ready at the end.
+    /// Advances by one unit (the header, one key, or the footer).
     fn step(&mut self, out: &mut Vec<u8>) {
-        let start = out.len();
         match self.phase {
             Phase::Header => {
-                self.header(out);
+                self.stream.header(out);
                 self.phase = self.next_key_from(0, 0);
             }
-            Phase::Keys { db, index, announced } => {
+            Phase::Keys { db, index } => {
                 let dataset: &Dataset = self.dataset.borrow();
-                let records = &dataset.dbs[db];
-                if !announced {
-                    out.push(OP_SELECTDB);
-                    put_len(out, db as u64);
-                    let live = records.iter().filter(|r| !is_empty(r));
-                    out.push(OP_RESIZEDB);
-                    put_len(out, live.clone().count() as u64);
-                    put_len(out, live.filter(|r| r.expire_at.is_some()).count() as u64);
-                }
-                let record = &records[index];
-                write_record(out, record, self.access, &mut self.encoder);
+                self.stream.record(out, db, &dataset.dbs[db][index]);
                 self.phase = self.next_key_from(db, index + 1);
             }
             Phase::Footer => {
-                out.push(OP_EOF);
-                self.crc = crc64(self.crc, &out[start..]);
-                let sum = if self.opts.checksum { self.crc } else { 0 };
-                out.extend_from_slice(&sum.to_le_bytes());
+                self.stream.footer(out);
                 self.phase = Phase::Done;
-                return;
             }
-            Phase::Done => return,
+            Phase::Done => {}
         }
-        self.crc = crc64(self.crc, &out[start..]);
     }
 
     /// The first non-empty record at or after (`db`, `index`), or the footer.
@@ -149,37 +237,12 @@ impl<D: Borrow<Dataset>> RdbWriter<D> {
         while db < dataset.dbs.len() {
             let records = &dataset.dbs[db];
             if let Some(offset) = records[index.min(records.len())..].iter().position(|r| !is_empty(r)) {
-                return Phase::Keys { db, index: index + offset, announced: index > 0 };
+                return Phase::Keys { db, index: index + offset };
             }
             db += 1;
             index = 0;
         }
         Phase::Footer
-    }
-
-    /// Magic, AUX fields in Redis's order, function libraries.
-    fn header(&mut self, out: &mut Vec<u8>) {
-        out.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
-        let aux = self.opts.aux.clone();
-        let mut field = |out: &mut Vec<u8>, key: &str, value: &[u8]| {
-            out.push(OP_AUX);
-            self.encoder.string(out, key.as_bytes());
-            self.encoder.string(out, value);
-        };
-        field(out, "redis-ver", aux.redis_ver.as_bytes());
-        field(out, "redis-bits", b"64");
-        field(out, "ctime", aux.ctime.to_string().as_bytes());
-        field(out, "used-mem", aux.used_mem.to_string().as_bytes());
-        if let Some((db, id, offset)) = &aux.repl {
-            field(out, "repl-stream-db", db.to_string().as_bytes());
-            field(out, "repl-id", id.as_bytes());
-            field(out, "repl-offset", offset.to_string().as_bytes());
-        }
-        field(out, "aof-base", if aux.aof_base { b"1" } else { b"0" });
-        for code in &self.functions {
-            out.push(OP_FUNCTION2);
-            self.encoder.string(out, code);
-        }
     }
 }
 

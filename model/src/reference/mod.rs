@@ -57,12 +57,16 @@ pub use value::{StrEncoding, StrValue, Value};
 pub struct Model {
     dbs: Vec<Db>,
     stats: KeyspaceStats,
+    /// The records of the snapshot under way not read out yet: a copy of
+    /// everything taken when it started, the plainest point-in-time copy
+    /// (the optimized engine copies on write instead).
+    snapshot: Option<std::collections::VecDeque<(usize, Record)>>,
 }
 
 impl Model {
     /// An empty dataset with `databases` databases (Redis's `databases`, 16 by default).
     pub fn new(databases: usize) -> Model {
-        Model { dbs: vec![Db::default(); databases.max(1)], stats: KeyspaceStats::default() }
+        Model { dbs: vec![Db::default(); databases.max(1)], stats: KeyspaceStats::default(), snapshot: None }
     }
 
     /// The databases, for tests and the simulator's checker to inspect.
@@ -226,6 +230,38 @@ impl Engine for Model {
                 })
                 .collect(),
         }
+    }
+
+    fn start_snapshot(&mut self) -> Vec<(u64, u64)> {
+        let data = self.snapshot();
+        let shape = data
+            .dbs
+            .iter()
+            .map(|records| (records.len() as u64, records.iter().filter(|r| r.expire_at.is_some()).count() as u64))
+            .collect();
+        let records =
+            data.dbs.into_iter().enumerate().flat_map(|(db, records)| records.into_iter().map(move |r| (db, r)));
+        self.snapshot = Some(records.collect());
+        shape
+    }
+
+    fn read_snapshot(&mut self, max: usize, out: &mut Vec<(usize, Record)>) -> bool {
+        let Some(queue) = self.snapshot.as_mut() else { return true };
+        let take = queue.len().min(max);
+        out.extend(queue.drain(..take));
+        if queue.is_empty() {
+            self.snapshot = None;
+            return true;
+        }
+        false
+    }
+
+    fn cancel_snapshot(&mut self) {
+        self.snapshot = None;
+    }
+
+    fn snapshot_running(&self) -> bool {
+        self.snapshot.is_some()
     }
 
     fn load(&mut self, data: Dataset) {

@@ -80,7 +80,7 @@ impl Node {
     /// A base file's bytes for `data`: an RDB preamble or commands.
     fn base_bytes(&self, data: &Dataset, rdb: bool) -> Vec<u8> {
         if rdb {
-            self.rdb_writer(data.clone(), true).finish()
+            self.rdb_writer(data.clone(), &self.rdb_options(true)).finish()
         } else {
             // Keys already expired are left out, as Redis's rewrite does.
             let now = self.now_ms;

@@ -32,6 +32,7 @@ use aof_rewrite::Rewrite;
 use gate::Gate;
 use loading::Loader;
 use rdb_save::RdbState;
+pub(super) use rdb_save::SaveSource;
 
 /// Who is waiting for a storage operation's result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,13 +1,17 @@
 //! RDB snapshots: SAVE, BGSAVE, save points, and the saves FLUSHALL,
 //! SHUTDOWN and DEBUG RELOAD make.
 //!
-//! A save takes `Engine::snapshot()` at once (the fork of Redis) and writes it
-//! to `temp-<pid>.rdb` in 64 KiB chunks, one write in flight at a time, while
-//! commands keep being served; then fsync, rename over `dbfilename`, fsync the
-//! directory. SAVE is the same job with its reply held until the end.
+//! A save starts a snapshot of the engine (`Engine::start_snapshot`, where
+//! Redis forks), reads it out as the writes of `temp-<pid>.rdb` complete,
+//! 64 KiB at a time with one write in flight, while commands keep being
+//! served; then fsync, rename over `dbfilename`, fsync the directory. SAVE
+//! is the same job with its reply held until the end. Should another user
+//! hold the engine's one snapshot, the save copies the dataset at once
+//! instead (`Engine::snapshot`), a stall as long as the copy.
 
 use redsim_model::dataset::Dataset;
-use redsim_model::rdb::{KeyAccess, LoadOptions, RdbAux, RdbOptions, RdbWriter};
+use redsim_model::rdb::{KeyAccess, LoadOptions, RdbAux, RdbOptions, RdbStream, RdbWriter};
+use redsim_model::Engine;
 
 use super::storage::{StorageOp, StorageResult};
 use super::{LogLevel, Node, Owner};
@@ -15,6 +19,8 @@ use crate::node::ClientId;
 
 /// Bytes per write while saving.
 pub const CHUNK: usize = 64 * 1024;
+/// Records asked of the engine's snapshot at a time while filling a chunk.
+const RECORDS_PER_READ: usize = 64;
 /// After a failed background save, save points wait this long before trying again.
 const RETRY_DELAY_MS: i64 = 5000;
 
@@ -51,7 +57,7 @@ pub struct SaveJob {
     temp: String,
     target: String,
     /// Serializes the snapshot a chunk at a time, as the writes complete.
-    writer: RdbWriter<Dataset>,
+    source: SaveSource,
     offset: u64,
     dirty_at_start: u64,
     pub start_ms: i64,
@@ -90,6 +96,53 @@ impl Default for RdbState {
 }
 
 /// The writer's next non-empty chunk, or None when the file is complete.
+/// Where a save's bytes come from.
+pub(in crate::node) enum SaveSource {
+    /// The engine's snapshot, read out as the file is written.
+    Snapshot { stream: RdbStream, started: bool, finished: bool },
+    /// A copy of the dataset taken when the save started.
+    Copy(RdbWriter<Dataset>),
+}
+
+impl SaveSource {
+    /// The next piece of the file, `None` once it is all written.
+    pub(in crate::node) fn next_piece(&mut self, engine: &mut dyn Engine) -> Option<Vec<u8>> {
+        let (stream, started, finished) = match self {
+            SaveSource::Copy(w) => return next_piece(w),
+            SaveSource::Snapshot { stream, started, finished } => (stream, started, finished),
+        };
+        if *finished {
+            return None;
+        }
+        let mut out = Vec::with_capacity(CHUNK + CHUNK / 4);
+        if !*started {
+            stream.header(&mut out);
+            *started = true;
+        }
+        let mut records = Vec::with_capacity(RECORDS_PER_READ);
+        while out.len() < CHUNK {
+            records.clear();
+            let done = engine.read_snapshot(RECORDS_PER_READ, &mut records);
+            for (db, record) in &records {
+                stream.record(&mut out, *db, record);
+            }
+            if done {
+                stream.footer(&mut out);
+                *finished = true;
+                break;
+            }
+        }
+        Some(out)
+    }
+
+    /// Gives the engine's snapshot back, if this source holds it unfinished.
+    pub(in crate::node) fn cancel(&self, engine: &mut dyn Engine) {
+        if matches!(self, SaveSource::Snapshot { finished: false, .. }) {
+            engine.cancel_snapshot();
+        }
+    }
+}
+
 fn next_piece(w: &mut RdbWriter<Dataset>) -> Option<Vec<u8>> {
     loop {
         match w.next_chunk() {
@@ -123,8 +176,8 @@ impl Node {
 
     /// A writer of `data` as this node writes RDB files (access opcodes
     /// under LRU/LFU policies, lists cut by `list-max-listpack-size`).
-    pub(super) fn rdb_writer(&self, data: Dataset, aof_base: bool) -> RdbWriter<Dataset> {
-        RdbWriter::new(data, &self.rdb_options(aof_base))
+    pub(super) fn rdb_writer(&self, data: Dataset, opts: &RdbOptions) -> RdbWriter<Dataset> {
+        RdbWriter::new(data, opts)
             .key_access(KeyAccess::from_config(&self.engine_config, self.now_ms))
             .list_max_listpack_size(self.engine_config.list_max_listpack_size)
             .chunk_size(CHUNK)
@@ -135,13 +188,27 @@ impl Node {
         LoadOptions::from_config(&self.engine_config, self.config.databases(), self.now_ms)
     }
 
+    /// The source of an RDB file of the dataset as it is now: the engine's
+    /// snapshot if nobody else reads it, else a copy.
+    pub(in crate::node) fn rdb_source(&mut self, opts: &RdbOptions) -> SaveSource {
+        if self.engine.snapshot_running() {
+            return SaveSource::Copy(self.rdb_writer(self.engine.snapshot(), opts));
+        }
+        let shape = self.engine.start_snapshot();
+        let stream = RdbStream::new(opts, shape)
+            .key_access(KeyAccess::from_config(&self.engine_config, self.now_ms))
+            .list_max_listpack_size(self.engine_config.list_max_listpack_size);
+        SaveSource::Snapshot { stream, started: false, finished: false }
+    }
+
     /// Starts a save of the current dataset. The caller has checked that no
     /// other save runs.
     pub(super) fn start_save(&mut self, purpose: SavePurpose) {
         let pid = self.process.process_id;
         let temp = self.data_path(&format!("temp-{pid}.rdb"));
         let target = self.data_path(self.config.get("dbfilename"));
-        let writer = self.rdb_writer(self.engine.snapshot(), false);
+        let opts = self.rdb_options(false);
+        let source = self.rdb_source(&opts);
         self.persist.rdb.gen += 1;
         let gen = self.persist.rdb.gen;
         if matches!(purpose, SavePurpose::Background) {
@@ -155,7 +222,7 @@ impl Node {
             stage: Stage::Create,
             temp,
             target,
-            writer,
+            source,
             offset: 0,
             dirty_at_start: self.dirty,
             start_ms: self.now_ms,
@@ -167,6 +234,7 @@ impl Node {
     pub(super) fn kill_background_save(&mut self) {
         if self.persist.rdb.job.as_ref().is_some_and(SaveJob::background) {
             let job = self.persist.rdb.job.take().expect("checked");
+            job.source.cancel(self.engine.as_mut());
             self.log(LogLevel::Warning, "Background saving terminated by signal 10".into());
             self.persist.io.issue(Owner::Cleanup, StorageOp::Remove { path: job.temp });
         }
@@ -199,7 +267,7 @@ impl Node {
             return;
         }
         let op = match job.stage {
-            Stage::Create | Stage::Write => match next_piece(&mut job.writer) {
+            Stage::Create | Stage::Write => match job.source.next_piece(self.engine.as_mut()) {
                 Some(data) => {
                     let offset = job.offset;
                     job.offset += data.len() as u64;
@@ -248,6 +316,7 @@ impl Node {
     /// A save ended: bookkeeping, then what its purpose asks for.
     fn save_finished(&mut self, ok: bool, read_back: Option<Vec<u8>>) {
         let Some(job) = self.persist.rdb.job.take() else { return };
+        job.source.cancel(self.engine.as_mut());
         let now = self.now_ms;
         let background = job.background();
         if ok {

@@ -1,12 +1,13 @@
 //! The master's side: replicas are clients that sent REPLCONF and PSYNC (or
-//! SYNC). A full resync sends a snapshot of the dataset taken at once (the
-//! fork of Redis), with the stream offset it stands for, then the stream; a
-//! partial resync sends the part of the backlog the replica lacks.
+//! SYNC). A full resync sends a snapshot of the dataset (the fork of Redis),
+//! with the stream offset it stands for, then the stream; a partial resync
+//! sends the part of the backlog the replica lacks.
 //!
 //! The snapshot goes out as `$<length>` or, when `repl-diskless-sync` is on
 //! and the replica understands it (`capa eof`), in the `$EOF:<mark>` form
 //! after `repl-diskless-sync-delay` seconds, as Redis waits for more replicas
-//! to share its fork. In the EOF form the stream waits for the replica's
+//! to share its fork, and is then written a piece at a time while commands
+//! are served (`transfer.rs`). In the EOF form the stream waits for the replica's
 //! first REPLCONF ACK: a real Redis replica may read past the mark and would
 //! lose what followed it.
 
@@ -23,6 +24,8 @@ pub(super) enum PeerState {
     Handshake,
     /// Waiting for its snapshot, which starts at `start_at_ms`.
     WaitSync { start_at_ms: i64 },
+    /// Its EOF-form snapshot is being sent (see `transfer.rs`).
+    Sending,
     /// Snapshot sent; `streaming` once the stream flows to it.
     Online { streaming: bool },
 }
@@ -73,7 +76,7 @@ impl Peer {
     /// INFO's `state=` word.
     pub fn state_name(&self) -> &'static str {
         match self.state {
-            PeerState::Handshake | PeerState::WaitSync { .. } => "wait_bgsave",
+            PeerState::Handshake | PeerState::WaitSync { .. } | PeerState::Sending => "wait_bgsave",
             PeerState::Online { .. } => "online",
         }
     }
@@ -195,7 +198,7 @@ impl Node {
         if delay > 0 {
             self.log(LogLevel::Notice, "Delay next BGSAVE for diskless SYNC".into());
         } else {
-            self.start_full_sync(id);
+            self.start_due_full_syncs(start_at_ms);
         }
         None
     }
@@ -270,23 +273,29 @@ impl Node {
         true
     }
 
-    /// Replicas whose diskless delay is over get their snapshot.
+    /// Replicas whose diskless delay is over get their snapshot: those
+    /// taking the EOF form share one transfer, unless one is under way
+    /// (they wait for the next); the others get theirs at once.
     pub(super) fn start_due_full_syncs(&mut self, now_ms: i64) {
-        let due: Vec<ClientId> = self
+        let diskless = self.config.get_bool("repl-diskless-sync");
+        let (eof, whole): (Vec<(ClientId, bool)>, _) = self
             .repl
             .peers
             .iter()
             .filter(|(_, p)| matches!(p.state, PeerState::WaitSync { start_at_ms } if start_at_ms <= now_ms))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due {
+            .map(|(id, p)| (*id, diskless && p.capa_eof))
+            .partition(|(_, eof)| *eof);
+        for (id, _) in whole {
             self.start_full_sync(id);
+        }
+        if !eof.is_empty() && self.repl.transfer.is_none() {
+            self.start_transfer(eof.into_iter().map(|(id, _)| id).collect());
         }
     }
 
-    /// Takes the snapshot and writes `+FULLRESYNC`, the RDB and (unless the
-    /// EOF form waits for an ACK) the stream from here on to replica `id`.
-    fn start_full_sync(&mut self, id: ClientId) {
+    /// The stream offset a snapshot taken now stands for, and the options
+    /// of an RDB file that names it.
+    pub(super) fn sync_point(&mut self) -> (u64, rdb::RdbOptions) {
         // What was propagated before the snapshot is in it: flush it to the
         // others first, so that the offset names exactly the snapshot.
         self.flush_repl_feed();
@@ -298,33 +307,31 @@ impl Node {
         // replica passes its master's bytes on, which go on in its database.
         let stream_db = self.repl.master.as_ref().map_or(0, |m| m.stream_db() as u32);
         opts.aux.repl = Some((stream_db, self.replid.clone(), offset as i64));
+        (offset, opts)
+    }
+
+    /// Takes the snapshot at once and writes `+FULLRESYNC`, the RDB as
+    /// `$<length>` and the stream from here on to replica `id` (a replica
+    /// that cannot take the EOF form, or `repl-diskless-sync no`).
+    fn start_full_sync(&mut self, id: ClientId) {
+        let (offset, opts) = self.sync_point();
         let bytes = rdb::write(&self.engine.snapshot(), &opts);
-        let diskless = self.config.get_bool("repl-diskless-sync");
         let Some(p) = self.repl.peers.get(&id) else { return };
-        let eof = diskless && p.capa_eof;
         let mut out = Vec::with_capacity(bytes.len() + 128);
         if !p.pre_psync {
             out.extend_from_slice(format!("+FULLRESYNC {} {offset}\r\n", self.replid).as_bytes());
         }
-        if eof {
-            let mark = super::super::hex40(&mut self.rng);
-            out.extend_from_slice(format!("$EOF:{mark}\r\n").as_bytes());
-            out.extend_from_slice(&bytes);
-            out.extend_from_slice(mark.as_bytes());
-        } else {
-            out.extend_from_slice(format!("${}\r\n", bytes.len()).as_bytes());
-            out.extend_from_slice(&bytes);
-        }
+        out.extend_from_slice(format!("${}\r\n", bytes.len()).as_bytes());
+        out.extend_from_slice(&bytes);
         let now = self.now_ms;
         if let Some(p) = self.repl.peers.get_mut(&id) {
-            p.state = PeerState::Online { streaming: !eof };
+            p.state = PeerState::Online { streaming: true };
             p.ack_ms = now;
         }
         if let Some(c) = self.clients.get_mut(&id) {
             c.out.extend_from_slice(&out);
         }
-        let target = if eof { "replicas sockets" } else { "disk" };
-        self.log(LogLevel::Notice, format!("Starting BGSAVE for SYNC with target: {target}"));
+        self.log(LogLevel::Notice, "Starting BGSAVE for SYNC with target: disk".into());
         let addr = self.peer_name(id);
         self.log(LogLevel::Notice, format!("Synchronization with replica {addr} succeeded"));
     }
@@ -338,7 +345,7 @@ impl Node {
                     c.out.extend_from_slice(bytes);
                 }
             }
-            PeerState::Online { streaming: false } => p.held.extend_from_slice(bytes),
+            PeerState::Sending | PeerState::Online { streaming: false } => p.held.extend_from_slice(bytes),
             _ => {}
         }
     }

@@ -27,6 +27,7 @@ mod master;
 mod replica;
 mod report;
 mod shutdown;
+mod transfer;
 mod wait;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,6 +69,8 @@ pub(super) struct Replication {
     failover: Option<failover::Failover>,
     /// A SHUTDOWN waiting for its replicas to catch up.
     shutdown: Option<shutdown::ShutdownWait>,
+    /// The snapshot being sent to replicas, EOF form.
+    transfer: Option<transfer::Transfer>,
 }
 
 impl Node {

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use redsim_model::command::Command;
-use redsim_model::dataset::Dataset;
+use redsim_model::dataset::{Dataset, Record};
 use redsim_model::engine::{DbInfo, KeyspaceStats};
 use redsim_model::resp::encode_request;
 use redsim_model::{Context, Engine, Frame, KeyState, Model, Upcoming};
@@ -68,6 +68,18 @@ impl Engine for Spy {
     }
     fn snapshot(&self) -> Dataset {
         self.model.snapshot()
+    }
+    fn start_snapshot(&mut self) -> Vec<(u64, u64)> {
+        self.model.start_snapshot()
+    }
+    fn read_snapshot(&mut self, max: usize, out: &mut Vec<(usize, Record)>) -> bool {
+        self.model.read_snapshot(max, out)
+    }
+    fn cancel_snapshot(&mut self) {
+        self.model.cancel_snapshot()
+    }
+    fn snapshot_running(&self) -> bool {
+        self.model.snapshot_running()
     }
     fn load(&mut self, data: Dataset) {
         self.model.load(data)

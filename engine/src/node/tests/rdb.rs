@@ -93,6 +93,59 @@ fn bgsave_runs_in_chunks_while_commands_are_served() {
     assert_eq!(r.cmd(c, &["DEBUG", "DIGEST"]), digest_at_start);
 }
 
+/// The file holds the dataset of the moment BGSAVE started, whatever the
+/// commands served meanwhile do to the keys it has not written yet:
+/// overwrite, delete, expire, rename, move them, swap or flush databases.
+#[test]
+fn bgsave_keeps_the_dataset_of_its_start_while_commands_change_it() {
+    let mut h = DiskHarness::new("");
+    let c = h.connect();
+    fill(&mut h, c, 2000);
+    h.cmd(c, &["SELECT", "1"]);
+    for i in 0..300 {
+        h.cmd(c, &["HSET", &format!("h:{i}"), "f", &noise(i, 40)]);
+    }
+    h.cmd(c, &["SELECT", "2"]);
+    h.cmd(c, &["SET", "in2", "x"]);
+    h.cmd(c, &["SELECT", "0"]);
+    let digest_at_start = h.cmd(c, &["DEBUG", "DIGEST"]);
+    h.send(c, &["BGSAVE"]);
+    assert_eq!(h.take(c), "+Background saving started\r\n");
+    let mut i = 0;
+    let mut steps = 0;
+    while h.step() {
+        steps += 1;
+        // Enough changes per storage step that most keys change before
+        // the walk reaches them.
+        for _ in 0..150 {
+            i += 1;
+            let k = format!("key:{}", (i * 7) % 2000);
+            let changes: &[&[&str]] = match i % 9 {
+                0 => &[&["SET", &k, "changed"]],
+                1 => &[&["DEL", &k]],
+                2 => &[&["EXPIRE", &k, "1"]],
+                3 => &[&["APPEND", &k, "more"]],
+                4 => &[&["RENAME", &k, &format!("renamed:{i}")]],
+                5 => &[&["MOVE", &k, "3"]],
+                6 => &[&["RPUSH", "list", "d"], &["GET", &k]],
+                7 if i % 2 == 0 => &[&["SWAPDB", "0", "1"]],
+                7 => &[&["SELECT", "2"], &["FLUSHDB"], &["SELECT", "0"]],
+                _ => &[&["HSET", "h:5", "g", "2"], &["SADD", "s", "4"]],
+            };
+            for words in changes {
+                let reply = h.cmd_no_disk(c, words);
+                assert!(!reply.starts_with('-') || reply.starts_with("-ERR no such key"), "{words:?}: {reply}");
+            }
+        }
+    }
+    assert!(steps > 5, "the save took {steps} steps");
+    assert!(h.logged("Background saving terminated with success"));
+    assert_ne!(h.cmd(c, &["DEBUG", "DIGEST"]), digest_at_start);
+    let mut r = h.kill_and_restart();
+    let c = r.connect();
+    assert_eq!(r.cmd(c, &["DEBUG", "DIGEST"]), digest_at_start);
+}
+
 #[test]
 fn failed_bgsave_stops_writes_until_a_save_succeeds() {
     let mut h = DiskHarness::new("");
