@@ -4,7 +4,7 @@
 //! commands for a base file without an RDB preamble.
 
 use bytes::Bytes;
-use redsim_model::dataset::Dataset;
+use redsim_model::dataset::{Dataset, Record};
 use redsim_model::num::fmt_g17;
 use redsim_model::reference::Value;
 use redsim_model::resp::encode_request;
@@ -171,30 +171,38 @@ fn push(out: &mut Vec<u8>, words: Vec<Bytes>) {
 /// batches, PEXPIREAT for keys with a time to live).
 pub fn dataset_commands(data: &Dataset) -> Vec<u8> {
     let mut out = Vec::new();
-    let b = |s: &str| Bytes::copy_from_slice(s.as_bytes());
-    let raw = |s: &[u8]| Bytes::copy_from_slice(s);
     for (db, records) in data.dbs.iter().enumerate() {
         if records.is_empty() {
             continue;
         }
-        push(&mut out, vec![b("SELECT"), b(&db.to_string())]);
+        select_command(db, &mut out);
         for r in records {
-            let key = r.key.clone();
-            match &r.value {
-                Value::Str(s) => push(&mut out, vec![b("SET"), key.clone(), raw(&s.bytes)]),
-                Value::List(l) => batched(&mut out, "RPUSH", &key, l.iter().map(|e| vec![raw(e)])),
-                Value::Set(s) => batched(&mut out, "SADD", &key, s.iter().map(|m| vec![raw(m)])),
-                Value::ZSet(z) => {
-                    batched(&mut out, "ZADD", &key, z.iter().map(|(m, score)| vec![b(&fmt_g17(score)), raw(m)]))
-                }
-                Value::Hash(h) => batched(&mut out, "HMSET", &key, h.iter().map(|(f, v)| vec![raw(f), raw(v)])),
-            }
-            if let Some(at) = r.expire_at {
-                push(&mut out, vec![b("PEXPIREAT"), key, b(&at.to_string())]);
-            }
+            record_commands(r, &mut out);
         }
     }
     out
+}
+
+/// `SELECT db`, before the first key of each database.
+pub fn select_command(db: usize, out: &mut Vec<u8>) {
+    push(out, vec![Bytes::from_static(b"SELECT"), Bytes::copy_from_slice(db.to_string().as_bytes())]);
+}
+
+/// The commands that rebuild one key (see [`dataset_commands`]).
+pub fn record_commands(r: &Record, out: &mut Vec<u8>) {
+    let b = |s: &str| Bytes::copy_from_slice(s.as_bytes());
+    let raw = |s: &[u8]| Bytes::copy_from_slice(s);
+    let key = r.key.clone();
+    match &r.value {
+        Value::Str(s) => push(out, vec![b("SET"), key.clone(), raw(&s.bytes)]),
+        Value::List(l) => batched(out, "RPUSH", &key, l.iter().map(|e| vec![raw(e)])),
+        Value::Set(s) => batched(out, "SADD", &key, s.iter().map(|m| vec![raw(m)])),
+        Value::ZSet(z) => batched(out, "ZADD", &key, z.iter().map(|(m, score)| vec![b(&fmt_g17(score)), raw(m)])),
+        Value::Hash(h) => batched(out, "HMSET", &key, h.iter().map(|(f, v)| vec![raw(f), raw(v)])),
+    }
+    if let Some(at) = r.expire_at {
+        push(out, vec![b("PEXPIREAT"), key, b(&at.to_string())]);
+    }
 }
 
 /// `cmd key items...` with at most [`ITEMS_PER_COMMAND`] items per command.

@@ -6,19 +6,16 @@
 //! hold everything. Steps, each waiting for the disk:
 //! 1. open: create the new incremental file and (when an AOF already exists)
 //!    record it in the manifest, so a crash keeps every write;
-//! 2. base: write the snapshot to a temp file, fsync, rename it into the AOF
+//! 2. base: write the snapshot to a temp file a piece at a time as the
+//!    writes complete (`rewrite_base.rs`), fsync, rename it into the AOF
 //!    directory as the new base;
 //! 3. once the writer has moved to the new incremental file: commit the new
 //!    manifest (temp, fsync, rename, fsync the directory);
 //! 4. remove the files the new manifest no longer lists (history).
 
-use redsim_model::dataset::Dataset;
-
 use super::aof::{AofWriter, FsyncPolicy, OpenFile};
-use super::aof_checkpoint::checkpoint_line;
-use super::aof_format::dataset_commands;
 use super::aof_manifest::{base_name, incr_name, manifest_name, AofFile, FileKind, Manifest};
-use super::rdb_save::CHUNK;
+use super::rewrite_base::{BaseSource, Records};
 use super::storage::{StorageError, StorageOp, StorageResult};
 use super::{LogLevel, Node, Owner, Script};
 
@@ -51,7 +48,13 @@ pub struct Rewrite {
     pub kind: RewriteKind,
     phases: Vec<Phase>,
     script: Script,
-    base_bytes: Vec<u8>,
+    /// The new base's bytes, made as they are written.
+    base: Option<BaseSource>,
+    /// Bytes of the new base written so far.
+    base_size: u64,
+    /// The temp file the base is written to and its final path, once the
+    /// base phase has started; cleared when its fsync and rename are queued.
+    base_paths: Option<(String, String)>,
     new_base: Option<AofFile>,
     new_incr: AofFile,
     /// The manifest the rewrite started from (what is on disk).
@@ -77,23 +80,15 @@ impl Default for RewriteStats {
 }
 
 impl Node {
-    /// A base file's bytes for `data`: an RDB preamble or commands.
-    fn base_bytes(&self, data: &Dataset, rdb: bool) -> Vec<u8> {
+    /// The source of a base file of the dataset as it is now: an RDB
+    /// preamble or commands.
+    fn base_source(&mut self, rdb: bool) -> BaseSource {
         if rdb {
-            self.rdb_writer(data.clone(), &self.rdb_options(true)).finish()
-        } else {
-            // Keys already expired are left out, as Redis's rewrite does.
-            let now = self.now_ms;
-            let mut live = data.clone();
-            for db in &mut live.dbs {
-                db.retain(|r| r.expire_at.is_none_or(|at| at > now));
-            }
-            let mut bytes = dataset_commands(&live);
-            if !bytes.is_empty() {
-                bytes.extend(checkpoint_line((0, 0), &bytes));
-            }
-            bytes
+            let opts = self.rdb_options(true);
+            return BaseSource::Rdb(Box::new(self.rdb_source(&opts)));
         }
+        let records = Records::start(self.engine.as_mut());
+        BaseSource::Commands { records, now_ms: self.now_ms, db: None, crc: 0, len: 0, finished: false }
     }
 
     /// Starts a rewrite of `kind`. The caller has checked none is running.
@@ -106,20 +101,14 @@ impl Node {
             self.persist.aof = Some(AofWriter::new(policy, now));
         }
         let old = self.persist.aof.as_ref().map(|w| w.manifest.clone()).unwrap_or_default();
-        let (base_bytes, phases) = match kind {
-            RewriteKind::IncrOnStart => (Vec::new(), vec![Phase::Open]),
-            RewriteKind::OnStart => {
-                let snapshot = self.engine.snapshot();
-                (self.base_bytes(&snapshot, rdb), vec![Phase::Open, Phase::Base, Phase::WaitSwitch, Phase::Commit])
+        let (base, phases) = match kind {
+            RewriteKind::IncrOnStart => (None, vec![Phase::Open]),
+            RewriteKind::OnStart | RewriteKind::Background => {
+                (Some(self.base_source(rdb)), vec![Phase::Open, Phase::Base, Phase::WaitSwitch, Phase::Commit])
             }
             RewriteKind::Enable => {
-                let snapshot = self.engine.snapshot();
                 let phases = vec![Phase::ReadManifest, Phase::Open, Phase::Base, Phase::WaitSwitch, Phase::Commit];
-                (self.base_bytes(&snapshot, rdb), phases)
-            }
-            RewriteKind::Background => {
-                let snapshot = self.engine.snapshot();
-                (self.base_bytes(&snapshot, rdb), vec![Phase::Open, Phase::Base, Phase::WaitSwitch, Phase::Commit])
+                (Some(self.base_source(rdb)), phases)
             }
         };
         let seq = old.last_incr_seq() + 1;
@@ -159,7 +148,9 @@ impl Node {
             kind,
             phases,
             script: Script::default(),
-            base_bytes,
+            base,
+            base_size: 0,
+            base_paths: None,
             new_base,
             new_incr,
             old,
@@ -205,15 +196,10 @@ impl Node {
                 ops
             }
             Phase::Base => {
-                let temp = temp_base;
-                let mut ops = vec![StorageOp::Create { path: temp.clone() }];
-                for (i, chunk) in rw.base_bytes.chunks(CHUNK).enumerate() {
-                    ops.push(StorageOp::Write { path: temp.clone(), offset: (i * CHUNK) as u64, data: chunk.to_vec() });
-                }
+                // The writes follow one by one as the base is made (`rewrite_step`).
                 let target = storage_join(&dir, &rw.new_base.as_ref().expect("a base phase has a base").name);
-                ops.push(StorageOp::Fsync { path: temp.clone() });
-                ops.push(StorageOp::Rename { from: temp, to: target });
-                ops
+                rw.base_paths = Some((temp_base.clone(), target));
+                vec![StorageOp::Create { path: temp_base }]
             }
             Phase::WaitSwitch => {
                 if !switched {
@@ -268,6 +254,23 @@ impl Node {
             _ => {}
         }
         let Some(rw) = self.persist.rewrite.as_mut() else { return };
+        if phase == Phase::Base && rw.script.ops.is_empty() {
+            // The base's next piece, or once it is all written its fsync and rename.
+            let piece = rw.base.as_mut().and_then(|b| b.next_piece(self.engine.as_mut()));
+            match (piece, rw.base_paths.take()) {
+                (Some(data), Some((temp, target))) => {
+                    let offset = rw.base_size;
+                    rw.base_size += data.len() as u64;
+                    rw.script.ops.push_back(StorageOp::Write { path: temp.clone(), offset, data });
+                    rw.base_paths = Some((temp, target));
+                }
+                (None, Some((temp, target))) => {
+                    rw.script.ops.push_back(StorageOp::Fsync { path: temp.clone() });
+                    rw.script.ops.push_back(StorageOp::Rename { from: temp, to: target });
+                }
+                (_, None) => {}
+            }
+        }
         if rw.script.advance(&mut self.persist.io, Owner::Rewrite(gen)) {
             return;
         }
@@ -298,12 +301,12 @@ impl Node {
 
     /// The rewrite ended, successfully when `error` is None.
     fn rewrite_finished(&mut self, error: Option<String>) {
-        let Some(rw) = self.persist.rewrite.take() else { return };
+        let Some(rw) = self.take_rewrite() else { return };
         let now = self.now_ms;
         let background = matches!(rw.kind, RewriteKind::Background | RewriteKind::Enable);
         match error {
             None => {
-                let base_size = rw.base_bytes.len() as u64;
+                let base_size = rw.base_size;
                 if let Some(w) = self.persist.aof.as_mut() {
                     if let Some(base) = rw.new_base.clone() {
                         w.manifest = Manifest { base: Some(base), incrs: vec![rw.new_incr.clone()], history: vec![] };
@@ -373,6 +376,16 @@ impl Node {
         self.aof_flush();
     }
 
+    /// Ends the rewrite under way, if any, giving back the engine's
+    /// snapshot its base was being made from.
+    pub(super) fn take_rewrite(&mut self) -> Option<Rewrite> {
+        let rw = self.persist.rewrite.take()?;
+        if let Some(base) = &rw.base {
+            base.cancel(self.engine.as_mut());
+        }
+        Some(rw)
+    }
+
     /// No AOF on disk at startup: create it from the (empty) dataset.
     pub(super) fn create_aof_on_start(&mut self) {
         self.start_rewrite(RewriteKind::OnStart);
@@ -380,7 +393,7 @@ impl Node {
 
     /// Turns the AOF off (CONFIG SET appendonly no, or turning it on failed).
     pub(super) fn stop_aof(&mut self) {
-        if self.persist.rewrite.take().is_some() {
+        if self.take_rewrite().is_some() {
             let temp = self.data_path(&format!("temp-rewriteaof-bg-{}.aof", self.process.process_id));
             self.persist.io.issue(Owner::Cleanup, StorageOp::Remove { path: temp });
         }

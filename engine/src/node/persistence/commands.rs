@@ -271,7 +271,7 @@ impl Node {
                     w.abort_switch();
                 }
             }
-            self.persist.rewrite = None;
+            self.take_rewrite();
         }
         if self.persist.aof.is_some() {
             self.log(LogLevel::Notice, "Calling fsync() on the AOF file.".into());

@@ -20,6 +20,7 @@ mod info;
 mod loading;
 pub mod mem_storage;
 mod rdb_save;
+mod rewrite_base;
 pub mod storage;
 
 use std::collections::{BTreeMap, VecDeque};

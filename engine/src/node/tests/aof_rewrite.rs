@@ -169,3 +169,55 @@ fn rdb_preamble_base() {
     let rc = r.connect();
     assert_eq!(r.cmd(rc, &["DEBUG", "DIGEST"]), digest);
 }
+
+/// The new base is the dataset of the moment BGREWRITEAOF started, made as
+/// its writes complete, and the new incremental file holds what came after:
+/// commands that change keys the base has not reached yet (not idempotent:
+/// APPEND, INCR, RPUSH, DEL) must not land in both, in either base form.
+#[test]
+fn a_rewrite_base_is_the_dataset_of_its_start_while_commands_change_it() {
+    for preamble in ["no", "yes"] {
+        let mut h = DiskHarness::new(&format!(
+            "appendonly yes\nappendfsync always\naof-use-rdb-preamble {preamble}\nsave \"\"\n"
+        ));
+        let c = h.connect();
+        for i in 0..3000 {
+            h.cmd(c, &["SET", &format!("k{i}"), &format!("{i:0>200}")]);
+        }
+        h.cmd(c, &["RPUSH", "list", "a"]);
+        h.send(c, &["BGREWRITEAOF"]);
+        assert_eq!(h.take(c), "+Background append only file rewriting started\r\n");
+        let w = h.connect();
+        let mut i = 0;
+        let mut steps = 0;
+        // The disk takes one operation per step: the rewrite's and the
+        // AOF's writes of the commands sent meanwhile, in order.
+        while !h.logged("Background AOF rewrite finished successfully") {
+            assert!(h.step() && steps < 100_000, "the rewrite never finishes");
+            steps += 1;
+            for _ in 0..20 {
+                // From the last key down: the base is read from the first up.
+                let k = format!("k{}", 2999 - i % 3000);
+                let words: &[&str] = match i % 4 {
+                    0 => &["APPEND", &k, "+"],
+                    1 => &["DEL", &k],
+                    2 => &["SET", &k, "7"],
+                    _ => &["RPUSH", "list", "b"],
+                };
+                // Their replies wait for the AOF; INFO on `c` does not.
+                h.send(w, words);
+                i += 1;
+            }
+        }
+        assert!(steps > 10, "the base went out in {steps} steps");
+        h.pump();
+        let replies = h.take(w);
+        assert!(!replies.contains('-'), "{replies}");
+        assert_eq!(h.cmd(c, &["LLEN", "list"]), format!(":{}\r\n", 1 + i / 4));
+        assert!(h.logged("Background AOF rewrite finished successfully"));
+        let digest = h.cmd(c, &["DEBUG", "DIGEST"]);
+        let mut r = h.crash_and_restart();
+        let rc = r.connect();
+        assert_eq!(r.cmd(rc, &["DEBUG", "DIGEST"]), digest, "aof-use-rdb-preamble {preamble}");
+    }
+}
