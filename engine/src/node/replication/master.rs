@@ -6,8 +6,8 @@
 //! The snapshot goes out as `$<length>` or, when `repl-diskless-sync` is on
 //! and the replica understands it (`capa eof`), in the `$EOF:<mark>` form
 //! after `repl-diskless-sync-delay` seconds, as Redis waits for more replicas
-//! to share its fork, and is then written a piece at a time while commands
-//! are served (`transfer.rs`). In the EOF form the stream waits for the replica's
+//! to share its fork; either way it is made a piece at a time while
+//! commands are served (`transfer.rs`). In the EOF form the stream waits for the replica's
 //! first REPLCONF ACK: a real Redis replica may read past the mark and would
 //! lose what followed it.
 
@@ -45,8 +45,9 @@ pub(super) struct Peer {
     pub ack_ms: i64,
     /// Asked with SYNC: no `+FULLRESYNC` line before the snapshot.
     pub pre_psync: bool,
-    /// Stream bytes held until the first ACK (EOF-form snapshots).
-    held: Vec<u8>,
+    /// Stream bytes held while its snapshot is made, and in the EOF form
+    /// until its first ACK.
+    pub held: Vec<u8>,
 }
 
 impl Peer {
@@ -273,23 +274,25 @@ impl Node {
         true
     }
 
-    /// Replicas whose diskless delay is over get their snapshot: those
-    /// taking the EOF form share one transfer, unless one is under way
-    /// (they wait for the next); the others get theirs at once.
+    /// Replicas whose diskless delay is over get their snapshot, unless a
+    /// transfer is under way (they wait for the next): those taking the
+    /// EOF form share one transfer, then those taking the length form.
     pub(super) fn start_due_full_syncs(&mut self, now_ms: i64) {
+        if self.repl.transfer.is_some() {
+            return;
+        }
         let diskless = self.config.get_bool("repl-diskless-sync");
-        let (eof, whole): (Vec<(ClientId, bool)>, _) = self
+        let (eof, length): (Vec<(ClientId, bool)>, Vec<_>) = self
             .repl
             .peers
             .iter()
             .filter(|(_, p)| matches!(p.state, PeerState::WaitSync { start_at_ms } if start_at_ms <= now_ms))
             .map(|(id, p)| (*id, diskless && p.capa_eof))
             .partition(|(_, eof)| *eof);
-        for (id, _) in whole {
-            self.start_full_sync(id);
-        }
-        if !eof.is_empty() && self.repl.transfer.is_none() {
-            self.start_transfer(eof.into_iter().map(|(id, _)| id).collect());
+        if !eof.is_empty() {
+            self.start_transfer(eof.into_iter().map(|(id, _)| id).collect(), true);
+        } else if !length.is_empty() {
+            self.start_transfer(length.into_iter().map(|(id, _)| id).collect(), false);
         }
     }
 
@@ -308,32 +311,6 @@ impl Node {
         let stream_db = self.repl.master.as_ref().map_or(0, |m| m.stream_db() as u32);
         opts.aux.repl = Some((stream_db, self.replid.clone(), offset as i64));
         (offset, opts)
-    }
-
-    /// Takes the snapshot at once and writes `+FULLRESYNC`, the RDB as
-    /// `$<length>` and the stream from here on to replica `id` (a replica
-    /// that cannot take the EOF form, or `repl-diskless-sync no`).
-    fn start_full_sync(&mut self, id: ClientId) {
-        let (offset, opts) = self.sync_point();
-        let bytes = rdb::write(&self.engine.snapshot(), &opts);
-        let Some(p) = self.repl.peers.get(&id) else { return };
-        let mut out = Vec::with_capacity(bytes.len() + 128);
-        if !p.pre_psync {
-            out.extend_from_slice(format!("+FULLRESYNC {} {offset}\r\n", self.replid).as_bytes());
-        }
-        out.extend_from_slice(format!("${}\r\n", bytes.len()).as_bytes());
-        out.extend_from_slice(&bytes);
-        let now = self.now_ms;
-        if let Some(p) = self.repl.peers.get_mut(&id) {
-            p.state = PeerState::Online { streaming: true };
-            p.ack_ms = now;
-        }
-        if let Some(c) = self.clients.get_mut(&id) {
-            c.out.extend_from_slice(&out);
-        }
-        self.log(LogLevel::Notice, "Starting BGSAVE for SYNC with target: disk".into());
-        let addr = self.peer_name(id);
-        self.log(LogLevel::Notice, format!("Synchronization with replica {addr} succeeded"));
     }
 
     /// Stream bytes for replica `id`, if it is at the streaming stage.

@@ -1,6 +1,8 @@
-//! A full resynchronisation's snapshot written to replicas a piece at a
-//! time, in the `$EOF:<mark>` form (Redis's diskless sync, where a forked
-//! child writes the RDB to the replicas' sockets).
+//! A full resynchronisation's snapshot made a piece at a time: written to
+//! the replicas as it is made in the `$EOF:<mark>` form (Redis's diskless
+//! sync, where a forked child writes the RDB to the replicas' sockets), or
+//! gathered and sent whole after its `$<length>` (the form whose length
+//! comes first, which Redis writes to disk first).
 //!
 //! The transfer reads the engine's snapshot (`Engine::start_snapshot`) in
 //! steps of [`STEP_BYTES`], one per timer turn: the node asks its driver
@@ -8,7 +10,7 @@
 //! served between the steps. Replicas whose sync falls due during a
 //! transfer wait for the next one, as Redis's replicas wait for the next
 //! child. What the master propagates meanwhile is held for each replica
-//! until it acknowledges the snapshot.
+//! until the snapshot is out (EOF form: until the replica acknowledges it).
 
 use super::super::persistence::SaveSource;
 use super::super::{ClientId, LogLevel, Node};
@@ -23,8 +25,15 @@ pub(super) struct Transfer {
     /// The replicas it goes to (those gone since are skipped).
     peers: Vec<ClientId>,
     source: SaveSource,
-    /// The 40 characters that end the payload.
-    mark: String,
+    form: Form,
+}
+
+/// How the payload is framed.
+enum Form {
+    /// `$EOF:<mark>`, the payload, the same 40 characters.
+    Eof { mark: String },
+    /// `$<length>` and the payload, gathered here until it is complete.
+    Length { payload: Vec<u8> },
 }
 
 impl std::fmt::Debug for Transfer {
@@ -34,12 +43,16 @@ impl std::fmt::Debug for Transfer {
 }
 
 impl Node {
-    /// Starts sending the snapshot of this moment to `peers`, which asked
-    /// for the EOF form: `+FULLRESYNC`, `$EOF:<mark>`, then steps.
-    pub(super) fn start_transfer(&mut self, peers: Vec<ClientId>) {
+    /// Starts sending the snapshot of this moment to `peers`, in the EOF
+    /// form when `eof`: `+FULLRESYNC`, `$EOF:<mark>`, then steps.
+    pub(super) fn start_transfer(&mut self, peers: Vec<ClientId>, eof: bool) {
         let (offset, opts) = self.sync_point();
         let source = self.rdb_source(&opts);
-        let mark = super::super::hex40(&mut self.rng);
+        let form = if eof {
+            Form::Eof { mark: super::super::hex40(&mut self.rng) }
+        } else {
+            Form::Length { payload: Vec::new() }
+        };
         let now = self.now_ms;
         for &id in &peers {
             let Some(p) = self.repl.peers.get_mut(&id) else { continue };
@@ -47,15 +60,18 @@ impl Node {
             if !p.pre_psync {
                 head.push_str(&format!("+FULLRESYNC {} {offset}\r\n", self.replid));
             }
-            head.push_str(&format!("$EOF:{mark}\r\n"));
+            if let Form::Eof { mark } = &form {
+                head.push_str(&format!("$EOF:{mark}\r\n"));
+            }
             p.state = PeerState::Sending;
             p.ack_ms = now;
             if let Some(c) = self.clients.get_mut(&id) {
                 c.out.extend_from_slice(head.as_bytes());
             }
         }
-        self.log(LogLevel::Notice, "Starting BGSAVE for SYNC with target: replicas sockets".into());
-        self.repl.transfer = Some(Transfer { peers, source, mark });
+        let target = if eof { "replicas sockets" } else { "disk" };
+        self.log(LogLevel::Notice, format!("Starting BGSAVE for SYNC with target: {target}"));
+        self.repl.transfer = Some(Transfer { peers, source, form });
         self.transfer_step();
     }
 
@@ -82,14 +98,31 @@ impl Node {
                 Some(bytes) => piece.extend_from_slice(&bytes),
                 None => {
                     finished = true;
-                    piece.extend_from_slice(t.mark.as_bytes());
                     break;
                 }
             }
         }
+        let out = match &mut t.form {
+            Form::Eof { mark } => {
+                if finished {
+                    piece.extend_from_slice(mark.as_bytes());
+                }
+                piece
+            }
+            Form::Length { payload } => {
+                payload.extend_from_slice(&piece);
+                if finished {
+                    let mut out = format!("${}\r\n", payload.len()).into_bytes();
+                    out.append(payload);
+                    out
+                } else {
+                    Vec::new()
+                }
+            }
+        };
         for id in &t.peers {
             if let Some(c) = self.clients.get_mut(id) {
-                c.out.extend_from_slice(&piece);
+                c.out.extend_from_slice(&out);
             }
         }
         if !finished {
@@ -97,10 +130,18 @@ impl Node {
             return;
         }
         let now = self.now_ms;
+        let eof = matches!(t.form, Form::Eof { .. });
         for id in &t.peers {
             if let Some(p) = self.repl.peers.get_mut(id) {
-                p.state = PeerState::Online { streaming: false };
+                p.state = PeerState::Online { streaming: !eof };
                 p.ack_ms = now;
+                // The length form's replica reads exactly the payload: what
+                // was held follows at once.
+                if !eof {
+                    if let Some(c) = self.clients.get_mut(id) {
+                        c.out.append(&mut p.held);
+                    }
+                }
             }
             let addr = self.peer_name(*id);
             self.log(LogLevel::Notice, format!("Synchronization with replica {addr} succeeded"));

@@ -326,13 +326,19 @@ fn a_snapshot_in_small_reads_finds_its_end_mark_across_reads() {
     assert_eq!(net.digest(1), net.digest(0), "the stream follows in small reads too");
 }
 
-/// A snapshot larger than a transfer step goes out over several timer
-/// turns; the master serves and changes keys between them, and the
-/// replica ends up with the master's dataset (snapshot, then the stream
-/// held until its first ACK).
+/// A snapshot larger than a transfer step is made over several timer
+/// turns, in either form; the master serves and changes keys between them,
+/// and the replica ends up with the master's dataset (snapshot, then the
+/// stream held meanwhile).
 #[test]
 fn a_full_sync_goes_out_in_steps_while_the_master_serves_and_changes_keys() {
-    let mut net = Net::new(2, "");
+    for (extra, target) in [("", "replicas sockets"), ("repl-diskless-sync no\n", "disk")] {
+        full_sync_in_steps(extra, target);
+    }
+}
+
+fn full_sync_in_steps(extra: &str, target: &str) {
+    let mut net = Net::new(2, extra);
     // About 1.2 MB that LZF cannot shrink.
     let mut x: u64 = 1;
     for batch in 0..40 {
@@ -353,7 +359,7 @@ fn a_full_sync_goes_out_in_steps_while_the_master_serves_and_changes_keys() {
     net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
     // The replica connects from its cron.
     net.advance(100);
-    assert!(net.logged(0, "Starting BGSAVE for SYNC with target: replicas sockets"));
+    assert!(net.logged(0, &format!("Starting BGSAVE for SYNC with target: {target}")));
     let mut steps = 0;
     while net.nodes[0].next_timer_ms() == Some(net.now) {
         assert!(net.info(0, "slave0").contains("state=wait_bgsave"), "{}", net.info(0, "slave0"));
