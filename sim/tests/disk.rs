@@ -351,13 +351,22 @@ impl Process {
         }
     }
 
-    /// Performs the oldest queued storage operation; false if none (or the
-    /// process has exited).
+    /// Performs the oldest queued storage operation, or with none queued
+    /// runs the node's timers if they are due (a replay's next step), as
+    /// the drivers do; false if there was nothing to do (or the process
+    /// has exited).
     fn step(&mut self) -> bool {
         if self.exited.is_some() {
             return false;
         }
-        let Some((id, op)) = self.queue.pop_front() else { return false };
+        let Some((id, op)) = self.queue.pop_front() else {
+            if self.node.next_timer_ms().is_some_and(|at| at <= self.now) {
+                self.node.timers(self.now);
+                self.collect();
+                return true;
+            }
+            return false;
+        };
         let result = self.disk.execute(&op);
         self.now += 1;
         self.node.storage_done(id, result, self.now);

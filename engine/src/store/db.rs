@@ -180,6 +180,11 @@ impl Db {
         }
     }
 
+    /// Makes room for `n` keys in an empty database (loading).
+    pub fn reserve(&mut self, n: usize) {
+        self.dict.reserve(n);
+    }
+
     /// Adds an entry for a key known to be absent, without logging it (loading).
     pub fn insert_quietly(&mut self, key: &[u8], obj: Obj, deadline: Option<i64>, lru: u32) {
         let hash = hash_key(key);

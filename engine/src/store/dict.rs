@@ -340,6 +340,14 @@ impl Dict {
         }
     }
 
+    /// Sizes an empty table for `n` keys at once, so that filling it never
+    /// rehashes (loading, as Redis sizes its tables from RESIZEDB).
+    pub fn reserve(&mut self, n: usize) {
+        if self.len() == 0 && self.rehash_idx.is_none() && self.tables[0].len() < n {
+            self.tables[0] = vec![NIL; n.max(INITIAL_SIZE).next_power_of_two()];
+        }
+    }
+
     /// Grows when there are as many keys as buckets (Redis's `_dictExpandIfNeeded`).
     fn expand_if_needed(&mut self) {
         if self.rehash_idx.is_some() {

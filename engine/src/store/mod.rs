@@ -386,6 +386,7 @@ impl redsim_model::Engine for Engine {
         }
         for (i, records) in data.dbs.into_iter().enumerate().take(databases) {
             let db = &mut self.dbs[i];
+            db.reserve(records.len());
             for r in records {
                 // A dataset has each key once; a later duplicate replaces, as in the model.
                 db.remove_quietly(&r.key);

@@ -1,6 +1,9 @@
 //! Loading the dataset at startup: the multi-part AOF when `appendonly` is
 //! on (manifest, then the base, then each incremental file in order), else
-//! the RDB file. Commands get `-LOADING` until it is done.
+//! the RDB file. Commands get `-LOADING` until it is done. An AOF file's
+//! commands are checked whole, then run a step at a time on timer turns
+//! (see [`Replay`]), so those replies go out while it loads; an RDB file
+//! (or an AOF's RDB preamble) still loads in one step.
 //!
 //! A file that ends inside a command is cut back to its last complete
 //! command when `aof-load-truncated` allows it (only the last file may be
@@ -24,7 +27,7 @@ use redsim_model::Context;
 
 use super::aof::{AofWriter, FsyncPolicy, OpenFile};
 use super::aof_checkpoint::{verify, Integrity};
-use super::aof_format::{parse_commands, ParseEnd, Parsed};
+use super::aof_format::{parse_commands, AofCommand, ParseEnd, Parsed};
 use super::aof_manifest::{manifest_name, AofFile, Manifest};
 use super::storage::{StorageError, StorageOp, StorageResult};
 use super::{LogLevel, Node, Owner};
@@ -42,6 +45,8 @@ enum Stage {
     Manifest,
     /// Reading one of the AOF's files.
     File(AofFile),
+    /// Running an AOF file's commands, a step per timer turn.
+    Replay(Box<Replay>),
     /// Cutting the last file back to its last complete command.
     Truncate { name: String },
     /// Making the files read durable, one at a time, before serving them.
@@ -80,6 +85,29 @@ enum Replayed {
     /// Good up to `len` bytes.
     Truncated { len: usize, sealed_to: usize },
 }
+
+/// An AOF file whose commands are being run, [`REPLAY_STEP_BYTES`] of them
+/// per timer turn, so that clients get their `-LOADING` replies meanwhile
+/// (Redis processes events every `loading-process-events-interval-bytes`).
+#[derive(Debug)]
+struct Replay {
+    file: AofFile,
+    last: bool,
+    bytes: Vec<u8>,
+    commands: std::vec::IntoIter<AofCommand>,
+    end: ParseEnd,
+    annotations: Vec<(usize, usize)>,
+    /// Where each verified checkpoint line ends.
+    checkpoints: Vec<usize>,
+    db: usize,
+    multi: Option<Vec<Vec<Bytes>>>,
+    /// The end of the last command run (or transaction committed).
+    valid: usize,
+    file_start: i64,
+}
+
+/// File bytes of commands run per replay step: about 10 ms of work.
+const REPLAY_STEP_BYTES: usize = 256 * 1024;
 
 fn seconds(ms: i64) -> String {
     format!("{:.3}", ms.max(0) as f64 / 1000.0)
@@ -147,36 +175,18 @@ impl Node {
             Stage::File(file) => match result {
                 StorageResult::Data(bytes) => {
                     let last = loader.queue.is_empty();
-                    let size = bytes.len() as u64;
                     loader.to_sync.push_back(self.aof_path(&file.name));
-                    let outcome = self.load_aof_file(&file, &bytes, last);
-                    // What the last checkpoint does not cover yet: the
-                    // writer's first checkpoint will (see `AofWriter::unsealed`).
-                    if let Ok(Replayed::Complete { sealed_to } | Replayed::Truncated { sealed_to, .. }) = &outcome {
-                        let kept = match &outcome {
-                            Ok(Replayed::Truncated { len, .. }) => *len,
-                            _ => bytes.len(),
-                        };
-                        let tail = &bytes[*sealed_to..kept];
-                        loader.last_unsealed = (crc64(0, tail), tail.len() as u64);
-                    }
-                    match outcome {
-                        Ok(Replayed::Complete { .. }) => {
-                            loader.last_size = size;
-                            loader.sizes.push((file.name.clone(), size));
-                            self.load_next_file(loader);
+                    if bytes.starts_with(b"REDIS") {
+                        let outcome = self.load_aof_base_rdb(&file, &bytes);
+                        self.aof_file_loaded(loader, file, &bytes, outcome);
+                    } else {
+                        match self.start_replay(file, bytes, last) {
+                            Ok(replay) => {
+                                loader.stage = Stage::Replay(replay);
+                                self.persist.loader = Some(loader);
+                            }
+                            Err(e) => self.fatal(e),
                         }
-                        Ok(Replayed::Truncated { len, .. }) => {
-                            let len = len as u64;
-                            loader.last_size = len;
-                            loader.sizes.push((file.name.clone(), len));
-                            let path = self.aof_path(&file.name);
-                            let id = self.persist.io.issue(Owner::Load, StorageOp::Truncate { path, len });
-                            loader.inflight = Some(id);
-                            loader.stage = Stage::Truncate { name: file.name };
-                            self.persist.loader = Some(loader);
-                        }
-                        Err(e) => self.fatal(e),
                     }
                 }
                 StorageResult::Failed(StorageError::NotFound) => {
@@ -184,6 +194,11 @@ impl Node {
                 }
                 other => self.load_failed(&file.name, other),
             },
+            Stage::Replay(replay) => {
+                // No storage operation belongs to a replay.
+                loader.stage = Stage::Replay(replay);
+                self.persist.loader = Some(loader);
+            }
             Stage::Truncate { name } => match result.error() {
                 None => {
                     self.log(
@@ -205,6 +220,84 @@ impl Node {
                 }
             },
         }
+    }
+
+    /// An AOF file is loaded (or found bad): on to the next, or the cut of
+    /// a truncated last file.
+    fn aof_file_loaded(&mut self, mut loader: Loader, file: AofFile, bytes: &[u8], outcome: Result<Replayed, String>) {
+        let size = bytes.len() as u64;
+        // What the last checkpoint does not cover yet: the writer's first
+        // checkpoint will (see `AofWriter::unsealed`).
+        if let Ok(Replayed::Complete { sealed_to } | Replayed::Truncated { sealed_to, .. }) = &outcome {
+            let kept = match &outcome {
+                Ok(Replayed::Truncated { len, .. }) => *len,
+                _ => bytes.len(),
+            };
+            let tail = &bytes[*sealed_to..kept];
+            loader.last_unsealed = (crc64(0, tail), tail.len() as u64);
+        }
+        match outcome {
+            Ok(Replayed::Complete { .. }) => {
+                loader.last_size = size;
+                loader.sizes.push((file.name.clone(), size));
+                self.load_next_file(loader);
+            }
+            Ok(Replayed::Truncated { len, .. }) => {
+                let len = len as u64;
+                loader.last_size = len;
+                loader.sizes.push((file.name.clone(), len));
+                let path = self.aof_path(&file.name);
+                let id = self.persist.io.issue(Owner::Load, StorageOp::Truncate { path, len });
+                loader.inflight = Some(id);
+                loader.stage = Stage::Truncate { name: file.name };
+                self.persist.loader = Some(loader);
+            }
+            Err(e) => self.fatal(e),
+        }
+    }
+
+    /// When the loader wants its next replay step: at once while it replays.
+    pub(in crate::node) fn replay_timer(&self) -> Option<i64> {
+        let replaying = self.persist.loader.as_ref().is_some_and(|l| matches!(l.stage, Stage::Replay(_)));
+        replaying.then_some(self.now_ms)
+    }
+
+    /// Runs the next [`REPLAY_STEP_BYTES`] of the file being replayed; at
+    /// its end, what the file turned out to be decides what follows.
+    pub(in crate::node) fn replay_step(&mut self) {
+        if self.replay_timer().is_none() {
+            return;
+        }
+        let Some(mut loader) = self.persist.loader.take() else { return };
+        let Stage::Replay(mut replay) = std::mem::replace(&mut loader.stage, Stage::Manifest) else {
+            unreachable!("checked: the loader replays")
+        };
+        let stop_at = replay.valid + REPLAY_STEP_BYTES;
+        let name = replay.file.name.clone();
+        let mut finished = true;
+        while let Some(c) = replay.commands.next() {
+            if let Err(e) = self.replay_one(&mut replay, c, &name) {
+                self.fatal(e);
+                return;
+            }
+            if replay.valid >= stop_at {
+                finished = replay.commands.len() == 0;
+                break;
+            }
+        }
+        if !finished {
+            loader.stage = Stage::Replay(replay);
+            self.persist.loader = Some(loader);
+            return;
+        }
+        let outcome = self.replay_finished(&mut replay);
+        let took = seconds(self.now_ms - replay.file_start);
+        let kind = if replay.file.kind == super::aof_manifest::FileKind::Base { "base" } else { "incr" };
+        if outcome.is_ok() {
+            self.log(LogLevel::Notice, format!("DB loaded from {kind} file {name}: {took} seconds"));
+        }
+        let bytes = std::mem::take(&mut replay.bytes);
+        self.aof_file_loaded(loader, replay.file, &bytes, outcome);
     }
 
     /// Fsyncs the next file read, or finishes loading when all are durable.
@@ -332,35 +425,30 @@ impl Node {
         self.engine.load(data);
     }
 
-    /// Loads one AOF file: an RDB preamble or commands.
-    fn load_aof_file(&mut self, file: &AofFile, bytes: &[u8], last: bool) -> Result<Replayed, String> {
-        let kind = if file.kind == super::aof_manifest::FileKind::Base { "base" } else { "incr" };
+    /// Loads an AOF base file with an RDB preamble, in one step.
+    fn load_aof_base_rdb(&mut self, file: &AofFile, bytes: &[u8]) -> Result<Replayed, String> {
         let file_start = self.now_ms;
-        let outcome = if bytes.starts_with(b"REDIS") {
-            self.log(LogLevel::Notice, "Reading RDB base file on AOF loading...".into());
-            let (data, info) = rdb::read(bytes).map_err(|e| {
-                format!("Bad RDB preamble in the AOF file {}: {} at offset {}", file.name, e.message, e.offset)
-            })?;
-            self.log_rdb_aux(&info);
-            let n = data.len();
-            // Keys of an AOF base stay even if expired: the AOF after it may refer to them.
-            self.load_dataset(data);
-            self.log(LogLevel::Notice, format!("Done loading RDB, keys loaded: {n}, keys expired: 0."));
-            Replayed::Complete { sealed_to: 0 }
-        } else {
-            self.replay_aof(&file.name, bytes, last)?
-        };
+        self.log(LogLevel::Notice, "Reading RDB base file on AOF loading...".into());
+        let (data, info) = rdb::read(bytes).map_err(|e| {
+            format!("Bad RDB preamble in the AOF file {}: {} at offset {}", file.name, e.message, e.offset)
+        })?;
+        self.log_rdb_aux(&info);
+        let n = data.len();
+        // Keys of an AOF base stay even if expired: the AOF after it may refer to them.
+        self.load_dataset(data);
+        self.log(LogLevel::Notice, format!("Done loading RDB, keys loaded: {n}, keys expired: 0."));
         let took = seconds(self.now_ms - file_start);
-        self.log(LogLevel::Notice, format!("DB loaded from {kind} file {}: {took} seconds", file.name));
-        Ok(outcome)
+        self.log(LogLevel::Notice, format!("DB loaded from base file {}: {took} seconds", file.name));
+        Ok(Replayed::Complete { sealed_to: 0 })
     }
 
-    /// Runs the commands of an AOF file, as Redis's fake client does:
-    /// SELECT switches databases, MULTI..EXEC runs as one, replies are ignored.
-    fn replay_aof(&mut self, name: &str, bytes: &[u8], last: bool) -> Result<Replayed, String> {
-        let parsed = parse_commands(bytes);
+    /// Reads an AOF file's commands and checks its checkpoints before any
+    /// runs: a damaged file is refused whole.
+    fn start_replay(&mut self, file: AofFile, bytes: Vec<u8>, last: bool) -> Result<Box<Replay>, String> {
+        let name = &file.name;
+        let parsed = parse_commands(&bytes);
         let stopped = parsed.stopped_at(bytes.len());
-        let checkpoints = match verify(bytes, &parsed.annotations, stopped) {
+        let checkpoints = match verify(&bytes, &parsed.annotations, stopped) {
             Integrity::Damaged { offset, reason } => {
                 self.log(LogLevel::Warning, format!("AOF {name} is damaged at offset {offset}: {reason}"));
                 return Err(format!(
@@ -372,37 +460,59 @@ impl Node {
             Integrity::Unprotected => Vec::new(),
         };
         let Parsed { commands, end, annotations } = parsed;
-        let mut db = 0usize;
-        let mut multi: Option<Vec<Vec<Bytes>>> = None;
-        let mut valid = 0usize;
-        for c in commands {
-            let word = c.argv[0].to_ascii_lowercase();
-            match (word.as_slice(), multi.is_some()) {
-                (b"multi", false) => multi = Some(Vec::new()),
-                (b"exec", true) => {
-                    for argv in multi.take().unwrap_or_default() {
-                        self.replay_command(&mut db, &argv, name)?;
-                    }
-                    valid = c.end;
+        Ok(Box::new(Replay {
+            file,
+            last,
+            bytes,
+            commands: commands.into_iter(),
+            end,
+            annotations,
+            checkpoints,
+            db: 0,
+            multi: None,
+            valid: 0,
+            file_start: self.now_ms,
+        }))
+    }
+
+    /// Runs one command of a replay, as Redis's fake client does: SELECT
+    /// switches databases, MULTI..EXEC runs as one, replies are ignored.
+    fn replay_one(&mut self, replay: &mut Replay, c: AofCommand, name: &str) -> Result<(), String> {
+        let word = c.argv[0].to_ascii_lowercase();
+        match (word.as_slice(), replay.multi.is_some()) {
+            (b"multi", false) => replay.multi = Some(Vec::new()),
+            (b"exec", true) => {
+                for argv in replay.multi.take().unwrap_or_default() {
+                    self.replay_command(&mut replay.db, &argv, name)?;
                 }
-                (_, true) => multi.as_mut().expect("in multi").push(c.argv),
-                _ => {
-                    self.replay_command(&mut db, &c.argv, name)?;
-                    valid = c.end;
-                }
+                replay.valid = c.end;
+            }
+            (_, true) => replay.multi.as_mut().expect("in multi").push(c.argv),
+            _ => {
+                self.replay_command(&mut replay.db, &c.argv, name)?;
+                replay.valid = c.end;
             }
         }
+        Ok(())
+    }
+
+    /// Every command of the file ran: whether it was whole, cut short
+    /// (and where to truncate it) or bad.
+    fn replay_finished(&mut self, replay: &mut Replay) -> Result<Replayed, String> {
+        let name = replay.file.name.clone();
+        let mut valid = replay.valid;
         // A cut keeps the annotations right after the last good command: its
         // checkpoint, without which the next write's checkpoint would not chain.
-        while let Some(&(_, e)) = annotations.iter().find(|(s, _)| *s == valid) {
+        while let Some(&(_, e)) = replay.annotations.iter().find(|(s, _)| *s == valid) {
             valid = e;
         }
         // The last checkpoint within what is kept: the writer's first one
         // covers what follows it.
-        let kept = if matches!(end, ParseEnd::Complete) && multi.is_none() { bytes.len() } else { valid };
-        let sealed_to = checkpoints.iter().copied().rfind(|&e| e <= kept).unwrap_or(0);
-        let truncated = match end {
-            ParseEnd::Complete if multi.is_none() => return Ok(Replayed::Complete { sealed_to }),
+        let complete = matches!(replay.end, ParseEnd::Complete);
+        let kept = if complete && replay.multi.is_none() { replay.bytes.len() } else { valid };
+        let sealed_to = replay.checkpoints.iter().copied().rfind(|&e| e <= kept).unwrap_or(0);
+        let truncated = match &replay.end {
+            ParseEnd::Complete if replay.multi.is_none() => return Ok(Replayed::Complete { sealed_to }),
             ParseEnd::Complete => {
                 self.log(LogLevel::Warning, format!("Revert incomplete MULTI/EXEC transaction in AOF file {name}"));
                 valid
@@ -416,7 +526,7 @@ impl Node {
                 ));
             }
         };
-        if !last {
+        if !replay.last {
             return Err(format!("Fatal error: the truncated file {name} is not the last file"));
         }
         self.log(LogLevel::Warning, format!("!!! Warning: short read while loading the AOF file {name}!!!"));

@@ -526,6 +526,47 @@ fn commands_get_loading_errors_until_the_aof_is_loaded() {
     assert_eq!(h.cmd(c, &["GET", "a"]), "$1\r\n1\r\n");
 }
 
+/// A large AOF is replayed a step at a time, each a timer turn: clients
+/// get `-LOADING` between the steps instead of waiting for the whole file,
+/// and a truncated last command is still cut back at the end.
+#[test]
+fn a_large_aof_replays_in_steps_and_clients_are_answered_between_them() {
+    let mut incr = String::new();
+    for i in 0..40_000 {
+        incr.push_str(&resp(&["RPUSH", &format!("list{}", i % 7), &format!("element-{i:0>40}")]));
+    }
+    let whole = incr.len();
+    incr.push_str("*3\r\n$3\r\nSET\r\n$1\r\nx");
+    let mut h =
+        DiskHarness::unstarted(&conf("aof-load-truncated yes"), disk_with_incr(incr.as_bytes()), super::START_MS);
+    h.node.start(h.now);
+    h.collect();
+    let c = h.connect();
+    let mut steps = 0;
+    let mut loading_replies = 0;
+    while h.step() {
+        // The cron ticks meanwhile (and may run a step itself).
+        h.node.tick(h.now);
+        h.collect();
+        if h.node.next_timer_ms() == Some(h.now) {
+            // Between two replay steps.
+            steps += 1;
+            h.send(c, &["LLEN", "list0"]);
+            if h.take(c) == "-LOADING Redis is loading the dataset in memory\r\n" {
+                loading_replies += 1;
+            }
+        }
+    }
+    assert!(steps > 3, "the file was replayed in {steps} steps");
+    assert_eq!(loading_replies, steps);
+    assert!(!h.node.is_loading());
+    assert_eq!(h.cmd(c, &["LLEN", "list0"]), ":5715\r\n");
+    assert!(h.logged(&format!("!!! Truncating the AOF appendonly.aof.1.incr.aof at offset {whole} !!!")));
+    // Cut back, then sealed with a checkpoint line.
+    let file = String::from_utf8_lossy(h.disk.file(INCR1).expect("kept")).into_owned();
+    assert!(file.starts_with(&incr[..whole]) && file[whole..].starts_with("#crc64:"), "{}", &file[whole - 20..]);
+}
+
 #[test]
 fn everysec_fsyncs_even_when_writes_never_stop() {
     let mut h = DiskHarness::new(&conf("appendfsync everysec"));

@@ -97,12 +97,21 @@ impl DiskHarness {
         }
     }
 
-    /// Performs the oldest queued storage operation; false if none.
+    /// Performs the oldest queued storage operation, or with none queued
+    /// runs the node's timers if they are due (a replay's next step), as
+    /// the drivers do; false if there was nothing to do.
     pub fn step(&mut self) -> bool {
         if self.exited.is_some() {
             return false;
         }
-        let Some((id, op)) = self.queue.pop_front() else { return false };
+        let Some((id, op)) = self.queue.pop_front() else {
+            if self.node.next_timer_ms().is_some_and(|at| at <= self.now) {
+                self.node.timers(self.now);
+                self.collect();
+                return true;
+            }
+            return false;
+        };
         let result = self.disk.execute(&op);
         self.node.storage_done(id, result, self.now);
         self.collect();
