@@ -335,9 +335,8 @@ impl Db {
     pub fn take(&mut self, interest: Option<Vec<Bytes>>) -> Db {
         self.touch_all(interest);
         let touched = std::mem::take(&mut self.touched);
-        // A snapshot under way still holds the old contents.
-        let cut = self.settle_cut();
-        std::mem::replace(self, Db { touched, cut, ..Db::default() })
+        // A snapshot under way may keep the old contents (see `snapshot.rs`).
+        self.empty_out(Db { touched, ..Db::default() })
     }
 
     /// A database given up for freeing in bounded steps: its entries, still

@@ -357,7 +357,11 @@ impl redsim_model::Engine for Engine {
             if room == 0 {
                 return false;
             }
-            let done = self.dbs[db].read_cut(room, &mut records);
+            let mut spent = Vec::new();
+            let done = self.dbs[db].read_cut(room, &mut records, &mut spent);
+            for old in spent {
+                self.lazyfree.free_db(old);
+            }
             room -= records.len();
             out.extend(records.drain(..).map(|r| (label, r)));
             if !done {
@@ -368,8 +372,12 @@ impl redsim_model::Engine for Engine {
     }
 
     fn cancel_snapshot(&mut self) {
+        let mut spent = Vec::new();
         for db in &mut self.dbs {
-            db.cancel_cut();
+            db.cancel_cut(&mut spent);
+        }
+        for old in spent {
+            self.lazyfree.free_db(old);
         }
     }
 

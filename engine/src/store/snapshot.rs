@@ -15,9 +15,10 @@
 //!
 //! A database's cut travels with it when SWAPDB exchanges two databases:
 //! it is labelled with the index the database had when the snapshot
-//! started, and read out in that order. FLUSHDB and loading a new dataset
-//! copy what is left of the database first (a stall, as long as the copy;
-//! only when they meet a snapshot under way).
+//! started, and read out in that order. When FLUSHDB, FLUSHALL or loading a
+//! new dataset empties a database the walk has not finished, the old
+//! contents are not freed but retired into the cut, which walks them to the
+//! end and then hands them over for freeing.
 
 use redsim_model::dataset::Record;
 
@@ -38,6 +39,9 @@ pub struct Cut {
     pos: WalkPos,
     /// Whether the walk has passed every entry.
     walked: bool,
+    /// The contents the database had before it was emptied, when that
+    /// happened before the walk was done: the walk goes on over them.
+    retired: Option<Box<Db>>,
 }
 
 impl Db {
@@ -45,7 +49,8 @@ impl Db {
     pub fn start_cut(&mut self, label: usize) {
         debug_assert!(self.cut.is_none(), "a snapshot is already under way");
         self.mark = !self.mark;
-        self.cut = Some(Box::new(Cut { label, copied: Vec::new(), pos: WalkPos::default(), walked: false }));
+        self.cut =
+            Some(Box::new(Cut { label, copied: Vec::new(), pos: WalkPos::default(), walked: false, retired: None }));
     }
 
     /// Copies the entry at `link` into the snapshot under way, if it has
@@ -77,8 +82,9 @@ impl Db {
     /// Moves up to `max` records of this database's share to `out`: first
     /// those copied before a change, then the walk's, which visits
     /// [`CELLS_PER_RECORD`] cells per record of room. True once the share
-    /// is all out (the cut is gone then).
-    pub fn read_cut(&mut self, max: usize, out: &mut Vec<Record>) -> bool {
+    /// is all out (the cut is gone then); retired contents the walk is done
+    /// with go to `spent`, for the caller to free.
+    pub fn read_cut(&mut self, max: usize, out: &mut Vec<Record>, spent: &mut Vec<Db>) -> bool {
         let Some(mut cut) = self.cut.take() else { return true };
         let take = cut.copied.len().min(max);
         out.extend(cut.copied.drain(..take));
@@ -86,17 +92,28 @@ impl Db {
         let mut cells = room * CELLS_PER_RECORD;
         let mut links = Vec::new();
         while room > 0 && cells > 0 && !cut.walked {
+            // The walk is over the retired contents if there are some.
+            let Cut { pos, walked, retired, .. } = &mut *cut;
+            let db: &mut Db = match retired {
+                Some(old) => old,
+                None => self,
+            };
             // No more cells than records of room: each may hold one.
             let batch = room.min(cells);
             links.clear();
-            cut.walked = !self.dict.walk(&mut cut.pos, batch, &mut links);
+            *walked = !db.dict.walk(pos, batch, &mut links);
             cells -= batch;
             for &link in &links {
-                if self.dict.node(link).mark() != self.mark {
-                    out.push(self.record(link));
-                    self.dict.node_mut(link).set_mark(self.mark);
+                if db.dict.node(link).mark() != db.mark {
+                    out.push(db.record(link));
+                    db.dict.node_mut(link).set_mark(db.mark);
                     room -= 1;
                 }
+            }
+        }
+        if cut.walked {
+            if let Some(old) = cut.retired.take() {
+                spent.push(*old);
             }
         }
         if cut.walked && cut.copied.is_empty() {
@@ -106,28 +123,32 @@ impl Db {
         false
     }
 
-    /// Copies everything this database's share has not copied yet and
-    /// hands the share over (the database's contents are about to go).
-    pub fn settle_cut(&mut self) -> Option<Box<Cut>> {
-        let mut cut = self.cut.take()?;
-        if !cut.walked {
-            let mut links = Vec::new();
-            self.dict.walk(&mut cut.pos, usize::MAX, &mut links);
-            for link in links {
-                if self.dict.node(link).mark() != self.mark {
-                    cut.copied.push(self.record(link));
-                    self.dict.node_mut(link).set_mark(self.mark);
-                }
-            }
-            cut.walked = true;
+    /// Empties the database for FLUSHDB/FLUSHALL or a load and returns the
+    /// old contents for the caller to free, unless the snapshot under way
+    /// has not walked them yet: then they are retired into it and an empty
+    /// database comes back. Contents added since the snapshot started
+    /// (after an earlier retirement, or behind a finished walk) are not in
+    /// it and go back to the caller.
+    pub(super) fn empty_out(&mut self, fresh: Db) -> Db {
+        let cut = self.cut.take();
+        let mut old = std::mem::replace(self, fresh);
+        let Some(mut cut) = cut else { return old };
+        if !cut.walked && cut.retired.is_none() {
+            cut.retired = Some(Box::new(std::mem::take(&mut old)));
         }
-        Some(cut)
+        self.cut = Some(cut);
+        old
     }
 
     /// Drops this database's share, giving every entry not copied the
-    /// database's mark (the resting state).
-    pub fn cancel_cut(&mut self) {
+    /// database's mark (the resting state); retired contents go to `spent`.
+    pub fn cancel_cut(&mut self, spent: &mut Vec<Db>) {
         let Some(mut cut) = self.cut.take() else { return };
+        if let Some(old) = cut.retired.take() {
+            // The live entries were all added after the snapshot started.
+            spent.push(*old);
+            return;
+        }
         if !cut.walked {
             let mut links = Vec::new();
             self.dict.walk(&mut cut.pos, usize::MAX, &mut links);
