@@ -214,6 +214,16 @@ impl Node {
         self.finish();
     }
 
+    /// [`Node::timers`] if they are due at `now_ms`; whether they ran.
+    /// For drivers that step a node by hand (tests).
+    pub fn run_due_timers(&mut self, now_ms: i64) -> bool {
+        let due = self.next_timer_ms().is_some_and(|at| at <= now_ms);
+        if due {
+            self.timers(now_ms);
+        }
+        due
+    }
+
     pub(super) fn run_timers(&mut self, now_ms: i64) {
         if self.pause.is_some_and(|p| now_ms >= p.until_ms) {
             self.unpause();

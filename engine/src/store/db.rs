@@ -259,10 +259,10 @@ impl Db {
         if link == NIL {
             return None;
         }
+        self.preserve(link);
         if let Some(d) = self.dict.deadline(link) {
             self.unindex_deadline(d, link);
         }
-        self.preserve(link);
         let (node, deadline) = self.dict.remove(hash, link);
         self.heap -= node.key.heap_bytes() + node.obj.heap_bytes();
         let lru = node.lru();

@@ -105,12 +105,9 @@ impl DiskHarness {
             return false;
         }
         let Some((id, op)) = self.queue.pop_front() else {
-            if self.node.next_timer_ms().is_some_and(|at| at <= self.now) {
-                self.node.timers(self.now);
-                self.collect();
-                return true;
-            }
-            return false;
+            let ran = self.node.run_due_timers(self.now);
+            self.collect();
+            return ran;
         };
         let result = self.disk.execute(&op);
         self.node.storage_done(id, result, self.now);

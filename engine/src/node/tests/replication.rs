@@ -136,8 +136,8 @@ impl Net {
         for _ in 0..100_000 {
             let mut busy = false;
             for i in 0..self.nodes.len() {
-                if self.timers && self.nodes[i].next_timer_ms().is_some_and(|at| at <= self.now) {
-                    self.nodes[i].timers(self.now);
+                if self.timers {
+                    self.nodes[i].run_due_timers(self.now);
                 }
                 for a in self.nodes[i].take_actions() {
                     busy = true;
