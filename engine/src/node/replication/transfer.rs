@@ -80,8 +80,10 @@ impl Node {
         self.repl.transfer.as_ref().map(|_| self.now_ms)
     }
 
-    /// Writes the next [`STEP_BYTES`] of the snapshot to its replicas; at
-    /// the end, the mark, and the replicas wait for their first ACK.
+    /// Makes the next [`STEP_BYTES`] of the snapshot: written to the
+    /// replicas in the EOF form (the mark after the last), kept until the
+    /// end in the length form. At the end EOF replicas wait for their first
+    /// ACK; length-form ones get the stream held meanwhile at once.
     pub(in crate::node) fn transfer_step(&mut self) {
         let Some(mut t) = self.repl.transfer.take() else { return };
         let peers = &self.repl.peers;
