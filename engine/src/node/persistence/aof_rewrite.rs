@@ -15,7 +15,8 @@
 
 use super::aof::{AofWriter, FsyncPolicy, OpenFile};
 use super::aof_manifest::{base_name, incr_name, manifest_name, AofFile, FileKind, Manifest};
-use super::rewrite_base::{BaseSource, Records};
+use super::rewrite_base::BaseSource;
+use super::snapshot_records::SnapshotRecords;
 use super::storage::{StorageError, StorageOp, StorageResult};
 use super::{LogLevel, Node, Owner, Script};
 
@@ -87,7 +88,7 @@ impl Node {
             let opts = self.rdb_options(true);
             return BaseSource::Rdb(Box::new(self.rdb_source(&opts)));
         }
-        let records = Records::start(self.engine.as_mut());
+        let (records, _) = SnapshotRecords::start(self.engine.as_mut());
         BaseSource::Commands { records, now_ms: self.now_ms, db: None, crc: 0, len: 0, finished: false }
     }
 

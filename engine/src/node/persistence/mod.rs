@@ -21,6 +21,7 @@ mod loading;
 pub mod mem_storage;
 mod rdb_save;
 mod rewrite_base;
+mod snapshot_records;
 pub mod storage;
 
 use std::collections::{BTreeMap, VecDeque};

@@ -5,14 +5,14 @@
 //! Redis forks), reads it out as the writes of `temp-<pid>.rdb` complete,
 //! 64 KiB at a time with one write in flight, while commands keep being
 //! served; then fsync, rename over `dbfilename`, fsync the directory. SAVE
-//! is the same job with its reply held until the end. Should another user
+//! is the same job with its reply held until the end. Should another job
 //! hold the engine's one snapshot, the save copies the dataset at once
-//! instead (`Engine::snapshot`), a stall as long as the copy.
+//! instead (see `snapshot_records.rs`).
 
-use redsim_model::dataset::Dataset;
-use redsim_model::rdb::{KeyAccess, LoadOptions, RdbAux, RdbOptions, RdbStream, RdbWriter};
+use redsim_model::rdb::{KeyAccess, LoadOptions, RdbAux, RdbOptions, RdbStream};
 use redsim_model::Engine;
 
+use super::snapshot_records::SnapshotRecords;
 use super::storage::{StorageOp, StorageResult};
 use super::{LogLevel, Node, Owner};
 use crate::node::ClientId;
@@ -95,60 +95,45 @@ impl Default for RdbState {
     }
 }
 
-/// The writer's next non-empty chunk, or None when the file is complete.
-/// Where a save's bytes come from.
-pub(in crate::node) enum SaveSource {
-    /// The engine's snapshot, read out as the file is written.
-    Snapshot { stream: RdbStream, started: bool, finished: bool },
-    /// A copy of the dataset taken when the save started.
-    Copy(RdbWriter<Dataset>),
+/// A save's bytes: the snapshot's records as an RDB file, made a chunk at
+/// a time.
+pub(in crate::node) struct SaveSource {
+    records: SnapshotRecords,
+    stream: RdbStream,
+    started: bool,
+    finished: bool,
 }
 
 impl SaveSource {
     /// The next piece of the file, `None` once it is all written.
     pub(in crate::node) fn next_piece(&mut self, engine: &mut dyn Engine) -> Option<Vec<u8>> {
-        let (stream, started, finished) = match self {
-            SaveSource::Copy(w) => return next_piece(w),
-            SaveSource::Snapshot { stream, started, finished } => (stream, started, finished),
-        };
-        if *finished {
+        if self.finished {
             return None;
         }
         let mut out = Vec::with_capacity(CHUNK + CHUNK / 4);
-        if !*started {
-            stream.header(&mut out);
-            *started = true;
+        if !self.started {
+            self.stream.header(&mut out);
+            self.started = true;
         }
         let mut records = Vec::with_capacity(RECORDS_PER_READ);
         while out.len() < CHUNK {
             records.clear();
-            let done = engine.read_snapshot(RECORDS_PER_READ, &mut records);
+            let done = self.records.read(engine, RECORDS_PER_READ, &mut records);
             for (db, record) in &records {
-                stream.record(&mut out, *db, record);
+                self.stream.record(&mut out, *db, record);
             }
             if done {
-                stream.footer(&mut out);
-                *finished = true;
+                self.stream.footer(&mut out);
+                self.finished = true;
                 break;
             }
         }
         Some(out)
     }
 
-    /// Gives the engine's snapshot back, if this source holds it unfinished.
+    /// Gives the engine's snapshot back if this source holds it unfinished.
     pub(in crate::node) fn cancel(&self, engine: &mut dyn Engine) {
-        if matches!(self, SaveSource::Snapshot { finished: false, .. }) {
-            engine.cancel_snapshot();
-        }
-    }
-}
-
-fn next_piece(w: &mut RdbWriter<Dataset>) -> Option<Vec<u8>> {
-    loop {
-        match w.next_chunk() {
-            Some(c) if c.is_empty() => continue,
-            other => return other,
-        }
+        self.records.cancel(engine);
     }
 }
 
@@ -174,31 +159,20 @@ impl Node {
         }
     }
 
-    /// A writer of `data` as this node writes RDB files (access opcodes
-    /// under LRU/LFU policies, lists cut by `list-max-listpack-size`).
-    pub(super) fn rdb_writer(&self, data: Dataset, opts: &RdbOptions) -> RdbWriter<Dataset> {
-        RdbWriter::new(data, opts)
-            .key_access(KeyAccess::from_config(&self.engine_config, self.now_ms))
-            .list_max_listpack_size(self.engine_config.list_max_listpack_size)
-            .chunk_size(CHUNK)
-    }
-
     /// How this node reads RDB files now.
     pub(in crate::node) fn rdb_load_options(&self) -> LoadOptions {
         LoadOptions::from_config(&self.engine_config, self.config.databases(), self.now_ms)
     }
 
-    /// The source of an RDB file of the dataset as it is now: the engine's
-    /// snapshot if nobody else reads it, else a copy.
+    /// An RDB file of the dataset as it is now, made as it is written, as
+    /// this node writes RDB files (access opcodes under LRU/LFU policies,
+    /// lists cut by `list-max-listpack-size`).
     pub(in crate::node) fn rdb_source(&mut self, opts: &RdbOptions) -> SaveSource {
-        if self.engine.snapshot_running() {
-            return SaveSource::Copy(self.rdb_writer(self.engine.snapshot(), opts));
-        }
-        let shape = self.engine.start_snapshot();
+        let (records, shape) = SnapshotRecords::start(self.engine.as_mut());
         let stream = RdbStream::new(opts, shape)
             .key_access(KeyAccess::from_config(&self.engine_config, self.now_ms))
             .list_max_listpack_size(self.engine_config.list_max_listpack_size);
-        SaveSource::Snapshot { stream, started: false, finished: false }
+        SaveSource { records, stream, started: false, finished: false }
     }
 
     /// Starts a save of the current dataset. The caller has checked that no

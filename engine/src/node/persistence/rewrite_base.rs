@@ -3,15 +3,13 @@
 //! (see `store/snapshot.rs`): an RDB preamble (`aof-use-rdb-preamble yes`)
 //! or the commands that rebuild each key, closed by a checkpoint line.
 
-use std::collections::VecDeque;
-
-use redsim_model::dataset::{Dataset, Record};
 use redsim_model::rdb::crc64::crc64;
 use redsim_model::Engine;
 
 use super::aof_checkpoint::checkpoint_line;
 use super::aof_format::{record_commands, select_command};
 use super::rdb_save::{SaveSource, CHUNK};
+use super::snapshot_records::SnapshotRecords;
 
 /// Records asked of the engine's snapshot at a time.
 const RECORDS_PER_READ: usize = 64;
@@ -22,40 +20,7 @@ pub(super) enum BaseSource {
     Rdb(Box<SaveSource>),
     /// Commands, skipping keys whose time had passed when the rewrite
     /// started, as Redis's rewrite does.
-    Commands { records: Records, now_ms: i64, db: Option<usize>, crc: u64, len: u64, finished: bool },
-}
-
-/// The records commands are made from.
-pub(super) enum Records {
-    /// The engine's snapshot, read as the file is written.
-    Snapshot,
-    /// A copy taken at once (another user held the engine's snapshot).
-    Copy(VecDeque<(usize, Record)>),
-}
-
-impl Records {
-    /// The snapshot of the engine if nobody else reads it, else a copy.
-    pub(super) fn start(engine: &mut dyn Engine) -> Records {
-        if !engine.snapshot_running() {
-            engine.start_snapshot();
-            return Records::Snapshot;
-        }
-        let Dataset { dbs } = engine.snapshot();
-        let all = dbs.into_iter().enumerate().flat_map(|(db, records)| records.into_iter().map(move |r| (db, r)));
-        Records::Copy(all.collect())
-    }
-
-    /// Up to `max` more records into `out`; true once all are out.
-    fn read(&mut self, engine: &mut dyn Engine, max: usize, out: &mut Vec<(usize, Record)>) -> bool {
-        match self {
-            Records::Snapshot => engine.read_snapshot(max, out),
-            Records::Copy(queue) => {
-                let n = queue.len().min(max);
-                out.extend(queue.drain(..n));
-                queue.is_empty()
-            }
-        }
-    }
+    Commands { records: SnapshotRecords, now_ms: i64, db: Option<usize>, crc: u64, len: u64, finished: bool },
 }
 
 impl std::fmt::Debug for BaseSource {
@@ -111,8 +76,7 @@ impl BaseSource {
     pub(super) fn cancel(&self, engine: &mut dyn Engine) {
         match self {
             BaseSource::Rdb(source) => source.cancel(engine),
-            BaseSource::Commands { records: Records::Snapshot, finished: false, .. } => engine.cancel_snapshot(),
-            BaseSource::Commands { .. } => {}
+            BaseSource::Commands { records, .. } => records.cancel(engine),
         }
     }
 }

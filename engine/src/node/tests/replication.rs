@@ -339,22 +339,7 @@ fn a_full_sync_goes_out_in_steps_while_the_master_serves_and_changes_keys() {
 
 fn full_sync_in_steps(extra: &str, target: &str) {
     let mut net = Net::new(2, extra);
-    // About 1.2 MB that LZF cannot shrink.
-    let mut x: u64 = 1;
-    for batch in 0..40 {
-        let mut words = vec!["MSET".to_string()];
-        for i in 0..100 {
-            let value: String = (0..300)
-                .map(|_| {
-                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-                    char::from(b'!' + ((x >> 33) % 90) as u8)
-                })
-                .collect();
-            words.extend([format!("key:{}", batch * 100 + i), value]);
-        }
-        let words: Vec<&str> = words.iter().map(String::as_str).collect();
-        assert_eq!(net.cmd(0, &words), "+OK\r\n");
-    }
+    fill_incompressible(&mut net, 0);
     net.timers = false;
     net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
     // The replica connects from its cron.
@@ -383,6 +368,49 @@ fn full_sync_in_steps(extra: &str, target: &str) {
     assert!(net.info(0, "slave0").contains("state=online"));
     assert_eq!(net.digest(1), net.digest(0));
     assert!(net.logged(0, "Synchronization with replica 127.0.0.1:7001 succeeded"));
+}
+
+/// key:0..3999 on node `i`, about 1.2 MB that LZF cannot shrink: a
+/// snapshot of several transfer steps.
+fn fill_incompressible(net: &mut Net, i: usize) {
+    let mut x: u64 = 1;
+    for batch in 0..40 {
+        let mut words = vec!["MSET".to_string()];
+        for j in 0..100 {
+            let value: String = (0..300)
+                .map(|_| {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    char::from(b'!' + ((x >> 33) % 90) as u8)
+                })
+                .collect();
+            words.extend([format!("key:{}", batch * 100 + j), value]);
+        }
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        assert_eq!(net.cmd(i, &words), "+OK\r\n");
+    }
+}
+
+/// The engine has one snapshot: a BGSAVE while a full sync reads it saves
+/// a copy taken at once, and both end with the dataset of their moment.
+#[test]
+fn a_bgsave_during_a_full_sync_saves_a_copy_and_both_complete() {
+    let mut net = Net::on_disks(2, "");
+    fill_incompressible(&mut net, 0);
+    net.timers = false;
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(100);
+    assert!(net.info(0, "slave0").contains("state=wait_bgsave"), "the transfer is under way");
+    let digest = net.digest(0);
+    assert_eq!(net.cmd(0, &["BGSAVE"]), "+Background saving started\r\n");
+    net.cmd(0, &["APPEND", "key:3999", "+"]);
+    net.timers = true;
+    net.advance(2000);
+    let persistence = net.cmd(0, &["INFO", "persistence"]);
+    assert!(persistence.contains("rdb_bgsave_in_progress:0\r\nrdb_last_save_time"), "{persistence}");
+    assert!(persistence.contains("rdb_last_bgsave_status:ok"), "{persistence}");
+    assert_eq!(net.digest(1), net.digest(0));
+    net.restart(0, "");
+    assert_eq!(net.digest(0), digest, "the file is the dataset of BGSAVE's moment");
 }
 
 #[test]
