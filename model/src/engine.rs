@@ -422,4 +422,8 @@ pub trait Engine {
     /// Replaces the whole dataset (loading RDB or an AOF base, DEBUG RELOAD,
     /// a replica's full sync). Statistics are kept.
     fn load(&mut self, data: crate::dataset::Dataset);
+
+    /// Adds records, each with its database, a key again replacing it:
+    /// a file loaded a batch at a time after `load` of an empty dataset.
+    fn load_records(&mut self, records: Vec<(usize, crate::dataset::Record)>);
 }

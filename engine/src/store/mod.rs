@@ -393,13 +393,17 @@ impl redsim_model::Engine for Engine {
             db.clear(Some(Vec::new()));
         }
         for (i, records) in data.dbs.into_iter().enumerate().take(databases) {
-            let db = &mut self.dbs[i];
-            db.reserve(records.len());
-            for r in records {
-                // A dataset has each key once; a later duplicate replaces, as in the model.
-                db.remove_quietly(&r.key);
-                db.insert_quietly(&r.key, Obj::from_value(r.value), r.expire_at, r.lru);
-            }
+            self.dbs[i].reserve(records.len());
+            self.load_records(records.into_iter().map(|r| (i, r)).collect());
+        }
+    }
+
+    fn load_records(&mut self, records: Vec<(usize, Record)>) {
+        for (i, r) in records {
+            let Some(db) = self.dbs.get_mut(i) else { continue };
+            // A dataset has each key once; a later duplicate replaces, as in the model.
+            db.remove_quietly(&r.key);
+            db.insert_quietly(&r.key, Obj::from_value(r.value), r.expire_at, r.lru);
         }
     }
 }

@@ -138,6 +138,11 @@ impl<'a> Cursor<'a> {
         Cursor { buf, pos: 0 }
     }
 
+    /// A cursor at `pos` of `buf` (a read resumed where it stopped).
+    pub fn at(buf: &'a [u8], pos: usize) -> Cursor<'a> {
+        Cursor { buf, pos }
+    }
+
     pub fn pos(&self) -> usize {
         self.pos
     }

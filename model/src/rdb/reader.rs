@@ -19,7 +19,7 @@ use super::{LoadOptions, RdbError, RdbInfo};
 use crate::dataset::{Dataset, Record};
 
 /// Per-key facts set by the opcodes that precede a key.
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 struct Pending {
     expire_at: Option<i64>,
     idle: Option<u64>,
@@ -27,76 +27,134 @@ struct Pending {
 }
 
 pub fn read_with(bytes: &[u8], opts: &LoadOptions) -> Result<(Dataset, RdbInfo), RdbError> {
-    let mut cur = Cursor::new(bytes);
-    let version = read_header(&mut cur)?;
-    let mut info = RdbInfo { version, ..RdbInfo::default() };
-    let databases = opts.databases.max(1);
-    let mut dataset = Dataset::empty(databases);
-    // Only asked whether a key came before, never iterated: a hash set with
-    // fixed keys (a B-tree's comparisons of random keys cost ~1 µs a key).
-    let mut keys: Vec<HashSet<Bytes, BuildHasherDefault<DefaultHasher>>> = vec![HashSet::default(); databases];
-    let mut db = 0usize;
-    let mut pending = Pending::default();
+    let mut reader = RdbReader::new(bytes, opts)?;
+    let mut dataset = Dataset::empty(opts.databases.max(1));
+    let mut records = Vec::new();
     loop {
-        let at = cur.pos();
-        let op = cur.u8("opcode")?;
-        match op {
-            OP_EXPIRETIME => pending.expire_at = Some(i32::from_le_bytes(cur.array("expire time")?) as i64 * 1000),
-            OP_EXPIRETIME_MS => pending.expire_at = Some(i64::from_le_bytes(cur.array("expire time")?)),
-            OP_FREQ => pending.freq = Some(cur.u8("LFU frequency")?),
-            OP_IDLE => pending.idle = Some(cur.plain_len("LRU idle time")?),
-            OP_EOF => break,
-            OP_SELECTDB => {
-                let id = cur.plain_len("database index")?;
-                if id >= databases as u64 {
+        let done = reader.read(bytes, usize::MAX, &mut records)?;
+        for (db, r) in records.drain(..) {
+            dataset.dbs[db].push(r);
+        }
+        if done {
+            return Ok((dataset, reader.info));
+        }
+    }
+}
+
+/// A file read a batch of keys at a time (a server loading at startup
+/// answers its clients between batches). It keeps only its place, not the
+/// bytes: each call is handed the same file.
+#[derive(Clone, Debug)]
+pub struct RdbReader {
+    opts: LoadOptions,
+    pos: usize,
+    /// What the file said so far: version, AUX fields, functions; complete
+    /// once the read is done.
+    pub info: RdbInfo,
+    /// The keys of each database so far, to refuse a duplicate. Only asked
+    /// whether a key came before, never iterated: a hash set with fixed
+    /// keys (a B-tree's comparisons of random keys cost ~1 µs a key).
+    keys: Vec<HashSet<Bytes, BuildHasherDefault<DefaultHasher>>>,
+    db: usize,
+    pending: Pending,
+}
+
+impl RdbReader {
+    /// Checks the header of `bytes` and starts after it.
+    pub fn new(bytes: &[u8], opts: &LoadOptions) -> Result<RdbReader, RdbError> {
+        let mut cur = Cursor::new(bytes);
+        let version = read_header(&mut cur)?;
+        let databases = opts.databases.max(1);
+        Ok(RdbReader {
+            opts: opts.clone(),
+            pos: cur.pos(),
+            info: RdbInfo { version, ..RdbInfo::default() },
+            keys: vec![HashSet::default(); databases],
+            db: 0,
+            pending: Pending::default(),
+        })
+    }
+
+    /// Appends up to `max` more keys of `bytes` (the file given to
+    /// [`RdbReader::new`]) to `out`, each with its database. True once the
+    /// end is reached and the checksum verified.
+    pub fn read(&mut self, bytes: &[u8], max: usize, out: &mut Vec<(usize, Record)>) -> Result<bool, RdbError> {
+        let mut cur = Cursor::at(bytes, self.pos);
+        let databases = self.keys.len();
+        let mut n = 0;
+        let done = loop {
+            if n >= max {
+                break false;
+            }
+            let at = cur.pos();
+            let op = cur.u8("opcode")?;
+            match op {
+                OP_EXPIRETIME => {
+                    self.pending.expire_at = Some(i32::from_le_bytes(cur.array("expire time")?) as i64 * 1000)
+                }
+                OP_EXPIRETIME_MS => self.pending.expire_at = Some(i64::from_le_bytes(cur.array("expire time")?)),
+                OP_FREQ => self.pending.freq = Some(cur.u8("LFU frequency")?),
+                OP_IDLE => self.pending.idle = Some(cur.plain_len("LRU idle time")?),
+                OP_EOF => break true,
+                OP_SELECTDB => {
+                    let id = cur.plain_len("database index")?;
+                    if id >= databases as u64 {
+                        return Err(cur.error_at(
+                            at,
+                            format!("database index {id} out of range: the file needs more than {databases} databases"),
+                        ));
+                    }
+                    self.db = id as usize;
+                }
+                OP_RESIZEDB => {
+                    cur.plain_len("database size hint")?;
+                    cur.plain_len("expires size hint")?;
+                }
+                OP_AUX => {
+                    let key = cur.string("AUX field name")?;
+                    let value = cur.string("AUX field value")?;
+                    self.info.aux.push((key, value));
+                }
+                OP_MODULE_AUX => return Err(cur.error_at(at, "module auxiliary data (opcode 247) is not supported")),
+                OP_FUNCTION2 => self.info.functions.push(cur.string("function library")?),
+                OP_FUNCTION_PRE_GA => self.info.functions.push(read_pre_ga_function(&mut cur)?),
+                type_byte => {
+                    let key = Bytes::from(cur.string("key")?);
+                    let value = read_value(&mut cur, type_byte, at, &self.opts)?;
+                    let p = std::mem::take(&mut self.pending);
+                    // Redis skips empty collections rather than failing.
+                    let Some(value) = value else { continue };
+                    let db = self.db;
+                    if !self.keys[db].insert(key.clone()) {
+                        return Err(cur.error_at(at, format!("duplicated key {:?} in database {db}", show(&key))));
+                    }
+                    let lru = loaded_lru(self.opts.lfu, self.opts.now_ms, p.idle, p.freq);
+                    out.push((db, Record { key, value, expire_at: p.expire_at, lru }));
+                    n += 1;
+                }
+            }
+        };
+        self.pos = cur.pos();
+        if !done {
+            return Ok(false);
+        }
+        if self.info.version >= 5 {
+            let body_end = cur.pos();
+            let stored = u64::from_le_bytes(cur.array("checksum")?);
+            if stored != 0 && self.opts.verify_checksum {
+                let computed = crc64(0, &bytes[..body_end]);
+                if computed != stored {
                     return Err(cur.error_at(
-                        at,
-                        format!("database index {id} out of range: the file needs more than {databases} databases"),
+                        body_end,
+                        format!("Wrong RDB checksum: computed {computed:016x}, file has {stored:016x}"),
                     ));
                 }
-                db = id as usize;
-            }
-            OP_RESIZEDB => {
-                cur.plain_len("database size hint")?;
-                cur.plain_len("expires size hint")?;
-            }
-            OP_AUX => {
-                let key = cur.string("AUX field name")?;
-                let value = cur.string("AUX field value")?;
-                info.aux.push((key, value));
-            }
-            OP_MODULE_AUX => return Err(cur.error_at(at, "module auxiliary data (opcode 247) is not supported")),
-            OP_FUNCTION2 => info.functions.push(cur.string("function library")?),
-            OP_FUNCTION_PRE_GA => info.functions.push(read_pre_ga_function(&mut cur)?),
-            type_byte => {
-                let key = Bytes::from(cur.string("key")?);
-                let value = read_value(&mut cur, type_byte, at, opts)?;
-                let p = std::mem::take(&mut pending);
-                // Redis skips empty collections rather than failing.
-                let Some(value) = value else { continue };
-                if !keys[db].insert(key.clone()) {
-                    return Err(cur.error_at(at, format!("duplicated key {:?} in database {db}", show(&key))));
-                }
-                let lru = loaded_lru(opts.lfu, opts.now_ms, p.idle, p.freq);
-                dataset.dbs[db].push(Record { key, value, expire_at: p.expire_at, lru });
             }
         }
+        self.info.bytes_read = cur.pos();
+        self.pos = cur.pos();
+        Ok(true)
     }
-    if version >= 5 {
-        let body_end = cur.pos();
-        let stored = u64::from_le_bytes(cur.array("checksum")?);
-        if stored != 0 && opts.verify_checksum {
-            let computed = crc64(0, &bytes[..body_end]);
-            if computed != stored {
-                return Err(cur.error_at(
-                    body_end,
-                    format!("Wrong RDB checksum: computed {computed:016x}, file has {stored:016x}"),
-                ));
-            }
-        }
-    }
-    info.bytes_read = cur.pos();
-    Ok((dataset, info))
 }
 
 /// "REDIS" and four digits, 1 to 10.

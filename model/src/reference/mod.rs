@@ -267,12 +267,19 @@ impl Engine for Model {
     fn load(&mut self, data: Dataset) {
         let databases = self.dbs.len();
         self.dbs = vec![Db::default(); databases];
-        for (i, records) in data.dbs.into_iter().enumerate().take(databases) {
-            for r in records {
-                self.dbs[i].insert(r.key, Entry { value: r.value, expire_at: r.expire_at, lru: r.lru });
+        let records = data.dbs.into_iter().enumerate().flat_map(|(i, rs)| rs.into_iter().map(move |r| (i, r)));
+        self.load_records(records.collect());
+    }
+
+    fn load_records(&mut self, records: Vec<(usize, Record)>) {
+        for (i, r) in records {
+            if let Some(db) = self.dbs.get_mut(i) {
+                db.insert(r.key, Entry { value: r.value, expire_at: r.expire_at, lru: r.lru });
             }
-            // Loading is not a change clients can WATCH.
-            self.dbs[i].take_touched();
+        }
+        // Loading is not a change clients can WATCH.
+        for db in &mut self.dbs {
+            db.take_touched();
         }
     }
 

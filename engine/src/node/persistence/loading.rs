@@ -3,7 +3,7 @@
 //! the RDB file. Commands get `-LOADING` until it is done. An AOF file's
 //! commands are checked whole, then run a step at a time on timer turns
 //! (see [`Replay`]), so those replies go out while it loads; an RDB file
-//! (or an AOF's RDB preamble) still loads in one step.
+//! (or an AOF's RDB preamble) loads a batch of keys per step (`rdb_load.rs`).
 //!
 //! A file that ends inside a command is cut back to its last complete
 //! command when `aof-load-truncated` allows it (only the last file may be
@@ -29,6 +29,7 @@ use super::aof::{AofWriter, FsyncPolicy, OpenFile};
 use super::aof_checkpoint::{verify, Integrity};
 use super::aof_format::{parse_commands, AofCommand, ParseEnd, Parsed};
 use super::aof_manifest::{manifest_name, AofFile, Manifest};
+use super::rdb_load::{RdbFile, RdbLoad};
 use super::storage::{StorageError, StorageOp, StorageResult};
 use super::{LogLevel, Node, Owner};
 use redsim_model::rdb::crc64::crc64;
@@ -47,6 +48,8 @@ enum Stage {
     File(AofFile),
     /// Running an AOF file's commands, a step per timer turn.
     Replay(Box<Replay>),
+    /// Loading an RDB file (or an AOF's RDB base), a step per timer turn.
+    RdbLoad(Box<RdbLoad>),
     /// Cutting the last file back to its last complete command.
     Truncate { name: String },
     /// Making the files read durable, one at a time, before serving them.
@@ -78,8 +81,15 @@ pub struct Loader {
     to_sync: VecDeque<String>,
 }
 
+impl Loader {
+    /// Goes on loading `load` at the next step.
+    pub(super) fn stage_rdb_load(&mut self, load: Box<RdbLoad>) {
+        self.stage = Stage::RdbLoad(load);
+    }
+}
+
 /// What replaying one AOF file found.
-enum Replayed {
+pub(super) enum Replayed {
     /// Every byte is good; the checkpoints cover the first `sealed_to`.
     Complete { sealed_to: usize },
     /// Good up to `len` bytes.
@@ -109,7 +119,7 @@ struct Replay {
 /// File bytes of commands run per replay step: about 10 ms of work.
 const REPLAY_STEP_BYTES: usize = 256 * 1024;
 
-fn seconds(ms: i64) -> String {
+pub(super) fn seconds(ms: i64) -> String {
     format!("{:.3}", ms.max(0) as f64 / 1000.0)
 }
 
@@ -149,10 +159,10 @@ impl Node {
         loader.inflight = None;
         match std::mem::replace(&mut loader.stage, Stage::Manifest) {
             Stage::Rdb => match result {
-                StorageResult::Data(bytes) => match self.load_rdb_file(&bytes, loader.start_ms) {
-                    Ok(()) => {
-                        loader.to_sync.push_back(self.data_path(self.config.get("dbfilename")));
-                        self.sync_next(loader, AfterSync::Rdb);
+                StorageResult::Data(bytes) => match self.start_rdb_load(RdbFile::Dump, bytes) {
+                    Ok(load) => {
+                        loader.stage = Stage::RdbLoad(load);
+                        self.persist.loader = Some(loader);
                     }
                     Err(e) => self.fatal(e),
                 },
@@ -177,8 +187,13 @@ impl Node {
                     let last = loader.queue.is_empty();
                     loader.to_sync.push_back(self.aof_path(&file.name));
                     if bytes.starts_with(b"REDIS") {
-                        let outcome = self.load_aof_base_rdb(&file, &bytes);
-                        self.aof_file_loaded(loader, file, &bytes, outcome);
+                        match self.start_rdb_load(RdbFile::AofBase(file), bytes) {
+                            Ok(load) => {
+                                loader.stage = Stage::RdbLoad(load);
+                                self.persist.loader = Some(loader);
+                            }
+                            Err(e) => self.fatal(e),
+                        }
                     } else {
                         match self.start_replay(file, bytes, last) {
                             Ok(replay) => {
@@ -194,9 +209,9 @@ impl Node {
                 }
                 other => self.load_failed(&file.name, other),
             },
-            Stage::Replay(replay) => {
-                // No storage operation belongs to a replay.
-                loader.stage = Stage::Replay(replay);
+            stage @ (Stage::Replay(_) | Stage::RdbLoad(_)) => {
+                // No storage operation belongs to a step-by-step load.
+                loader.stage = stage;
                 self.persist.loader = Some(loader);
             }
             Stage::Truncate { name } => match result.error() {
@@ -224,7 +239,13 @@ impl Node {
 
     /// An AOF file is loaded (or found bad): on to the next, or the cut of
     /// a truncated last file.
-    fn aof_file_loaded(&mut self, mut loader: Loader, file: AofFile, bytes: &[u8], outcome: Result<Replayed, String>) {
+    pub(super) fn aof_file_loaded(
+        &mut self,
+        mut loader: Loader,
+        file: AofFile,
+        bytes: &[u8],
+        outcome: Result<Replayed, String>,
+    ) {
         let size = bytes.len() as u64;
         // What the last checkpoint does not cover yet: the writer's first
         // checkpoint will (see `AofWriter::unsealed`).
@@ -256,10 +277,18 @@ impl Node {
         }
     }
 
-    /// When the loader wants its next replay step: at once while it replays.
+    /// `dir/dbfilename` is loaded: it is made durable, then loading is done.
+    pub(super) fn rdb_file_loaded(&mut self, mut loader: Loader) {
+        loader.to_sync.push_back(self.data_path(self.config.get("dbfilename")));
+        self.sync_next(loader, AfterSync::Rdb);
+    }
+
+    /// When the loader wants its next step: at once while it loads a file
+    /// step by step.
     pub(in crate::node) fn replay_timer(&self) -> Option<i64> {
-        let replaying = self.persist.loader.as_ref().is_some_and(|l| matches!(l.stage, Stage::Replay(_)));
-        replaying.then_some(self.now_ms)
+        let stepping =
+            self.persist.loader.as_ref().is_some_and(|l| matches!(l.stage, Stage::Replay(_) | Stage::RdbLoad(_)));
+        stepping.then_some(self.now_ms)
     }
 
     /// Runs the next [`REPLAY_STEP_BYTES`] of the file being replayed; at
@@ -269,8 +298,10 @@ impl Node {
             return;
         }
         let Some(mut loader) = self.persist.loader.take() else { return };
-        let Stage::Replay(mut replay) = std::mem::replace(&mut loader.stage, Stage::Manifest) else {
-            unreachable!("checked: the loader replays")
+        let mut replay = match std::mem::replace(&mut loader.stage, Stage::Manifest) {
+            Stage::Replay(replay) => replay,
+            Stage::RdbLoad(load) => return self.rdb_load_step(loader, load),
+            _ => unreachable!("checked: the loader steps"),
         };
         let stop_at = replay.valid + REPLAY_STEP_BYTES;
         let name = replay.file.name.clone();
@@ -377,33 +408,8 @@ impl Node {
         self.dirty = 0;
     }
 
-    /// Parses an RDB file into the engine; a master drops keys already expired.
-    fn load_rdb_file(&mut self, bytes: &[u8], start_ms: i64) -> Result<(), String> {
-        let name = self.config.get("dbfilename").to_string();
-        let (mut data, info) = rdb::read_with(bytes, &self.rdb_load_options()).map_err(|e| {
-            format!("Bad RDB file {name}: {} at offset {}. Fatal error loading the DB, exiting.", e.message, e.offset)
-        })?;
-        self.log_rdb_aux(&info);
-        self.restore_repl_info(&info);
-        let mut expired = 0u64;
-        if self.engine_config.is_master {
-            let now = self.now_ms;
-            for db in &mut data.dbs {
-                let before = db.len();
-                db.retain(|r| r.expire_at.is_none_or(|at| at > now));
-                expired += (before - db.len()) as u64;
-            }
-        }
-        let loaded = data.len() as u64;
-        self.persist.last_load = (loaded, expired);
-        self.load_dataset(data);
-        self.log(LogLevel::Notice, format!("Done loading RDB, keys loaded: {loaded}, keys expired: {expired}."));
-        self.log(LogLevel::Notice, format!("DB loaded from disk: {} seconds", seconds(self.now_ms - start_ms)));
-        Ok(())
-    }
-
     /// Redis's lines about the AUX fields of a file being loaded.
-    fn log_rdb_aux(&mut self, info: &rdb::RdbInfo) {
+    pub(super) fn log_rdb_aux(&mut self, info: &rdb::RdbInfo) {
         if let Some(v) = info.aux_text("redis-ver") {
             self.log(LogLevel::Notice, format!("Loading RDB produced by version {v}"));
         }
@@ -423,23 +429,6 @@ impl Node {
     /// Replaces the dataset (statistics are kept).
     pub(in crate::node) fn load_dataset(&mut self, data: redsim_model::dataset::Dataset) {
         self.engine.load(data);
-    }
-
-    /// Loads an AOF base file with an RDB preamble, in one step.
-    fn load_aof_base_rdb(&mut self, file: &AofFile, bytes: &[u8]) -> Result<Replayed, String> {
-        let file_start = self.now_ms;
-        self.log(LogLevel::Notice, "Reading RDB base file on AOF loading...".into());
-        let (data, info) = rdb::read(bytes).map_err(|e| {
-            format!("Bad RDB preamble in the AOF file {}: {} at offset {}", file.name, e.message, e.offset)
-        })?;
-        self.log_rdb_aux(&info);
-        let n = data.len();
-        // Keys of an AOF base stay even if expired: the AOF after it may refer to them.
-        self.load_dataset(data);
-        self.log(LogLevel::Notice, format!("Done loading RDB, keys loaded: {n}, keys expired: 0."));
-        let took = seconds(self.now_ms - file_start);
-        self.log(LogLevel::Notice, format!("DB loaded from base file {}: {took} seconds", file.name));
-        Ok(Replayed::Complete { sealed_to: 0 })
     }
 
     /// Reads an AOF file's commands and checks its checkpoints before any

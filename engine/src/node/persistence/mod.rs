@@ -19,6 +19,7 @@ mod gate;
 mod info;
 mod loading;
 pub mod mem_storage;
+mod rdb_load;
 mod rdb_save;
 mod rewrite_base;
 mod snapshot_records;

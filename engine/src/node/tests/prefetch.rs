@@ -81,6 +81,9 @@ impl Engine for Spy {
     fn snapshot_running(&self) -> bool {
         self.model.snapshot_running()
     }
+    fn load_records(&mut self, records: Vec<(usize, Record)>) {
+        self.model.load_records(records)
+    }
     fn load(&mut self, data: Dataset) {
         self.model.load(data)
     }

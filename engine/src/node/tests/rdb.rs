@@ -356,3 +356,43 @@ fn shutdown_while_loading_does_not_save() {
     assert_eq!(r.disk.file("dump.rdb").unwrap(), &saved[..], "the file was not replaced");
     assert_eq!(r.disk.count(OpKind::Create, "temp"), creates);
 }
+
+/// A large dump.rdb loads a batch of keys per timer turn: clients get
+/// `-LOADING` between the batches, and the dataset is whole at the end.
+#[test]
+fn a_large_rdb_loads_in_steps_and_clients_are_answered_between_them() {
+    let mut h = DiskHarness::new("");
+    let c = h.connect();
+    for i in 0..240 {
+        let mut words = vec!["MSET".to_string()];
+        for j in 0..100 {
+            words.extend([format!("key:{}", i * 100 + j), noise(j, 20)]);
+        }
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        h.cmd(c, &words);
+    }
+    h.cmd(c, &["SET", "gone", "v", "PX", "10"]);
+    h.cmd(c, &["SAVE"]);
+    let digest = h.cmd(c, &["DEBUG", "DIGEST"]);
+    let mut r = DiskHarness::unstarted("", h.disk.clone(), h.now + 1000);
+    r.node.start(r.now);
+    r.collect();
+    let c = r.connect();
+    let (mut steps, mut loading_replies) = (0, 0);
+    while r.step() {
+        if r.node.next_timer_ms() == Some(r.now) {
+            steps += 1;
+            r.send(c, &["DBSIZE"]);
+            if r.take(c) == "-LOADING Redis is loading the dataset in memory\r\n" {
+                loading_replies += 1;
+            }
+        }
+    }
+    assert!(steps > 2, "the file was loaded in {steps} steps");
+    assert_eq!(loading_replies, steps);
+    assert!(r.logged("Done loading RDB, keys loaded: 24000, keys expired: 1."));
+    assert_eq!(r.cmd(c, &["DBSIZE"]), ":24000\r\n");
+    h.cmd(c, &["DEL", "gone"]);
+    assert_eq!(r.cmd(c, &["DEBUG", "DIGEST"]), h.cmd(c, &["DEBUG", "DIGEST"]));
+    assert_ne!(digest, h.cmd(c, &["DEBUG", "DIGEST"]), "the expired key counted in the saved digest");
+}
