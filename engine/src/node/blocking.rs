@@ -194,7 +194,7 @@ impl Node {
             .into_iter()
             .chain(self.migrate_next_deadline())
             .chain(self.transfer_timer())
-            .chain(self.replay_timer())
+            .chain(self.loading_timer())
             .min();
         // Drivers ask after every event: no walk over all clients when none
         // is blocked (a blocked client always waits on some key).
@@ -231,7 +231,7 @@ impl Node {
         self.expire_blocked(now_ms);
         self.migrate_timers(now_ms);
         self.transfer_step();
-        self.replay_step();
+        self.loading_step();
     }
 }
 

@@ -285,16 +285,18 @@ impl Node {
 
     /// When the loader wants its next step: at once while it loads a file
     /// step by step.
-    pub(in crate::node) fn replay_timer(&self) -> Option<i64> {
+    pub(in crate::node) fn loading_timer(&self) -> Option<i64> {
         let stepping =
             self.persist.loader.as_ref().is_some_and(|l| matches!(l.stage, Stage::Replay(_) | Stage::RdbLoad(_)));
         stepping.then_some(self.now_ms)
     }
 
-    /// Runs the next [`REPLAY_STEP_BYTES`] of the file being replayed; at
-    /// its end, what the file turned out to be decides what follows.
-    pub(in crate::node) fn replay_step(&mut self) {
-        if self.replay_timer().is_none() {
+    /// The next step of the file being loaded step by step: an RDB file's
+    /// next keys (`rdb_load.rs`), or the next [`REPLAY_STEP_BYTES`] of an
+    /// AOF file's commands; at an AOF file's end, what it turned out to be
+    /// decides what follows.
+    pub(in crate::node) fn loading_step(&mut self) {
+        if self.loading_timer().is_none() {
             return;
         }
         let Some(mut loader) = self.persist.loader.take() else { return };
