@@ -86,7 +86,7 @@ impl Node {
     fn base_source(&mut self, rdb: bool) -> BaseSource {
         if rdb {
             let opts = self.rdb_options(true);
-            return BaseSource::Rdb(Box::new(self.rdb_source(&opts)));
+            return BaseSource::Rdb(self.rdb_source(&opts));
         }
         let (records, _) = SnapshotRecords::start(self.engine.as_mut());
         BaseSource::Commands { records, now_ms: self.now_ms, db: None, crc: 0, len: 0, finished: false }

@@ -323,7 +323,7 @@ impl Node {
             self.persist.loader = Some(loader);
             return;
         }
-        let outcome = self.replay_finished(&mut replay);
+        let outcome = self.replay_finished(&replay);
         let took = seconds(self.now_ms - replay.file_start);
         let kind = if replay.file.kind == super::aof_manifest::FileKind::Base { "base" } else { "incr" };
         if outcome.is_ok() {
@@ -489,7 +489,7 @@ impl Node {
 
     /// Every command of the file ran: whether it was whole, cut short
     /// (and where to truncate it) or bad.
-    fn replay_finished(&mut self, replay: &mut Replay) -> Result<Replayed, String> {
+    fn replay_finished(&mut self, replay: &Replay) -> Result<Replayed, String> {
         let name = replay.file.name.clone();
         let mut valid = replay.valid;
         // A cut keeps the annotations right after the last good command: its

@@ -17,7 +17,7 @@ const RECORDS_PER_READ: usize = 64;
 /// Where a base file's bytes come from.
 pub(super) enum BaseSource {
     /// An RDB preamble.
-    Rdb(Box<SaveSource>),
+    Rdb(SaveSource),
     /// Commands, skipping keys whose time had passed when the rewrite
     /// started, as Redis's rewrite does.
     Commands { records: SnapshotRecords, now_ms: i64, db: Option<usize>, crc: u64, len: u64, finished: bool },
