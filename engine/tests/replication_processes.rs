@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use persistence_support::{digest, free_port, fresh_dir, write_mixed_dataset, Client, Reply, Rng, REDSIM};
+use persistence_support::{digest, free_port, fresh_dir, serves, write_mixed_dataset, Client, Reply, Rng, REDSIM};
 
 /// One redsim-server process on a fixed port (so that its replicas find it
 /// again after a restart), killed when dropped.
@@ -42,9 +42,10 @@ impl Proc {
             .stdin(Stdio::null())
             .spawn()
             .expect("redsim-server starts");
+        let pid = child.id();
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !Client::try_connect(self.port).is_ok_and(|mut c| c.try_cmd(&["PING"]).is_ok()) {
+        while !serves(self.port, pid) {
             assert!(Instant::now() < deadline, "redsim-server did not start:\n{}", self.log());
             std::thread::sleep(Duration::from_millis(20));
         }

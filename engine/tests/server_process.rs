@@ -35,18 +35,22 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("redsim-server starts");
-        let server = Server { child: Some(child), port };
+        let mut server = Server { child: Some(child), port };
         let deadline = Instant::now() + Duration::from_secs(20);
         // Listening comes before loading, as in Redis: wait until PING is
-        // answered by anything but -LOADING.
+        // answered with PONG (a connect to a port nobody listens on can
+        // connect to itself and read its own PING back).
         loop {
             assert!(Instant::now() < deadline, "server did not start serving on {port}");
+            if let Some(status) = server.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+                panic!("redsim-server exited with {status} at startup (port {port} taken?)");
+            }
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
                 s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
                 let mut buf = [0u8; 64];
-                let loading = s.write_all(b"PING\r\n").is_err()
-                    || s.read(&mut buf).map_or(true, |n| n == 0 || buf[..n].starts_with(b"-LOADING"));
-                if !loading {
+                let pong =
+                    s.write_all(b"PING\r\n").is_ok() && s.read(&mut buf).is_ok_and(|n| buf[..n].starts_with(b"+PONG"));
+                if pong {
                     break;
                 }
             }

@@ -137,11 +137,15 @@ impl Server {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!("exited during startup with {status}; log:\n{}", self.log_tail()));
             }
+            // The port may be another test's server (taken again before the
+            // child bound it) or this very socket (a connect to a port nobody
+            // listens on can connect to itself): INFO must name the child.
             if let Ok(mut c) = Conn::connect(self.port, Duration::from_secs(2)) {
-                if let Ok(Reply::Simple(s)) = c.call(&[b"PING".to_vec()]) {
-                    if s == b"PONG" {
-                        return Ok(());
-                    }
+                let pid_line = format!("process_id:{}\r\n", self.child.id());
+                let ours = matches!(c.call(&[b"INFO".to_vec(), b"server".to_vec()]),
+                    Ok(Reply::Bulk(info)) if String::from_utf8_lossy(&info).contains(&pid_line));
+                if ours && matches!(c.call(&[b"PING".to_vec()]), Ok(Reply::Simple(s)) if s == b"PONG") {
+                    return Ok(());
                 }
             }
             if Instant::now() > deadline {

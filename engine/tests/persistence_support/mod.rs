@@ -15,6 +15,20 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Whether the process `pid` serves on `port`, done loading (PING answers
+/// PONG). A connect to a port nobody listens on can connect to itself (TCP
+/// simultaneous open) and another test's server may hold the port, so an
+/// answer is not enough: INFO must report the process id.
+pub fn serves(port: u16, pid: u32) -> bool {
+    let Ok(mut c) = Client::try_connect(port) else { return false };
+    let _ = c.writer.set_read_timeout(Some(Duration::from_secs(2)));
+    let ours = match c.try_cmd(&["INFO", "server"]) {
+        Ok(Reply::Bulk(Some(info))) => String::from_utf8_lossy(&info).contains(&format!("process_id:{pid}\r\n")),
+        _ => false,
+    };
+    ours && matches!(c.try_cmd(&["PING"]), Ok(Reply::Status(s)) if s == "PONG")
+}
+
 /// A fresh, empty directory under the system's temp dir.
 pub fn fresh_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("redsim-{name}-{}", std::process::id()));
@@ -41,36 +55,44 @@ impl Server {
         Server::spawn("redis-server", dir, args)
     }
 
+    /// Starts `bin` on a port found free. That port can be taken again
+    /// before the child binds it: a child that exits at startup saying so is
+    /// started again on another port.
     fn spawn(bin: &str, dir: &Path, args: &[&str]) -> Server {
-        let port = free_port();
-        let log = dir.join(format!("{}-{port}.log", if bin == REDSIM { "redsim" } else { "redis" }));
-        let logfile = std::fs::File::create(&log).unwrap();
-        let child = Command::new(bin)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir"])
-            .arg(dir)
-            .args(["--enable-debug-command", "yes"])
-            .args(args)
-            .current_dir(dir)
-            .stdout(logfile.try_clone().unwrap())
-            .stderr(logfile)
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{bin} must be installed for this test: {e}"));
-        let mut s = Server { child: Some(child), port, log };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(mut c) = Client::try_connect(port) {
-                if matches!(c.try_cmd(&["PING"]), Ok(Reply::Status(s)) if s == "PONG") {
-                    break;
+        for _ in 0..5 {
+            let port = free_port();
+            let log = dir.join(format!("{}-{port}.log", if bin == REDSIM { "redsim" } else { "redis" }));
+            let logfile = std::fs::File::create(&log).unwrap();
+            let child = Command::new(bin)
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir"])
+                .arg(dir)
+                .args(["--enable-debug-command", "yes"])
+                .args(args)
+                .current_dir(dir)
+                .stdout(logfile.try_clone().unwrap())
+                .stderr(logfile)
+                .stdin(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{bin} must be installed for this test: {e}"));
+            let mut s = Server { child: Some(child), port, log };
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let child = s.child.as_mut().unwrap();
+                if serves(port, child.id()) {
+                    return s;
                 }
+                if let Some(status) = child.try_wait().unwrap() {
+                    let log = s.log_text();
+                    if log.contains("in use") {
+                        break;
+                    }
+                    panic!("{bin} exited with {status} at startup; log:\n{log}");
+                }
+                assert!(Instant::now() < deadline, "{bin} did not start; log:\n{}", s.log_text());
+                std::thread::sleep(Duration::from_millis(20));
             }
-            if let Some(status) = s.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("{bin} exited with {status} at startup; log:\n{}", s.log_text());
-            }
-            assert!(Instant::now() < deadline, "{bin} did not start; log:\n{}", s.log_text());
-            std::thread::sleep(Duration::from_millis(20));
         }
-        s
+        panic!("{bin}: five ports in a row were taken before it could bind them");
     }
 
     pub fn client(&self) -> Client {
