@@ -139,7 +139,14 @@ pub fn minimize(
     max_runs: usize,
     progress: &dyn Fn(&str),
 ) -> Result<Minimized, String> {
-    let original: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut original: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    // The run may be on another engine than the file names (`--engine`):
+    // the shrunk scenario names the one that failed.
+    if let Some(topology) =
+        original.entry("topology").or_insert_with(|| toml::Value::Table(toml::Table::new())).as_table_mut()
+    {
+        topology.insert("engine".into(), toml::Value::String(scenario.topology.engine.name().into()));
+    }
     let name = format!("{}-seed-{seed}-min", scenario.name);
     let first = run_seed(scenario, seed, opts);
     if !shows_problem(&first) {

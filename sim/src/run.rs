@@ -46,7 +46,7 @@ use crate::faults::{self, FaultPlan};
 use crate::history::{History, Op, OpId, Outcome};
 use crate::node_host::{self, ServerNode, Status};
 use crate::replication::{self, ReplicationCheck};
-use crate::scenario::{ExpectedVerdict, Scenario};
+use crate::scenario::{EngineKind, ExpectedVerdict, Scenario};
 
 /// How much the trace says.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -120,6 +120,8 @@ pub struct RunStats {
 pub struct RunOutcome {
     pub scenario: String,
     pub seed: u64,
+    /// The engine the nodes ran (a sweep may run a file's scenario on either).
+    pub engine: EngineKind,
     pub expected: ExpectedVerdict,
     pub history: History,
     /// The checker's report on `history`.
@@ -143,8 +145,13 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
-    /// One line: scenario, seed, verdict, lost writes, outcome.
+    /// One line: scenario, seed (and the engine, unless the default model),
+    /// verdict, lost writes, outcome.
     pub fn summary(&self) -> String {
+        let on = match self.engine {
+            EngineKind::Model => "",
+            EngineKind::Engine => " on engine",
+        };
         let lost = format!("{}/{} acked writes lost", self.stats.lost_writes, self.stats.acknowledged_writes);
         let verdict = match &self.crash {
             Some(c) => format!("CRASH ({c})"),
@@ -155,7 +162,7 @@ impl RunOutcome {
             None => String::new(),
         };
         format!(
-            "{} seed {}: {verdict}, {lost}, ops {} ok / {} fail / {} info, {} faults, {} ms simulated{replicas} -> {}",
+            "{} seed {}{on}: {verdict}, {lost}, ops {} ok / {} fail / {} info, {} faults, {} ms simulated{replicas} -> {}",
             self.scenario,
             self.seed,
             self.stats.ok,
@@ -170,8 +177,10 @@ impl RunOutcome {
     /// How to run this seed again.
     pub fn replay_command(&self) -> String {
         format!(
-            "REDSIM_SCENARIO={} REDSIM_SEED={} cargo test -p redsim-sim --test scenarios replay_one -- --nocapture",
-            self.scenario, self.seed
+            "REDSIM_SCENARIO={} REDSIM_SEED={} REDSIM_ENGINE={} cargo test -p redsim-sim --test scenarios replay_one -- --nocapture",
+            self.scenario,
+            self.seed,
+            self.engine.name()
         )
     }
 
@@ -716,6 +725,7 @@ fn finish(
     RunOutcome {
         scenario: scenario.name.clone(),
         seed,
+        engine: scenario.topology.engine,
         expected,
         history,
         report,

@@ -160,6 +160,22 @@ pub enum EngineKind {
     Engine,
 }
 
+impl EngineKind {
+    pub const ALL: [EngineKind; 2] = [EngineKind::Model, EngineKind::Engine];
+
+    /// The name scenario files, the `engine` directive and `--engine` use.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Model => "model",
+            EngineKind::Engine => "engine",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<EngineKind> {
+        EngineKind::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
 /// What the clients do.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -588,10 +604,7 @@ impl Scenario {
     /// `replicaof` is added per node when it starts.
     pub fn config_text(&self) -> String {
         // The engine is a directive like any other (`engine model|engine`).
-        let mut text = match self.topology.engine {
-            EngineKind::Model => "engine model\n".to_string(),
-            EngineKind::Engine => "engine engine\n".to_string(),
-        };
+        let mut text = format!("engine {}\n", self.topology.engine.name());
         if self.replicated() && !self.topology.config.contains_key("enable-debug-command") {
             text.push_str("enable-debug-command yes\n");
         }

@@ -200,29 +200,52 @@ pub fn summary(scenario: &Scenario, o: &RunOutcome) -> RunSummary {
     }
 }
 
-/// Writes `<dir>/<scenario>/seed-<seed>.{md,html}`, and with `artifacts`
+/// Writes `<dir>/<scenario>/seed-<seed>[-engine].{md,html}`, and with `artifacts`
 /// also the trace and the history (what `sim check` reads); returns the
 /// HTML's path.
 pub fn write_run_report(dir: &Path, scenario: &Scenario, o: &RunOutcome, artifacts: bool) -> std::io::Result<PathBuf> {
     let sub = dir.join(&o.scenario);
     std::fs::create_dir_all(&sub)?;
-    let base = sub.join(format!("seed-{}", o.seed));
+    let base = sub.join(run_file_stem(o));
     let summary = summary(scenario, o);
     std::fs::write(base.with_extension("md"), report::markdown(&summary))?;
     let html = base.with_extension("html");
     std::fs::write(&html, report::html(&summary))?;
     if artifacts {
-        std::fs::write(sub.join(format!("seed-{}.trace.txt", o.seed)), format!("{}\n{}", o.plan, o.trace))?;
-        std::fs::write(sub.join(format!("seed-{}.history.json", o.seed)), o.history.to_json())?;
+        let stem = run_file_stem(o);
+        std::fs::write(sub.join(format!("{stem}.trace.txt")), format!("{}\n{}", o.plan, o.trace))?;
+        std::fs::write(sub.join(format!("{stem}.history.json")), o.history.to_json())?;
     }
     Ok(html)
 }
 
+/// `seed-N` for a run on the model, `seed-N-engine` on the optimized engine,
+/// so a sweep of both keeps both.
+fn run_file_stem(o: &RunOutcome) -> String {
+    match o.engine {
+        EngineKind::Model => format!("seed-{}", o.seed),
+        EngineKind::Engine => format!("seed-{}-engine", o.seed),
+    }
+}
+
 /// The engine's name as scenario files spell it.
 fn engine_name(s: &Scenario) -> String {
-    match s.topology.engine {
-        EngineKind::Model => "model",
-        EngineKind::Engine => "engine",
+    s.topology.engine.name().to_string()
+}
+
+/// Each scenario on each of `engines` (in that order), or as its file says
+/// when `engines` is empty.
+pub fn on_engines(scenarios: Vec<Scenario>, engines: &[EngineKind]) -> Vec<Scenario> {
+    if engines.is_empty() {
+        return scenarios;
     }
-    .to_string()
+    let mut out = Vec::new();
+    for s in scenarios {
+        for &engine in engines {
+            let mut s = s.clone();
+            s.topology.engine = engine;
+            out.push(s);
+        }
+    }
+    out
 }

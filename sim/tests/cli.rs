@@ -55,6 +55,28 @@ fn sweep_writes_a_table_and_an_example_per_scenario() {
 }
 
 #[test]
+fn sweep_runs_scenarios_on_the_engine_asked_for() {
+    let dir = scratch("sweep-engines");
+    let d = dir.to_str().unwrap();
+    let (ok, out) =
+        sim(&["sweep", "scenarios/crash-restart-always.toml", "--seeds", "2", "--engine", "both", "--report", d]);
+    assert!(ok, "{out}");
+    let table = std::fs::read_to_string(dir.join("sweep.md")).unwrap();
+    for engine in ["model", "engine"] {
+        assert!(table.contains(&format!("| crash-restart-always | {engine} | 2 | 2 | 0 |")), "{engine} row:\n{table}");
+    }
+    assert!(out.contains("crash-restart-always seed 1 on engine:"), "{out}");
+    // Each engine's example report, side by side, each replaying on its engine.
+    let example = |stem: &str| std::fs::read_to_string(dir.join("crash-restart-always").join(format!("{stem}.md")));
+    assert!(example("seed-0").unwrap().contains("--seed 0 --engine model"));
+    assert!(example("seed-0-engine").unwrap().contains("--seed 0 --engine engine"));
+
+    let (ok, out) = sim(&["sweep", "scenarios/no-faults.toml", "--seeds", "1", "--engine", "fast", "--report", d]);
+    assert!(!ok && out.contains("--engine: model, engine or both, not fast"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn shrink_cuts_a_failing_seed_down_and_refuses_a_passing_one() {
     let dir = scratch("shrink");
     let out_file = dir.join("min.toml");
@@ -72,6 +94,7 @@ fn shrink_cuts_a_failing_seed_down_and_refuses_a_passing_one() {
     let line = out.lines().find(|l| l.starts_with("shrunk in")).expect("a summary line");
     let text = std::fs::read_to_string(&out_file).unwrap();
     assert!(text.contains("mode = \"scripted\"") || text.contains("mode = \"none\""), "{text}");
+    assert!(text.contains("engine = \"model\""), "the shrunk file names the engine it failed on:\n{text}");
     // The shrunk scenario replays and still shows the problem.
     let (_, replay) = sim(&["run", out_file.to_str().unwrap(), "--seed", "2"]);
     assert!(replay.contains("Violation"), "{line}\n{replay}");

@@ -4,13 +4,14 @@
 //! `REDSIM_SIM_SEEDS=n` runs n seeds per scenario instead (a longer sweep);
 //! `REDSIM_SCENARIO=name REDSIM_SEED=s cargo test -p redsim-sim --test
 //! scenarios replay_one -- --nocapture` runs one seed and prints its plan,
-//! timeline, trace and the checker's verdict.
+//! timeline, trace and the checker's verdict (`REDSIM_ENGINE=engine` on the
+//! optimized engine).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use redsim_sim::run::{run_seed, RunOptions, RunOutcome, TraceLevel};
-use redsim_sim::scenario::{scenario_files, Regressions, Scenario};
+use redsim_sim::scenario::{scenario_files, EngineKind, Regressions, Scenario};
 
 /// The scenario files this suite runs, one test each.
 const SCENARIOS: [&str; 12] = [
@@ -233,11 +234,11 @@ fn regressions() {
 fn every_scenario_on_the_optimized_engine() {
     let mut failures = Vec::new();
     for (_, mut s) in redsim_sim::sweep::load_scenarios(&dir()).unwrap_or_else(|e| panic!("{e}")) {
-        s.topology.engine = redsim_sim::scenario::EngineKind::Engine;
+        s.topology.engine = EngineKind::Engine;
         assert!(s.config_text().starts_with("engine engine\n"));
         for seed in 1..=seeds_for(&s) {
             let o = run_seed(&s, seed, &RunOptions::default());
-            println!("engine {}", o.summary());
+            println!("{}", o.summary());
             if !o.passed {
                 failures.push(explain(&o));
             }
@@ -311,8 +312,12 @@ fn replay_one() {
     if let Some(n) = std::env::var("REDSIM_SHRINK_STEPS").ok().and_then(|s| s.parse().ok()) {
         opts.check.shrink_steps = n;
     }
+    let mut scenario = load(&name);
+    if let Ok(engine) = std::env::var("REDSIM_ENGINE") {
+        scenario.topology.engine = EngineKind::from_name(&engine).expect("REDSIM_ENGINE is model or engine");
+    }
     let started = std::time::Instant::now();
-    let o = run_seed(&load(&name), seed, &opts);
+    let o = run_seed(&scenario, seed, &opts);
     println!("wall time: {} ms", started.elapsed().as_millis());
     println!("plan:\n{}", o.plan);
     println!("trace:\n{}", o.trace);

@@ -2,14 +2,15 @@
 //!
 //! ```text
 //! sim run SCENARIO.toml [--seed N] [--engine model|engine] [--trace faults|ops|full] [--report DIR] [--check-determinism]
-//! sim sweep [SCENARIO.toml|DIR ...] [--seeds N | --seeds A..B] [--first-seed N] [--jobs N] [--report DIR]
-//! sim shrink SCENARIO.toml --seed N [--max-runs N] [--out FILE]
+//! sim sweep [SCENARIO.toml|DIR ...] [--seeds N | --seeds A..B] [--first-seed N] [--engine model|engine|both] [--jobs N] [--report DIR]
+//! sim shrink SCENARIO.toml --seed N [--engine model|engine] [--max-runs N] [--out FILE]
 //! sim check HISTORY.json [--max-steps N] [--shrink-steps N]
 //! ```
 //!
 //! `run` replays one seed exactly and prints its verdict, timeline and (with
 //! `--trace`) everything that happened; `sweep` runs every scenario for many
-//! seeds and writes `reports/`; `shrink` cuts a failing seed down to a small
+//! seeds and writes `reports/`; `--engine` overrides the engine the scenario
+//! file names (`both`: every scenario on each); `shrink` cuts a failing seed down to a small
 //! scripted scenario; `check` runs the linearizability checker on a history
 //! file (ours, or Porcupine-style events).
 
@@ -26,8 +27,8 @@ use redsim_sim::sweep::{self, SweepPlan};
 
 const USAGE: &str = "usage:
   sim run SCENARIO.toml [--seed N] [--engine model|engine] [--trace faults|ops|full] [--report DIR] [--check-determinism]
-  sim sweep [SCENARIO.toml|DIR ...] [--seeds N | --seeds A..B] [--first-seed N] [--jobs N] [--report DIR]
-  sim shrink SCENARIO.toml --seed N [--max-runs N] [--out FILE]
+  sim sweep [SCENARIO.toml|DIR ...] [--seeds N | --seeds A..B] [--first-seed N] [--engine model|engine|both] [--jobs N] [--report DIR]
+  sim shrink SCENARIO.toml --seed N [--engine model|engine] [--max-runs N] [--out FILE]
   sim check HISTORY.json [--max-steps N] [--shrink-steps N]";
 
 /// Parsed command-line words: positional arguments and `--flag [value]`s.
@@ -120,11 +121,8 @@ fn cmd_run(words: &[String]) -> Result<bool, String> {
     a.only(&["seed", "trace", "report", "check-determinism", "engine"])?;
     let [path] = a.positional.as_slice() else { return Err(USAGE.into()) };
     let mut scenario = load(path)?;
-    match a.value("engine") {
-        None => {}
-        Some("model") => scenario.topology.engine = EngineKind::Model,
-        Some("engine") => scenario.topology.engine = EngineKind::Engine,
-        Some(other) => return Err(format!("--engine: model or engine, not {other}")),
+    if let Some(engine) = engine_choice(&a, false)?.first() {
+        scenario.topology.engine = *engine;
     }
     let seed = a.number("seed")?.unwrap_or(0);
     let opts = RunOptions { trace: trace_level(&a)?, ..RunOptions::default() };
@@ -140,7 +138,7 @@ fn cmd_run(words: &[String]) -> Result<bool, String> {
         println!("FAILED: {f}");
     }
     println!("{}", o.summary());
-    println!("replay: {}", report::replay_command(path, seed));
+    println!("replay: {}", report::replay_command(path, seed, scenario.topology.engine.name()));
     if let Some(dir) = a.value("report") {
         let html = sweep::write_run_report(Path::new(dir), &scenario, &o, true).map_err(|e| e.to_string())?;
         println!("report: {}", html.display());
@@ -172,6 +170,20 @@ fn cmd_run(words: &[String]) -> Result<bool, String> {
     Ok(ok)
 }
 
+/// `--engine`: none (as the scenario files say), one, or with `both_ok`
+/// `both` (the model, then the engine).
+fn engine_choice(a: &Args, both_ok: bool) -> Result<Vec<EngineKind>, String> {
+    Ok(match a.value("engine") {
+        None => Vec::new(),
+        Some("both") if both_ok => EngineKind::ALL.to_vec(),
+        Some(name) => match EngineKind::from_name(name) {
+            Some(e) => vec![e],
+            None if both_ok => return Err(format!("--engine: model, engine or both, not {name}")),
+            None => return Err(format!("--engine: model or engine, not {name}")),
+        },
+    })
+}
+
 /// `--seeds N` (seeds first..first+N) or `--seeds A..B` (A to B-1).
 fn seed_range(a: &Args) -> Result<(Option<u64>, u64), String> {
     let first = a.number("first-seed")?;
@@ -196,7 +208,8 @@ fn seed_range(a: &Args) -> Result<(Option<u64>, u64), String> {
 /// `sim sweep`: every scenario, many seeds, reports in `--report` (default `reports/`).
 fn cmd_sweep(words: &[String]) -> Result<bool, String> {
     let a = Args::parse(words, &[])?;
-    a.only(&["seeds", "first-seed", "jobs", "report"])?;
+    a.only(&["seeds", "first-seed", "jobs", "report", "engine"])?;
+    let engines = engine_choice(&a, true)?;
     let paths: Vec<PathBuf> = if a.positional.is_empty() {
         vec![PathBuf::from("scenarios")]
     } else {
@@ -206,6 +219,7 @@ fn cmd_sweep(words: &[String]) -> Result<bool, String> {
     for p in &paths {
         scenarios.extend(sweep::load_scenarios(p)?.into_iter().map(|(_, s)| s));
     }
+    let scenarios = sweep::on_engines(scenarios, &engines);
     let jobs = match a.number("jobs")? {
         Some(n) => n as usize,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -226,7 +240,7 @@ fn cmd_sweep(words: &[String]) -> Result<bool, String> {
         let n = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         println!("[{n:>5}/{total}] {}  [{wall_ms} ms]", o.summary());
         if !o.passed {
-            println!("        replay: {}", report::replay_command(&o.scenario, o.seed));
+            println!("        replay: {}", report::replay_command(&o.scenario, o.seed, o.engine.name()));
         }
     });
     let wall = started.elapsed();
@@ -251,15 +265,20 @@ fn cmd_sweep(words: &[String]) -> Result<bool, String> {
         text.push_str("\n## Runs that did not meet their expectation\n\n");
     }
     for o in &result.failures {
-        let scenario = plan.scenarios.iter().find(|s| s.name == o.scenario).expect("a swept scenario");
+        let scenario = plan
+            .scenarios
+            .iter()
+            .find(|s| s.name == o.scenario && s.topology.engine == o.engine)
+            .expect("a swept scenario");
         let html = sweep::write_run_report(&dir, scenario, o, true).map_err(|e| e.to_string())?;
         text.push_str(&format!(
-            "- `{}` seed {}: {} — [report]({}) — replay: `{}`\n",
+            "- `{}` seed {} ({}): {} — [report]({}) — replay: `{}`\n",
             o.scenario,
             o.seed,
+            o.engine.name(),
             o.failure.as_deref().unwrap_or("?").lines().next().unwrap_or(""),
             html.strip_prefix(&dir).unwrap_or(&html).display(),
-            report::replay_command(&o.scenario, o.seed)
+            report::replay_command(&o.scenario, o.seed, o.engine.name())
         ));
     }
     // One example report per scenario, the first seed, so people can look
@@ -269,9 +288,10 @@ fn cmd_sweep(words: &[String]) -> Result<bool, String> {
         let o = run_seed(s, plan.first_seed, &plan.options);
         let html = sweep::write_run_report(&dir, s, &o, false).map_err(|e| e.to_string())?;
         text.push_str(&format!(
-            "- `{}` seed {}: {} — [report]({})\n",
+            "- `{}` seed {} ({}): {} — [report]({})\n",
             s.name,
             o.seed,
+            o.engine.name(),
             sweep::verdict_words(&o),
             html.strip_prefix(&dir).unwrap_or(&html).display()
         ));
@@ -290,17 +310,20 @@ fn cmd_sweep(words: &[String]) -> Result<bool, String> {
             if let Some(v) = r.expect {
                 s.expect.verdict = v;
             }
-            let o = run_seed(&s, r.seed, &plan.options);
-            println!("regression {}", o.summary());
-            regressions_ok &= o.passed;
-            text.push_str(&format!(
-                "- `{}` seed {}: {} — {} ({})\n",
-                r.scenario,
-                r.seed,
-                sweep::verdict_words(&o),
-                if o.passed { "as expected" } else { "FAILED" },
-                r.note
-            ));
+            for s in sweep::on_engines(vec![s], &engines) {
+                let o = run_seed(&s, r.seed, &plan.options);
+                println!("regression {}", o.summary());
+                regressions_ok &= o.passed;
+                text.push_str(&format!(
+                    "- `{}` seed {} ({}): {} — {} ({})\n",
+                    r.scenario,
+                    r.seed,
+                    o.engine.name(),
+                    sweep::verdict_words(&o),
+                    if o.passed { "as expected" } else { "FAILED" },
+                    r.note
+                ));
+            }
         }
     }
     let out = dir.join("sweep.md");
@@ -313,10 +336,13 @@ fn cmd_sweep(words: &[String]) -> Result<bool, String> {
 /// `sim shrink`: a failing seed cut down to a small scripted scenario.
 fn cmd_shrink(words: &[String]) -> Result<bool, String> {
     let a = Args::parse(words, &[])?;
-    a.only(&["seed", "max-runs", "out"])?;
+    a.only(&["seed", "max-runs", "out", "engine"])?;
     let [path] = a.positional.as_slice() else { return Err(USAGE.into()) };
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let scenario = load(path)?;
+    let mut scenario = load(path)?;
+    if let Some(engine) = engine_choice(&a, false)?.first() {
+        scenario.topology.engine = *engine;
+    }
     let seed = a.number("seed")?.ok_or("--seed is required")?;
     let max_runs = a.number("max-runs")?.unwrap_or(200) as usize;
     let opts = RunOptions { trace: TraceLevel::Ops, ..RunOptions::default() };
@@ -335,10 +361,11 @@ fn cmd_shrink(words: &[String]) -> Result<bool, String> {
     if let Some(parent) = out.parent() {
         std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
     }
+    let engine = m.scenario.topology.engine.name();
     let header = format!(
-        "# Shrunk by `sim shrink {path} --seed {seed}` ({} runs): replay with\n# {}\n",
+        "# Shrunk by `sim shrink {path} --seed {seed} --engine {engine}` ({} runs): replay with\n# {}\n",
         m.runs,
-        report::replay_command(&out.display().to_string(), seed)
+        report::replay_command(&out.display().to_string(), seed, engine)
     );
     std::fs::write(&out, format!("{header}{}", m.toml)).map_err(|e| format!("{}: {e}", out.display()))?;
     println!("wrote {}", out.display());

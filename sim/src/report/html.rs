@@ -116,7 +116,8 @@ pub fn html(run: &RunSummary) -> String {
         let _ = writeln!(out, "<tr><th>{k}</th><td>{}</td></tr>", escape(&v));
     }
     let _ = writeln!(out, "</table>");
-    let _ = writeln!(out, "<p>Replay:</p>\n<pre>{}</pre>", escape(&replay_command(&run.scenario, run.seed)));
+    let _ =
+        writeln!(out, "<p>Replay:</p>\n<pre>{}</pre>", escape(&replay_command(&run.scenario, run.seed, &run.engine)));
 
     // Timeline.
     let highlight: BTreeSet<OpId> =

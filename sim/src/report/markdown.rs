@@ -39,7 +39,7 @@ pub fn markdown(run: &RunSummary) -> String {
         cell(&run.verdict)
     );
     let _ = writeln!(out, "Replay:\n");
-    out.push_str(&fenced("sh", &replay_command(&run.scenario, run.seed)));
+    out.push_str(&fenced("sh", &replay_command(&run.scenario, run.seed, &run.engine)));
 
     let report = &run.report;
     let _ = writeln!(out, "\n## Checker\n");

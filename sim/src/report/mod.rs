@@ -123,9 +123,9 @@ impl SweepRow {
 }
 
 /// The command that replays a run.
-pub fn replay_command(scenario: &str, seed: u64) -> String {
+pub fn replay_command(scenario: &str, seed: u64, engine: &str) -> String {
     let file = if scenario.ends_with(".toml") { scenario.to_string() } else { format!("scenarios/{scenario}.toml") };
-    format!("cargo run -p redsim-sim --bin sim -- run {file} --seed {seed}")
+    format!("cargo run -p redsim-sim --bin sim -- run {file} --seed {seed} --engine {engine}")
 }
 
 /// The checker's verdict in words.
