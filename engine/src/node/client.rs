@@ -109,6 +109,15 @@ pub struct Client {
     /// Pipeline windows still to run without prefetch hints (see
     /// `dispatch::prefetch_upcoming`).
     pub hint_backoff: u8,
+    /// Output handed to the driver and not yet written to the socket, as the
+    /// driver last reported it ([`super::Node::client_output_pending`]; 0 for
+    /// drivers that do not report).
+    pub unsent: u64,
+    /// Since when the output has been over the class's soft limit.
+    pub soft_limit_since_ms: Option<i64>,
+    /// Passed `client-output-buffer-limit`: dropped, with its unsent output,
+    /// at the end of the batch.
+    pub abort: bool,
 }
 
 impl Client {
@@ -144,6 +153,9 @@ impl Client {
             woff: 0,
             waiting_repl: None,
             hint_backoff: 0,
+            unsent: 0,
+            soft_limit_since_ms: None,
+            abort: false,
         }
     }
 

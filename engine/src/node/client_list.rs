@@ -23,13 +23,16 @@ pub fn line(c: &Client, now_ms: i64) -> String {
         .as_ref()
         .map_or(0, |m| m.queued.iter().map(|(_, argv)| argv.iter().map(|a| a.len()).sum::<usize>()).sum());
     let obl = c.out.len();
+    // What the driver has not written yet stands for Redis's reply list.
+    let omem = c.unsent as usize;
+    let oll = omem.div_ceil(REPLY_BUF);
     // A blocked client keeps its command's arguments until it is served.
     let argv_mem = c.argv_mem + c.blocked.as_ref().map_or(0, |b| b.argv.iter().map(|a| a.len()).sum());
-    let tot_mem = qbuf + qbuf_free + REPLY_BUF + argv_mem + multi_mem + CLIENT_OVERHEAD + obl;
+    let tot_mem = qbuf + qbuf_free + REPLY_BUF + argv_mem + multi_mem + CLIENT_OVERHEAD + obl + omem;
     let name = c.name.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
     format!(
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
-         qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} \
+         qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} \
          cmd={} user=default redir=-1 resp={}",
         c.id,
         c.conn.addr,
@@ -48,8 +51,10 @@ pub fn line(c: &Client, now_ms: i64) -> String {
         REPLY_BUF,
         c.reply_peak.min(REPLY_BUF),
         obl,
+        oll,
+        omem,
         tot_mem,
-        if obl > 0 { "rw" } else { "r" },
+        if obl + omem > 0 { "rw" } else { "r" },
         c.last_cmd.unwrap_or("NULL"),
         if c.protocol == Protocol::Resp3 { 3 } else { 2 },
     )

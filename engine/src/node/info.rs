@@ -153,7 +153,7 @@ impl Node {
     }
 
     fn info_clients(&self) -> Vec<(String, String)> {
-        let max_out = self.clients.values().map(|c| c.out.len()).max().unwrap_or(0);
+        let max_out = self.clients.values().map(|c| c.out.len() as u64 + c.unsent).max().unwrap_or(0);
         [
             ("connected_clients", self.clients.len().to_string()),
             ("cluster_connections", "0".into()),

@@ -25,6 +25,7 @@ mod info;
 pub mod links;
 mod migrate;
 mod monitor;
+mod output_limits;
 pub mod persistence;
 mod propagation;
 mod redact;
@@ -75,6 +76,10 @@ pub enum Action {
     /// Close the connection once everything sent before has been written.
     /// The node has already forgotten the client.
     Close { client: ClientId },
+    /// Close the connection now, dropping output not yet written (it passed
+    /// `client-output-buffer-limit`); report how much is pending with
+    /// [`Node::client_output_pending`]. The node has already forgotten the client.
+    Abort { client: ClientId },
     /// Block the whole server for this long (DEBUG SLEEP), then call
     /// [`Node::resume`]. Replies that follow it are sent after the sleep.
     Sleep { micros: u64 },
@@ -426,12 +431,26 @@ impl Node {
         self.release_replies();
         let mut closing = Vec::new();
         let mut outputs = Vec::new();
+        let mut aborting = Vec::new();
+        let in_sync = self.replicas_in_sync_touched();
         // Only a client borrowed mutably since the last finish can have output
         // or be closing.
         for id in self.clients.take_touched() {
             let Some(c) = self.clients.get_mut_unmarked(&id) else {
                 continue;
             };
+            if !c.abort {
+                let limit = self.config.output_limit(output_limits::class_of(c));
+                let held = in_sync.iter().find(|(r, _)| *r == id).map(|(_, n)| *n);
+                let used = output_limits::output_used(c, held);
+                if output_limits::passed(c, limit, used, self.now_ms) {
+                    c.abort = true;
+                    aborting.push((id, client_list::line(c, self.now_ms)));
+                }
+            }
+            if c.abort {
+                continue;
+            }
             if !c.out.is_empty() {
                 // The next batch likely needs as much room: one allocation
                 // then, not a series of doublings from empty.
@@ -453,6 +472,12 @@ impl Node {
         for id in closing {
             self.forget_client(id);
             self.close_after_held(id);
+        }
+        for (id, line) in aborting {
+            self.log_output_limit(line);
+            self.forget_client(id);
+            self.drop_held_output(id);
+            self.actions.push(Action::Abort { client: id });
         }
         if self.shutting_down && !self.actions.iter().any(|a| matches!(a, Action::Shutdown | Action::Exit { .. })) {
             self.actions.push(match self.exit_code {

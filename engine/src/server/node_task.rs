@@ -4,13 +4,13 @@
 //! connections' outboxes, a DEBUG SLEEP stops this task (and so the whole
 //! server), SHUTDOWN and signals end it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::connection::Outgoing;
+use super::connection::Outbox;
 use super::disk::Disk;
 use super::links::Links;
 use super::listener::Listeners;
@@ -23,7 +23,7 @@ use crate::node::{Action, ClientId, ConnInfo, LinkEvent, LinkId, LogLevel, Node}
 pub enum Event {
     Connected {
         info: ConnInfo,
-        outbox: mpsc::UnboundedSender<Outgoing>,
+        outbox: Outbox,
         reply: oneshot::Sender<ClientId>,
     },
     Bytes {
@@ -82,6 +82,7 @@ pub async fn run(
     let mut driver = Driver {
         node,
         outboxes: HashMap::new(),
+        reporting: BTreeSet::new(),
         links: Links::default(),
         disk,
         listeners,
@@ -111,6 +112,7 @@ pub async fn run(
                 None => return 1,
             },
             _ = tokio::time::sleep_until(next_tick) => {
+                driver.refresh_unsent();
                 driver.node.tick(now_ms());
                 next_tick += tick_period(driver.node.hz());
                 if next_tick < Instant::now() {
@@ -122,7 +124,10 @@ pub async fn run(
                     Some(t) => tokio::time::sleep_until(t).await,
                     None => std::future::pending().await,
                 }
-            } => driver.node.timers(now_ms()),
+            } => {
+                driver.refresh_unsent();
+                driver.node.timers(now_ms())
+            }
             name = signals.next() => {
                 if shutdown_requested {
                     driver.logger.warning(&format!("Received {name} again while shutting down: exiting now."));
@@ -163,7 +168,10 @@ pub async fn run(
 /// outbound links, the disk thread, the listeners and the log.
 struct Driver {
     node: Node,
-    outboxes: HashMap<ClientId, mpsc::UnboundedSender<Outgoing>>,
+    outboxes: HashMap<ClientId, Conn>,
+    /// The connections the node was told hold a backlog: told again how it
+    /// drains before the node's timers run (a snapshot transfer waits on it).
+    reporting: BTreeSet<ClientId>,
     links: Links,
     disk: Disk,
     listeners: Listeners,
@@ -173,6 +181,41 @@ struct Driver {
     actions: VecDeque<Action>,
     /// Whether "Ready to accept connections" was logged.
     ready: bool,
+}
+
+/// A connection as the node task sees it.
+struct Conn {
+    outbox: Outbox,
+    /// The unwritten output the node was last told of (0: none to speak of).
+    told: u64,
+}
+
+/// Unwritten output below this is not reported to the node: a reply on its
+/// way out is no backlog, and the node counts each batch's replies itself.
+const REPORT_UNSENT_FROM: u64 = 16 * 1024;
+
+/// Tells the node how much output connection `id` holds unwritten
+/// ([`Node::client_output_pending`]), when that is a backlog or the node
+/// was told of one before; returns whether it was told. `reporting` holds
+/// the connections the node believes backlogged.
+fn tell_unsent(
+    node: &mut Node,
+    reporting: &mut BTreeSet<ClientId>,
+    id: ClientId,
+    conn: &mut Conn,
+    unsent: u64,
+) -> bool {
+    if unsent < REPORT_UNSENT_FROM && conn.told == 0 || unsent == conn.told {
+        return false;
+    }
+    conn.told = if unsent >= REPORT_UNSENT_FROM { unsent } else { 0 };
+    if conn.told > 0 {
+        reporting.insert(id);
+    } else {
+        reporting.remove(&id);
+    }
+    node.client_output_pending(id, unsent, now_ms());
+    true
 }
 
 impl Driver {
@@ -185,12 +228,21 @@ impl Driver {
         match ev {
             Event::Connected { info, outbox, reply } => {
                 let id = node.client_connected(info, now_ms());
-                self.outboxes.insert(id, outbox);
+                self.outboxes.insert(id, Conn { outbox, told: 0 });
                 let _ = reply.send(id);
             }
-            Event::Bytes { id, data } => node.client_bytes(id, &data, now_ms()),
+            Event::Bytes { id, data } => {
+                // What the node knows of the unwritten output must be
+                // current before its limits are checked again.
+                if let Some(conn) = self.outboxes.get_mut(&id).filter(|c| c.told > 0) {
+                    let unsent = conn.outbox.unsent();
+                    tell_unsent(node, &mut self.reporting, id, conn, unsent);
+                }
+                node.client_bytes(id, &data, now_ms())
+            }
             Event::Closed { id } => {
                 self.outboxes.remove(&id);
+                self.reporting.remove(&id);
                 node.client_closed(id, now_ms());
             }
             Event::Storage { id, result } => node.storage_done(id, result, now_ms()),
@@ -204,6 +256,16 @@ impl Driver {
         storage
     }
 
+    /// Tells the node how the backlogs it knows of have drained.
+    fn refresh_unsent(&mut self) {
+        for id in self.reporting.clone() {
+            if let Some(conn) = self.outboxes.get_mut(&id) {
+                let unsent = conn.outbox.unsent();
+                tell_unsent(&mut self.node, &mut self.reporting, id, conn, unsent);
+            }
+        }
+    }
+
     /// Carries out the node's actions in order. Some(status) when the
     /// server must exit.
     async fn perform(&mut self) -> Option<i32> {
@@ -211,13 +273,23 @@ impl Driver {
         while let Some(action) = self.actions.pop_front() {
             match action {
                 Action::Send { client, bytes } => {
-                    if let Some(o) = self.outboxes.get(&client) {
-                        let _ = o.send(Outgoing::Data(bytes));
+                    if let Some(conn) = self.outboxes.get_mut(&client) {
+                        let unsent = conn.outbox.send(bytes);
+                        if tell_unsent(&mut self.node, &mut self.reporting, client, conn, unsent) {
+                            self.actions.extend(self.node.take_actions());
+                        }
                     }
                 }
                 Action::Close { client } => {
-                    if let Some(o) = self.outboxes.remove(&client) {
-                        let _ = o.send(Outgoing::Close);
+                    self.reporting.remove(&client);
+                    if let Some(conn) = self.outboxes.remove(&client) {
+                        conn.outbox.close();
+                    }
+                }
+                Action::Abort { client } => {
+                    self.reporting.remove(&client);
+                    if let Some(conn) = self.outboxes.remove(&client) {
+                        conn.outbox.abort();
                     }
                 }
                 Action::Sleep { micros } => {

@@ -80,6 +80,16 @@ fn quote(b: &[u8]) -> String {
     s
 }
 
+/// The directives that take several arguments (Redis's `MULTI_ARG_CONFIG`).
+const MULTI_ARG: [&str; 6] = [
+    "save",
+    "client-output-buffer-limit",
+    "oom-score-adj-values",
+    "bind",
+    "replicaof",
+    "latency-tracking-info-percentiles",
+];
+
 impl Config {
     /// Applies a whole configuration text (file contents, then a newline, then
     /// the command-line options). The first `save` line replaces the default
@@ -105,6 +115,16 @@ impl Config {
             if args.is_empty() {
                 return Err(fail("wrong number of arguments"));
             }
+            // `--client-output-buffer-limit "normal 1mb 0 0"` gives one
+            // argument: Redis splits it at spaces for these directives.
+            let split;
+            let args = match args {
+                [one] if !one.is_empty() && MULTI_ARG.contains(&param.name) => {
+                    split = one.split(|b| *b == b' ').map(Bytes::copy_from_slice).collect::<Vec<_>>();
+                    &split[..]
+                }
+                _ => args,
+            };
             let result = if param.name == "save" {
                 let r = if saw_save { self.append_save(args) } else { self.set_startup(&lower, args) };
                 saw_save = true;
@@ -159,5 +179,25 @@ mod tests {
         assert_eq!(c.get("save"), "");
         c.load_text("client-output-buffer-limit pubsub 1 2 3").unwrap();
         assert!(c.get("client-output-buffer-limit").ends_with("pubsub 1 2 3"));
+    }
+
+    #[test]
+    fn one_quoted_argument_of_a_multi_argument_directive_is_split_at_spaces() {
+        let mut c = Config::new();
+        let text = args_to_config_text(&strings(&[
+            "--client-output-buffer-limit",
+            "normal 2mb 1mb 10",
+            "--replicaof",
+            "127.0.0.1 7000",
+            "--save",
+            "",
+        ]));
+        c.load_text(&text).unwrap();
+        assert!(c.get("client-output-buffer-limit").starts_with("normal 2097152 1048576 10 "));
+        assert_eq!(c.get("replicaof"), "127.0.0.1 7000");
+        assert_eq!(c.get("save"), "");
+        // Other directives keep their one argument whole.
+        let e = c.load_text("port \"1 2\"").unwrap_err();
+        assert_eq!(e.reason, "argument couldn't be parsed into an integer");
     }
 }

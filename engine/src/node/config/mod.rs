@@ -48,6 +48,25 @@ struct Hot {
     debug_mode: String,
     /// `min-replicas-to-write` and `min-replicas-max-lag`, checked before every write.
     min_replicas: (i64, i64),
+    /// `client-output-buffer-limit` per class, checked whenever output grows.
+    output_limits: [OutputLimit; 3],
+}
+
+/// One class's `client-output-buffer-limit`: bytes (0: none) and seconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutputLimit {
+    pub hard: u64,
+    pub soft: u64,
+    pub soft_seconds: i64,
+}
+
+/// The client classes `client-output-buffer-limit` names (pubsub has no
+/// commands yet, but keeps its setting).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientClass {
+    Normal = 0,
+    Replica = 1,
+    Pubsub = 2,
 }
 
 impl Default for Config {
@@ -78,7 +97,20 @@ impl Config {
             requirepass: Some(self.get("requirepass").to_string()).filter(|p| !p.is_empty()),
             debug_mode: self.get("enable-debug-command").to_string(),
             min_replicas: (self.get_i64("min-replicas-to-write"), self.get_i64("min-replicas-max-lag")),
+            output_limits: values::BUFFER_CLASSES.map(|class| {
+                // The stored form is canonical: "normal H S T slave H S T pubsub H S T".
+                let text = self.get("client-output-buffer-limit");
+                let words: Vec<&str> = text.split(' ').collect();
+                let at = words.iter().position(|w| *w == class).unwrap_or(words.len());
+                let num = |i: usize| words.get(at + i).and_then(|w| w.parse::<u64>().ok()).unwrap_or(0);
+                OutputLimit { hard: num(1), soft: num(2), soft_seconds: num(3) as i64 }
+            }),
         };
+    }
+
+    /// `client-output-buffer-limit` for `class`.
+    pub fn output_limit(&self, class: ClientClass) -> OutputLimit {
+        self.hot.output_limits[class as usize]
     }
 
     /// `min-replicas-to-write` and `min-replicas-max-lag`.

@@ -236,6 +236,11 @@ impl Node {
         }
     }
 
+    /// Drops the replies held for `id` (it is dropped with its unsent output).
+    pub(in crate::node) fn drop_held_output(&mut self, id: ClientId) {
+        self.persist.gate.forget(id);
+    }
+
     /// Sends the held replies the AOF now covers.
     pub(in crate::node) fn release_replies(&mut self) {
         if self.persist.gate.is_empty() {

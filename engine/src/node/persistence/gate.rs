@@ -59,7 +59,11 @@ impl Gate {
         out
     }
 
-    /// Drops whatever is held (the server exits without sending it).
+    /// Drops what is held for `id` (a client dropped with its unsent output).
+    pub fn forget(&mut self, id: ClientId) {
+        self.held.remove(&id);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.held.is_empty()
     }

@@ -37,6 +37,7 @@ use redsim_model::resp::Frame;
 
 use super::{ClientId, Node};
 use backlog::Backlog;
+use master::PeerState;
 
 pub(super) use wait::WaitTarget;
 
@@ -252,10 +253,27 @@ impl Node {
     }
 
     /// A client went away: if it was a replica, forget it.
+    /// The replicas waiting for, or being sent, their snapshot, with the
+    /// stream held for each meanwhile: all their output buffer holds for
+    /// `client-output-buffer-limit`, as Redis writes the snapshot itself to
+    /// the socket past the buffer.
+    pub(super) fn replicas_in_sync(&self) -> impl Iterator<Item = (ClientId, usize)> + '_ {
+        self.repl
+            .peers
+            .iter()
+            .filter(|(_, p)| {
+                matches!(
+                    p.state,
+                    PeerState::WaitSync { .. } | PeerState::Sending | PeerState::Online { streaming: false }
+                )
+            })
+            .map(|(id, p)| (*id, p.held.len()))
+    }
+
     pub(super) fn replication_client_gone(&mut self, id: ClientId) {
         let name = self.peer_name(id);
         if self.repl.peers.remove(&id).is_some_and(|p| p.counts()) {
-            self.log(super::LogLevel::Notice, format!("Connection with replica {name} lost."));
+            self.log(super::LogLevel::Warning, format!("Connection with replica {name} lost."));
         }
         if self.repl.peers.values().all(|p| !p.counts()) {
             self.repl.no_replicas_since_ms = self.now_ms;

@@ -20,6 +20,12 @@ use super::master::PeerState;
 /// work, so a request arriving meanwhile waits little.
 const STEP_BYTES: usize = 128 * 1024;
 
+/// Snapshot bytes a replica's connection may hold unwritten before the
+/// next step waits: the driver's reports ([`Node::client_output_pending`])
+/// pace the transfer to the slowest replica, as Redis's pipe waits for
+/// every replica's socket. Drivers that do not report are not waited for.
+const WINDOW_BYTES: u64 = 4 * STEP_BYTES as u64;
+
 /// The snapshot being sent to replicas.
 pub(super) struct Transfer {
     /// The replicas it goes to (those gone since are skipped).
@@ -75,9 +81,14 @@ impl Node {
         self.transfer_step();
     }
 
-    /// When the transfer wants its next step: at once while one runs.
+    /// When the transfer wants its next step: at once while one runs, or
+    /// in a millisecond while a replica's connection has a window unwritten.
     pub(in crate::node) fn transfer_timer(&self) -> Option<i64> {
-        self.repl.transfer.as_ref().map(|_| self.now_ms)
+        self.repl.transfer.as_ref().map(|t| if self.transfer_waits(t) { self.now_ms + 1 } else { self.now_ms })
+    }
+
+    fn transfer_waits(&self, t: &Transfer) -> bool {
+        t.peers.iter().any(|id| self.clients.get(id).is_some_and(|c| c.unsent >= WINDOW_BYTES))
     }
 
     /// Makes the next [`STEP_BYTES`] of the snapshot: written to the
@@ -91,6 +102,10 @@ impl Node {
         if t.peers.is_empty() {
             t.source.cancel(self.engine.as_mut());
             self.log(LogLevel::Warning, "Diskless rdb transfer, done reading from pipe, 0 replicas still up.".into());
+            return;
+        }
+        if self.transfer_waits(&t) {
+            self.repl.transfer = Some(t);
             return;
         }
         let mut piece = Vec::with_capacity(STEP_BYTES + STEP_BYTES / 2);

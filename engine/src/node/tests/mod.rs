@@ -9,6 +9,7 @@ mod determinism;
 mod disk;
 mod load_fuzz;
 mod migrate;
+mod output_limits;
 mod prefetch;
 mod rdb;
 mod replication;

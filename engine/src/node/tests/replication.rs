@@ -162,7 +162,7 @@ impl Net {
                 }
                 None => self.out.entry((i, client)).or_default().extend_from_slice(&bytes),
             },
-            Action::Close { client } => {
+            Action::Close { client } | Action::Abort { client } => {
                 if let Some((j, link)) = self.peers.remove(&(i, client)) {
                     self.links.remove(&(j, link));
                     self.nodes[j].link_event(link, LinkEvent::Closed, now);
@@ -368,6 +368,41 @@ fn full_sync_in_steps(extra: &str, target: &str) {
     assert!(net.info(0, "slave0").contains("state=online"));
     assert_eq!(net.digest(1), net.digest(0));
     assert!(net.logged(0, "Synchronization with replica 127.0.0.1:7001 succeeded"));
+}
+
+/// A replica whose output passes `client-output-buffer-limit replica` is
+/// dropped and syncs again, as in Redis: here first the stream held for it
+/// while its snapshot goes out, then what the driver reports unwritten.
+#[test]
+fn a_replica_past_its_output_limit_is_dropped_and_syncs_again() {
+    let mut net = Net::new(2, "client-output-buffer-limit replica 64kb 32kb 60\n");
+    fill_incompressible(&mut net, 0);
+    net.timers = false;
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(100);
+    let value = "v".repeat(1000);
+    for i in 0..70 {
+        net.cmd(0, &["SET", &format!("during:{i}"), &value]);
+    }
+    net.nodes[0].timers(net.now);
+    net.pump();
+    assert!(net.logged(0, "flags=S "), "{:?}", net.logs);
+    assert!(net.logged(0, "scheduled to be closed ASAP for overcoming of output buffer limits."));
+    assert!(net.logged(0, "Connection with replica 127.0.0.1:7001 lost."));
+    // Nothing more to hold: the next sync completes.
+    net.timers = true;
+    net.advance(3000);
+    assert_eq!(net.info(1, "master_link_status"), "up");
+    assert_eq!(net.digest(1), net.digest(0));
+    // Online, the replica's socket backs up: the driver says so.
+    let replica = net.peers.keys().find(|(n, _)| *n == 0).map(|(_, c)| *c).expect("the replica's client");
+    net.logs.clear();
+    net.nodes[0].client_output_pending(replica, 100_000, net.now);
+    net.pump();
+    assert!(net.logged(0, "Connection with replica 127.0.0.1:7001 lost."));
+    net.advance(3000);
+    assert_eq!(net.info(1, "master_link_status"), "up");
+    assert_eq!(net.digest(1), net.digest(0));
 }
 
 /// key:0..3999 on node `i`, about 1.2 MB that LZF cannot shrink: a
