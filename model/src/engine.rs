@@ -423,7 +423,13 @@ pub trait Engine {
     /// a replica's full sync). Statistics are kept.
     fn load(&mut self, data: crate::dataset::Dataset);
 
-    /// Adds records, each with its database, a key again replacing it:
-    /// a file loaded a batch at a time after `load` of an empty dataset.
-    fn load_records(&mut self, records: Vec<(usize, crate::dataset::Record)>);
+    /// Adds records, each with its database: a file loaded a batch at a
+    /// time after `load` of an empty dataset. A key already there stops the
+    /// load (a damaged file, as Redis refuses it): it is returned with its
+    /// database, and what follows it is not loaded.
+    fn load_records(&mut self, records: Vec<(usize, crate::dataset::Record)>) -> Result<(), (usize, Bytes)>;
+
+    /// `keys` records are coming for the empty database `db` (an RDB file's
+    /// RESIZEDB): room for them may be made at once. Only a hint.
+    fn reserve(&mut self, _db: usize, _keys: usize) {}
 }

@@ -329,7 +329,12 @@ impl Node {
         if self.active_expire && self.engine_config.is_master && self.pause.is_none() && !self.persist.is_loading() {
             self.active_expire_cycle(now_ms);
         }
-        self.engine.upkeep();
+        // Nor table resizing: a table sized for the file's keys (RESIZEDB)
+        // would shrink back before they arrive, as Redis's cron never runs
+        // during a load.
+        if !self.persist.is_loading() {
+            self.engine.upkeep();
+        }
         self.peak_memory = self.peak_memory.max(self.used_memory());
         self.persistence_cron(now_ms);
         self.run_pending();

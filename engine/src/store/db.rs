@@ -192,6 +192,25 @@ impl Db {
         self.insert_new(hash, Key::new(key), obj, deadline, lru);
     }
 
+    /// Adds an entry for `key` unless it is there, without logging it
+    /// (loading); false if it was there. One hash and one lookup: the
+    /// lookup is the load's duplicate check.
+    pub fn insert_if_absent_quietly(
+        &mut self,
+        key: &[u8],
+        obj: impl FnOnce() -> Obj,
+        deadline: Option<i64>,
+        lru: u32,
+    ) -> bool {
+        let hash = hash_key(key);
+        self.dict.rehash_step();
+        if self.dict.find(hash, key) != NIL {
+            return false;
+        }
+        self.insert_new(hash, Key::new(key), obj(), deadline, lru);
+        true
+    }
+
     fn insert_new(&mut self, hash: u64, key: Key, obj: Obj, deadline: Option<i64>, lru: u32) -> u32 {
         self.heap += key.heap_bytes() + obj.heap_bytes();
         let mut node = Node::new(key, obj, lru);

@@ -394,17 +394,25 @@ impl redsim_model::Engine for Engine {
         }
         for (i, records) in data.dbs.into_iter().enumerate().take(databases) {
             self.dbs[i].reserve(records.len());
-            self.load_records(records.into_iter().map(|r| (i, r)).collect());
+            let loaded = self.load_records(records.into_iter().map(|r| (i, r)).collect());
+            debug_assert!(loaded.is_ok(), "a dataset has each key once");
         }
     }
 
-    fn load_records(&mut self, records: Vec<(usize, Record)>) {
+    fn reserve(&mut self, db: usize, keys: usize) {
+        if let Some(db) = self.dbs.get_mut(db) {
+            db.reserve(keys);
+        }
+    }
+
+    fn load_records(&mut self, records: Vec<(usize, Record)>) -> Result<(), (usize, Bytes)> {
         for (i, r) in records {
             let Some(db) = self.dbs.get_mut(i) else { continue };
-            // A dataset has each key once; a later duplicate replaces, as in the model.
-            db.remove_quietly(&r.key);
-            db.insert_quietly(&r.key, Obj::from_value(r.value), r.expire_at, r.lru);
+            if !db.insert_if_absent_quietly(&r.key, || Obj::from_value(r.value), r.expire_at, r.lru) {
+                return Err((i, r.key));
+            }
         }
+        Ok(())
     }
 }
 

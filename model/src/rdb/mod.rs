@@ -131,6 +131,10 @@ pub struct LoadOptions {
     pub now_ms: i64,
     /// `rdbchecksum`: when off, the CRC is not verified (nor is a DUMP payload's).
     pub verify_checksum: bool,
+    /// A key twice in a database is refused. Off where the records go
+    /// straight into an engine, which refuses them itself
+    /// ([`crate::Engine::load_records`]) at no extra cost per key.
+    pub check_duplicates: bool,
 }
 
 impl Default for LoadOptions {
@@ -154,6 +158,7 @@ impl LoadOptions {
             lfu: config.maxmemory_policy.is_lfu(),
             now_ms,
             verify_checksum: true,
+            check_duplicates: true,
         }
     }
 }

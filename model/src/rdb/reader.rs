@@ -57,6 +57,8 @@ pub struct RdbReader {
     keys: Vec<HashSet<Bytes, BuildHasherDefault<DefaultHasher>>>,
     db: usize,
     pending: Pending,
+    /// RESIZEDB's key counts (database, keys) not yet taken.
+    hints: Vec<(usize, usize)>,
 }
 
 impl RdbReader {
@@ -72,6 +74,7 @@ impl RdbReader {
             keys: vec![HashSet::default(); databases],
             db: 0,
             pending: Pending::default(),
+            hints: Vec::new(),
         })
     }
 
@@ -107,8 +110,15 @@ impl RdbReader {
                     self.db = id as usize;
                 }
                 OP_RESIZEDB => {
-                    cur.plain_len("database size hint")?;
+                    let keys = cur.plain_len("database size hint")?;
                     cur.plain_len("expires size hint")?;
+                    // A key takes three bytes of file at least: a bigger
+                    // hint is a damaged file's, not an allocation to make.
+                    let keys = (keys as usize).min(bytes.len() / 3);
+                    if self.opts.check_duplicates {
+                        self.keys[self.db].reserve(keys);
+                    }
+                    self.hints.push((self.db, keys));
                 }
                 OP_AUX => {
                     let key = cur.string("AUX field name")?;
@@ -125,7 +135,7 @@ impl RdbReader {
                     // Redis skips empty collections rather than failing.
                     let Some(value) = value else { continue };
                     let db = self.db;
-                    if !self.keys[db].insert(key.clone()) {
+                    if self.opts.check_duplicates && !self.keys[db].insert(key.clone()) {
                         return Err(cur.error_at(at, format!("duplicated key {:?} in database {db}", show(&key))));
                     }
                     let lru = loaded_lru(self.opts.lfu, self.opts.now_ms, p.idle, p.freq);
@@ -154,6 +164,12 @@ impl RdbReader {
         self.info.bytes_read = cur.pos();
         self.pos = cur.pos();
         Ok(true)
+    }
+
+    /// The key counts RESIZEDB announced since the last call, each with
+    /// its database: for sizing tables before the keys arrive.
+    pub fn take_size_hints(&mut self) -> Vec<(usize, usize)> {
+        std::mem::take(&mut self.hints)
     }
 }
 
@@ -199,5 +215,39 @@ fn show(key: &[u8]) -> String {
         format!("{}...", &s[..s.char_indices().nth(61).map_or(s.len(), |(i, _)| i)])
     } else {
         s.into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::{StrValue, Value};
+
+    fn record(key: &str) -> Record {
+        let value = Value::Str(StrValue::plain(b"v".to_vec()));
+        Record { key: Bytes::copy_from_slice(key.as_bytes()), value, expire_at: None, lru: 0 }
+    }
+
+    #[test]
+    fn resizedb_hints_come_out_with_their_database_and_within_the_file() {
+        let mut data = Dataset::empty(16);
+        data.dbs[0] = vec![record("a"), record("b"), record("c")];
+        data.dbs[2] = vec![record("d"), record("e")];
+        let bytes = crate::rdb::write(
+            &data,
+            &crate::rdb::RdbOptions { compression: false, checksum: true, aux: Default::default() },
+        );
+        let mut reader = RdbReader::new(&bytes, &LoadOptions::default()).unwrap();
+        let mut out = Vec::new();
+        assert!(reader.read(&bytes, 100, &mut out).unwrap());
+        assert_eq!(reader.take_size_hints(), vec![(0, 3), (2, 2)]);
+        assert_eq!(reader.take_size_hints(), vec![]);
+        // A hint of 2^40 keys in a file of a few dozen bytes is capped.
+        let mut bad = b"REDIS0010".to_vec();
+        bad.extend_from_slice(&[0xfe, 0, 0xfb, 0x81, 0, 0, 0x01, 0, 0, 0, 0, 0, 0, 0xff]);
+        bad.extend_from_slice(&crate::rdb::crc64::crc64(0, &bad).to_le_bytes());
+        let mut reader = RdbReader::new(&bad, &LoadOptions::default()).unwrap();
+        assert!(reader.read(&bad, 100, &mut out).unwrap());
+        assert_eq!(reader.take_size_hints(), vec![(0, bad.len() / 3)]);
     }
 }

@@ -268,12 +268,18 @@ impl Engine for Model {
         let databases = self.dbs.len();
         self.dbs = vec![Db::default(); databases];
         let records = data.dbs.into_iter().enumerate().flat_map(|(i, rs)| rs.into_iter().map(move |r| (i, r)));
-        self.load_records(records.collect());
+        let loaded = self.load_records(records.collect());
+        debug_assert!(loaded.is_ok(), "a dataset has each key once");
     }
 
-    fn load_records(&mut self, records: Vec<(usize, Record)>) {
+    fn load_records(&mut self, records: Vec<(usize, Record)>) -> Result<(), (usize, Bytes)> {
+        let mut result = Ok(());
         for (i, r) in records {
             if let Some(db) = self.dbs.get_mut(i) {
+                if db.get(&r.key).is_some() {
+                    result = Err((i, r.key));
+                    break;
+                }
                 db.insert(r.key, Entry { value: r.value, expire_at: r.expire_at, lru: r.lru });
             }
         }
@@ -281,6 +287,7 @@ impl Engine for Model {
         for db in &mut self.dbs {
             db.take_touched();
         }
+        result
     }
 
     fn key_state(&self, db: usize, key: &[u8], now_ms: i64) -> KeyState {

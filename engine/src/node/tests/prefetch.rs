@@ -81,7 +81,7 @@ impl Engine for Spy {
     fn snapshot_running(&self) -> bool {
         self.model.snapshot_running()
     }
-    fn load_records(&mut self, records: Vec<(usize, Record)>) {
+    fn load_records(&mut self, records: Vec<(usize, Record)>) -> Result<(), (usize, bytes::Bytes)> {
         self.model.load_records(records)
     }
     fn load(&mut self, data: Dataset) {

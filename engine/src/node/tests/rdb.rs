@@ -396,3 +396,33 @@ fn a_large_rdb_loads_in_steps_and_clients_are_answered_between_them() {
     assert_eq!(r.cmd(c, &["DEBUG", "DIGEST"]), h.cmd(c, &["DEBUG", "DIGEST"]));
     assert_ne!(digest, h.cmd(c, &["DEBUG", "DIGEST"]), "the expired key counted in the saved digest");
 }
+
+/// A key twice in a database is a damaged file: the engine finds it as it
+/// inserts (the reader does not keep a set of every key for that).
+#[test]
+fn a_key_twice_in_the_file_stops_the_load() {
+    use redsim_model::dataset::{Dataset, Record};
+    use redsim_model::rdb::{self, RdbOptions};
+    use redsim_model::reference::{StrValue, Value};
+    let record = |k: &str| Record {
+        key: bytes::Bytes::copy_from_slice(k.as_bytes()),
+        value: Value::Str(StrValue::plain(b"v".to_vec())),
+        expire_at: None,
+        lru: 0,
+    };
+    for engine in ["engine", "model"] {
+        let mut data = Dataset::empty(16);
+        data.dbs[3] = (0..7000).map(|i| record(&format!("k{i}"))).collect();
+        data.dbs[3].push(record("k6000"));
+        let mut disk = MemStorage::new();
+        disk.put(
+            "dump.rdb",
+            &rdb::write(&data, &RdbOptions { compression: false, checksum: true, aux: Default::default() }),
+        );
+        let r = DiskHarness::on_disk(&format!("engine {engine}\n"), disk);
+        assert_eq!(r.exited, Some(1), "{engine}");
+        let message =
+            "Bad RDB file dump.rdb: duplicated key \"k6000\" in database 3. Fatal error loading the DB, exiting.";
+        assert!(r.logged(message), "{engine}: {:?}", r.logs);
+    }
+}
