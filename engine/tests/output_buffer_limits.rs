@@ -115,6 +115,49 @@ fn a_stopped_replica_is_dropped_and_syncs_again(kind: Kind) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The snapshot itself does not count against the replica's limit, in
+/// either form, however far the replica's socket is behind it.
+fn a_snapshot_larger_than_the_limit_syncs(kind: Kind, diskless: &str) {
+    let dir = fresh_dir(&format!("obuf-snapshot-{kind:?}-{diskless}"));
+    let (mdir, rdir) = (dir.join("master"), dir.join("replica"));
+    std::fs::create_dir_all(&mdir).unwrap();
+    std::fs::create_dir_all(&rdir).unwrap();
+    let master = start(
+        kind,
+        &mdir,
+        &[
+            "--client-output-buffer-limit",
+            "replica 1mb 512kb 60",
+            "--repl-diskless-sync",
+            diskless,
+            "--repl-diskless-sync-delay",
+            "0",
+            "--rdbcompression",
+            "no",
+        ],
+    );
+    let mut writer = master.client();
+    let value = "v".repeat(100_000);
+    for i in 0..60 {
+        writer.cmd(&["SET", &format!("k{i}"), &value]);
+    }
+    let port = master.port.to_string();
+    let replica = start(kind, &rdir, &["--replicaof", "127.0.0.1", &port]);
+    wait_for(&format!("{kind:?}: a 6 MB snapshot, diskless {diskless}"), || {
+        replica_link_up(&replica) && digest(&mut master.client()) == digest(&mut replica.client())
+    });
+    assert!(!master.log_text().contains(DROPPED), "{kind:?}, diskless {diskless}:\n{}", master.log_text());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_snapshot_larger_than_the_replica_limit_syncs_on_both_servers() {
+    for diskless in ["yes", "no"] {
+        a_snapshot_larger_than_the_limit_syncs(Kind::Redis, diskless);
+        a_snapshot_larger_than_the_limit_syncs(Kind::Redsim, diskless);
+    }
+}
+
 #[test]
 fn a_pipeline_whose_replies_pass_the_limit_is_dropped_by_both_servers() {
     a_pipeline_whose_replies_pass_the_limit_drops_its_client(Kind::Redis);

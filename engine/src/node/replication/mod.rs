@@ -252,7 +252,6 @@ impl Node {
         Ok(())
     }
 
-    /// A client went away: if it was a replica, forget it.
     /// The replicas waiting for, or being sent, their snapshot, with the
     /// stream held for each meanwhile: all their output buffer holds for
     /// `client-output-buffer-limit`, as Redis writes the snapshot itself to
@@ -270,6 +269,7 @@ impl Node {
             .map(|(id, p)| (*id, p.held.len()))
     }
 
+    /// A client went away: if it was a replica, forget it.
     pub(super) fn replication_client_gone(&mut self, id: ClientId) {
         let name = self.peer_name(id);
         if self.repl.peers.remove(&id).is_some_and(|p| p.counts()) {

@@ -1,8 +1,10 @@
 //! A full resynchronisation's snapshot made a piece at a time: written to
 //! the replicas as it is made in the `$EOF:<mark>` form (Redis's diskless
 //! sync, where a forked child writes the RDB to the replicas' sockets), or
-//! gathered and sent whole after its `$<length>` (the form whose length
-//! comes first, which Redis writes to disk first).
+//! gathered and then sent after its `$<length>` (the form whose length
+//! comes first, which Redis writes to disk first). A step waits while a
+//! replica's socket holds a window of it unwritten, as Redis waits for the
+//! replicas' sockets: a slow replica paces the transfer.
 //!
 //! The transfer reads the engine's snapshot (`Engine::start_snapshot`) in
 //! steps of [`STEP_BYTES`], one per timer turn: the node asks its driver
@@ -38,8 +40,9 @@ pub(super) struct Transfer {
 enum Form {
     /// `$EOF:<mark>`, the payload, the same 40 characters.
     Eof { mark: String },
-    /// `$<length>` and the payload, gathered here until it is complete.
-    Length { payload: Vec<u8> },
+    /// `$<length>` and the payload, gathered here until it is complete
+    /// (`sent: None`), then sent a step at a time like the EOF form.
+    Length { payload: Vec<u8>, sent: Option<usize> },
 }
 
 impl std::fmt::Debug for Transfer {
@@ -57,7 +60,7 @@ impl Node {
         let form = if eof {
             Form::Eof { mark: super::super::hex40(&mut self.rng) }
         } else {
-            Form::Length { payload: Vec::new() }
+            Form::Length { payload: Vec::new(), sent: None }
         };
         let now = self.now_ms;
         for &id in &peers {
@@ -87,14 +90,16 @@ impl Node {
         self.repl.transfer.as_ref().map(|t| if self.transfer_waits(t) { self.now_ms + 1 } else { self.now_ms })
     }
 
+    /// Whether a replica's connection holds a window of snapshot unwritten.
     fn transfer_waits(&self, t: &Transfer) -> bool {
         t.peers.iter().any(|id| self.clients.get(id).is_some_and(|c| c.unsent >= WINDOW_BYTES))
     }
 
     /// Makes the next [`STEP_BYTES`] of the snapshot: written to the
-    /// replicas in the EOF form (the mark after the last), kept until the
-    /// end in the length form. At the end EOF replicas wait for their first
-    /// ACK; length-form ones get the stream held meanwhile at once.
+    /// replicas in the EOF form (the mark after the last); in the length
+    /// form kept until the end, then written a step at a time. At the end
+    /// EOF replicas wait for their first ACK; length-form ones get the
+    /// stream held meanwhile at once.
     pub(in crate::node) fn transfer_step(&mut self) {
         let Some(mut t) = self.repl.transfer.take() else { return };
         let peers = &self.repl.peers;
@@ -108,32 +113,45 @@ impl Node {
             self.repl.transfer = Some(t);
             return;
         }
-        let mut piece = Vec::with_capacity(STEP_BYTES + STEP_BYTES / 2);
-        let mut finished = false;
-        while piece.len() < STEP_BYTES {
-            match t.source.next_piece(self.engine.as_mut()) {
-                Some(bytes) => piece.extend_from_slice(&bytes),
-                None => {
-                    finished = true;
-                    break;
-                }
+        let (out, finished) = match &mut t.form {
+            // A gathered payload goes out as the EOF form's does, a step at
+            // a time within the window: sent whole, a replica's socket would
+            // hold all of it unwritten.
+            Form::Length { payload, sent: Some(sent) } => {
+                let end = (*sent + STEP_BYTES).min(payload.len());
+                let out = payload[*sent..end].to_vec();
+                *sent = end;
+                (out, end == payload.len())
             }
-        }
-        let out = match &mut t.form {
-            Form::Eof { mark } => {
-                if finished {
-                    piece.extend_from_slice(mark.as_bytes());
+            _ => {
+                let mut piece = Vec::with_capacity(STEP_BYTES + STEP_BYTES / 2);
+                let mut made = false;
+                while piece.len() < STEP_BYTES {
+                    match t.source.next_piece(self.engine.as_mut()) {
+                        Some(bytes) => piece.extend_from_slice(&bytes),
+                        None => {
+                            made = true;
+                            break;
+                        }
+                    }
                 }
-                piece
-            }
-            Form::Length { payload } => {
-                payload.extend_from_slice(&piece);
-                if finished {
-                    let mut out = format!("${}\r\n", payload.len()).into_bytes();
-                    out.append(payload);
-                    out
-                } else {
-                    Vec::new()
+                match &mut t.form {
+                    Form::Eof { mark } => {
+                        if made {
+                            piece.extend_from_slice(mark.as_bytes());
+                        }
+                        (piece, made)
+                    }
+                    Form::Length { payload, sent } => {
+                        payload.extend_from_slice(&piece);
+                        if made {
+                            let mut whole = format!("${}\r\n", payload.len()).into_bytes();
+                            whole.append(payload);
+                            *payload = whole;
+                            *sent = Some(0);
+                        }
+                        (Vec::new(), false)
+                    }
                 }
             }
         };

@@ -405,6 +405,51 @@ fn a_replica_past_its_output_limit_is_dropped_and_syncs_again() {
     assert_eq!(net.digest(1), net.digest(0));
 }
 
+/// A transfer step waits while the driver says the replica's socket holds
+/// a window of snapshot unwritten, and goes on once it drained; in the
+/// length form too, whose gathered payload goes out a step at a time.
+#[test]
+fn a_transfer_waits_for_a_replica_socket_that_is_behind() {
+    let mut eof_steps = 0;
+    for extra in ["", "repl-diskless-sync no\n"] {
+        let mut net = Net::new(2, extra);
+        fill_incompressible(&mut net, 0);
+        net.timers = false;
+        net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+        net.advance(100);
+        let replica = net.peers.keys().find(|(n, _)| *n == 0).map(|(_, c)| *c).expect("the replica's client");
+        let (mut waits, mut steps) = (0, 0);
+        while net.nodes[0].next_timer_ms().is_some_and(|at| at <= net.now + 1) {
+            // Behind on every other turn.
+            let behind = (waits + steps) % 2 == 0;
+            net.nodes[0].client_output_pending(replica, if behind { 600_000 } else { 0 }, net.now);
+            net.pump();
+            let at = net.nodes[0].next_timer_ms();
+            if behind {
+                assert_eq!(at, Some(net.now + 1), "{extra:?}: a step while behind");
+                waits += 1;
+                net.now += 1;
+            } else {
+                assert_eq!(at, Some(net.now), "{extra:?}");
+                steps += 1;
+            }
+            net.nodes[0].timers(net.now);
+            net.pump();
+        }
+        assert!(steps > 5 && waits > 5, "{extra:?}: {steps} steps, {waits} waits");
+        if extra.is_empty() {
+            eof_steps = steps;
+        } else {
+            // Made in as many steps as the EOF form, then sent in as many.
+            assert!(steps > eof_steps + 3, "length form: {steps} steps, EOF form {eof_steps}");
+        }
+        net.timers = true;
+        net.advance(2000);
+        assert_eq!(net.info(1, "master_link_status"), "up", "{extra:?}");
+        assert_eq!(net.digest(1), net.digest(0), "{extra:?}");
+    }
+}
+
 /// key:0..3999 on node `i`, about 1.2 MB that LZF cannot shrink: a
 /// snapshot of several transfer steps.
 fn fill_incompressible(net: &mut Net, i: usize) {
