@@ -10,22 +10,7 @@ mod persistence_support;
 
 use std::time::{Duration, Instant};
 
-use persistence_support::{free_port, fresh_dir, Client, Reply, Server};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Redsim,
-    Redis,
-}
-
-fn start(kind: Kind, dir: &std::path::Path, args: &[&str]) -> Server {
-    let mut all = vec!["--save", ""];
-    all.extend_from_slice(args);
-    match kind {
-        Kind::Redsim => Server::redsim(dir, &all),
-        Kind::Redis => Server::redis(dir, &all),
-    }
-}
+use persistence_support::{free_port, fresh_dir, start, Client, Kind, Reply};
 
 /// One key as seen through commands: db, name, TYPE, DEBUG DIGEST-VALUE, PTTL.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -14,22 +14,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use persistence_support::{digest, fresh_dir, Client, Reply, Server};
-
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Redsim,
-    Redis,
-}
-
-fn start(kind: Kind, dir: &std::path::Path, args: &[&str]) -> Server {
-    let mut all = vec!["--save", ""];
-    all.extend_from_slice(args);
-    match kind {
-        Kind::Redsim => Server::redsim(dir, &all),
-        Kind::Redis => Server::redis(dir, &all),
-    }
-}
+use persistence_support::{digest, fresh_dir, start, Client, Kind, Reply, Server};
 
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -37,6 +37,23 @@ pub fn fresh_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Which server a test runs: the same script against both compares them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Redsim,
+    Redis,
+}
+
+/// A server of `kind` in `dir` with `args`, saving nothing on its own.
+pub fn start(kind: Kind, dir: &Path, args: &[&str]) -> Server {
+    let mut all = vec!["--save", ""];
+    all.extend_from_slice(args);
+    match kind {
+        Kind::Redsim => Server::redsim(dir, &all),
+        Kind::Redis => Server::redis(dir, &all),
+    }
+}
+
 /// A server process, killed (SIGKILL) when dropped.
 pub struct Server {
     pub child: Option<Child>,
