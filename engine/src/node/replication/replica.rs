@@ -655,8 +655,8 @@ impl Node {
     fn load_snapshot(&mut self, bytes: &[u8], replid: String, offset: i64) -> bool {
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Flushing old data".into());
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Loading DB in memory".into());
-        let (data, stream_db) = match rdb::read_with(bytes, &self.rdb_load_options()) {
-            Ok((data, info)) => (data, stream_db_of(&info)),
+        let stream_db = match self.replace_dataset_from_rdb(bytes) {
+            Ok(info) => stream_db_of(&info),
             Err(e) => {
                 self.log(
                     LogLevel::Warning,
@@ -665,7 +665,6 @@ impl Node {
                 return false;
             }
         };
-        self.load_dataset(data);
         self.touch_all_watched_keys();
         self.dirty += 1;
         self.replid = replid;

@@ -414,15 +414,16 @@ fn a_key_twice_in_the_file_stops_the_load() {
         let mut data = Dataset::empty(16);
         data.dbs[3] = (0..7000).map(|i| record(&format!("k{i}"))).collect();
         data.dbs[3].push(record("k6000"));
+        let bytes = rdb::write(&data, &RdbOptions { compression: false, checksum: true, aux: Default::default() });
         let mut disk = MemStorage::new();
-        disk.put(
-            "dump.rdb",
-            &rdb::write(&data, &RdbOptions { compression: false, checksum: true, aux: Default::default() }),
-        );
-        let r = DiskHarness::on_disk(&format!("engine {engine}\n"), disk);
+        disk.put("dump.rdb", &bytes);
+        let mut r = DiskHarness::on_disk(&format!("engine {engine}\n"), disk);
         assert_eq!(r.exited, Some(1), "{engine}");
         let message =
             "Bad RDB file dump.rdb: duplicated key \"k6000\" in database 3. Fatal error loading the DB, exiting.";
         assert!(r.logged(message), "{engine}: {:?}", r.logs);
+        // A whole file at once (a replica's snapshot, DEBUG RELOAD): the same check.
+        let found = r.node.replace_dataset_from_rdb(&bytes).unwrap_err();
+        assert_eq!(found, "duplicated key \"k6000\" in database 3", "{engine}");
     }
 }
