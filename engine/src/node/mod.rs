@@ -76,9 +76,10 @@ pub enum Action {
     /// Close the connection once everything sent before has been written.
     /// The node has already forgotten the client.
     Close { client: ClientId },
-    /// Close the connection now, dropping output not yet written (it passed
-    /// `client-output-buffer-limit`); report how much is pending with
-    /// [`Node::client_output_pending`]. The node has already forgotten the client.
+    /// Close the connection now, dropping the output not yet written: the
+    /// client passed `client-output-buffer-limit` (drivers tell the node of
+    /// unwritten output with [`Node::client_output_pending`]). The node has
+    /// already forgotten the client.
     Abort { client: ClientId },
     /// Block the whole server for this long (DEBUG SLEEP), then call
     /// [`Node::resume`]. Replies that follow it are sent after the sleep.

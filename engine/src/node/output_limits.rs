@@ -1,9 +1,9 @@
 //! `client-output-buffer-limit`: a client whose output piles up (a replica
-//! that stopped reading, a client pipelining without reading its replies) is
-//! dropped with its unsent output once the output passes its class's hard
-//! limit, or has stayed over the soft limit for more than the soft seconds,
-//! as Redis does. Without it a stalled replica grows the master's memory
-//! without bound.
+//! that stopped reading, a pipeline whose replies are too large) is dropped
+//! with its unsent output once the output passes its class's hard limit, or
+//! has stayed over the soft limit for more than the soft seconds, as Redis
+//! does. Without it a stalled replica grows the master's memory without
+//! bound.
 //!
 //! A client's output is what the node holds for it (this batch's replies,
 //! the replication stream held during a full sync) plus what the driver has

@@ -64,6 +64,7 @@ impl Gate {
         self.held.remove(&id);
     }
 
+    /// Whether nothing is held for anyone.
     pub fn is_empty(&self) -> bool {
         self.held.is_empty()
     }
