@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+use super::config::ClientClass;
 use super::Node;
 
 /// Every section, in the order INFO prints them.
@@ -175,6 +176,16 @@ impl Node {
         let startup = 870_000u64.min(used);
         let maxmemory = self.config.get_u64("maxmemory");
         let dataset = used.saturating_sub(startup);
+        // Each client's fixed cost and its output: this batch's replies and
+        // what the driver has not written (a stalled replica shows here).
+        let (mut normal_clients, mut replica_clients) = (0u64, 0u64);
+        for c in self.clients.values() {
+            let bytes = super::PER_CLIENT_BYTES + c.out.len() as u64 + c.unsent;
+            match super::output_limits::class_of(c) {
+                ClientClass::Replica => replica_clients += bytes,
+                _ => normal_clients += bytes,
+            }
+        }
         let pct = |a: u64, b: u64| {
             if b == 0 {
                 0.0
@@ -226,8 +237,8 @@ impl Node {
             ("mem_not_counted_for_evict", "0".into()),
             ("mem_replication_backlog", "0".into()),
             ("mem_total_replication_buffers", "0".into()),
-            ("mem_clients_slaves", "0".into()),
-            ("mem_clients_normal", (20_000 * self.clients.len()).to_string()),
+            ("mem_clients_slaves", replica_clients.to_string()),
+            ("mem_clients_normal", normal_clients.to_string()),
             ("mem_aof_buffer", "0".into()),
             ("mem_cluster_links", "0".into()),
             ("mem_allocator", ALLOCATOR.into()),

@@ -547,10 +547,12 @@ impl Node {
     /// used_memory which counts client buffers too.
     fn used_memory(&self) -> u64 {
         const BASE: u64 = 870_000;
-        const PER_CLIENT: u64 = 20_000;
-        BASE + self.engine.used_memory() + PER_CLIENT * self.clients.len() as u64
+        BASE + self.engine.used_memory() + PER_CLIENT_BYTES * self.clients.len() as u64
     }
 }
+
+/// What a client costs besides its output, in the memory estimates.
+const PER_CLIENT_BYTES: u64 = 20_000;
 
 /// 40 random hex digits, as Redis's run ids and replication ids.
 fn hex40(rng: &mut ChaCha8Rng) -> String {

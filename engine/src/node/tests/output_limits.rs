@@ -59,6 +59,13 @@ fn unwritten_output_the_driver_reports_counts_and_the_soft_limit_waits_its_secon
     h.node.client_output_pending(c, 300_000, h.now);
     assert!(!aborted(&h.node.take_actions(), c));
     assert!(h.cmd(admin, &["CLIENT", "LIST"]).contains("omem=300000 "));
+    let info = h.cmd(admin, &["INFO", "memory"]);
+    let normal: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("mem_clients_normal:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("mem_clients_normal");
+    assert!(normal >= 300_000 + 2 * 20_000, "{normal}");
     h.now += 2_000;
     h.node.client_output_pending(c, 310_000, h.now);
     assert!(!aborted(&h.node.take_actions(), c), "2 s over it: not more than the soft seconds");
