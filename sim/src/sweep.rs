@@ -87,7 +87,7 @@ pub fn sweep(plan: &SweepPlan, progress: &(dyn Fn(&RunOutcome, u64) + Sync)) -> 
         .iter()
         .map(|s| SweepRow {
             scenario: s.name.clone(),
-            engine: engine_name(s),
+            engine: s.topology.engine.name().to_string(),
             seeds_run: 0,
             passed: 0,
             failed: 0,
@@ -180,7 +180,7 @@ pub fn summary(scenario: &Scenario, o: &RunOutcome) -> RunSummary {
     RunSummary {
         scenario: o.scenario.clone(),
         seed: o.seed,
-        engine: engine_name(scenario),
+        engine: scenario.topology.engine.name().to_string(),
         expected: expected_words(o.expected),
         verdict: verdict_words(o),
         passed: o.passed,
@@ -226,11 +226,6 @@ fn run_file_stem(o: &RunOutcome) -> String {
         EngineKind::Model => format!("seed-{}", o.seed),
         EngineKind::Engine => format!("seed-{}-engine", o.seed),
     }
-}
-
-/// The engine's name as scenario files spell it.
-fn engine_name(s: &Scenario) -> String {
-    s.topology.engine.name().to_string()
 }
 
 /// Each scenario on each of `engines` (in that order), or as its file says

@@ -47,9 +47,10 @@ impl Node {
     }
 }
 
-/// The class whose limit applies: MONITOR clients count as normal ones.
+/// The class whose limit applies. MONITOR clients count as normal ones, as
+/// in Redis (which flags them as replicas too; here they never are).
 pub(super) fn class_of(c: &Client) -> ClientClass {
-    if c.replica && !c.monitor {
+    if c.replica {
         ClientClass::Replica
     } else {
         ClientClass::Normal

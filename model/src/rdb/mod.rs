@@ -31,7 +31,7 @@ use crate::reference::Value;
 
 pub use format::RDB_VERSION;
 pub use key_access::KeyAccess;
-pub use reader::RdbReader;
+pub use reader::{duplicated_key, RdbReader};
 pub use writer::{RdbStream, RdbWriter, DEFAULT_CHUNK};
 
 /// The message of a payload whose version or checksum RESTORE refuses

@@ -136,7 +136,7 @@ impl RdbReader {
                     let Some(value) = value else { continue };
                     let db = self.db;
                     if self.opts.check_duplicates && !self.keys[db].insert(key.clone()) {
-                        return Err(cur.error_at(at, format!("duplicated key {:?} in database {db}", show(&key))));
+                        return Err(cur.error_at(at, duplicated_key(db, &key)));
                     }
                     let lru = loaded_lru(self.opts.lfu, self.opts.now_ms, p.idle, p.freq);
                     out.push((db, Record { key, value, expire_at: p.expire_at, lru }));
@@ -207,6 +207,12 @@ fn read_pre_ga_function(cur: &mut Cursor<'_>) -> Result<Vec<u8>, RdbError> {
     out.push(b'\n');
     out.extend_from_slice(&code);
     Ok(out)
+}
+
+/// What is said of a key found twice in database `db`, by the reader or by
+/// an engine loading its records (`LoadOptions::check_duplicates`).
+pub fn duplicated_key(db: usize, key: &[u8]) -> String {
+    format!("duplicated key {:?} in database {db}", show(key))
 }
 
 fn show(key: &[u8]) -> String {

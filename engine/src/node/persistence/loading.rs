@@ -583,8 +583,7 @@ impl Node {
     /// found by the engine as it inserts (the reader's set of every key
     /// would cost more than the load), and leaves what was loaded so far.
     pub(in crate::node) fn replace_dataset_from_rdb(&mut self, bytes: &[u8]) -> Result<rdb::RdbInfo, String> {
-        let mut opts = self.rdb_load_options();
-        opts.check_duplicates = false;
+        let opts = self.rdb_load_options();
         let bad = |e: rdb::RdbError| format!("{} at offset {}", e.message, e.offset);
         let mut reader = RdbReader::new(bytes, &opts).map_err(bad)?;
         let mut records = Vec::new();
@@ -593,9 +592,7 @@ impl Node {
         for (db, keys) in reader.take_size_hints() {
             self.engine.reserve(db, keys);
         }
-        self.engine
-            .load_records(records)
-            .map_err(|(db, key)| format!("duplicated key {:?} in database {db}", String::from_utf8_lossy(&key)))?;
+        self.engine.load_records(records).map_err(|(db, key)| rdb::duplicated_key(db, &key))?;
         Ok(reader.info)
     }
 }

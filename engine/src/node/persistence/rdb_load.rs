@@ -42,13 +42,12 @@ impl Node {
         if let RdbFile::AofBase(_) = file {
             self.log(LogLevel::Notice, "Reading RDB base file on AOF loading...".into());
         }
-        let mut opts = match file {
+        let opts = match file {
             RdbFile::Dump => self.rdb_load_options(),
-            RdbFile::AofBase(_) => redsim_model::rdb::LoadOptions::default(),
+            RdbFile::AofBase(_) => {
+                redsim_model::rdb::LoadOptions { check_duplicates: false, ..redsim_model::rdb::LoadOptions::default() }
+            }
         };
-        // The engine refuses a key twice as it inserts (load_records): the
-        // reader's own set of every key would cost a lookup and a copy more.
-        opts.check_duplicates = false;
         let reader = RdbReader::new(&bytes, &opts).map_err(|e| self.bad_rdb(&file, e))?;
         Ok(Box::new(RdbLoad { file, bytes, reader, loaded: 0, expired: 0, told: false, start_ms: self.now_ms }))
     }
@@ -95,7 +94,7 @@ impl Node {
             self.engine.reserve(db, keys);
         }
         if let Err((db, key)) = self.engine.load_records(batch) {
-            let what = format!("duplicated key {:?} in database {db}", String::from_utf8_lossy(&key));
+            let what = redsim_model::rdb::duplicated_key(db, &key);
             let message = match &load.file {
                 RdbFile::Dump => format!(
                     "Bad RDB file {}: {what}. Fatal error loading the DB, exiting.",

@@ -159,9 +159,14 @@ impl Node {
         }
     }
 
-    /// How this node reads RDB files now.
+    /// How this node reads RDB files now. The records go straight into the
+    /// engine, which refuses a key twice as it inserts (`Engine::load_records`): the reader's own set of every
+    /// key would cost a lookup and a copy more.
     pub(in crate::node) fn rdb_load_options(&self) -> LoadOptions {
-        LoadOptions::from_config(&self.engine_config, self.config.databases(), self.now_ms)
+        LoadOptions {
+            check_duplicates: false,
+            ..LoadOptions::from_config(&self.engine_config, self.config.databases(), self.now_ms)
+        }
     }
 
     /// An RDB file of the dataset as it is now, made as it is written, as

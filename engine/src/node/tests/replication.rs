@@ -237,6 +237,11 @@ impl Net {
         self.cmd(i, &["DEBUG", "DIGEST"])
     }
 
+    /// Node `i`'s client that is another node's replica link.
+    fn replica_client(&self, i: usize) -> ClientId {
+        self.peers.keys().find(|(n, _)| *n == i).map(|(_, c)| *c).expect("a replica's client")
+    }
+
     fn logged(&self, i: usize, text: &str) -> bool {
         self.logs.iter().any(|(n, m)| *n == i && m.contains(text))
     }
@@ -339,11 +344,7 @@ fn a_full_sync_goes_out_in_steps_while_the_master_serves_and_changes_keys() {
 
 fn full_sync_in_steps(extra: &str, target: &str) {
     let mut net = Net::new(2, extra);
-    fill_incompressible(&mut net, 0);
-    net.timers = false;
-    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
-    // The replica connects from its cron.
-    net.advance(100);
+    start_sync_by_hand(&mut net);
     assert!(net.logged(0, &format!("Starting BGSAVE for SYNC with target: {target}")));
     let mut steps = 0;
     while net.nodes[0].next_timer_ms() == Some(net.now) {
@@ -376,10 +377,7 @@ fn full_sync_in_steps(extra: &str, target: &str) {
 #[test]
 fn a_replica_past_its_output_limit_is_dropped_and_syncs_again() {
     let mut net = Net::new(2, "client-output-buffer-limit replica 64kb 32kb 60\n");
-    fill_incompressible(&mut net, 0);
-    net.timers = false;
-    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
-    net.advance(100);
+    start_sync_by_hand(&mut net);
     let value = "v".repeat(1000);
     for i in 0..70 {
         net.cmd(0, &["SET", &format!("during:{i}"), &value]);
@@ -395,7 +393,7 @@ fn a_replica_past_its_output_limit_is_dropped_and_syncs_again() {
     assert_eq!(net.info(1, "master_link_status"), "up");
     assert_eq!(net.digest(1), net.digest(0));
     // Online, the replica's socket backs up: the driver says so.
-    let replica = net.peers.keys().find(|(n, _)| *n == 0).map(|(_, c)| *c).expect("the replica's client");
+    let replica = net.replica_client(0);
     net.logs.clear();
     net.nodes[0].client_output_pending(replica, 100_000, net.now);
     net.pump();
@@ -413,11 +411,8 @@ fn a_transfer_waits_for_a_replica_socket_that_is_behind() {
     let mut eof_steps = 0;
     for extra in ["", "repl-diskless-sync no\n"] {
         let mut net = Net::new(2, extra);
-        fill_incompressible(&mut net, 0);
-        net.timers = false;
-        net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
-        net.advance(100);
-        let replica = net.peers.keys().find(|(n, _)| *n == 0).map(|(_, c)| *c).expect("the replica's client");
+        start_sync_by_hand(&mut net);
+        let replica = net.replica_client(0);
         let (mut waits, mut steps) = (0, 0);
         while net.nodes[0].next_timer_ms().is_some_and(|at| at <= net.now + 1) {
             // Behind on every other turn.
@@ -450,6 +445,16 @@ fn a_transfer_waits_for_a_replica_socket_that_is_behind() {
     }
 }
 
+/// Node 1 starts a full sync from node 0, which holds 1.2 MB, with the
+/// timers run by hand: the transfer steps when the test says.
+fn start_sync_by_hand(net: &mut Net) {
+    fill_incompressible(net, 0);
+    net.timers = false;
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    // The replica connects from its cron.
+    net.advance(100);
+}
+
 /// key:0..3999 on node `i`, about 1.2 MB that LZF cannot shrink: a
 /// snapshot of several transfer steps.
 fn fill_incompressible(net: &mut Net, i: usize) {
@@ -475,10 +480,7 @@ fn fill_incompressible(net: &mut Net, i: usize) {
 #[test]
 fn a_bgsave_during_a_full_sync_saves_a_copy_and_both_complete() {
     let mut net = Net::on_disks(2, "");
-    fill_incompressible(&mut net, 0);
-    net.timers = false;
-    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
-    net.advance(100);
+    start_sync_by_hand(&mut net);
     assert!(net.info(0, "slave0").contains("state=wait_bgsave"), "the transfer is under way");
     let digest = net.digest(0);
     assert_eq!(net.cmd(0, &["BGSAVE"]), "+Background saving started\r\n");
