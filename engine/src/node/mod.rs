@@ -14,6 +14,7 @@
 //! same events give byte-identical actions.
 
 mod blocking;
+mod child;
 mod client;
 mod client_list;
 mod client_table;

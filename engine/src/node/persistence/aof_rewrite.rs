@@ -407,10 +407,11 @@ impl Node {
         self.release_replies();
     }
 
-    /// BGREWRITEAOF scheduled behind a save, and automatic rewrites on growth.
+    /// BGREWRITEAOF scheduled behind a child, and automatic rewrites on
+    /// growth, when no child runs.
     pub(super) fn rewrite_cron(&mut self) {
         self.rewrite_progress();
-        if self.persist.rewrite.is_some() || self.persist.rdb.job.as_ref().is_some_and(|j| j.background()) {
+        if self.child().is_some() {
             return;
         }
         if self.persist.rewrite_scheduled {

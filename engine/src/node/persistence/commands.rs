@@ -10,6 +10,7 @@ use redsim_model::table::{CommandSpec, Flag};
 use super::aof_rewrite::RewriteKind;
 use super::rdb_save::SavePurpose;
 use super::{LogLevel, Node};
+use crate::node::child::Child;
 use crate::node::{Action, ClientId};
 
 /// A SHUTDOWN finishing its persistence work.
@@ -42,7 +43,7 @@ impl Node {
         if !self.persist.started {
             return Some(not_started());
         }
-        if self.persist.rdb.job.is_some() {
+        if self.persist.rdb.job.is_some() || self.child().is_some_and(Child::is_rdb) {
             return Some(errors::BGSAVE_IN_PROGRESS.into());
         }
         self.persist.rdb.saves += 1;
@@ -56,7 +57,8 @@ impl Node {
         if !self.persist.started {
             return not_started();
         }
-        if self.persist.rdb.job.is_some() {
+        // A full sync's snapshot is an RDB child in Redis: even SCHEDULE is refused.
+        if self.persist.rdb.job.is_some() || self.child().is_some_and(Child::is_rdb) {
             return errors::BGSAVE_IN_PROGRESS.into();
         }
         let in_exec = self.exec_effects.is_some();
@@ -80,8 +82,7 @@ impl Node {
         if self.aof_rewrite_running() {
             return errors::BGREWRITEAOF_IN_PROGRESS.into();
         }
-        let saving = self.persist.rdb.job.as_ref().is_some_and(|j| j.background());
-        if saving || self.exec_effects.is_some() || self.persist.rewrite.is_some() {
+        if self.child().is_some() || self.exec_effects.is_some() {
             self.persist.rewrite_scheduled = true;
             self.persist.rewrite_stats.consecutive_failures = 0;
             return Frame::simple("Background append only file rewriting scheduled");

@@ -7,7 +7,8 @@ impl Node {
         let p = &self.persist;
         let now = self.now_ms;
         let rdb_job = p.rdb.job.as_ref();
-        let bg = rdb_job.filter(|j| j.background());
+        // Redis's RDB child: a background save or a full sync's snapshot.
+        let bg = rdb_job.filter(|j| j.background()).map(|j| j.start_ms).or(self.transfer_start_ms());
         let rewrite = p.rewrite.as_ref().filter(|_| self.aof_rewrite_running());
         let secs = |start: i64| ((now - start).max(0) / 1000).to_string();
         let mut v: Vec<(&str, String)> = vec![
@@ -24,7 +25,7 @@ impl Node {
             ("rdb_last_save_time", self.last_save_ms.div_euclid(1000).to_string()),
             ("rdb_last_bgsave_status", if p.rdb.last_bgsave_ok { "ok" } else { "err" }.into()),
             ("rdb_last_bgsave_time_sec", p.rdb.last_bgsave_secs.to_string()),
-            ("rdb_current_bgsave_time_sec", bg.map_or("-1".into(), |j| secs(j.start_ms))),
+            ("rdb_current_bgsave_time_sec", bg.map_or("-1".into(), secs)),
             ("rdb_saves", p.rdb.saves.to_string()),
             ("rdb_last_cow_size", "0".into()),
             ("rdb_last_load_keys_expired", p.last_load.1.to_string()),

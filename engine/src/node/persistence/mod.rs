@@ -130,6 +130,27 @@ impl Persistence {
         self.loading
     }
 
+    /// A save of any kind is under way (it holds the engine's snapshot).
+    pub(super) fn save_running(&self) -> bool {
+        self.rdb.job.is_some()
+    }
+
+    /// A BGSAVE's or a save point's save is under way (see `child.rs`).
+    pub(super) fn background_save_running(&self) -> bool {
+        self.rdb.job.as_ref().is_some_and(|j| j.background())
+    }
+
+    /// An AOF rewrite is under way, the user's or one made while loading.
+    pub(super) fn rewrite_running(&self) -> bool {
+        self.rewrite.is_some()
+    }
+
+    /// A full sync's transfer ended after `secs`: Redis counts its child in
+    /// `rdb_last_bgsave_time_sec` as it does a save's.
+    pub(super) fn set_last_bgsave_secs(&mut self, secs: i64) {
+        self.rdb.last_bgsave_secs = secs;
+    }
+
     /// Whether [`Node::start`] ran (the disk is in use).
     pub(super) fn is_started(&self) -> bool {
         self.started

@@ -5,9 +5,11 @@
 //! Redis forks), reads it out as the writes of `temp-<pid>.rdb` complete,
 //! 64 KiB at a time with one write in flight, while commands keep being
 //! served; then fsync, rename over `dbfilename`, fsync the directory. SAVE
-//! is the same job with its reply held until the end. Should another job
-//! hold the engine's one snapshot, the save copies the dataset at once
-//! instead (see `snapshot_records.rs`).
+//! is the same job with its reply held until the end. A BGSAVE never runs
+//! beside another background job: it is refused or scheduled while a
+//! child runs (see `child.rs`); should a foreground save find the engine's
+//! one snapshot in use, it copies the dataset at once instead (see
+//! `snapshot_records.rs`).
 
 use redsim_model::rdb::{KeyAccess, LoadOptions, RdbAux, RdbOptions, RdbStream};
 use redsim_model::Engine;
@@ -344,9 +346,10 @@ impl Node {
         }
     }
 
-    /// Save points, and a BGSAVE scheduled behind an AOF rewrite.
+    /// Save points, and a BGSAVE scheduled behind an AOF rewrite: both wait
+    /// while any save or child runs.
     pub(super) fn rdb_cron(&mut self, now_ms: i64) {
-        if self.persist.rdb.job.is_some() || self.persist.rewrite.is_some() {
+        if self.persist.rdb.job.is_some() || self.child().is_some() {
             return;
         }
         if self.persist.rdb.bgsave_scheduled {

@@ -1,7 +1,10 @@
 //! The records of a save, a rewrite's base or a full sync: the engine's
 //! copy-on-write snapshot (`Engine::start_snapshot`) read a few at a time,
 //! or, when another job already reads the engine's one snapshot, a copy of
-//! the dataset taken at once (a stall as long as the copy).
+//! the dataset taken at once (a stall as long as the copy). Background
+//! jobs take turns as Redis's children do (`child.rs`), so only the saves
+//! Redis makes in the foreground (SAVE, FLUSHALL's, SHUTDOWN's, DEBUG
+//! RELOAD's) can meet a snapshot in use.
 
 use std::collections::VecDeque;
 

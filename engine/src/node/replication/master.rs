@@ -15,6 +15,7 @@ use bytes::Bytes;
 use redsim_model::rdb;
 use redsim_model::resp::Frame;
 
+use super::super::child::Child;
 use super::super::{ClientId, LogLevel, Node};
 
 /// Where a replica is in its synchronization.
@@ -161,8 +162,16 @@ impl Node {
         if self.repl.peers.get(&id).is_some_and(Peer::counts) {
             return None;
         }
+        if self.repl.failover.is_some() {
+            return Some(Frame::error("NOMASTERLINK Can't SYNC while failing over"));
+        }
         if self.repl.master.as_ref().is_some_and(|m| !m.is_connected()) {
             return Some(Frame::error("NOMASTERLINK Can't SYNC while not connected with my master"));
+        }
+        // What the replica reads from here on is the snapshot and the stream:
+        // Redis refuses while earlier replies are still unwritten.
+        if self.clients.get(&id).is_some_and(|c| !c.out.is_empty() || c.unsent > 0) {
+            return Some(Frame::error("ERR SYNC and PSYNC are invalid with pending output"));
         }
         let addr = self.peer_name(id);
         self.log(LogLevel::Notice, format!("Replica {addr} asks for synchronization"));
@@ -176,7 +185,9 @@ impl Node {
             }
         }
         self.stats.sync_full += 1;
-        self.log(LogLevel::Notice, format!("Full resync requested by replica {addr}"));
+        if psync.as_ref().is_some_and(|(replid, _)| replid.as_ref() == b"?") {
+            self.log(LogLevel::Notice, format!("Full resync requested by replica {addr}"));
+        }
         if self.repl.backlog.is_none() {
             self.change_replid();
             self.ensure_backlog();
@@ -196,10 +207,26 @@ impl Node {
         let start_at_ms = self.now_ms + delay;
         self.peer_entry(id).state = PeerState::WaitSync { start_at_ms };
         self.mark_replica_client(id);
-        if delay > 0 {
-            self.log(LogLevel::Notice, "Delay next BGSAVE for diskless SYNC".into());
-        } else {
-            self.start_due_full_syncs(start_at_ms);
+        if self.attach_to_transfer(id) {
+            return None;
+        }
+        // What Redis's syncCommand logs, by the child running (see `child.rs`).
+        let waiting = match self.child() {
+            Some(Child::Transfer) if self.transfer_to_sockets() => {
+                Some("Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC")
+            }
+            Some(Child::Save | Child::Transfer) => {
+                Some("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC")
+            }
+            _ if delay > 0 => Some("Delay next BGSAVE for diskless SYNC"),
+            Some(Child::Rewrite) => {
+                Some("No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed")
+            }
+            None => None,
+        };
+        match waiting {
+            Some(line) => self.log(LogLevel::Notice, line.into()),
+            None => self.start_due_full_syncs(start_at_ms),
         }
         None
     }
@@ -275,10 +302,10 @@ impl Node {
     }
 
     /// Replicas whose diskless delay is over get their snapshot, unless a
-    /// transfer is under way (they wait for the next): those taking the
-    /// EOF form share one transfer, then those taking the length form.
+    /// child or a save is under way (they wait for the next): those taking
+    /// the EOF form share one transfer, then those taking the length form.
     pub(super) fn start_due_full_syncs(&mut self, now_ms: i64) {
-        if self.repl.transfer.is_some() {
+        if self.child().is_some() || self.persist.save_running() {
             return;
         }
         let diskless = self.config.get_bool("repl-diskless-sync");

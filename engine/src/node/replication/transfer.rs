@@ -11,8 +11,11 @@
 //! for a timer due at once while a transfer runs, so client requests are
 //! served between the steps. Replicas whose sync falls due during a
 //! transfer wait for the next one, as Redis's replicas wait for the next
-//! child. What the master propagates meanwhile is held for each replica
-//! until the snapshot is out (EOF form: until the replica acknowledges it).
+//! child; so do those whose sync falls due during a background save or
+//! rewrite, and a transfer counts as Redis's RDB child for them in turn
+//! (see `child.rs`). What the master propagates meanwhile is held for
+//! each replica until the snapshot is out (EOF form: until the replica
+//! acknowledges it).
 
 use super::super::persistence::SaveSource;
 use super::super::{ClientId, LogLevel, Node};
@@ -34,6 +37,10 @@ pub(super) struct Transfer {
     peers: Vec<ClientId>,
     source: SaveSource,
     form: Form,
+    /// `+FULLRESYNC <replid> <offset>`: the point the snapshot stands for.
+    fullresync: String,
+    /// When it started, for INFO's `rdb_current_bgsave_time_sec`.
+    start_ms: i64,
 }
 
 /// How the payload is framed.
@@ -63,25 +70,95 @@ impl Node {
             Form::Length { payload: Vec::new(), sent: None }
         };
         let now = self.now_ms;
+        let fullresync = format!("+FULLRESYNC {} {offset}\r\n", self.replid);
+        let mark = match &form {
+            Form::Eof { mark } => Some(mark.as_str()),
+            Form::Length { .. } => None,
+        };
         for &id in &peers {
-            let Some(p) = self.repl.peers.get_mut(&id) else { continue };
-            let mut head = String::new();
-            if !p.pre_psync {
-                head.push_str(&format!("+FULLRESYNC {} {offset}\r\n", self.replid));
-            }
-            if let Form::Eof { mark } = &form {
-                head.push_str(&format!("$EOF:{mark}\r\n"));
-            }
-            p.state = PeerState::Sending;
-            p.ack_ms = now;
-            if let Some(c) = self.clients.get_mut(&id) {
-                c.out.extend_from_slice(head.as_bytes());
-            }
+            self.begin_sending(id, &fullresync, mark);
         }
         let target = if eof { "replicas sockets" } else { "disk" };
         self.log(LogLevel::Notice, format!("Starting BGSAVE for SYNC with target: {target}"));
-        self.repl.transfer = Some(Transfer { peers, source, form });
+        if eof {
+            let pid = self.process.process_id;
+            self.log(LogLevel::Notice, format!("Background RDB transfer started by pid {pid}"));
+        }
+        self.repl.transfer = Some(Transfer { peers, source, form, fullresync, start_ms: now });
         self.transfer_step();
+    }
+
+    /// Replica `id` is sent what goes before its payload: `+FULLRESYNC`
+    /// (not after SYNC) and, in the EOF form, `$EOF:<mark>`.
+    fn begin_sending(&mut self, id: ClientId, fullresync: &str, mark: Option<&str>) {
+        let now = self.now_ms;
+        let Some(p) = self.repl.peers.get_mut(&id) else { return };
+        let mut head = String::new();
+        if !p.pre_psync {
+            head.push_str(fullresync);
+        }
+        if let Some(mark) = mark {
+            head.push_str(&format!("$EOF:{mark}\r\n"));
+        }
+        p.state = PeerState::Sending;
+        p.ack_ms = now;
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.out.extend_from_slice(head.as_bytes());
+        }
+    }
+
+    /// A replica asking for a full sync while a length-form snapshot is
+    /// still being made joins it, with a copy of the stream held for a
+    /// replica already on it: Redis attaches such a replica to the BGSAVE
+    /// made for another ("Waiting for end of BGSAVE for SYNC"). False when
+    /// it cannot: the EOF form (its payload is already going out), a
+    /// payload complete and being sent, or capabilities narrower than
+    /// those of the replica it would copy.
+    pub(super) fn attach_to_transfer(&mut self, id: ClientId) -> bool {
+        let Some(t) = &self.repl.transfer else { return false };
+        if !matches!(t.form, Form::Length { sent: None, .. }) {
+            return false;
+        }
+        let peers = &self.repl.peers;
+        let Some(other) = t.peers.iter().filter_map(|p| peers.get(p)).find(|p| p.state == PeerState::Sending) else {
+            return false;
+        };
+        let Some(new) = peers.get(&id) else { return false };
+        if (other.capa_eof && !new.capa_eof) || (other.capa_psync2 && !new.capa_psync2) {
+            return false;
+        }
+        let held = other.held.clone();
+        let fullresync = t.fullresync.clone();
+        self.begin_sending(id, &fullresync, None);
+        if let Some(p) = self.repl.peers.get_mut(&id) {
+            p.held = held;
+        }
+        if let Some(t) = self.repl.transfer.as_mut() {
+            t.peers.push(id);
+        }
+        self.log(LogLevel::Notice, "Waiting for end of BGSAVE for SYNC".into());
+        true
+    }
+
+    /// Whether a snapshot is going to replicas (Redis's RDB child).
+    pub(in crate::node) fn transfer_running(&self) -> bool {
+        self.repl.transfer.is_some()
+    }
+
+    /// Whether the transfer under way is in the EOF form (Redis's socket target).
+    pub(super) fn transfer_to_sockets(&self) -> bool {
+        self.repl.transfer.as_ref().is_some_and(|t| matches!(t.form, Form::Eof { .. }))
+    }
+
+    /// When the transfer under way started.
+    pub(in crate::node) fn transfer_start_ms(&self) -> Option<i64> {
+        self.repl.transfer.as_ref().map(|t| t.start_ms)
+    }
+
+    /// The transfer ended, done or dropped: INFO's `rdb_last_bgsave_time_sec`
+    /// counts it, as Redis's does its child's.
+    fn transfer_ended(&mut self, t: &Transfer) {
+        self.persist.set_last_bgsave_secs((self.now_ms - t.start_ms).max(0) / 1000);
     }
 
     /// When the transfer wants its next step: at once while one runs, or
@@ -106,6 +183,7 @@ impl Node {
         t.peers.retain(|id| peers.get(id).is_some_and(|p| p.state == PeerState::Sending));
         if t.peers.is_empty() {
             t.source.cancel(self.engine.as_mut());
+            self.transfer_ended(&t);
             self.log(LogLevel::Warning, "Diskless rdb transfer, done reading from pipe, 0 replicas still up.".into());
             return;
         }
@@ -166,6 +244,15 @@ impl Node {
         }
         let now = self.now_ms;
         let eof = matches!(t.form, Form::Eof { .. });
+        self.transfer_ended(&t);
+        if eof {
+            let up = t.peers.len();
+            self.log(
+                LogLevel::Warning,
+                format!("Diskless rdb transfer, done reading from pipe, {up} replicas still up."),
+            );
+            self.log(LogLevel::Notice, "Background RDB transfer terminated with success".into());
+        }
         for id in &t.peers {
             if let Some(p) = self.repl.peers.get_mut(id) {
                 p.state = PeerState::Online { streaming: !eof };
@@ -179,9 +266,19 @@ impl Node {
                 }
             }
             let addr = self.peer_name(*id);
+            if eof {
+                self.log(
+                    LogLevel::Notice,
+                    format!(
+                        "Streamed RDB transfer with replica {addr} succeeded (socket). Waiting for REPLCONF ACK from \
+                         slave to enable streaming"
+                    ),
+                );
+            }
             self.log(LogLevel::Notice, format!("Synchronization with replica {addr} succeeded"));
         }
-        // Replicas that fell due meanwhile get the next snapshot.
+        // Replicas that fell due meanwhile get the next snapshot at once
+        // (a BGSAVE or rewrite scheduled meanwhile waits for that one too).
         self.start_due_full_syncs(now);
     }
 }

@@ -27,6 +27,9 @@ struct Net {
     logs: Vec<(usize, String)>,
     /// Each node's disk, when the nodes were started on disks.
     disks: Vec<Option<MemStorage>>,
+    /// Storage operations issued while the disks are held (see
+    /// [`Net::hold_disks`]), in order: a save that stays under way.
+    held_ops: Option<Vec<(usize, Action)>>,
     configs: Vec<String>,
     /// Bytes a node's link receives per read, when not all at once: TCP
     /// cuts a stream where it likes.
@@ -67,6 +70,7 @@ impl Net {
             down: vec![false; n],
             logs: Vec::new(),
             disks: vec![None; n],
+            held_ops: None,
             configs,
             read_size: None,
             timers: true,
@@ -193,6 +197,9 @@ impl Net {
                 }
             }
             Action::Log { message, .. } => self.logs.push((i, message)),
+            Action::Storage { .. } if self.held_ops.is_some() => {
+                self.held_ops.as_mut().expect("checked").push((i, action));
+            }
             Action::Storage { id, op } => {
                 if let Some(disk) = &mut self.disks[i] {
                     let result = disk.execute(&op);
@@ -201,6 +208,33 @@ impl Net {
             }
             _ => {}
         }
+    }
+
+    /// Disks stop completing operations until [`Net::release_disks`].
+    fn hold_disks(&mut self) {
+        self.held_ops.get_or_insert_with(Vec::new);
+    }
+
+    /// Completes what the disks held, in order, and whatever follows.
+    fn release_disks(&mut self) {
+        for (i, action) in self.held_ops.take().unwrap_or_default() {
+            self.act(i, action);
+        }
+        self.pump();
+    }
+
+    /// Node 0's driver says its first replica's socket is a window behind
+    /// (or no longer): the transfer under way waits, however long the
+    /// test advances the clock.
+    fn replica_behind(&mut self, behind: bool) {
+        let replica = self.replica_client(0);
+        self.nodes[0].client_output_pending(replica, if behind { 600_000 } else { 0 }, self.now);
+        self.pump();
+    }
+
+    /// Where node `i` logged `text` first, in the order of all logs.
+    fn log_position(&self, i: usize, text: &str) -> usize {
+        self.logs.iter().position(|(n, m)| *n == i && m.contains(text)).unwrap_or_else(|| panic!("{text} not logged"))
     }
 
     /// Breaks every connection node `i` has with another node.
@@ -475,24 +509,105 @@ fn fill_incompressible(net: &mut Net, i: usize) {
     }
 }
 
-/// The engine has one snapshot: a BGSAVE while a full sync reads it saves
-/// a copy taken at once, and both end with the dataset of their moment.
+/// A full sync's snapshot is Redis's RDB child: BGSAVE (even SCHEDULE)
+/// and SAVE are refused while it goes out, BGREWRITEAOF is scheduled
+/// behind it and INFO counts it as a save in progress; the rewrite starts
+/// once the transfer is done.
 #[test]
-fn a_bgsave_during_a_full_sync_saves_a_copy_and_both_complete() {
+fn a_full_sync_is_a_child_that_saves_and_rewrites_wait_for() {
     let mut net = Net::on_disks(2, "");
     start_sync_by_hand(&mut net);
     assert!(net.info(0, "slave0").contains("state=wait_bgsave"), "the transfer is under way");
-    let digest = net.digest(0);
-    assert_eq!(net.cmd(0, &["BGSAVE"]), "+Background saving started\r\n");
+    for words in [&["BGSAVE"][..], &["BGSAVE", "SCHEDULE"], &["SAVE"]] {
+        assert_eq!(net.cmd(0, words), "-ERR Background save already in progress\r\n", "{words:?}");
+    }
+    assert_eq!(net.cmd(0, &["BGREWRITEAOF"]), "+Background append only file rewriting scheduled\r\n");
+    let persistence = net.cmd(0, &["INFO", "persistence"]);
+    for line in ["rdb_bgsave_in_progress:1\r\n", "rdb_current_bgsave_time_sec:0\r\n", "aof_rewrite_scheduled:1\r\n"] {
+        assert!(persistence.contains(line), "{line} in {persistence}");
+    }
     net.cmd(0, &["APPEND", "key:3999", "+"]);
+    net.replica_behind(true);
+    net.advance(2000);
+    assert!(!net.logged(0, "rewriting started"), "the rewrite waits for the transfer");
+    net.replica_behind(false);
     net.timers = true;
     net.advance(2000);
-    let persistence = net.cmd(0, &["INFO", "persistence"]);
-    assert!(persistence.contains("rdb_bgsave_in_progress:0\r\nrdb_last_save_time"), "{persistence}");
-    assert!(persistence.contains("rdb_last_bgsave_status:ok"), "{persistence}");
     assert_eq!(net.digest(1), net.digest(0));
-    net.restart(0, "");
-    assert_eq!(net.digest(0), digest, "the file is the dataset of BGSAVE's moment");
+    let persistence = net.cmd(0, &["INFO", "persistence"]);
+    for line in ["rdb_bgsave_in_progress:0\r\n", "rdb_last_bgsave_time_sec:2\r\n", "aof_rewrite_scheduled:0\r\n"] {
+        assert!(persistence.contains(line), "{line} in {persistence}");
+    }
+    let done = net.log_position(0, "Background RDB transfer terminated with success");
+    assert!(net.log_position(0, "Background RDB transfer started by pid") < done);
+    assert!(net.log_position(0, "Diskless rdb transfer, done reading from pipe, 1 replicas still up.") < done);
+    assert!(done < net.log_position(0, "Streamed RDB transfer with replica 127.0.0.1:7001 succeeded (socket)"));
+    assert!(done < net.log_position(0, "Background append only file rewriting started"));
+}
+
+/// The other way round: a replica asking while a BGSAVE runs waits for it
+/// to end, then gets a snapshot of its own (Redis's replicas wait for the
+/// next child); so does a save point that falls due during a transfer.
+#[test]
+fn a_full_sync_waits_for_a_bgsave_and_a_save_point_for_the_full_sync() {
+    let mut net = Net::on_disks(2, "save 1 1\n");
+    fill_incompressible(&mut net, 0);
+    net.hold_disks();
+    assert_eq!(net.cmd(0, &["BGSAVE"]), "+Background saving started\r\n");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(500);
+    assert!(net.logged(0, "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC"));
+    assert!(!net.logged(0, "Starting BGSAVE for SYNC"));
+    net.timers = false;
+    net.release_disks();
+    net.advance(100);
+    assert!(net.logged(0, "Starting BGSAVE for SYNC"), "the sync starts once the save is done");
+    assert!(net.log_position(0, "Background saving terminated with success") < net.log_position(0, "Starting BGSAVE"));
+    // The transfer is under way (its steps are timers); a write makes the save point due.
+    net.cmd(0, &["SET", "during", "sync"]);
+    net.replica_behind(true);
+    net.advance(2000);
+    assert!(!net.logged(0, "changes in 1 seconds. Saving..."), "the save point waits for the transfer");
+    net.replica_behind(false);
+    net.timers = true;
+    net.advance(2000);
+    assert_eq!(net.digest(1), net.digest(0));
+    let saving = net.log_position(0, "changes in 1 seconds. Saving...");
+    assert!(net.log_position(0, "Synchronization with replica 127.0.0.1:7001 succeeded") < saving);
+}
+
+/// Without diskless sync, a replica asking while another's snapshot is
+/// still being made joins that transfer with the stream held since (Redis
+/// attaches it to the BGSAVE under way); in the EOF form it waits for the
+/// next one.
+#[test]
+fn a_replica_joins_a_length_form_transfer_under_way() {
+    for (extra, joins) in [("repl-diskless-sync no\n", true), ("", false)] {
+        let mut net = Net::new(3, extra);
+        fill_incompressible(&mut net, 0);
+        net.timers = false;
+        net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+        net.advance(100);
+        net.replica_behind(true);
+        net.cmd(0, &["APPEND", "key:1", "+"]);
+        net.cmd(2, &["REPLICAOF", "127.0.0.1", "7000"]);
+        net.advance(1000);
+        net.replica_behind(false);
+        net.cmd(0, &["APPEND", "key:2", "+"]);
+        net.timers = true;
+        net.advance(2000);
+        assert_eq!(net.digest(1), net.digest(0), "{extra}");
+        assert_eq!(net.digest(2), net.digest(0), "{extra}");
+        let starts = net.logs.iter().filter(|(n, m)| *n == 0 && m.starts_with("Starting BGSAVE for SYNC")).count();
+        assert_eq!(starts, if joins { 1 } else { 2 }, "{extra}");
+        let waiting = if joins {
+            "Waiting for end of BGSAVE for SYNC"
+        } else {
+            "Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC"
+        };
+        assert!(net.logged(0, waiting), "{extra}");
+        assert_eq!(net.info(0, "sync_full"), "2");
+    }
 }
 
 #[test]
@@ -875,4 +990,19 @@ fn replicas_and_masters_without_active_expiry_still_free_lazily_deleted_values()
     assert_eq!(net.cmd(1, &["EXISTS", "big"]), ":0\r\n");
     assert_eq!(pending(&mut net, 0), "0", "freed by the master's cron");
     assert_eq!(pending(&mut net, 1), "0", "freed by the replica's cron");
+}
+
+/// PSYNC behind a reply not yet written (here: pipelined after REPLCONF in
+/// one read) is refused as Redis refuses it: the replica's output must
+/// start with the snapshot. Read in turn, the same requests sync.
+#[test]
+fn psync_with_replies_pending_is_refused() {
+    let mut net = Net::new(1, "");
+    let c = net.client(0);
+    let mut both = request(&["REPLCONF", "capa", "eof"]);
+    both.extend(request(&["PSYNC", "?", "-1"]));
+    net.nodes[0].client_bytes(c, &both, net.now);
+    net.pump();
+    assert_eq!(net.take(0, c), "+OK\r\n-ERR SYNC and PSYNC are invalid with pending output\r\n");
+    assert_eq!(net.send(0, c, &["PSYNC", "?", "-1"]).split(' ').next(), Some("+FULLRESYNC"));
 }
