@@ -194,6 +194,7 @@ impl Node {
             .into_iter()
             .chain(self.migrate_next_deadline())
             .chain(self.transfer_timer())
+            .chain(self.snapshot_load_timer())
             .chain(self.loading_timer())
             .min();
         // Drivers ask after every event: no walk over all clients when none
@@ -231,6 +232,7 @@ impl Node {
         self.expire_blocked(now_ms);
         self.migrate_timers(now_ms);
         self.transfer_step();
+        self.snapshot_load_step();
         self.loading_step();
     }
 }

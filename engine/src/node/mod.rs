@@ -333,8 +333,8 @@ impl Node {
         }
         // Nor table resizing: a table sized for the file's keys (RESIZEDB)
         // would shrink back before they arrive, as Redis's cron never runs
-        // during a load.
-        if !self.persist.is_loading() {
+        // during a load (a replica's of its master's snapshot too).
+        if !self.persist.is_loading() && !self.snapshot_loading() {
             self.engine.upkeep();
         }
         self.peak_memory = self.peak_memory.max(self.used_memory());

@@ -99,12 +99,10 @@ pub async fn run(
         return code;
     }
     loop {
-        // A blocked client's timeout or a pause's end may come before the tick.
-        let timer = driver.node.next_timer_ms().map(|at| {
-            // Far deadlines are looked at again later rather than overflowing Instant.
-            let wait = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0).min(MAX_WAIT_MS);
-            Instant::now() + Duration::from_millis(wait)
-        });
+        // A blocked client's timeout or a pause's end may come before the
+        // tick. Far deadlines are looked at again later rather than
+        // overflowing Instant.
+        let timer = driver.node.next_timer_ms().map(|at| u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0));
         let mut background = false;
         tokio::select! {
             ev = events.recv() => match ev {
@@ -121,7 +119,11 @@ pub async fn run(
             }
             _ = async {
                 match timer {
-                    Some(t) => tokio::time::sleep_until(t).await,
+                    // Due now (the next step of a transfer or a load): other
+                    // tasks run first, then the step, without waiting for
+                    // the timer wheel's next millisecond.
+                    Some(0) => tokio::task::yield_now().await,
+                    Some(wait) => tokio::time::sleep(Duration::from_millis(wait.min(MAX_WAIT_MS))).await,
                     None => std::future::pending().await,
                 }
             } => {

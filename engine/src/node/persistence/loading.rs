@@ -21,8 +21,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 use redsim_model::command::Command;
-use redsim_model::dataset::Dataset;
-use redsim_model::rdb::{self, RdbReader};
+use redsim_model::rdb;
 use redsim_model::table;
 use redsim_model::Context;
 
@@ -573,26 +572,7 @@ impl Node {
     }
 
     /// DEBUG RELOAD's second half: the saved file replaces the dataset.
-    pub(super) fn reload_from(&mut self, bytes: &[u8]) -> Result<(), String> {
+    pub(super) fn reload_from(&mut self, bytes: Vec<u8>) -> Result<(), String> {
         self.replace_dataset_from_rdb(bytes).map(|_| ())
-    }
-
-    /// Replaces the dataset with a whole RDB file's (DEBUG RELOAD, a
-    /// replica's snapshot), in one step. The file is read and checked to
-    /// its end first: a bad one leaves the dataset as it was. A key twice is
-    /// found by the engine as it inserts (the reader's set of every key
-    /// would cost more than the load), and leaves what was loaded so far.
-    pub(in crate::node) fn replace_dataset_from_rdb(&mut self, bytes: &[u8]) -> Result<rdb::RdbInfo, String> {
-        let opts = self.rdb_load_options();
-        let bad = |e: rdb::RdbError| format!("{} at offset {}", e.message, e.offset);
-        let mut reader = RdbReader::new(bytes, &opts).map_err(bad)?;
-        let mut records = Vec::new();
-        while !reader.read(bytes, usize::MAX, &mut records).map_err(bad)? {}
-        self.load_dataset(Dataset::empty(self.config.databases()));
-        for (db, keys) in reader.take_size_hints() {
-            self.engine.reserve(db, keys);
-        }
-        self.engine.load_records(records).map_err(|(db, key)| rdb::duplicated_key(db, &key))?;
-        Ok(reader.info)
     }
 }

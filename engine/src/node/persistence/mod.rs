@@ -20,6 +20,7 @@ mod info;
 mod loading;
 pub mod mem_storage;
 mod rdb_load;
+pub(super) mod rdb_replace;
 mod rdb_save;
 mod rewrite_base;
 mod snapshot_records;

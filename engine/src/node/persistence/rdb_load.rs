@@ -12,7 +12,7 @@ use super::loading::{Loader, Replayed};
 use super::{LogLevel, Node};
 
 /// Keys loaded per step: about 10 ms of work.
-const KEYS_PER_STEP: usize = 5000;
+pub(super) const KEYS_PER_STEP: usize = 5000;
 
 /// What the file being loaded is.
 #[derive(Debug)]

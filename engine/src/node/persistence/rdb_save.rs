@@ -330,7 +330,7 @@ impl Node {
             }
             SavePurpose::Shutdown => self.shutdown_saved(ok),
             SavePurpose::Reload(id) => {
-                let reply = match read_back.map(|b| self.reload_from(&b)) {
+                let reply = match read_back.map(|b| self.reload_from(b)) {
                     Some(Ok(())) => {
                         self.log(LogLevel::Warning, "DB reloaded by DEBUG RELOAD".into());
                         Frame::ok()

@@ -70,8 +70,10 @@ pub(super) struct Replication {
     failover: Option<failover::Failover>,
     /// A SHUTDOWN waiting for its replicas to catch up.
     shutdown: Option<shutdown::ShutdownWait>,
-    /// The snapshot being sent to replicas, EOF form.
+    /// The snapshot being sent to replicas.
     transfer: Option<transfer::Transfer>,
+    /// Our master's snapshot being loaded (we are a replica).
+    snapshot_load: Option<replica::SnapshotLoad>,
 }
 
 impl Node {

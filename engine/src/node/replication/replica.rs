@@ -17,6 +17,7 @@ use redsim_model::table;
 use redsim_model::Context;
 
 use super::super::links::{LinkEvent, LinkId, LinkOwner};
+use super::super::persistence::rdb_replace::RdbReplace;
 use super::super::{LogLevel, Node};
 
 /// The replies the handshake waits for after PONG, in order.
@@ -54,7 +55,20 @@ enum State {
         offset: i64,
         payload: Option<Payload>,
     },
+    /// The snapshot is being loaded ([`SnapshotLoad`]); what the master
+    /// sends meanwhile waits in `inbuf`.
+    Loading,
     Connected,
+}
+
+/// The master's snapshot on its way into the dataset, a step per timer
+/// turn (clients get `-LOADING` meanwhile, as Redis answers between chunks
+/// of its load), and the history it stands for.
+#[derive(Debug)]
+pub(in crate::node) struct SnapshotLoad {
+    job: RdbReplace,
+    replid: String,
+    offset: i64,
 }
 
 /// The master this node follows, and the link to it.
@@ -132,8 +146,10 @@ impl MasterLink {
         self.state == State::Connected
     }
 
+    /// Whether a full sync is under way (INFO's `master_sync_in_progress`):
+    /// the snapshot is being received or loaded.
     pub fn in_transfer(&self) -> bool {
-        matches!(self.state, State::Transfer { .. })
+        matches!(self.state, State::Transfer { .. } | State::Loading)
     }
 
     /// ROLE's state word.
@@ -142,7 +158,7 @@ impl MasterLink {
             State::Connect => "connect",
             State::Connecting => "connecting",
             State::ReceivePong | State::Handshake(_) | State::ReceivePsync => "handshake",
-            State::Transfer { .. } => "sync",
+            State::Transfer { .. } | State::Loading => "sync",
             State::Connected => "connected",
         }
     }
@@ -250,6 +266,7 @@ impl Node {
 
     /// Follows `host:port` from now on (REPLICAOF, or `replicaof` at start).
     pub(in crate::node) fn set_master(&mut self, host: String, port: i64) {
+        self.repl.snapshot_load = None;
         if let Some(old) = self.repl.master.take() {
             if let Some(link) = old.link {
                 self.link_close(link);
@@ -271,6 +288,7 @@ impl Node {
     /// REPLICAOF NO ONE: a master again, with a new history that remembers
     /// the old one (replicas of the old master can continue with us).
     pub(super) fn unset_master(&mut self) {
+        self.repl.snapshot_load = None;
         if let Some(m) = self.repl.master.take() {
             if let Some(link) = m.link {
                 self.link_close(link);
@@ -308,6 +326,9 @@ impl Node {
 
     /// The link failed or must be dropped: back to `Connect`, retried by the cron.
     fn drop_master_link(&mut self) {
+        // A snapshot still loading is dropped with the link (see `snapshot_load_step`
+        // for the history it leaves).
+        self.repl.snapshot_load = None;
         let now = self.now_ms;
         let Some(m) = &mut self.repl.master else { return };
         let was_connected = m.state == State::Connected;
@@ -400,7 +421,7 @@ impl Node {
         loop {
             let Some(m) = &mut self.repl.master else { return };
             match m.state.clone() {
-                State::Connect | State::Connecting => return,
+                State::Connect | State::Connecting | State::Loading => return,
                 State::Connected => {
                     self.apply_stream();
                     return;
@@ -505,18 +526,11 @@ impl Node {
                         }
                         _ => return,
                     };
+                    // What follows the snapshot (the stream) stays in `inbuf`.
                     let snapshot: Vec<u8> = m.inbuf.drain(..end).collect();
                     m.inbuf.drain(..skip);
-                    let rest = std::mem::take(&mut m.inbuf);
-                    if !self.load_snapshot(&snapshot, replid, offset) {
-                        self.drop_master_link();
-                        return;
-                    }
-                    if let Some(m) = &mut self.repl.master {
-                        m.take_stream(&rest);
-                    }
-                    // The first ACK at once: an EOF-form master waits for it.
-                    self.send_ack_to_master();
+                    self.start_snapshot_load(snapshot, replid, offset);
+                    return;
                 }
             }
         }
@@ -650,21 +664,60 @@ impl Node {
         }
     }
 
-    /// Replaces the dataset with the master's snapshot; false if it does
-    /// not load (the old data stays and the link is retried).
-    fn load_snapshot(&mut self, bytes: &[u8], replid: String, offset: i64) -> bool {
+    /// Starts loading the master's snapshot in steps (see [`SnapshotLoad`]).
+    fn start_snapshot_load(&mut self, bytes: Vec<u8>, replid: String, offset: i64) {
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Flushing old data".into());
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Loading DB in memory".into());
-        let stream_db = match self.replace_dataset_from_rdb(bytes) {
-            Ok(info) => stream_db_of(&info),
-            Err(e) => {
-                self.log(
-                    LogLevel::Warning,
-                    format!("Failed trying to load the MASTER synchronization DB from socket: {e}"),
-                );
-                return false;
+        match self.start_rdb_replace(bytes) {
+            Ok(job) => {
+                if let Some(m) = &mut self.repl.master {
+                    m.state = State::Loading;
+                }
+                self.repl.snapshot_load = Some(SnapshotLoad { job, replid, offset });
             }
-        };
+            Err(e) => self.snapshot_load_failed(e),
+        }
+    }
+
+    /// When the snapshot load wants its next step: at once while one runs.
+    pub(in crate::node) fn snapshot_load_timer(&self) -> Option<i64> {
+        self.repl.snapshot_load.as_ref().map(|_| self.now_ms)
+    }
+
+    /// Whether the master's snapshot is being loaded (`-LOADING`, INFO `loading`).
+    pub(in crate::node) fn snapshot_loading(&self) -> bool {
+        self.repl.snapshot_load.is_some()
+    }
+
+    /// One step of the snapshot load; at its end the link is up and the
+    /// stream that arrived meanwhile is applied.
+    pub(in crate::node) fn snapshot_load_step(&mut self) {
+        let Some(mut load) = self.repl.snapshot_load.take() else { return };
+        let outcome = self.rdb_replace_step(&mut load.job);
+        if let Some(m) = &mut self.repl.master {
+            // Busy loading, not a silent master (Redis runs no cron meanwhile).
+            m.last_io_ms = self.now_ms;
+            // Once the old dataset is gone, its history is no longer ours to continue.
+            if load.job.replacing() {
+                m.has_history = false;
+            }
+        }
+        match outcome {
+            None => self.repl.snapshot_load = Some(load),
+            Some(Err(e)) => self.snapshot_load_failed(e),
+            Some(Ok(info)) => self.snapshot_loaded(&info, load.replid, load.offset),
+        }
+    }
+
+    /// A snapshot that does not load: the link is retried (the old data
+    /// stays unless the load had replaced it already).
+    fn snapshot_load_failed(&mut self, e: String) {
+        self.log(LogLevel::Warning, format!("Failed trying to load the MASTER synchronization DB from socket: {e}"));
+        self.drop_master_link();
+    }
+
+    /// The snapshot is in: we continue the master's history from its offset.
+    fn snapshot_loaded(&mut self, info: &rdb::RdbInfo, replid: String, offset: i64) {
         self.touch_all_watched_keys();
         self.dirty += 1;
         self.replid = replid;
@@ -672,10 +725,16 @@ impl Node {
         self.repl.replid2 = None;
         self.repl.backlog = None;
         self.ensure_backlog();
-        self.master_link_up(Some(stream_db));
+        let rest = self.repl.master.as_mut().map(|m| std::mem::take(&mut m.inbuf)).unwrap_or_default();
+        self.master_link_up(Some(stream_db_of(info)));
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Finished with success".into());
         self.restart_aof_after_sync();
-        true
+        if let Some(m) = &mut self.repl.master {
+            m.take_stream(&rest);
+        }
+        // The first ACK at once: an EOF-form master waits for it.
+        self.send_ack_to_master();
+        self.master_progress();
     }
 
     /// REPLCONF ACK with the offset applied so far.

@@ -117,6 +117,10 @@ impl Node {
                 "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
             ));
         }
+        // After READONLY and MASTERDOWN, as Redis checks them.
+        if self.snapshot_loading() && !spec.has(Flag::Loading) {
+            return Some(redsim_model::errors::LOADING);
+        }
         None
     }
 }

@@ -423,7 +423,7 @@ fn a_key_twice_in_the_file_stops_the_load() {
             "Bad RDB file dump.rdb: duplicated key \"k6000\" in database 3. Fatal error loading the DB, exiting.";
         assert!(r.logged(message), "{engine}: {:?}", r.logs);
         // A whole file at once (a replica's snapshot, DEBUG RELOAD): the same check.
-        let found = r.node.replace_dataset_from_rdb(&bytes).unwrap_err();
+        let found = r.node.replace_dataset_from_rdb(bytes).unwrap_err();
         assert_eq!(found, "duplicated key \"k6000\" in database 3", "{engine}");
     }
 }

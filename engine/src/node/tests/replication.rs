@@ -1006,3 +1006,69 @@ fn psync_with_replies_pending_is_refused() {
     assert_eq!(net.take(0, c), "+OK\r\n-ERR SYNC and PSYNC are invalid with pending output\r\n");
     assert_eq!(net.send(0, c, &["PSYNC", "?", "-1"]).split(' ').next(), Some("+FULLRESYNC"));
 }
+
+/// A replica loads its master's snapshot a step at a time and answers
+/// `-LOADING` meanwhile, as Redis does between chunks of its load; commands
+/// flagged `loading` (INFO) still answer. Writes the master takes during
+/// the load reach the replica after it.
+#[test]
+fn a_replica_answers_loading_while_it_loads_the_snapshot() {
+    let mut net = Net::new(2, "");
+    start_sync_by_hand(&mut net);
+    // Only the master's timers: the transfer runs, the replica's load waits.
+    let mut turns = 0;
+    while net.info(1, "master_sync_in_progress") == "1" && !net.cmd(1, &["INFO", "persistence"]).contains("loading:1") {
+        net.nodes[0].timers(net.now);
+        net.pump();
+        turns += 1;
+        assert!(turns < 1000, "the transfer never ends");
+    }
+    assert_eq!(net.cmd(1, &["GET", "key:1"]), "-LOADING Redis is loading the dataset in memory\r\n");
+    assert_eq!(net.info(1, "master_sync_in_progress"), "1");
+    assert_eq!(net.cmd(1, &["ROLE"]).split("\r\n").nth(7), Some("sync"));
+    net.cmd(0, &["SET", "during", "load"]);
+    let steps = (0..100)
+        .take_while(|_| {
+            net.nodes[1].run_due_timers(net.now) && {
+                net.pump();
+                true
+            }
+        })
+        .count();
+    assert!(steps >= 2, "read, then insert: {steps} steps");
+    assert_eq!(net.info(1, "master_link_status"), "up");
+    assert_eq!(net.cmd(1, &["GET", "during"]), "$4\r\nload\r\n");
+    assert_eq!(net.digest(1), net.digest(0));
+}
+
+/// A link cut while the replica loads drops the load. Once the old dataset
+/// was emptied, the replica's old history is no longer its data: it asks
+/// for a full sync again (`PSYNC ? -1`) instead of continuing it.
+#[test]
+fn a_link_cut_during_the_load_syncs_again_in_full() {
+    let mut net = Net::new(2, "");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    net.cut(1);
+    // More than the 1 MB backlog holds: the reconnection is a full sync.
+    fill_incompressible(&mut net, 0);
+    net.timers = false;
+    net.now += 1000;
+    net.nodes[1].tick(net.now);
+    net.pump();
+    assert_eq!(net.info(0, "sync_full"), "2");
+    while !net.cmd(1, &["INFO", "persistence"]).contains("loading:1") {
+        net.nodes[0].timers(net.now);
+        net.pump();
+    }
+    // One step reads the snapshot to its end and empties the old dataset.
+    net.nodes[1].timers(net.now);
+    net.pump();
+    net.cut(1);
+    assert!(net.cmd(1, &["INFO", "persistence"]).contains("loading:0"));
+    net.timers = true;
+    net.advance(3000);
+    assert!(net.logged(1, "Partial resynchronization not possible (no cached master)"));
+    assert_eq!(net.info(0, "sync_full"), "3");
+    assert_eq!(net.digest(1), net.digest(0));
+}

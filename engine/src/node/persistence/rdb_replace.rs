@@ -1,0 +1,88 @@
+//! A whole RDB file in memory replacing the dataset: a replica's snapshot
+//! from its master, loaded [`KEYS_PER_STEP`] keys per timer turn so that
+//! clients get `-LOADING` meanwhile (Redis answers them between chunks of
+//! its load), and DEBUG RELOAD's file, all at once (Redis blocks for it).
+//!
+//! The file is read and checked to its end before the dataset is replaced,
+//! so a bad one leaves the dataset as it was. A key found twice is caught
+//! by the engine as it inserts (the reader's set of every key would cost
+//! more than the load) and leaves what was loaded so far.
+
+use redsim_model::dataset::{Dataset, Record};
+use redsim_model::rdb::{self, RdbInfo, RdbReader};
+
+use super::rdb_load::KEYS_PER_STEP;
+use super::Node;
+
+/// A file on its way into the dataset.
+pub(in crate::node) struct RdbReplace {
+    bytes: Vec<u8>,
+    reader: RdbReader,
+    /// What was read so far, while the file is still being checked.
+    read: Vec<(usize, Record)>,
+    /// Once the dataset was emptied: the records still to insert.
+    insert: Option<std::vec::IntoIter<(usize, Record)>>,
+}
+
+impl std::fmt::Debug for RdbReplace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RdbReplace").field("bytes", &self.bytes.len()).finish_non_exhaustive()
+    }
+}
+
+impl RdbReplace {
+    /// Whether the old dataset is gone (the file was good to its end).
+    pub(in crate::node) fn replacing(&self) -> bool {
+        self.insert.is_some()
+    }
+}
+
+fn bad(e: rdb::RdbError) -> String {
+    format!("{} at offset {}", e.message, e.offset)
+}
+
+impl Node {
+    /// Starts replacing the dataset with `bytes`, an RDB file; an error if
+    /// its header is not one.
+    pub(in crate::node) fn start_rdb_replace(&self, bytes: Vec<u8>) -> Result<RdbReplace, String> {
+        let reader = RdbReader::new(&bytes, &self.rdb_load_options()).map_err(bad)?;
+        Ok(RdbReplace { bytes, reader, read: Vec::new(), insert: None })
+    }
+
+    /// One step: up to [`KEYS_PER_STEP`] records read, or inserted once
+    /// the whole file was read (the dataset is emptied in between). The
+    /// file's description when the last is in, an error if it is bad.
+    pub(in crate::node) fn rdb_replace_step(&mut self, job: &mut RdbReplace) -> Option<Result<RdbInfo, String>> {
+        let Some(insert) = &mut job.insert else {
+            match job.reader.read(&job.bytes, KEYS_PER_STEP, &mut job.read) {
+                Err(e) => return Some(Err(bad(e))),
+                Ok(false) => return None,
+                Ok(true) => {}
+            }
+            self.load_dataset(Dataset::empty(self.config.databases()));
+            for (db, keys) in job.reader.take_size_hints() {
+                self.engine.reserve(db, keys);
+            }
+            job.insert = Some(std::mem::take(&mut job.read).into_iter());
+            return None;
+        };
+        let chunk: Vec<(usize, Record)> = insert.by_ref().take(KEYS_PER_STEP).collect();
+        if chunk.is_empty() {
+            return Some(Ok(std::mem::take(&mut job.reader.info)));
+        }
+        match self.engine.load_records(chunk) {
+            Ok(()) => None,
+            Err((db, key)) => Some(Err(rdb::duplicated_key(db, &key))),
+        }
+    }
+
+    /// The whole replacement in one go (DEBUG RELOAD; tests).
+    pub(in crate::node) fn replace_dataset_from_rdb(&mut self, bytes: Vec<u8>) -> Result<RdbInfo, String> {
+        let mut job = self.start_rdb_replace(bytes)?;
+        loop {
+            if let Some(outcome) = self.rdb_replace_step(&mut job) {
+                return outcome;
+            }
+        }
+    }
+}
