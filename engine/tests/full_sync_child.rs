@@ -11,15 +11,7 @@ mod persistence_support;
 
 use std::time::{Duration, Instant};
 
-use persistence_support::{fresh_dir, start, Kind};
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use persistence_support::{fresh_dir, start, wait_for, Kind};
 
 /// What the script saw, compared between the servers.
 #[derive(Debug, PartialEq, Eq)]

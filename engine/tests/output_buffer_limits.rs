@@ -12,17 +12,9 @@ mod persistence_support;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use persistence_support::{digest, fresh_dir, start, Client, Kind, Reply, Server};
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use persistence_support::{digest, fresh_dir, start, wait_for, Client, Kind, Reply, Server};
 
 const SYNCED: &str = "Synchronization with replica 127.0.0.1:";
 const DROPPED: &str = "scheduled to be closed ASAP for overcoming of output buffer limits.";

@@ -30,6 +30,15 @@ pub fn serves(port: u16, pid: u32) -> bool {
 }
 
 /// A fresh, empty directory under the system's temp dir.
+/// Polls `done` every 50 ms; fails the test after 30 s.
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 pub fn fresh_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("redsim-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
