@@ -177,6 +177,11 @@ impl RdbReader {
         Ok(true)
     }
 
+    /// How far into the file the reading is (INFO's `loading_loaded_bytes`).
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
     /// The key counts RESIZEDB announced since the last call, each with
     /// its database: for sizing tables before the keys arrive.
     pub fn take_size_hints(&mut self) -> Vec<(usize, usize)> {

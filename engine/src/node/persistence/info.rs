@@ -1,6 +1,6 @@
 //! INFO persistence, from the jobs' real state.
 
-use super::Node;
+use super::{LoadProgress, Node};
 
 impl Node {
     pub(in crate::node) fn persistence_info(&self) -> Vec<(String, String)> {
@@ -53,14 +53,28 @@ impl Node {
                 ("aof_delayed_fsync", "0".into()),
             ]);
         }
-        if p.loading {
+        let progress = if p.loading {
+            let nothing_yet = LoadProgress { start_ms: now, total_bytes: 0, loaded_bytes: 0, rdb_used_mem: 0 };
+            Some(p.loader.as_ref().map_or(nothing_yet, |l| l.progress()))
+        } else {
+            self.snapshot_load_progress()
+        };
+        if let Some(pr) = progress {
+            // Redis's figures: whole seconds of Unix time, a fake second of
+            // ETA until one has passed.
+            let elapsed = now.div_euclid(1000) - pr.start_ms.div_euclid(1000);
+            let (perc, remaining) = match pr.total_bytes {
+                0 => (0.0, 1),
+                total => (pr.loaded_bytes as f64 * 100.0 / total as f64, total.saturating_sub(pr.loaded_bytes)),
+            };
+            let eta = if elapsed <= 0 { 1 } else { elapsed as u64 * remaining / (pr.loaded_bytes + 1) };
             v.extend([
-                ("loading_start_time", (now / 1000).to_string()),
-                ("loading_total_bytes", "0".into()),
-                ("loading_rdb_used_mem", "0".into()),
-                ("loading_loaded_bytes", "0".into()),
-                ("loading_loaded_perc", "0.00".into()),
-                ("loading_eta_seconds", "1".into()),
+                ("loading_start_time", pr.start_ms.div_euclid(1000).to_string()),
+                ("loading_total_bytes", pr.total_bytes.to_string()),
+                ("loading_rdb_used_mem", pr.rdb_used_mem.to_string()),
+                ("loading_loaded_bytes", pr.loaded_bytes.to_string()),
+                ("loading_loaded_perc", format!("{perc:.2}")),
+                ("loading_eta_seconds", eta.to_string()),
             ]);
         }
         v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()

@@ -31,7 +31,7 @@ use super::aof_format::{parse_commands, AofCommand, ParseEnd, Parsed};
 use super::aof_manifest::{manifest_name, AofFile, Manifest};
 use super::rdb_load::{RdbFile, RdbLoad};
 use super::storage::{StorageError, StorageOp, StorageResult};
-use super::{LogLevel, Node, Owner};
+use super::{LoadProgress, LogLevel, Node, Owner};
 use redsim_model::rdb::crc64::crc64;
 
 /// The largest file loading reads in one piece (16 GiB): past it the
@@ -82,6 +82,18 @@ pub struct Loader {
 }
 
 impl Loader {
+    /// Where the startup load is: the file being loaded (Redis counts all
+    /// of an AOF's files as one; here each file counts on its own while it
+    /// loads, and nothing while files are read from the disk).
+    pub(super) fn progress(&self) -> LoadProgress {
+        let (total_bytes, loaded_bytes, rdb_used_mem) = match &self.stage {
+            Stage::RdbLoad(load) => load.progress(),
+            Stage::Replay(replay) => (replay.bytes.len() as u64, replay.valid as u64, 0),
+            _ => (0, 0, 0),
+        };
+        LoadProgress { start_ms: self.start_ms, total_bytes, loaded_bytes, rdb_used_mem }
+    }
+
     /// Goes on loading `load` at the next step.
     pub(super) fn stage_rdb_load(&mut self, load: Box<RdbLoad>) {
         self.stage = Stage::RdbLoad(load);

@@ -101,6 +101,17 @@ impl Script {
     }
 }
 
+/// How far a load is, for INFO's `loading_*` fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::node) struct LoadProgress {
+    pub start_ms: i64,
+    /// The size of what is being loaded, and how much of it is in.
+    pub total_bytes: u64,
+    pub loaded_bytes: u64,
+    /// The `used-mem` the file's producer recorded (RDB files), else 0.
+    pub rdb_used_mem: u64,
+}
+
 /// The persistence state of a node.
 #[derive(Default)]
 pub(super) struct Persistence {

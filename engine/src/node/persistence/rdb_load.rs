@@ -36,6 +36,18 @@ pub(super) struct RdbLoad {
     start_ms: i64,
 }
 
+impl RdbLoad {
+    /// Bytes in the file, bytes read, and the `used-mem` it records.
+    pub(super) fn progress(&self) -> (u64, u64, u64) {
+        (self.bytes.len() as u64, self.reader.position() as u64, used_mem(&self.reader.info))
+    }
+}
+
+/// The `used-mem` AUX field of a file (INFO's `loading_rdb_used_mem`).
+pub(super) fn used_mem(info: &redsim_model::rdb::RdbInfo) -> u64 {
+    info.aux_text("used-mem").and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
 impl Node {
     /// Checks the file's header and sets up its load.
     pub(super) fn start_rdb_load(&mut self, file: RdbFile, bytes: Vec<u8>) -> Result<Box<RdbLoad>, String> {

@@ -11,8 +11,8 @@
 use redsim_model::dataset::{Dataset, Record};
 use redsim_model::rdb::{self, RdbInfo, RdbReader};
 
-use super::rdb_load::KEYS_PER_STEP;
-use super::Node;
+use super::rdb_load::{used_mem, KEYS_PER_STEP};
+use super::{LoadProgress, Node};
 
 /// A file on its way into the dataset.
 pub(in crate::node) struct RdbReplace {
@@ -20,8 +20,10 @@ pub(in crate::node) struct RdbReplace {
     reader: RdbReader,
     /// What was read so far, while the file is still being checked.
     read: Vec<(usize, Record)>,
-    /// Once the dataset was emptied: the records still to insert.
+    /// Once the dataset was emptied: the records still to insert, of how many.
     insert: Option<std::vec::IntoIter<(usize, Record)>>,
+    records: usize,
+    start_ms: i64,
 }
 
 impl std::fmt::Debug for RdbReplace {
@@ -35,6 +37,21 @@ impl RdbReplace {
     pub(in crate::node) fn replacing(&self) -> bool {
         self.insert.is_some()
     }
+
+    /// Reading the file counts for the first half of its bytes, inserting
+    /// its records for the second (Redis reads and inserts at once).
+    pub(in crate::node) fn progress(&self) -> LoadProgress {
+        let total = self.bytes.len() as u64;
+        let loaded = match &self.insert {
+            None => self.reader.position() as u64 / 2,
+            Some(left) => {
+                let inserted = (self.records - left.len()) as u64;
+                total / 2 + (total - total / 2) * inserted / self.records.max(1) as u64
+            }
+        };
+        let rdb_used_mem = used_mem(&self.reader.info);
+        LoadProgress { start_ms: self.start_ms, total_bytes: total, loaded_bytes: loaded, rdb_used_mem }
+    }
 }
 
 fn bad(e: rdb::RdbError) -> String {
@@ -46,7 +63,7 @@ impl Node {
     /// its header is not one.
     pub(in crate::node) fn start_rdb_replace(&self, bytes: Vec<u8>) -> Result<RdbReplace, String> {
         let reader = RdbReader::new(&bytes, &self.rdb_load_options()).map_err(bad)?;
-        Ok(RdbReplace { bytes, reader, read: Vec::new(), insert: None })
+        Ok(RdbReplace { bytes, reader, read: Vec::new(), insert: None, records: 0, start_ms: self.now_ms })
     }
 
     /// One step: up to [`KEYS_PER_STEP`] records read, or inserted once
@@ -63,6 +80,7 @@ impl Node {
             for (db, keys) in job.reader.take_size_hints() {
                 self.engine.reserve(db, keys);
             }
+            job.records = job.read.len();
             job.insert = Some(std::mem::take(&mut job.read).into_iter());
             return None;
         };

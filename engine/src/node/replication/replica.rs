@@ -18,6 +18,7 @@ use redsim_model::Context;
 
 use super::super::links::{LinkEvent, LinkId, LinkOwner};
 use super::super::persistence::rdb_replace::RdbReplace;
+use super::super::persistence::LoadProgress;
 use super::super::{LogLevel, Node};
 
 /// The replies the handshake waits for after PONG, in order.
@@ -687,6 +688,11 @@ impl Node {
     /// Whether the master's snapshot is being loaded (`-LOADING`, INFO `loading`).
     pub(in crate::node) fn snapshot_loading(&self) -> bool {
         self.repl.snapshot_load.is_some()
+    }
+
+    /// How far the snapshot load is.
+    pub(in crate::node) fn snapshot_load_progress(&self) -> Option<LoadProgress> {
+        self.repl.snapshot_load.as_ref().map(|l| l.job.progress())
     }
 
     /// One step of the snapshot load; at its end the link is up and the

@@ -375,10 +375,13 @@ fn a_large_rdb_loads_in_steps_and_clients_are_answered_between_them() {
     h.cmd(c, &["SAVE"]);
     let digest = h.cmd(c, &["DEBUG", "DIGEST"]);
     let mut r = DiskHarness::unstarted("", h.disk.clone(), h.now + 1000);
+    let started = (r.now / 1000).to_string();
     r.node.start(r.now);
     r.collect();
     let c = r.connect();
     let (mut steps, mut loading_replies) = (0, 0);
+    let size = h.disk.file("dump.rdb").unwrap().len().to_string();
+    let (mut loaded, mut used_mem) = (Vec::new(), String::new());
     while r.step() {
         if r.node.next_timer_ms() == Some(r.now) {
             steps += 1;
@@ -386,8 +389,25 @@ fn a_large_rdb_loads_in_steps_and_clients_are_answered_between_them() {
             if r.take(c) == "-LOADING Redis is loading the dataset in memory\r\n" {
                 loading_replies += 1;
             }
+            // INFO tells how far the load is, as Redis's does.
+            r.send(c, &["INFO", "persistence"]);
+            let info = r.take(c);
+            let field = |name: &str| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .unwrap_or_else(|| panic!("{name} in {info}"))
+                    .to_string()
+            };
+            assert_eq!(field("loading_total_bytes:"), size);
+            assert_eq!(field("loading_start_time:"), started);
+            // Known once the AUX fields at the file's start are read.
+            used_mem = field("loading_rdb_used_mem:");
+            loaded.push(field("loading_loaded_bytes:").parse::<usize>().unwrap());
         }
     }
+    assert!(loaded.windows(2).all(|w| w[0] < w[1]), "{loaded:?}");
+    assert!(used_mem.parse::<u64>().unwrap() > 0, "{used_mem}");
+    assert!(loaded.last().is_some_and(|&l| l < size.parse().unwrap()), "{loaded:?} of {size}");
     assert!(steps > 2, "the file was loaded in {steps} steps");
     assert_eq!(loading_replies, steps);
     assert!(r.logged("Done loading RDB, keys loaded: 24000, keys expired: 1."));

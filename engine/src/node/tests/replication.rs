@@ -1024,6 +1024,9 @@ fn a_replica_answers_loading_while_it_loads_the_snapshot() {
         assert!(turns < 1000, "the transfer never ends");
     }
     assert_eq!(net.cmd(1, &["GET", "key:1"]), "-LOADING Redis is loading the dataset in memory\r\n");
+    let info = net.cmd(1, &["INFO", "persistence"]);
+    let total = info.lines().find_map(|l| l.strip_prefix("loading_total_bytes:")).map(str::to_string);
+    assert!(total.is_some_and(|t| t.parse::<u64>().unwrap() > 1_000_000), "{info}");
     assert_eq!(net.info(1, "master_sync_in_progress"), "1");
     assert_eq!(net.cmd(1, &["ROLE"]).split("\r\n").nth(7), Some("sync"));
     net.cmd(0, &["SET", "during", "load"]);
