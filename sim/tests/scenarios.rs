@@ -14,7 +14,7 @@ use redsim_sim::run::{run_seed, RunOptions, RunOutcome, TraceLevel};
 use redsim_sim::scenario::{scenario_files, EngineKind, Regressions, Scenario};
 
 /// The scenario files this suite runs, one test each.
-const SCENARIOS: [&str; 12] = [
+const SCENARIOS: [&str; 13] = [
     "no-faults",
     "crash-restart-always",
     "everysec-power-loss",
@@ -27,6 +27,7 @@ const SCENARIOS: [&str; 12] = [
     "replication-failover-min-replicas",
     "replication-wait",
     "replication-swarm",
+    "replication-saves",
 ];
 
 fn dir() -> PathBuf {
@@ -152,6 +153,11 @@ fn replication_wait() {
 #[test]
 fn replication_swarm() {
     run_scenario("replication-swarm");
+}
+
+#[test]
+fn replication_saves() {
+    run_scenario("replication-saves");
 }
 
 /// Every replicated run ends with the replicas in sync with the master

@@ -282,9 +282,10 @@ impl Node {
         if self.persist.aof.is_some() {
             self.log(LogLevel::Notice, "Calling fsync() on the AOF file.".into());
         }
-        // Never save a half-loaded dataset over the files it comes from.
-        let save =
-            !self.persist.loading && (args.save == Some(true) || (args.save.is_none() && self.has_save_points()));
+        // Never save a half-loaded dataset over the files it comes from
+        // (nor a replica's, half replaced by its master's snapshot).
+        let loading = self.persist.loading || self.snapshot_loading();
+        let save = !loading && (args.save == Some(true) || (args.save.is_none() && self.has_save_points()));
         self.persist.shutdown =
             Some(ShutdownJob { client, save, force: args.force, stage: Stage::FlushAof { tried: false } });
         if let Some(id) = client {

@@ -250,8 +250,13 @@ impl Node {
             return;
         }
         self.aof_cron(now_ms);
-        self.rdb_cron(now_ms);
-        self.rewrite_cron();
+        // No save or rewrite of a dataset half replaced by a replica's
+        // snapshot load: its file would name a history it does not hold
+        // (Redis runs no cron while it loads).
+        if !self.snapshot_loading() {
+            self.rdb_cron(now_ms);
+            self.rewrite_cron();
+        }
         self.persistence_progress();
     }
 

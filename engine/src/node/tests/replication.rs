@@ -1075,3 +1075,55 @@ fn a_link_cut_during_the_load_syncs_again_in_full() {
     assert_eq!(net.info(0, "sync_full"), "3");
     assert_eq!(net.digest(1), net.digest(0));
 }
+
+/// While a replica loads its master's snapshot, its save points wait (a
+/// file of a half-replaced dataset would name the old history) and
+/// SHUTDOWN does not save, as Redis neither saves nor runs its cron while
+/// it loads. The save point runs once the load is done.
+#[test]
+fn a_replica_saves_nothing_while_it_loads_a_snapshot() {
+    let mut net = Net::on_disks(2, "save 5 1\n");
+    let t0 = net.now;
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    writes(&mut net, 0, "a");
+    assert_eq!(net.digest(1), net.digest(0), "the replica has changes it did not save");
+    net.cut(1);
+    fill_incompressible(&mut net, 0);
+    net.timers = false;
+    net.now = t0 + 1500;
+    net.nodes[1].tick(net.now);
+    net.pump();
+    while !net.cmd(1, &["INFO", "persistence"]).contains("loading:1") {
+        net.nodes[0].timers(net.now);
+        net.pump();
+    }
+    // The save point is due: one load step, then the cron.
+    net.now = t0 + 7000;
+    net.nodes[1].tick(net.now);
+    net.pump();
+    assert!(net.cmd(1, &["INFO", "persistence"]).contains("loading:1"), "still loading");
+    assert!(!net.logged(1, "Saving..."), "no save while loading");
+    net.timers = true;
+    net.advance(2000);
+    assert!(net.log_position(1, "MASTER <-> REPLICA sync: Finished with success") < net.log_position(1, "Saving..."));
+    assert_eq!(net.digest(1), net.digest(0));
+
+    // A SHUTDOWN in the middle of the next load exits without saving.
+    net.cut(1);
+    fill_incompressible(&mut net, 0);
+    net.timers = false;
+    net.now += 1000;
+    net.nodes[1].tick(net.now);
+    net.pump();
+    while !net.cmd(1, &["INFO", "persistence"]).contains("loading:1") {
+        net.nodes[0].timers(net.now);
+        net.pump();
+    }
+    // Decided when SHUTDOWN arrives; the timers only let it finish.
+    net.timers = true;
+    net.cmd(1, &["SHUTDOWN"]);
+    net.advance(500);
+    assert!(net.nodes[1].is_shutting_down());
+    assert!(!net.logged(1, "Saving the final RDB snapshot before exiting."));
+}
