@@ -67,7 +67,7 @@ impl Node {
                 0 => (0.0, 1),
                 total => (pr.loaded_bytes as f64 * 100.0 / total as f64, total.saturating_sub(pr.loaded_bytes)),
             };
-            let eta = if elapsed <= 0 { 1 } else { elapsed as u64 * remaining / (pr.loaded_bytes + 1) };
+            let eta = if elapsed <= 0 { 1 } else { (elapsed as u64).saturating_mul(remaining) / (pr.loaded_bytes + 1) };
             v.extend([
                 ("loading_start_time", pr.start_ms.div_euclid(1000).to_string()),
                 ("loading_total_bytes", pr.total_bytes.to_string()),

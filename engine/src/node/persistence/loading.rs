@@ -29,7 +29,7 @@ use super::aof::{AofWriter, FsyncPolicy, OpenFile};
 use super::aof_checkpoint::{verify, Integrity};
 use super::aof_format::{parse_commands, AofCommand, ParseEnd, Parsed};
 use super::aof_manifest::{manifest_name, AofFile, Manifest};
-use super::rdb_load::{RdbFile, RdbLoad};
+use super::rdb_load::{used_mem, RdbFile, RdbLoad};
 use super::storage::{StorageError, StorageOp, StorageResult};
 use super::{LoadProgress, LogLevel, Node, Owner};
 use redsim_model::rdb::crc64::crc64;
@@ -431,7 +431,7 @@ impl Node {
             let age = (self.now_ms.div_euclid(1000) - t).max(0);
             self.log(LogLevel::Notice, format!("RDB age {age} seconds"));
         }
-        if let Some(m) = info.aux_text("used-mem").and_then(|v| v.parse::<u64>().ok()) {
+        if let Some(m) = used_mem(info) {
             let mb = m as f64 / (1024.0 * 1024.0);
             self.log(LogLevel::Notice, format!("RDB memory usage when created {mb:.2} Mb"));
         }

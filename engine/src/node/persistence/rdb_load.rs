@@ -39,13 +39,14 @@ pub(super) struct RdbLoad {
 impl RdbLoad {
     /// Bytes in the file, bytes read, and the `used-mem` it records.
     pub(super) fn progress(&self) -> (u64, u64, u64) {
-        (self.bytes.len() as u64, self.reader.position() as u64, used_mem(&self.reader.info))
+        (self.bytes.len() as u64, self.reader.position() as u64, used_mem(&self.reader.info).unwrap_or(0))
     }
 }
 
-/// The `used-mem` AUX field of a file (INFO's `loading_rdb_used_mem`).
-pub(super) fn used_mem(info: &redsim_model::rdb::RdbInfo) -> u64 {
-    info.aux_text("used-mem").and_then(|v| v.parse().ok()).unwrap_or(0)
+/// The `used-mem` AUX field of a file, if it has one (logged as the load
+/// starts, INFO's `loading_rdb_used_mem`).
+pub(super) fn used_mem(info: &redsim_model::rdb::RdbInfo) -> Option<u64> {
+    info.aux_text("used-mem").and_then(|v| v.parse().ok())
 }
 
 impl Node {

@@ -45,11 +45,12 @@ impl RdbReplace {
         let loaded = match &self.insert {
             None => self.reader.position() as u64 / 2,
             Some(left) => {
-                let inserted = (self.records - left.len()) as u64;
-                total / 2 + (total - total / 2) * inserted / self.records.max(1) as u64
+                let inserted = (self.records - left.len()) as u128;
+                let half = (total - total / 2) as u128 * inserted / self.records.max(1) as u128;
+                total / 2 + half as u64
             }
         };
-        let rdb_used_mem = used_mem(&self.reader.info);
+        let rdb_used_mem = used_mem(&self.reader.info).unwrap_or(0);
         LoadProgress { start_ms: self.start_ms, total_bytes: total, loaded_bytes: loaded, rdb_used_mem }
     }
 }
