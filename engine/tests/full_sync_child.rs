@@ -4,14 +4,16 @@
 //! snapshot is larger than the socket buffers); meanwhile BGSAVE and SAVE
 //! are refused, BGREWRITEAOF is scheduled, INFO shows a save in progress
 //! and a second replica is told to wait for the next one. Once the first
-//! goes away the scheduled rewrite runs. Real `redis-server` must be
-//! installed.
+//! goes away the scheduled rewrite runs. FLUSHALL kills the transfer, as
+//! Redis kills its child: the replica's sync fails and its connection is
+//! closed. Real `redis-server` must be installed.
 
 mod persistence_support;
 
+use std::io::Read;
 use std::time::{Duration, Instant};
 
-use persistence_support::{fresh_dir, start, wait_for, Kind};
+use persistence_support::{fresh_dir, start, wait_for, Client, Kind, Server};
 
 /// What the script saw, compared between the servers.
 #[derive(Debug, PartialEq, Eq)]
@@ -21,11 +23,13 @@ struct Seen {
     second_replica_waits: bool,
 }
 
-fn script(kind: Kind) -> Seen {
-    let dir = fresh_dir(&format!("full-sync-child-{kind:?}"));
+/// A master holding 40 MB of values (more than a socket that is not read
+/// takes), and a replica that asked for a diskless sync and reads nothing:
+/// the transfer stays under way.
+fn master_with_a_transfer_under_way(kind: Kind, name: &str) -> (Server, Client, Client) {
+    let dir = fresh_dir(&format!("{name}-{kind:?}"));
     let master = start(kind, &dir, &["--repl-diskless-sync-delay", "0", "--rdbcompression", "no"]);
     let mut c = master.client();
-    // 40 MB of snapshot: more than a socket that is not read takes.
     let value = "v".repeat(100_000);
     for i in 0..400 {
         c.cmd(&["SET", &format!("k{i}"), &value]);
@@ -34,6 +38,12 @@ fn script(kind: Kind) -> Seen {
     replica.cmd(&["REPLCONF", "capa", "eof", "capa", "psync2"]);
     replica.send_only(&["PSYNC", "?", "-1"]).unwrap();
     wait_for(&format!("{kind:?}: the transfer"), || master.log_text().contains("Starting BGSAVE for SYNC"));
+    (master, c, replica)
+}
+
+fn script(kind: Kind) -> Seen {
+    let (master, mut c, replica) = master_with_a_transfer_under_way(kind, "full-sync-child");
+    let dir = master.log.parent().unwrap().to_path_buf();
 
     let mut replies = Vec::new();
     for words in [&["BGSAVE"][..], &["BGSAVE", "SCHEDULE"], &["SAVE"], &["BGREWRITEAOF"]] {
@@ -79,4 +89,23 @@ fn a_full_sync_under_way_refuses_saves_and_delays_a_rewrite_on_both_servers() {
     assert_eq!(redis.replies[0].1, "ERR Background save already in progress");
     assert_eq!(redis.replies[3].1, "Background append only file rewriting scheduled");
     assert!(redis.second_replica_waits);
+}
+
+/// FLUSHALL during the transfer: both servers end it with the same log
+/// lines and close the replica's connection (its sync failed).
+#[test]
+fn flushall_during_a_full_sync_fails_it_on_both_servers() {
+    for kind in [Kind::Redis, Kind::Redsim] {
+        let (master, mut c, replica) = master_with_a_transfer_under_way(kind, "full-sync-flushall");
+        assert_eq!(c.cmd(&["FLUSHALL"]).text(), "OK");
+        for line in ["Background transfer terminated by signal 10", "SYNC failed. BGSAVE child returned an error"] {
+            wait_for(&format!("{kind:?}: {line}"), || master.log_text().contains(line));
+        }
+        // The replica reads what was sent, then the end of the connection.
+        let mut stream = replica.into_stream();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut rest = Vec::new();
+        assert!(stream.read_to_end(&mut rest).is_ok(), "{kind:?}: the connection ends");
+        let _ = std::fs::remove_dir_all(master.log.parent().unwrap());
+    }
 }

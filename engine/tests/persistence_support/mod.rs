@@ -198,6 +198,11 @@ impl Client {
         Ok(Client { reader: BufReader::new(s.try_clone()?), writer: s })
     }
 
+    /// The connection itself, for a test that reads raw bytes.
+    pub fn into_stream(self) -> TcpStream {
+        self.writer
+    }
+
     pub fn send_only(&mut self, words: &[&str]) -> std::io::Result<()> {
         let mut buf = format!("*{}\r\n", words.len()).into_bytes();
         for w in words {

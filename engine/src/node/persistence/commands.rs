@@ -97,13 +97,16 @@ impl Node {
         self.persist.rewrite.as_ref().is_some_and(|r| matches!(r.kind, RewriteKind::Background | RewriteKind::Enable))
     }
 
-    /// FLUSHALL ran: with save points Redis saves the empty dataset at once,
-    /// and the reply waits for it. Returns true when the reply is deferred.
+    /// FLUSHALL ran: Redis kills its RDB child, whichever it is (what it
+    /// writes is the data just flushed), and with save points saves the
+    /// empty dataset at once, the reply waiting for it. Returns true when
+    /// the reply is deferred.
     pub(in crate::node) fn flushall_save(&mut self, id: ClientId) -> bool {
+        self.kill_background_save();
+        self.kill_transfer();
         if !self.persist.started || !self.has_save_points() {
             return false;
         }
-        self.kill_background_save();
         if self.persist.rdb.job.is_some() {
             return false;
         }

@@ -237,12 +237,17 @@ impl Node {
         }
     }
 
-    /// The replica's address for log lines: `ip:listening-port`.
+    /// The replica's address for log lines: `ip:listening-port`, as Redis
+    /// names one that gave no port `ip:<unknown-replica-port>`.
     pub(super) fn peer_name(&self, id: ClientId) -> String {
         let conn_ip = self.clients.get(&id).map(|c| host_of(&c.conn.addr)).unwrap_or_default();
-        match self.repl.peers.get(&id) {
-            Some(p) => format!("{}:{}", p.ip.clone().unwrap_or(conn_ip), p.port),
-            None => format!("{conn_ip}:0"),
+        let (ip, port) = match self.repl.peers.get(&id) {
+            Some(p) => (p.ip.clone().unwrap_or(conn_ip), p.port),
+            None => (conn_ip, 0),
+        };
+        match port {
+            0 => format!("{ip}:<unknown-replica-port>"),
+            port => format!("{ip}:{port}"),
         }
     }
 

@@ -140,6 +140,25 @@ impl Node {
         true
     }
 
+    /// FLUSHALL kills Redis's RDB child, a transfer's too: its replicas'
+    /// sync fails (their connection is closed), and they come back for a
+    /// snapshot of the emptied dataset rather than get the old one.
+    pub(in crate::node) fn kill_transfer(&mut self) {
+        let Some(t) = self.repl.transfer.take() else { return };
+        t.source.cancel(self.engine.as_mut());
+        self.transfer_ended(&t);
+        let what = if matches!(t.form, Form::Eof { .. }) { "transfer" } else { "saving" };
+        self.log(LogLevel::Warning, format!("Background {what} terminated by signal 10"));
+        for id in &t.peers {
+            if self.repl.peers.get(id).is_some_and(|p| p.state == PeerState::Sending) {
+                self.log(LogLevel::Warning, "SYNC failed. BGSAVE child returned an error".into());
+                if let Some(c) = self.clients.get_mut(id) {
+                    c.close_after_reply = true;
+                }
+            }
+        }
+    }
+
     /// Whether a snapshot is going to replicas (Redis's RDB child).
     pub(in crate::node) fn transfer_running(&self) -> bool {
         self.repl.transfer.is_some()

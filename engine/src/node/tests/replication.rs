@@ -1127,3 +1127,30 @@ fn a_replica_saves_nothing_while_it_loads_a_snapshot() {
     assert!(net.nodes[1].is_shutting_down());
     assert!(!net.logged(1, "Saving the final RDB snapshot before exiting."));
 }
+
+/// FLUSHALL kills Redis's RDB child: a transfer under way stops, its
+/// replica's sync fails and it comes back for the emptied dataset; a
+/// BGSAVE under way stops too, with or without save points.
+#[test]
+fn flushall_kills_the_transfer_or_bgsave_under_way() {
+    let mut net = Net::new(2, "");
+    start_sync_by_hand(&mut net);
+    net.replica_behind(true);
+    assert_eq!(net.cmd(0, &["FLUSHALL"]), "+OK\r\n");
+    assert!(net.logged(0, "Background transfer terminated by signal 10"));
+    assert!(net.logged(0, "SYNC failed. BGSAVE child returned an error"));
+    net.timers = true;
+    net.advance(3000);
+    assert_eq!(net.info(1, "master_link_status"), "up");
+    assert_eq!(net.cmd(1, &["DBSIZE"]), ":0\r\n");
+    assert_eq!(net.info(0, "sync_full"), "2");
+
+    let mut net = Net::on_disks(1, "save \"\"\n");
+    fill_incompressible(&mut net, 0);
+    net.hold_disks();
+    assert_eq!(net.cmd(0, &["BGSAVE"]), "+Background saving started\r\n");
+    assert_eq!(net.cmd(0, &["FLUSHALL"]), "+OK\r\n");
+    assert!(net.logged(0, "Background saving terminated by signal 10"));
+    net.release_disks();
+    assert!(!net.logged(0, "DB saved on disk"), "the flushed data is not saved");
+}
