@@ -14,8 +14,10 @@ use super::Node;
 pub(in crate::node) enum Child {
     /// BGSAVE, a save point or a scheduled BGSAVE (Redis's RDB child, disk target).
     Save,
-    /// A full sync's snapshot going to replicas (also an RDB child in Redis:
-    /// INFO shows it as `rdb_bgsave_in_progress`).
+    /// A full sync's snapshot being made for replicas (also an RDB child in
+    /// Redis: INFO shows it as `rdb_bgsave_in_progress`). A length-form
+    /// payload already made and being sent is none: Redis's parent sends
+    /// the file its child wrote.
     Transfer,
     /// BGREWRITEAOF or an automatic rewrite (Redis's AOF child).
     Rewrite,
@@ -35,7 +37,7 @@ impl Node {
     pub(in crate::node) fn child(&self) -> Option<Child> {
         if self.persist.background_save_running() {
             Some(Child::Save)
-        } else if self.transfer_running() {
+        } else if self.transfer_making_snapshot() {
             Some(Child::Transfer)
         } else if self.persist.rewrite_running() {
             Some(Child::Rewrite)

@@ -307,10 +307,11 @@ impl Node {
     }
 
     /// Replicas whose diskless delay is over get their snapshot, unless a
-    /// child or a save is under way (they wait for the next): those taking
-    /// the EOF form share one transfer, then those taking the length form.
+    /// child, a save or a transfer is under way (they wait for the next):
+    /// those taking the EOF form share one transfer, then those taking the
+    /// length form.
     pub(super) fn start_due_full_syncs(&mut self, now_ms: i64) {
-        if self.child().is_some() || self.persist.save_running() {
+        if self.child().is_some() || self.persist.save_running() || self.transfer_running() {
             return;
         }
         let diskless = self.config.get_bool("repl-diskless-sync");

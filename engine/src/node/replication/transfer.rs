@@ -144,6 +144,9 @@ impl Node {
     /// sync fails (their connection is closed), and they come back for a
     /// snapshot of the emptied dataset rather than get the old one.
     pub(in crate::node) fn kill_transfer(&mut self) {
+        if !self.transfer_making_snapshot() {
+            return;
+        }
         let Some(t) = self.repl.transfer.take() else { return };
         t.source.cancel(self.engine.as_mut());
         self.transfer_ended(&t);
@@ -159,9 +162,16 @@ impl Node {
         }
     }
 
-    /// Whether a snapshot is going to replicas (Redis's RDB child).
+    /// Whether a snapshot is going to replicas.
     pub(in crate::node) fn transfer_running(&self) -> bool {
         self.repl.transfer.is_some()
+    }
+
+    /// Whether the transfer is still making its snapshot: Redis's RDB
+    /// child. A length-form payload already made is only being sent, as
+    /// Redis's parent sends the file its child wrote, with no child.
+    pub(in crate::node) fn transfer_making_snapshot(&self) -> bool {
+        self.repl.transfer.as_ref().is_some_and(|t| !matches!(t.form, Form::Length { sent: Some(_), .. }))
     }
 
     /// Whether the transfer under way is in the EOF form (Redis's socket target).
@@ -169,9 +179,10 @@ impl Node {
         self.repl.transfer.as_ref().is_some_and(|t| matches!(t.form, Form::Eof { .. }))
     }
 
-    /// When the transfer under way started.
+    /// When the transfer making its snapshot started (INFO's
+    /// `rdb_current_bgsave_time_sec`).
     pub(in crate::node) fn transfer_start_ms(&self) -> Option<i64> {
-        self.repl.transfer.as_ref().map(|t| t.start_ms)
+        self.repl.transfer.as_ref().filter(|_| self.transfer_making_snapshot()).map(|t| t.start_ms)
     }
 
     /// The transfer ended, done or dropped: INFO's `rdb_last_bgsave_time_sec`

@@ -1154,3 +1154,34 @@ fn flushall_kills_the_transfer_or_bgsave_under_way() {
     net.release_disks();
     assert!(!net.logged(0, "DB saved on disk"), "the flushed data is not saved");
 }
+
+/// A length-form payload already made is only being sent: as when Redis's
+/// parent sends the file its child wrote, no child runs, so a BGSAVE
+/// starts and FLUSHALL leaves the sending alone (the replica then gets
+/// the FLUSHALL in the stream).
+#[test]
+fn a_length_form_payload_being_sent_is_no_child() {
+    let mut net = Net::on_disks(2, "repl-diskless-sync no\nsave \"\"\n");
+    start_sync_by_hand(&mut net);
+    let mut turns = 0;
+    while net.cmd(0, &["INFO", "persistence"]).contains("rdb_bgsave_in_progress:1") {
+        net.nodes[0].timers(net.now);
+        net.pump();
+        turns += 1;
+        assert!(turns < 1000, "the payload is never made");
+    }
+    assert!(net.info(0, "slave0").contains("state=wait_bgsave"), "still sending");
+    net.replica_behind(true);
+    net.hold_disks();
+    assert_eq!(net.cmd(0, &["BGSAVE"]), "+Background saving started\r\n");
+    assert_eq!(net.cmd(0, &["FLUSHALL"]), "+OK\r\n");
+    assert!(net.logged(0, "Background saving terminated by signal 10"), "the BGSAVE is the child");
+    assert!(!net.logged(0, "SYNC failed"), "the sending goes on");
+    net.release_disks();
+    net.replica_behind(false);
+    net.timers = true;
+    net.advance(2000);
+    assert_eq!(net.info(1, "master_link_status"), "up");
+    assert_eq!(net.cmd(1, &["DBSIZE"]), ":0\r\n");
+    assert_eq!(net.info(0, "sync_full"), "1");
+}
