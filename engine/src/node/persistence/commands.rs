@@ -43,7 +43,7 @@ impl Node {
         if !self.persist.started {
             return Some(not_started());
         }
-        if self.persist.rdb.job.is_some() || self.child().is_some_and(Child::is_rdb) {
+        if self.save_in_progress() {
             return Some(errors::BGSAVE_IN_PROGRESS.into());
         }
         self.persist.rdb.saves += 1;
@@ -52,13 +52,20 @@ impl Node {
         None
     }
 
+    /// What refuses SAVE and BGSAVE ("Background save already in
+    /// progress"): a save of ours, or Redis's RDB child, which a full
+    /// sync's snapshot is too.
+    fn save_in_progress(&self) -> bool {
+        self.persist.rdb.job.is_some() || self.child().is_some_and(Child::is_rdb)
+    }
+
     /// BGSAVE [SCHEDULE].
     pub(in crate::node) fn bgsave_command(&mut self, schedule: bool) -> Frame {
         if !self.persist.started {
             return not_started();
         }
-        // A full sync's snapshot is an RDB child in Redis: even SCHEDULE is refused.
-        if self.persist.rdb.job.is_some() || self.child().is_some_and(Child::is_rdb) {
+        // Even SCHEDULE is refused: Redis schedules only behind other children.
+        if self.save_in_progress() {
             return errors::BGSAVE_IN_PROGRESS.into();
         }
         let in_exec = self.exec_effects.is_some();

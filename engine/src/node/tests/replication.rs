@@ -232,6 +232,32 @@ impl Net {
         self.pump();
     }
 
+    /// Runs only node 0's timers (the transfer's steps) until node 1, its
+    /// replica, is loading the snapshot: the load's steps are the test's.
+    fn until_replica_loads(&mut self) {
+        for _ in 0..1000 {
+            if self.cmd(1, &["INFO", "persistence"]).contains("loading:1") {
+                return;
+            }
+            self.nodes[0].timers(self.now);
+            self.pump();
+        }
+        panic!("the replica never loads the snapshot");
+    }
+
+    /// Node 1 is cut off while node 0 takes more writes than its 1 MB
+    /// backlog holds, then reconnects at `at_ms` with the timers off: a
+    /// full sync, held where the replica starts loading.
+    fn full_sync_to_loading(&mut self, at_ms: i64) {
+        self.cut(1);
+        fill_incompressible(self, 0);
+        self.timers = false;
+        self.now = at_ms;
+        self.nodes[1].tick(self.now);
+        self.pump();
+        self.until_replica_loads();
+    }
+
     /// Where node `i` logged `text` first, in the order of all logs.
     fn log_position(&self, i: usize, text: &str) -> usize {
         self.logs.iter().position(|(n, m)| *n == i && m.contains(text)).unwrap_or_else(|| panic!("{text} not logged"))
@@ -1015,14 +1041,7 @@ fn psync_with_replies_pending_is_refused() {
 fn a_replica_answers_loading_while_it_loads_the_snapshot() {
     let mut net = Net::new(2, "");
     start_sync_by_hand(&mut net);
-    // Only the master's timers: the transfer runs, the replica's load waits.
-    let mut turns = 0;
-    while net.info(1, "master_sync_in_progress") == "1" && !net.cmd(1, &["INFO", "persistence"]).contains("loading:1") {
-        net.nodes[0].timers(net.now);
-        net.pump();
-        turns += 1;
-        assert!(turns < 1000, "the transfer never ends");
-    }
+    net.until_replica_loads();
     assert_eq!(net.cmd(1, &["GET", "key:1"]), "-LOADING Redis is loading the dataset in memory\r\n");
     let info = net.cmd(1, &["INFO", "persistence"]);
     let total = info.lines().find_map(|l| l.strip_prefix("loading_total_bytes:")).map(str::to_string);
@@ -1052,18 +1071,8 @@ fn a_link_cut_during_the_load_syncs_again_in_full() {
     let mut net = Net::new(2, "");
     net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
     net.advance(1000);
-    net.cut(1);
-    // More than the 1 MB backlog holds: the reconnection is a full sync.
-    fill_incompressible(&mut net, 0);
-    net.timers = false;
-    net.now += 1000;
-    net.nodes[1].tick(net.now);
-    net.pump();
+    net.full_sync_to_loading(net.now + 1000);
     assert_eq!(net.info(0, "sync_full"), "2");
-    while !net.cmd(1, &["INFO", "persistence"]).contains("loading:1") {
-        net.nodes[0].timers(net.now);
-        net.pump();
-    }
     // One step reads the snapshot to its end and empties the old dataset.
     net.nodes[1].timers(net.now);
     net.pump();
@@ -1088,16 +1097,7 @@ fn a_replica_saves_nothing_while_it_loads_a_snapshot() {
     net.advance(1000);
     writes(&mut net, 0, "a");
     assert_eq!(net.digest(1), net.digest(0), "the replica has changes it did not save");
-    net.cut(1);
-    fill_incompressible(&mut net, 0);
-    net.timers = false;
-    net.now = t0 + 1500;
-    net.nodes[1].tick(net.now);
-    net.pump();
-    while !net.cmd(1, &["INFO", "persistence"]).contains("loading:1") {
-        net.nodes[0].timers(net.now);
-        net.pump();
-    }
+    net.full_sync_to_loading(t0 + 1500);
     // The save point is due: one load step, then the cron.
     net.now = t0 + 7000;
     net.nodes[1].tick(net.now);
@@ -1110,16 +1110,7 @@ fn a_replica_saves_nothing_while_it_loads_a_snapshot() {
     assert_eq!(net.digest(1), net.digest(0));
 
     // A SHUTDOWN in the middle of the next load exits without saving.
-    net.cut(1);
-    fill_incompressible(&mut net, 0);
-    net.timers = false;
-    net.now += 1000;
-    net.nodes[1].tick(net.now);
-    net.pump();
-    while !net.cmd(1, &["INFO", "persistence"]).contains("loading:1") {
-        net.nodes[0].timers(net.now);
-        net.pump();
-    }
+    net.full_sync_to_loading(net.now + 1000);
     // Decided when SHUTDOWN arrives; the timers only let it finish.
     net.timers = true;
     net.cmd(1, &["SHUTDOWN"]);
