@@ -423,7 +423,7 @@ impl Node {
     }
 
     /// Redis's lines about the AUX fields of a file being loaded.
-    pub(super) fn log_rdb_aux(&mut self, info: &rdb::RdbInfo) {
+    pub(in crate::node) fn log_rdb_aux(&mut self, info: &rdb::RdbInfo) {
         if let Some(v) = info.aux_text("redis-ver") {
             self.log(LogLevel::Notice, format!("Loading RDB produced by version {v}"));
         }

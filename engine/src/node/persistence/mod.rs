@@ -25,6 +25,7 @@ mod rdb_save;
 mod rewrite_base;
 mod snapshot_records;
 pub mod storage;
+mod sync_file;
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -50,6 +51,8 @@ enum Owner {
     Rewrite(u64),
     /// The startup loader.
     Load,
+    /// A replica's copy of its master's snapshot, of this generation.
+    SyncFile(u64),
     /// Nobody: best-effort clean-up whose outcome is only logged.
     Cleanup,
 }
@@ -135,6 +138,9 @@ pub(super) struct Persistence {
     shutdown_signal: Option<String>,
     /// Keys loaded and dropped as expired by the last RDB load.
     last_load: (u64, u64),
+    /// The master's snapshot being written by this replica (`sync_file.rs`).
+    sync_file: Option<sync_file::SyncFile>,
+    sync_file_gen: u64,
 }
 
 impl Persistence {
@@ -205,6 +211,7 @@ impl Node {
             Owner::AofFsync => self.aof_fsync_done(result),
             Owner::Rewrite(gen) => self.rewrite_step(gen, id, result),
             Owner::Load => self.load_step(id, result),
+            Owner::SyncFile(gen) => self.sync_file_step(gen, id, result),
             Owner::Cleanup => {
                 if let Some(e) = result.error() {
                     self.log(LogLevel::Verbose, format!("Clean-up of a persistence file failed: {}", e.text()));

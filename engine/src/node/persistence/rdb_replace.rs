@@ -38,6 +38,16 @@ impl RdbReplace {
         self.insert.is_some()
     }
 
+    /// What the file says of itself so far (its AUX fields come first).
+    pub(in crate::node) fn info(&self) -> &RdbInfo {
+        &self.reader.info
+    }
+
+    /// The keys the file holds, once it was read to its end.
+    pub(in crate::node) fn records(&self) -> usize {
+        self.records
+    }
+
     /// Reading the file counts for the first half of its bytes, inserting
     /// its records for the second (Redis reads and inserts at once).
     pub(in crate::node) fn progress(&self) -> LoadProgress {

@@ -11,6 +11,7 @@
 
 use bytes::Bytes;
 use redsim_model::command::Command;
+use redsim_model::dataset::Dataset;
 use redsim_model::rdb;
 use redsim_model::resp::RequestParser;
 use redsim_model::table;
@@ -70,6 +71,12 @@ pub(in crate::node) struct SnapshotLoad {
     job: RdbReplace,
     replid: String,
     offset: i64,
+    /// Loaded from `dbfilename`: the file is written first (`storing`
+    /// until it is fsynced and renamed, the load waits meanwhile).
+    from_disk: bool,
+    storing: bool,
+    /// Whether the file's AUX lines were logged.
+    aux_logged: bool,
 }
 
 /// The master this node follows, and the link to it.
@@ -267,7 +274,7 @@ impl Node {
 
     /// Follows `host:port` from now on (REPLICAOF, or `replicaof` at start).
     pub(in crate::node) fn set_master(&mut self, host: String, port: i64) {
-        self.repl.snapshot_load = None;
+        self.cancel_snapshot();
         if let Some(old) = self.repl.master.take() {
             if let Some(link) = old.link {
                 self.link_close(link);
@@ -289,7 +296,7 @@ impl Node {
     /// REPLICAOF NO ONE: a master again, with a new history that remembers
     /// the old one (replicas of the old master can continue with us).
     pub(super) fn unset_master(&mut self) {
-        self.repl.snapshot_load = None;
+        self.cancel_snapshot();
         if let Some(m) = self.repl.master.take() {
             if let Some(link) = m.link {
                 self.link_close(link);
@@ -304,6 +311,12 @@ impl Node {
             self.propagation.set_repl_feed(true);
         }
         self.propagation.force_select();
+    }
+
+    /// Drops the snapshot being written to disk or loaded.
+    fn cancel_snapshot(&mut self) {
+        self.repl.snapshot_load = None;
+        self.sync_file_abort();
     }
 
     /// Opens the link to the master.
@@ -329,7 +342,7 @@ impl Node {
     fn drop_master_link(&mut self) {
         // A snapshot still loading is dropped with the link (see `snapshot_load_step`
         // for the history it leaves).
-        self.repl.snapshot_load = None;
+        self.cancel_snapshot();
         let now = self.now_ms;
         let Some(m) = &mut self.repl.master else { return };
         let was_connected = m.state == State::Connected;
@@ -498,15 +511,14 @@ impl Node {
                         self.drop_master_link();
                         return;
                     };
+                    m.state = State::Transfer { replid, offset, payload: Some(payload.clone()) };
+                    let to = if self.sync_file_open_now() { "to disk" } else { "to parser" };
                     let message = match &payload {
-                        Payload::Length(n) => {
-                            format!("MASTER <-> REPLICA sync: receiving {n} bytes from master to disk")
-                        }
+                        Payload::Length(n) => format!("MASTER <-> REPLICA sync: receiving {n} bytes from master {to}"),
                         Payload::Mark { .. } => {
-                            "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk".to_string()
+                            format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF {to}")
                         }
                     };
-                    m.state = State::Transfer { replid, offset, payload: Some(payload) };
                     self.log(LogLevel::Notice, message);
                 }
                 State::Transfer { replid, offset, payload: Some(payload) } => {
@@ -519,14 +531,23 @@ impl Node {
                                 Some(at) => (from + at, mark.len()),
                                 None => {
                                     let scanned = m.inbuf.len();
+                                    // What cannot be part of the mark goes to disk now.
+                                    let safe = scanned.saturating_sub(mark.len());
                                     let payload = Some(Payload::Mark { mark: mark.clone(), scanned });
                                     m.state = State::Transfer { replid, offset, payload };
+                                    self.store_snapshot_prefix(safe);
                                     return;
                                 }
                             }
                         }
-                        _ => return,
+                        Payload::Length(_) => {
+                            let have = m.inbuf.len();
+                            self.store_snapshot_prefix(have);
+                            return;
+                        }
                     };
+                    self.store_snapshot_prefix(end);
+                    let Some(m) = &mut self.repl.master else { return };
                     // What follows the snapshot (the stream) stays in `inbuf`.
                     let snapshot: Vec<u8> = m.inbuf.drain(..end).collect();
                     m.inbuf.drain(..skip);
@@ -601,6 +622,7 @@ impl Node {
             if let Some(m) = &mut self.repl.master {
                 m.state = State::Transfer { replid, offset, payload: None };
             }
+            self.prepare_snapshot_file();
             return true;
         }
         if let Some(rest) = line.strip_prefix("+CONTINUE") {
@@ -638,6 +660,7 @@ impl Node {
             if let Some(m) = &mut self.repl.master {
                 m.state = State::Transfer { replid: "?".into(), offset: -1, payload: None };
             }
+            self.prepare_snapshot_file();
             return true;
         }
         self.log(LogLevel::Warning, format!("Unexpected reply to PSYNC from master: {line}"));
@@ -665,8 +688,36 @@ impl Node {
         }
     }
 
-    /// Starts loading the master's snapshot in steps (see [`SnapshotLoad`]).
+    /// A full sync begins: its snapshot is written to disk as it arrives
+    /// when the load is from disk (see `persistence/sync_file.rs`).
+    fn prepare_snapshot_file(&mut self) {
+        if self.sync_load_uses_disk() {
+            self.sync_file_open();
+        }
+    }
+
+    /// Hands the snapshot's first `end` bytes (those not written yet) to
+    /// the file, when there is one.
+    fn store_snapshot_prefix(&mut self, end: usize) {
+        if !self.sync_file_open_now() {
+            return;
+        }
+        let from = self.sync_file_written();
+        let Some(m) = &self.repl.master else { return };
+        let end = end.min(m.inbuf.len());
+        if end > from {
+            let data = m.inbuf[from..end].to_vec();
+            self.sync_file_write(data);
+        }
+    }
+
+    /// Starts loading the master's snapshot in steps (see [`SnapshotLoad`]),
+    /// once its file is stored when it goes to disk.
     fn start_snapshot_load(&mut self, bytes: Vec<u8>, replid: String, offset: i64) {
+        let from_disk = self.sync_file_open_now();
+        // A save under way would write the old dataset over the new file
+        // (and copy every page Redis's load touches): Redis kills its child.
+        self.kill_save_for_sync_load(from_disk);
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Flushing old data".into());
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Loading DB in memory".into());
         match self.start_rdb_replace(bytes) {
@@ -674,15 +725,48 @@ impl Node {
                 if let Some(m) = &mut self.repl.master {
                     m.state = State::Loading;
                 }
-                self.repl.snapshot_load = Some(SnapshotLoad { job, replid, offset });
+                self.repl.snapshot_load =
+                    Some(SnapshotLoad { job, replid, offset, from_disk, storing: from_disk, aux_logged: false });
+                if from_disk {
+                    self.sync_file_close();
+                }
             }
-            Err(e) => self.snapshot_load_failed(e),
+            Err(e) => {
+                self.sync_file_abort();
+                self.snapshot_load_failed(e, from_disk);
+            }
         }
     }
 
-    /// When the snapshot load wants its next step: at once while one runs.
+    /// The snapshot's file is on disk under `dbfilename`: the load goes on.
+    pub(in crate::node) fn snapshot_stored(&mut self) {
+        if let Some(load) = &mut self.repl.snapshot_load {
+            load.storing = false;
+        }
+    }
+
+    /// The snapshot's file could not be written: the sync is cancelled,
+    /// and the dataset left empty, as Redis flushed it before the fsync.
+    pub(in crate::node) fn snapshot_store_failed(&mut self) {
+        if self.repl.snapshot_load.take().is_some() {
+            self.empty_after_failed_sync();
+        }
+        self.drop_master_link();
+    }
+
+    /// A sync that failed once Redis had flushed the old data: the dataset
+    /// is empty and stands for no history (the next sync is a full one).
+    fn empty_after_failed_sync(&mut self) {
+        self.load_dataset(Dataset::empty(self.config.databases()));
+        if let Some(m) = &mut self.repl.master {
+            m.has_history = false;
+        }
+    }
+
+    /// When the snapshot load wants its next step: at once while one runs
+    /// (not while its file is still being stored).
     pub(in crate::node) fn snapshot_load_timer(&self) -> Option<i64> {
-        self.repl.snapshot_load.as_ref().map(|_| self.now_ms)
+        self.repl.snapshot_load.as_ref().filter(|l| !l.storing).map(|_| self.now_ms)
     }
 
     /// Whether the master's snapshot is being loaded (`-LOADING`, INFO `loading`).
@@ -699,7 +783,17 @@ impl Node {
     /// stream that arrived meanwhile is applied.
     pub(in crate::node) fn snapshot_load_step(&mut self) {
         let Some(mut load) = self.repl.snapshot_load.take() else { return };
+        if load.storing {
+            self.repl.snapshot_load = Some(load);
+            return;
+        }
         let outcome = self.rdb_replace_step(&mut load.job);
+        if !load.aux_logged {
+            // The AUX fields come first: one step has read them, and Redis
+            // logs them as it meets them.
+            load.aux_logged = true;
+            self.log_rdb_aux(load.job.info());
+        }
         if let Some(m) = &mut self.repl.master {
             // Busy loading, not a silent master (Redis runs no cron meanwhile).
             m.last_io_ms = self.now_ms;
@@ -710,15 +804,25 @@ impl Node {
         }
         match outcome {
             None => self.repl.snapshot_load = Some(load),
-            Some(Err(e)) => self.snapshot_load_failed(e),
-            Some(Ok(info)) => self.snapshot_loaded(&info, load.replid, load.offset),
+            Some(Err(e)) => self.snapshot_load_failed(e, load.from_disk),
+            Some(Ok(info)) => {
+                let keys = load.job.records();
+                self.log(LogLevel::Notice, format!("Done loading RDB, keys loaded: {keys}, keys expired: 0."));
+                if load.from_disk {
+                    self.remove_sync_file_if_unwanted();
+                }
+                self.snapshot_loaded(&info, load.replid, load.offset)
+            }
         }
     }
 
     /// A snapshot that does not load: the link is retried (the old data
     /// stays unless the load had replaced it already).
-    fn snapshot_load_failed(&mut self, e: String) {
-        self.log(LogLevel::Warning, format!("Failed trying to load the MASTER synchronization DB from socket: {e}"));
+    fn snapshot_load_failed(&mut self, e: String, from_disk: bool) {
+        let source = if from_disk { "disk" } else { "socket" };
+        self.log(LogLevel::Warning, format!("Failed trying to load the MASTER synchronization DB from {source}: {e}"));
+        // Redis flushed the old data before loading: the half-loaded data goes too.
+        self.empty_after_failed_sync();
         self.drop_master_link();
     }
 

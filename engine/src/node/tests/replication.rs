@@ -37,6 +37,8 @@ struct Net {
     /// Whether [`Net::pump`] runs the timers that fall due, as the drivers
     /// do (off: the test runs them itself).
     timers: bool,
+    /// The next snapshot a node sends arrives with its signature broken.
+    break_next_snapshot: bool,
 }
 
 fn make_node(text: &str, seed: u64, now_ms: i64) -> Node {
@@ -74,6 +76,7 @@ impl Net {
             configs,
             read_size: None,
             timers: true,
+            break_next_snapshot: false,
         }
     }
 
@@ -158,8 +161,12 @@ impl Net {
     fn act(&mut self, i: usize, action: Action) {
         let now = self.now;
         match action {
-            Action::Send { client, bytes } => match self.peers.get(&(i, client)) {
+            Action::Send { client, mut bytes } => match self.peers.get(&(i, client)) {
                 Some(&(j, link)) => {
+                    if let Some(at) = find_bytes(&bytes, b"REDIS0").filter(|_| self.break_next_snapshot) {
+                        bytes[at + 1] = b'X';
+                        self.break_next_snapshot = false;
+                    }
                     for read in bytes.chunks(self.read_size.unwrap_or(bytes.len()).max(1)) {
                         self.nodes[j].link_event(link, LinkEvent::Bytes(read.to_vec()), now);
                     }
@@ -1175,4 +1182,166 @@ fn a_length_form_payload_being_sent_is_no_child() {
     assert_eq!(net.info(1, "master_link_status"), "up");
     assert_eq!(net.cmd(1, &["DBSIZE"]), ":0\r\n");
     assert_eq!(net.info(0, "sync_full"), "1");
+}
+
+fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[test]
+fn a_snapshot_that_does_not_load_leaves_the_replica_empty_until_the_next_sync() {
+    for (disks, source) in [(true, "disk"), (false, "socket")] {
+        let mut net = if disks { Net::on_disks(2, "save \"\"\n") } else { Net::new(2, "") };
+        writes(&mut net, 0, "a");
+        net.cmd(1, &["SET", "mine", "1"]);
+        net.break_next_snapshot = true;
+        net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+        let expected = format!("Failed trying to load the MASTER synchronization DB from {source}: ");
+        for _ in 0..20 {
+            if net.logged(1, &expected) {
+                break;
+            }
+            net.advance(10);
+        }
+        assert!(net.logged(1, &expected), "{:?}", net.logs);
+        // Redis flushed its old data before the load that failed.
+        assert_eq!(net.cmd(1, &["DBSIZE"]), ":0\r\n", "{source}");
+        net.advance(2000);
+        assert_eq!(net.digest(1), net.digest(0), "{source}: the next sync succeeds");
+    }
+}
+
+/// The disk of node `i` in a [`Net::on_disks`] network.
+fn disk(net: &mut Net, i: usize) -> &mut MemStorage {
+    net.disks[i].as_mut().expect("the nodes run on disks")
+}
+
+#[test]
+fn a_replica_keeps_its_masters_snapshot_on_disk_and_continues_from_it_after_a_crash() {
+    let mut net = Net::on_disks(2, "save \"\"\n");
+    writes(&mut net, 0, "a");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    assert!(net.logged(1, "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk"));
+    assert!(net.logged(1, "Loading RDB produced by version 7.0.15"));
+    assert!(net.logged(1, "Done loading RDB, keys loaded: 9, keys expired: 0."));
+    // Written to a temp file, made durable, renamed over dbfilename, the
+    // directory made durable: Redis's order, before the load.
+    let ops: Vec<String> = disk(&mut net, 1).log.iter().map(|(k, p)| format!("{k:?} {p}")).collect();
+    let at =
+        |prefix: &str| ops.iter().position(|o| o.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix}: {ops:?}"));
+    assert!(ops[at("Create temp-")].ends_with(".0.rdb"), "temp-<unixtime>.<pid>.rdb: {ops:?}");
+    assert!(at("Create temp-") < at("Write temp-"));
+    assert!(at("Write temp-") < at("Fsync temp-"));
+    assert!(at("Fsync temp-") < at("Rename temp-"));
+    assert!(at("Rename temp-") < at("Fsync ."));
+    assert!(disk(&mut net, 1).paths().iter().all(|p| !p.starts_with("temp-")), "{:?}", disk(&mut net, 1).paths());
+    assert_eq!(net.digest(1), net.digest(0));
+
+    // The replica never saves (no save points); it dies losing what it had
+    // not fsynced, and comes back with the synced file and its history.
+    writes(&mut net, 0, "b");
+    disk(&mut net, 1).crash();
+    net.restart(1, "replicaof 127.0.0.1 7000\n");
+    assert_eq!(net.info(1, "master_replid"), net.info(0, "master_replid"), "the history came back from dump.rdb");
+    net.advance(1500);
+    assert_eq!(net.info(0, "sync_partial_ok"), "1", "it continued from the snapshot's offset");
+    assert_eq!(net.info(0, "sync_full"), "1");
+    assert_eq!(net.digest(1), net.digest(0));
+}
+
+#[test]
+fn on_empty_db_loads_from_disk_only_a_replica_with_data() {
+    for (own_key, to) in [(false, "to parser"), (true, "to disk")] {
+        let mut net = Net::on_disks(2, "save \"\"\nrepl-diskless-load on-empty-db\n");
+        writes(&mut net, 0, "a");
+        if own_key {
+            net.cmd(1, &["SET", "mine", "1"]);
+        }
+        net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+        net.advance(1000);
+        assert!(net.logged(1, &format!("receiving streamed RDB from master with EOF {to}")), "{own_key}");
+        assert_eq!(disk(&mut net, 1).file("dump.rdb").is_some(), own_key);
+        assert_eq!(net.digest(1), net.digest(0));
+    }
+}
+
+#[test]
+fn a_sync_file_the_disk_refuses_cancels_the_sync_and_the_next_one_succeeds() {
+    use crate::node::persistence::mem_storage::OpKind;
+    use crate::node::persistence::StorageError;
+    let cases = [
+        (
+            OpKind::Create,
+            "Opening the temp file needed for MASTER <-> REPLICA synchronization: No space left on device",
+        ),
+        (
+            OpKind::Write,
+            "Write error or short write writing to the DB dump file needed for MASTER <-> REPLICA synchronization: \
+             No space left on device",
+        ),
+        (
+            OpKind::Fsync,
+            "Failed trying to sync the temp DB to disk in MASTER <-> REPLICA synchronization: No space left on device",
+        ),
+        (
+            OpKind::Rename,
+            "Failed trying to rename the temp DB into dump.rdb in MASTER <-> REPLICA synchronization: No space left \
+             on device",
+        ),
+    ];
+    for (kind, message) in cases {
+        let mut net = Net::on_disks(2, "save \"\"\n");
+        writes(&mut net, 0, "a");
+        net.cmd(1, &["SET", "mine", "1"]);
+        disk(&mut net, 1).fail(kind, "temp-", StorageError::NoSpace, Some(1));
+        net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+        net.advance(2000);
+        let done = "MASTER <-> REPLICA sync: Finished with success";
+        assert!(net.log_position(1, message) < net.log_position(1, done), "{kind:?}: failed, then synced");
+        assert_eq!(net.logs.iter().filter(|(n, m)| *n == 1 && m.contains("sync started")).count(), 2, "{kind:?}");
+        assert_eq!(net.digest(1), net.digest(0), "{kind:?}");
+        assert_eq!(net.cmd(1, &["EXISTS", "mine"]), ":0\r\n");
+        let paths = disk(&mut net, 1).paths();
+        assert!(paths.iter().all(|p| !p.starts_with("temp-")), "{kind:?}: the temp files are removed: {paths:?}");
+    }
+}
+
+#[test]
+fn a_replica_without_persistence_removes_the_sync_file_with_rdb_del_sync_files() {
+    for (save, kept) in [("save \"\"\n", false), ("save \"3600 1\"\n", true)] {
+        let mut net = Net::on_disks(2, &format!("{save}rdb-del-sync-files yes\n"));
+        writes(&mut net, 0, "a");
+        net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+        net.advance(1000);
+        assert_eq!(net.digest(1), net.digest(0));
+        assert_eq!(disk(&mut net, 1).file("dump.rdb").is_some(), kept, "{save}");
+        let removed = "Removing the RDB file obtained from the master. This replica has persistence disabled";
+        assert_eq!(net.logged(1, removed), !kept);
+    }
+}
+
+#[test]
+fn a_bgsave_of_the_replica_is_killed_when_the_snapshot_load_begins() {
+    let mut net = Net::on_disks(2, "save \"\"\n");
+    writes(&mut net, 0, "a");
+    net.cmd(1, &["SET", "mine", "1"]);
+    net.hold_disks();
+    assert_eq!(net.cmd(1, &["BGSAVE"]), "+Background saving started\r\n");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(200);
+    assert!(net.logged(
+        1,
+        "Replica is about to load the RDB file received from the master, but there is a pending RDB child running. \
+         Killing process 0 and removing its temp file to avoid any race"
+    ));
+    assert!(net.logged(1, "Background saving terminated by signal 10"));
+    net.release_disks();
+    net.advance(1000);
+    assert_eq!(net.digest(1), net.digest(0));
+    assert!(disk(&mut net, 1).file("temp-0.rdb").is_none(), "the save's temp file is gone");
+    // What dump.rdb holds is the master's snapshot, not the killed save's.
+    net.restart(1, "");
+    assert_eq!(net.cmd(1, &["EXISTS", "mine"]), ":0\r\n");
+    assert_eq!(net.digest(1), net.digest(0));
 }

@@ -1,0 +1,137 @@
+//! A replica keeps its master's snapshot on disk, as Redis does with
+//! `repl-diskless-load disabled` (the default): the same script against
+//! redsim-server and the real redis-server. The replica saves nothing of its
+//! own (`save ""`), yet after a full sync `dbfilename` holds the master's
+//! snapshot; killed with SIGKILL and started again, it loads that file and
+//! continues its master's history with a partial resync. With
+//! `repl-diskless-load on-empty-db` an empty replica loads from the socket
+//! and writes no file. Real `redis-server` must be installed.
+
+mod persistence_support;
+
+use std::path::Path;
+
+use persistence_support::{digest, fresh_dir, start, wait_for, write_mixed_dataset, Client, Kind, Rng, Server};
+
+/// What the script saw, compared between the servers.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    /// Log lines of the replica's first sync and of its restart (prefixes
+    /// stripped), those that both servers write.
+    lines: Vec<String>,
+    files_after_sync: Vec<String>,
+    sync_full: String,
+    sync_partial_ok: String,
+}
+
+fn info_field(c: &mut Client, section: &str, field: &str) -> String {
+    let text = c.cmd(&["INFO", section]).text();
+    let prefix = format!("{field}:");
+    text.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or("missing").trim().to_string()
+}
+
+/// The data files in `dir` (logs left out), sorted.
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".log"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The replica is synced once its link is up and its digest is the master's.
+fn wait_synced(kind: Kind, master: &mut Client, replica: &Server) {
+    wait_for(&format!("{kind:?}: the replica in sync"), || {
+        let Ok(mut r) = Client::try_connect(replica.port) else { return false };
+        info_field(&mut r, "replication", "master_link_status") == "up" && digest(&mut r) == digest(master)
+    });
+}
+
+/// The lines of `log` that contain one of `wanted`, each reduced to the wanted text.
+fn lines_of(log: &str, wanted: &[&str]) -> Vec<String> {
+    log.lines().filter_map(|l| wanted.iter().find(|w| l.contains(*w)).map(|w| w.to_string())).collect()
+}
+
+fn script(kind: Kind) -> Seen {
+    let base = fresh_dir(&format!("sync-file-{kind:?}"));
+    let (mdir, rdir) = (base.join("master"), base.join("replica"));
+    std::fs::create_dir_all(&mdir).unwrap();
+    std::fs::create_dir_all(&rdir).unwrap();
+    let master = start(kind, &mdir, &["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.client();
+    write_mixed_dataset(&mut m, &mut Rng(7), 2000);
+    let replicaof = format!("127.0.0.1 {}", master.port);
+    let mut replica = start(kind, &rdir, &["--replicaof", &replicaof]);
+    wait_synced(kind, &mut m, &replica);
+    let files_after_sync = files(&rdir);
+    let first_log = replica.log_text();
+
+    // More writes reach the replica; then it dies without saving anything.
+    write_mixed_dataset(&mut m, &mut Rng(8), 500);
+    wait_synced(kind, &mut m, &replica);
+    replica.kill9();
+    let replica = start(kind, &rdir, &["--replicaof", &replicaof]);
+    wait_synced(kind, &mut m, &replica);
+
+    let wanted_first = [
+        "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk",
+        "MASTER <-> REPLICA sync: Flushing old data",
+        "MASTER <-> REPLICA sync: Loading DB in memory",
+        "Loading RDB produced by version 7.0.15",
+        "Done loading RDB, keys loaded: 2004, keys expired: 0.",
+        "MASTER <-> REPLICA sync: Finished with success",
+    ];
+    let wanted_restart = [
+        "Done loading RDB, keys loaded: 2004, keys expired: 0.",
+        "DB loaded from disk",
+        "Successful partial resynchronization with master.",
+    ];
+    let mut lines = lines_of(&first_log, &wanted_first);
+    lines.push("-- restart --".into());
+    let second_log = replica.log_text();
+    lines.extend(lines_of(&second_log, &wanted_restart));
+    let seen = Seen {
+        lines,
+        files_after_sync,
+        sync_full: info_field(&mut m, "stats", "sync_full"),
+        sync_partial_ok: info_field(&mut m, "stats", "sync_partial_ok"),
+    };
+    let _ = std::fs::remove_dir_all(&base);
+    seen
+}
+
+#[test]
+fn a_killed_replica_continues_from_the_snapshot_it_kept_on_both_servers() {
+    let redis = script(Kind::Redis);
+    let redsim = script(Kind::Redsim);
+    assert_eq!(redsim, redis);
+    assert_eq!(redis.files_after_sync, vec!["dump.rdb".to_string()]);
+    assert_eq!((redis.sync_full.as_str(), redis.sync_partial_ok.as_str()), ("1", "1"));
+}
+
+/// An empty replica under `on-empty-db` loads from the socket: no file.
+fn on_empty_db(kind: Kind) -> (bool, Vec<String>) {
+    let base = fresh_dir(&format!("sync-file-empty-{kind:?}"));
+    let (mdir, rdir) = (base.join("master"), base.join("replica"));
+    std::fs::create_dir_all(&mdir).unwrap();
+    std::fs::create_dir_all(&rdir).unwrap();
+    let master = start(kind, &mdir, &["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.client();
+    write_mixed_dataset(&mut m, &mut Rng(9), 200);
+    let replicaof = format!("127.0.0.1 {}", master.port);
+    let replica = start(kind, &rdir, &["--replicaof", &replicaof, "--repl-diskless-load", "on-empty-db"]);
+    wait_synced(kind, &mut m, &replica);
+    let to_parser = replica.log_text().contains("receiving streamed RDB from master with EOF to parser");
+    let seen = (to_parser, files(&rdir));
+    let _ = std::fs::remove_dir_all(&base);
+    seen
+}
+
+#[test]
+fn an_empty_replica_under_on_empty_db_loads_from_the_socket_on_both_servers() {
+    let redis = on_empty_db(Kind::Redis);
+    assert_eq!(on_empty_db(Kind::Redsim), redis);
+    assert_eq!(redis, (true, Vec::<String>::new()));
+}
