@@ -28,7 +28,10 @@ struct Seen {
 /// the transfer stays under way.
 fn master_with_a_transfer_under_way(kind: Kind, name: &str) -> (Server, Client, Client) {
     let dir = fresh_dir(&format!("{name}-{kind:?}"));
-    let master = start(kind, &dir, &["--repl-diskless-sync-delay", "0", "--rdbcompression", "no"]);
+    // No PING into the stream while the test runs (a slow machine may take
+    // ten seconds, Redis's default period): the replicas' offsets stay put.
+    let args = ["--repl-diskless-sync-delay", "0", "--rdbcompression", "no", "--repl-ping-replica-period", "3600"];
+    let master = start(kind, &dir, &args);
     let mut c = master.client();
     let value = "v".repeat(100_000);
     for i in 0..400 {
@@ -108,4 +111,30 @@ fn flushall_during_a_full_sync_fails_it_on_both_servers() {
         assert!(stream.read_to_end(&mut rest).is_ok(), "{kind:?}: the connection ends");
         let _ = std::fs::remove_dir_all(master.log.parent().unwrap());
     }
+}
+
+/// The log lines of `log` from "User requested shutdown..." on, without
+/// their pid/role/time prefix (the text after the level mark).
+fn shutdown_lines(log: &str) -> Vec<String> {
+    let lines: Vec<String> = log
+        .lines()
+        .filter_map(|l| l.split_once(" # ").or_else(|| l.split_once(" * ")).map(|(_, text)| text.to_string()))
+        .collect();
+    let from = lines.iter().position(|l| l == "User requested shutdown...").unwrap_or(lines.len());
+    lines[from..].to_vec()
+}
+
+#[test]
+fn shutdown_during_a_full_sync_accounts_for_the_replica_and_kills_the_child_on_both_servers() {
+    let mut seen = Vec::new();
+    for kind in [Kind::Redis, Kind::Redsim] {
+        let (mut master, mut c, _replica) = master_with_a_transfer_under_way(kind, "full-sync-shutdown");
+        c.send_only(&["SHUTDOWN", "NOSAVE"]).unwrap();
+        let mut child = master.child.take().expect("running");
+        wait_for(&format!("{kind:?}: the exit"), || child.try_wait().unwrap().is_some());
+        seen.push(shutdown_lines(&master.log_text()));
+        let _ = std::fs::remove_dir_all(master.log.parent().unwrap());
+    }
+    assert_eq!(seen[1], seen[0]);
+    assert!(seen[0].contains(&"There is a child saving an .rdb. Killing it!".to_string()), "{:?}", seen[0]);
 }

@@ -271,14 +271,17 @@ impl Node {
     /// SHUTDOWN (or SIGTERM when `client` is None): kill background jobs,
     /// flush the AOF, save if asked or if save points exist, then exit.
     pub(in crate::node) fn begin_shutdown(&mut self, client: Option<ClientId>, args: ShutdownArgs) -> Option<Frame> {
-        self.log(LogLevel::Warning, "User requested shutdown...".into());
+        self.log_replicas_at_shutdown();
         if !self.persist.started {
             self.shutting_down = true;
             return None;
         }
-        if self.persist.rdb.job.as_ref().is_some_and(|j| j.background()) {
+        // Redis's RDB child: a BGSAVE's or a full sync's. The process
+        // exits before it would reap it, so nothing more is logged.
+        if self.persist.background_save_running() || self.transfer_making_snapshot() {
             self.log(LogLevel::Warning, "There is a child saving an .rdb. Killing it!".into());
-            self.kill_background_save();
+            self.drop_background_save();
+            self.drop_transfer();
         }
         if self.aof_rewrite_running() {
             self.log(LogLevel::Warning, "There is a child rewriting the AOF. Killing it!".into());

@@ -211,14 +211,23 @@ impl Node {
         });
     }
 
-    /// Drops a background save (SHUTDOWN, FLUSHALL): its file is removed.
+    /// Kills a background save (FLUSHALL, a replica's snapshot load): its
+    /// file is removed, and the end logged as Redis logs its child's.
     pub(super) fn kill_background_save(&mut self) {
-        if self.persist.rdb.job.as_ref().is_some_and(SaveJob::background) {
-            let job = self.persist.rdb.job.take().expect("checked");
-            job.source.cancel(self.engine.as_mut());
+        if self.drop_background_save() {
             self.log(LogLevel::Warning, "Background saving terminated by signal 10".into());
-            self.persist.io.issue(Owner::Cleanup, StorageOp::Remove { path: job.temp });
         }
+    }
+
+    /// Drops a background save and removes its file; false if none ran.
+    pub(super) fn drop_background_save(&mut self) -> bool {
+        if !self.persist.rdb.job.as_ref().is_some_and(SaveJob::background) {
+            return false;
+        }
+        let job = self.persist.rdb.job.take().expect("checked");
+        job.source.cancel(self.engine.as_mut());
+        self.persist.io.issue(Owner::Cleanup, StorageOp::Remove { path: job.temp });
+        true
     }
 
     /// The next step of save `gen` after the result of operation `id`.

@@ -25,8 +25,9 @@ impl Node {
         client: Option<ClientId>,
         args: ShutdownArgs,
     ) -> bool {
+        self.log(LogLevel::Warning, "User requested shutdown...".into());
         let timeout = self.config.get_i64("shutdown-timeout");
-        if args.now || timeout == 0 || self.is_replica() || self.replicas_caught_up() {
+        if args.now || timeout == 0 || self.replicas_caught_up() {
             return false;
         }
         if self.repl.shutdown.is_some() {
@@ -44,10 +45,44 @@ impl Node {
         true
     }
 
-    /// Every online replica has acknowledged the whole stream.
+    /// Every replica (one that asked to sync, whatever its state) has
+    /// acknowledged the whole stream: Redis's `isReadyToShutdown`.
     fn replicas_caught_up(&self) -> bool {
         let offset = self.repl_offset_now();
-        self.repl.peers.values().filter(|p| p.online()).all(|p| p.ack_offset >= offset)
+        self.repl.peers.values().filter(|p| p.counts()).all(|p| p.ack_offset >= offset)
+    }
+
+    /// Redis's account of the replicas as the shutdown proceeds (its
+    /// `finishShutdown`): each one behind the stream, then how many are not.
+    pub(in crate::node) fn log_replicas_at_shutdown(&mut self) {
+        let offset = self.repl_offset_now();
+        let now_secs = self.now_ms.div_euclid(1000);
+        let replicas: Vec<(ClientId, u64, i64, &'static str)> = self
+            .repl
+            .peers
+            .iter()
+            .filter(|(_, p)| p.counts())
+            .map(|(id, p)| {
+                let lag = if p.online() { now_secs - p.ack_ms.div_euclid(1000) } else { 0 };
+                (*id, p.ack_offset, lag, p.state_name())
+            })
+            .collect();
+        let mut lagging = 0;
+        for &(id, ack, lag, state) in &replicas {
+            if ack < offset {
+                lagging += 1;
+                let name = self.peer_name(id);
+                let behind = offset - ack;
+                self.log(
+                    LogLevel::Warning,
+                    format!("Lagging replica {name} reported offset {behind} behind master, lag={lag}, state={state}."),
+                );
+            }
+        }
+        if !replicas.is_empty() {
+            let (n, in_sync) = (replicas.len(), replicas.len() - lagging);
+            self.log(LogLevel::Notice, format!("{in_sync} of {n} replicas are in sync when shutting down."));
+        }
     }
 
     /// Each tick and each ACK: go on with the shutdown once the replicas
@@ -57,24 +92,6 @@ impl Node {
         let ready = self.replicas_caught_up();
         if !ready && self.now_ms < w.deadline_ms {
             return;
-        }
-        if !ready {
-            let offset = self.repl_offset_now();
-            let lagging: Vec<(ClientId, u64, &'static str)> = self
-                .repl
-                .peers
-                .iter()
-                .filter(|(_, p)| p.online() && p.ack_offset < offset)
-                .map(|(id, p)| (*id, p.ack_offset, p.state_name()))
-                .collect();
-            for (id, ack, state) in lagging {
-                let name = self.peer_name(id);
-                let lag = offset - ack;
-                self.log(
-                    LogLevel::Warning,
-                    format!("Lagging replica {name} reported offset {ack} behind master, lag={lag}, state={state}."),
-                );
-            }
         }
         self.repl.shutdown = None;
         self.unpause();

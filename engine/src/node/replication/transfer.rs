@@ -144,12 +144,7 @@ impl Node {
     /// sync fails (their connection is closed), and they come back for a
     /// snapshot of the emptied dataset rather than get the old one.
     pub(in crate::node) fn kill_transfer(&mut self) {
-        if !self.transfer_making_snapshot() {
-            return;
-        }
-        let Some(t) = self.repl.transfer.take() else { return };
-        t.source.cancel(self.engine.as_mut());
-        self.transfer_ended(&t);
+        let Some(t) = self.end_transfer_child() else { return };
         let what = if matches!(t.form, Form::Eof { .. }) { "transfer" } else { "saving" };
         self.log(LogLevel::Warning, format!("Background {what} terminated by signal 10"));
         for id in &t.peers {
@@ -160,6 +155,23 @@ impl Node {
                 }
             }
         }
+    }
+
+    /// Ends a transfer making its snapshot, leaving its replicas as they
+    /// are (SHUTDOWN: the process exits).
+    pub(in crate::node) fn drop_transfer(&mut self) {
+        self.end_transfer_child();
+    }
+
+    /// Ends a transfer making its snapshot: the transfer, if there was one.
+    fn end_transfer_child(&mut self) -> Option<Transfer> {
+        if !self.transfer_making_snapshot() {
+            return None;
+        }
+        let t = self.repl.transfer.take()?;
+        t.source.cancel(self.engine.as_mut());
+        self.transfer_ended(&t);
+        Some(t)
     }
 
     /// Whether a snapshot is going to replicas.

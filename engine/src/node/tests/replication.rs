@@ -1345,3 +1345,46 @@ fn a_bgsave_of_the_replica_is_killed_when_the_snapshot_load_begins() {
     assert_eq!(net.cmd(1, &["EXISTS", "mine"]), ":0\r\n");
     assert_eq!(net.digest(1), net.digest(0));
 }
+
+/// SHUTDOWN as Redis's `finishShutdown`: the replicas are accounted for
+/// (one mid-sync has acknowledged nothing: lag 0, its state named), then
+/// the full sync's child is killed.
+#[test]
+fn shutdown_accounts_for_the_replicas_and_kills_a_full_syncs_child() {
+    let mut net = Net::on_disks(2, "");
+    start_sync_by_hand(&mut net);
+    assert!(net.info(0, "slave0").contains("state=wait_bgsave"), "the transfer is under way");
+    let behind = net.info(0, "master_repl_offset");
+    assert_ne!(behind, "0", "the master pinged its replica");
+    let c = net.client(0);
+    net.send(0, c, &["SHUTDOWN", "NOW", "NOSAVE"]);
+    assert!(net.nodes[0].is_shutting_down());
+    let requested = net.log_position(0, "User requested shutdown...");
+    let lagging =
+        format!("Lagging replica 127.0.0.1:7001 reported offset {behind} behind master, lag=0, state=wait_bgsave.");
+    let lagging = net.log_position(0, &lagging);
+    let in_sync = net.log_position(0, "0 of 1 replicas are in sync when shutting down.");
+    let killed = net.log_position(0, "There is a child saving an .rdb. Killing it!");
+    assert!(requested < lagging && lagging < in_sync && in_sync < killed);
+    assert!(!net.logged(0, "terminated by signal"), "the process exits before it would reap the child");
+
+    // A lagging online replica: Redis's line says how far behind, and for how long.
+    let mut net = Net::new(2, "shutdown-timeout 1\n");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    net.silence();
+    net.cmd(0, &["SET", "k", "v"]);
+    let behind = net.info(0, "master_repl_offset").parse::<u64>().unwrap()
+        - net.info(0, "slave0").split("offset=").nth(1).unwrap().split(',').next().unwrap().parse::<u64>().unwrap();
+    let c = net.client(0);
+    net.send(0, c, &["SHUTDOWN", "NOSAVE"]);
+    net.advance(1500);
+    assert!(net.log_position(0, "User requested shutdown...") < net.log_position(0, "Waiting for replicas"));
+    // The shutdown sent a REPLCONF GETACK * (37 bytes) the replica never
+    // acknowledged; its last ACK came two clock seconds before the end.
+    let behind = behind + "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n".len() as u64;
+    let lagging =
+        format!("Lagging replica 127.0.0.1:7001 reported offset {behind} behind master, lag=2, state=online.");
+    assert!(net.logged(0, &lagging), "{lagging}: {:?}", net.logs);
+    assert!(net.logged(0, "0 of 1 replicas are in sync when shutting down."));
+}
