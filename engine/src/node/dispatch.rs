@@ -374,7 +374,7 @@ impl Node {
             Command::Flush { all: true, .. } => {
                 let reply = self.run_engine(id, spec, argv, &cmd);
                 // With save points FLUSHALL also saves, and its OK waits for that.
-                if self.flushall_save(id) {
+                if self.flushall_save(Some(id)) {
                     return None;
                 }
                 reply

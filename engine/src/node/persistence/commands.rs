@@ -104,11 +104,12 @@ impl Node {
         self.persist.rewrite.as_ref().is_some_and(|r| matches!(r.kind, RewriteKind::Background | RewriteKind::Enable))
     }
 
-    /// FLUSHALL ran: Redis kills its RDB child, whichever it is (what it
+    /// FLUSHALL ran, a client's (`id`) or the master's in the replication
+    /// stream (None): Redis kills its RDB child, whichever it is (what it
     /// writes is the data just flushed), and with save points saves the
-    /// empty dataset at once, the reply waiting for it. Returns true when
-    /// the reply is deferred.
-    pub(in crate::node) fn flushall_save(&mut self, id: ClientId) -> bool {
+    /// empty dataset at once, a client's reply waiting for it. Returns true
+    /// when the reply is deferred.
+    pub(in crate::node) fn flushall_save(&mut self, id: Option<ClientId>) -> bool {
         self.kill_background_save();
         self.kill_transfer();
         if !self.persist.started || !self.has_save_points() {
@@ -117,7 +118,7 @@ impl Node {
         if self.persist.rdb.job.is_some() {
             return false;
         }
-        let waiter = self.exec_effects.is_none().then_some(id);
+        let waiter = id.filter(|_| self.exec_effects.is_none());
         self.start_save(SavePurpose::Flushall(waiter));
         if let Some(id) = waiter {
             self.wait_for_disk(id);

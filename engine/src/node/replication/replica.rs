@@ -953,6 +953,11 @@ impl Node {
         self.stats.command(spec).calls += 1;
         self.keys_touched(&touched);
         self.propagate(effects);
+        if matches!(cmd, Command::Flush { all: true, .. }) {
+            // The replica runs FLUSHALL as a client's: its own child is
+            // killed (our replicas' sync fails) and save points save.
+            self.flushall_save(None);
+        }
     }
 
     /// The replica's once-a-second work: connect when disconnected, give up

@@ -1388,3 +1388,32 @@ fn shutdown_accounts_for_the_replicas_and_kills_a_full_syncs_child() {
     assert!(net.logged(0, &lagging), "{lagging}: {:?}", net.logs);
     assert!(net.logged(0, "0 of 1 replicas are in sync when shutting down."));
 }
+
+/// A replica runs its master's FLUSHALL as Redis's does a client's: the
+/// full sync it is giving its own replica is killed (that one comes back
+/// for the emptied data), and with save points the empty dataset is saved.
+#[test]
+fn flushall_from_the_master_kills_the_replicas_own_transfer_and_saves() {
+    let mut net = Net::on_disks(3, "save \"3600 1\"\n");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    fill_incompressible(&mut net, 0);
+    net.advance(500);
+    assert_eq!(net.digest(1), net.digest(0));
+    net.timers = false;
+    net.cmd(2, &["REPLICAOF", "127.0.0.1", "7001"]);
+    net.advance(100);
+    assert!(net.info(1, "slave0").contains("state=wait_bgsave"), "node 1's transfer is under way");
+    let saves_before = net.logs.iter().filter(|(n, m)| *n == 1 && m == "DB saved on disk").count();
+
+    assert_eq!(net.cmd(0, &["FLUSHALL"]), "+OK\r\n");
+    assert!(net.logged(1, "Background transfer terminated by signal 10"));
+    assert!(net.logged(1, "SYNC failed. BGSAVE child returned an error"));
+    let saves = net.logs.iter().filter(|(n, m)| *n == 1 && m == "DB saved on disk").count();
+    assert_eq!(saves, saves_before + 1, "the replica saved the flushed dataset");
+
+    net.timers = true;
+    net.advance(3000);
+    assert_eq!(net.cmd(2, &["DBSIZE"]), ":0\r\n");
+    assert_eq!(net.digest(2), net.digest(0));
+}
