@@ -5,7 +5,9 @@
 //! snapshot; killed with SIGKILL and started again, it loads that file and
 //! continues its master's history with a partial resync. With
 //! `repl-diskless-load on-empty-db` an empty replica loads from the socket
-//! and writes no file. Real `redis-server` must be installed.
+//! and writes no file. On the master's side, `repl-diskless-sync no` makes
+//! the sync's snapshot a BGSAVE of `dbfilename` whose file is then sent.
+//! Real `redis-server` must be installed.
 
 mod persistence_support;
 
@@ -134,4 +136,38 @@ fn an_empty_replica_under_on_empty_db_loads_from_the_socket_on_both_servers() {
     let redis = on_empty_db(Kind::Redis);
     assert_eq!(on_empty_db(Kind::Redsim), redis);
     assert_eq!(redis, (true, Vec::<String>::new()));
+}
+
+/// A master with `save ""` and `repl-diskless-sync no` serves a replica:
+/// what its directory, INFO and log show.
+fn sync_to_disk(kind: Kind) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let base = fresh_dir(&format!("sync-file-disk-{kind:?}"));
+    let (mdir, rdir) = (base.join("master"), base.join("replica"));
+    std::fs::create_dir_all(&mdir).unwrap();
+    std::fs::create_dir_all(&rdir).unwrap();
+    let master = start(kind, &mdir, &["--repl-diskless-sync", "no"]);
+    let mut m = master.client();
+    write_mixed_dataset(&mut m, &mut Rng(10), 300);
+    let replicaof = format!("127.0.0.1 {}", master.port);
+    let replica = start(kind, &rdir, &["--replicaof", &replicaof]);
+    wait_synced(kind, &mut m, &replica);
+    let fields = ["rdb_changes_since_last_save", "rdb_saves", "rdb_last_bgsave_status", "rdb_bgsave_in_progress"];
+    let info = fields.iter().map(|f| format!("{f}:{}", info_field(&mut m, "persistence", f))).collect();
+    let wanted = [
+        "Starting BGSAVE for SYNC with target: disk",
+        "Background saving started by pid",
+        "DB saved on disk",
+        "Background saving terminated with success",
+        "Synchronization with replica",
+    ];
+    let seen = (files(&mdir), info, lines_of(&master.log_text(), &wanted));
+    let _ = std::fs::remove_dir_all(&base);
+    seen
+}
+
+#[test]
+fn a_sync_to_disk_leaves_the_masters_dump_on_both_servers() {
+    let redis = sync_to_disk(Kind::Redis);
+    assert_eq!(sync_to_disk(Kind::Redsim), redis);
+    assert_eq!(redis.0, vec!["dump.rdb".to_string()]);
 }

@@ -14,10 +14,10 @@ use super::Node;
 pub(in crate::node) enum Child {
     /// BGSAVE, a save point or a scheduled BGSAVE (Redis's RDB child, disk target).
     Save,
-    /// A full sync's snapshot being made for replicas (also an RDB child in
-    /// Redis: INFO shows it as `rdb_bgsave_in_progress`). A length-form
-    /// payload already made and being sent is none: Redis's parent sends
-    /// the file its child wrote.
+    /// A full sync's snapshot being made for replicas' sockets (also an RDB
+    /// child in Redis: INFO shows it as `rdb_bgsave_in_progress`). A sync
+    /// to disk is a [`Child::Save`] (a BGSAVE whose file is then sent), and
+    /// sending a file already made is no child, as Redis's parent sends it.
     Transfer,
     /// BGREWRITEAOF or an automatic rewrite (Redis's AOF child).
     Rewrite,

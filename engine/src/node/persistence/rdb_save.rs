@@ -23,6 +23,8 @@ use crate::node::ClientId;
 pub const CHUNK: usize = 64 * 1024;
 /// Records asked of the engine's snapshot at a time while filling a chunk.
 const RECORDS_PER_READ: usize = 64;
+/// What Redis logs for each replica waiting for a sync's BGSAVE that failed.
+const SYNC_SAVE_FAILED: &str = "SYNC failed. BGSAVE child returned an error";
 /// After a failed background save, save points wait this long before trying again.
 const RETRY_DELAY_MS: i64 = 5000;
 
@@ -33,6 +35,9 @@ pub enum SavePurpose {
     Save(ClientId),
     /// BGSAVE or a save point.
     Background,
+    /// The BGSAVE of a full sync to disk (`repl-diskless-sync no`): the
+    /// file written is then read back and sent to the replicas.
+    Sync,
     /// FLUSHALL with save points: its OK waits for the save.
     Flushall(Option<ClientId>),
     /// The final save of SHUTDOWN.
@@ -64,11 +69,14 @@ pub struct SaveJob {
     dirty_at_start: u64,
     pub start_ms: i64,
     inflight: Option<u64>,
+    /// Why a sync's file could not be read back once saved.
+    read_error: Option<String>,
 }
 
 impl SaveJob {
+    /// Redis would make it in a child: a BGSAVE, a save point's, a sync's.
     pub fn background(&self) -> bool {
-        self.purpose == SavePurpose::Background
+        matches!(self.purpose, SavePurpose::Background | SavePurpose::Sync)
     }
 }
 
@@ -81,6 +89,9 @@ pub struct RdbState {
     pub bgsave_scheduled: bool,
     pub saves: u64,
     last_try_ms: i64,
+    /// `dbfilename` was last written by a sync's BGSAVE (Redis's
+    /// `RDBGeneratedByReplication`): `rdb-del-sync-files` may remove it.
+    made_for_sync: bool,
 }
 
 impl Default for RdbState {
@@ -93,6 +104,7 @@ impl Default for RdbState {
             bgsave_scheduled: false,
             saves: 0,
             last_try_ms: 0,
+            made_for_sync: false,
         }
     }
 }
@@ -185,14 +197,25 @@ impl Node {
     /// Starts a save of the current dataset. The caller has checked that no
     /// other save runs.
     pub(super) fn start_save(&mut self, purpose: SavePurpose) {
+        let opts = self.rdb_options(false);
+        self.start_save_with(purpose, &opts);
+    }
+
+    /// The BGSAVE of a full sync to disk, of the sync's point (`opts` name
+    /// its history and offset); [`Node::sync_save_done`] gets the file.
+    pub(in crate::node) fn start_sync_save(&mut self, opts: &RdbOptions) {
+        self.persist.rdb.saves += 1;
+        self.start_save_with(SavePurpose::Sync, opts);
+    }
+
+    fn start_save_with(&mut self, purpose: SavePurpose, opts: &RdbOptions) {
         let pid = self.process.process_id;
         let temp = self.data_path(&format!("temp-{pid}.rdb"));
         let target = self.data_path(self.config.get("dbfilename"));
-        let opts = self.rdb_options(false);
-        let source = self.rdb_source(&opts);
+        let source = self.rdb_source(opts);
         self.persist.rdb.gen += 1;
         let gen = self.persist.rdb.gen;
-        if matches!(purpose, SavePurpose::Background) {
+        if matches!(purpose, SavePurpose::Background | SavePurpose::Sync) {
             self.log(LogLevel::Notice, format!("Background saving started by pid {pid}"));
         }
         let id = self.persist.io.issue(Owner::Save(gen), StorageOp::Create { path: temp.clone() });
@@ -208,26 +231,30 @@ impl Node {
             dirty_at_start: self.dirty,
             start_ms: self.now_ms,
             inflight: Some(id),
+            read_error: None,
         });
     }
 
     /// Kills a background save (FLUSHALL, a replica's snapshot load): its
     /// file is removed, and the end logged as Redis logs its child's.
     pub(super) fn kill_background_save(&mut self) {
-        if self.drop_background_save() {
+        if let Some(purpose) = self.drop_background_save() {
             self.log(LogLevel::Warning, "Background saving terminated by signal 10".into());
+            if purpose == SavePurpose::Sync {
+                self.sync_save_done(Err(SYNC_SAVE_FAILED.into()));
+            }
         }
     }
 
-    /// Drops a background save and removes its file; false if none ran.
-    pub(super) fn drop_background_save(&mut self) -> bool {
+    /// Drops a background save and removes its file: its purpose, if one ran.
+    pub(super) fn drop_background_save(&mut self) -> Option<SavePurpose> {
         if !self.persist.rdb.job.as_ref().is_some_and(SaveJob::background) {
-            return false;
+            return None;
         }
         let job = self.persist.rdb.job.take().expect("checked");
         job.source.cancel(self.engine.as_mut());
         self.persist.io.issue(Owner::Cleanup, StorageOp::Remove { path: job.temp });
-        true
+        Some(job.purpose)
     }
 
     /// The next step of save `gen` after the result of operation `id`.
@@ -238,6 +265,12 @@ impl Node {
         job.inflight = None;
         if let Some(e) = result.error() {
             let text = e.text();
+            if job.stage == Stage::ReadBack && job.purpose == SavePurpose::Sync {
+                // The save is done; the file cannot be read for the replicas.
+                job.read_error = Some(text);
+                self.save_finished(true, None);
+                return;
+            }
             let dir = self.config.get("dir").to_string();
             let message = match job.stage {
                 Stage::Create => format!(
@@ -279,7 +312,7 @@ impl Node {
                 StorageOp::Fsync { path: if dir.is_empty() { ".".into() } else { dir.to_string() } }
             }
             Stage::SyncDir => match job.purpose {
-                SavePurpose::Reload(_) => {
+                SavePurpose::Reload(_) | SavePurpose::Sync => {
                     job.stage = Stage::ReadBack;
                     StorageOp::Read { path: job.target.clone(), limit: super::loading::READ_LIMIT }
                 }
@@ -314,6 +347,7 @@ impl Node {
             self.dirty = self.dirty.saturating_sub(job.dirty_at_start);
             self.last_save_ms = now;
             self.persist.rdb.last_bgsave_ok = true;
+            self.persist.rdb.made_for_sync = job.purpose == SavePurpose::Sync;
         } else {
             self.persist.io.issue(Owner::Cleanup, StorageOp::Remove { path: job.temp.clone() });
         }
@@ -332,6 +366,14 @@ impl Node {
                 self.reply_later(id, &reply);
             }
             SavePurpose::Background => {}
+            SavePurpose::Sync => {
+                let outcome = match (read_back, job.read_error) {
+                    (Some(bytes), _) => Ok(bytes),
+                    (None, Some(e)) => Err(format!("SYNC failed. Can't open/stat DB after BGSAVE: {e}")),
+                    (None, None) => Err(SYNC_SAVE_FAILED.into()),
+                };
+                self.sync_save_done(outcome);
+            }
             SavePurpose::Flushall(id) => {
                 if let Some(id) = id {
                     self.reply_later(id, &Frame::ok());
@@ -353,6 +395,25 @@ impl Node {
                 self.reply_later(id, &reply);
             }
         }
+    }
+
+    /// `rdb-del-sync-files yes` on a master with no persistence of its own
+    /// (no save points, no AOF): once no replica waits for a snapshot, the
+    /// file a sync's BGSAVE wrote is removed, as Redis's replication cron
+    /// does (`replicas_waiting`: one is waiting or being sent one).
+    pub(in crate::node) fn remove_rdb_made_for_sync(&mut self, replicas_waiting: bool) {
+        if !self.config.get_bool("rdb-del-sync-files") {
+            self.persist.rdb.made_for_sync = false;
+            return;
+        }
+        let persistence_off = !self.has_save_points() && !self.config.get_bool("appendonly");
+        if !persistence_off || !self.persist.rdb.made_for_sync || replicas_waiting || self.persist.rdb.job.is_some() {
+            return;
+        }
+        self.persist.rdb.made_for_sync = false;
+        self.log(LogLevel::Notice, "Removing the RDB file used to feed replicas in a persistence-less instance".into());
+        let path = self.data_path(self.config.get("dbfilename"));
+        self.persist.io.issue(Owner::Cleanup, StorageOp::Remove { path });
     }
 
     /// Save points, and a BGSAVE scheduled behind an AOF rewrite: both wait

@@ -197,7 +197,7 @@ impl Node {
     /// `rdb-del-sync-files yes` on a replica with no persistence of its
     /// own (no save points, no AOF): the file loaded is removed.
     pub(in crate::node) fn remove_sync_file_if_unwanted(&mut self) {
-        let persistence_off = self.config.get("save").trim().is_empty() && !self.config.get_bool("appendonly");
+        let persistence_off = !self.has_save_points() && !self.config.get_bool("appendonly");
         if self.config.get_bool("rdb-del-sync-files") && persistence_off {
             self.log(
                 LogLevel::Notice,

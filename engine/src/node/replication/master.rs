@@ -365,6 +365,9 @@ impl Node {
     /// snapshot, dropping replicas silent for `repl-timeout`, and freeing the
     /// backlog after `repl-backlog-ttl` without replicas.
     pub(super) fn master_cron(&mut self, now_ms: i64) {
+        let waiting =
+            self.repl.peers.values().any(|p| matches!(p.state, PeerState::WaitSync { .. } | PeerState::Sending));
+        self.remove_rdb_made_for_sync(waiting);
         let has_replicas = self.repl.peers.values().any(Peer::counts);
         if has_replicas && !self.is_replica() {
             let period = self.config.get_i64("repl-ping-replica-period").max(1) as u64;

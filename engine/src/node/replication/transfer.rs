@@ -1,8 +1,9 @@
 //! A full resynchronisation's snapshot made a piece at a time: written to
 //! the replicas as it is made in the `$EOF:<mark>` form (Redis's diskless
 //! sync, where a forked child writes the RDB to the replicas' sockets), or
-//! gathered and then sent after its `$<length>` (the form whose length
-//! comes first, which Redis writes to disk first). A step waits while a
+//! sent after its `$<length>`: the file of a BGSAVE, read back once saved
+//! (Redis's disk target), or on a node without a disk gathered in memory
+//! from the snapshot. A step waits while a
 //! replica's socket holds a window of it unwritten, as Redis waits for the
 //! replicas' sockets: a slow replica paces the transfer.
 //!
@@ -35,8 +36,14 @@ const WINDOW_BYTES: u64 = 4 * STEP_BYTES as u64;
 pub(super) struct Transfer {
     /// The replicas it goes to (those gone since are skipped).
     peers: Vec<ClientId>,
-    source: SaveSource,
+    /// The snapshot read out of the engine; None when a BGSAVE to disk
+    /// makes the payload ([`Transfer::on_disk`]).
+    source: Option<SaveSource>,
     form: Form,
+    /// The payload is the file of a BGSAVE (`repl-diskless-sync no` on a
+    /// node with a disk, as Redis's disk target): the save is the child,
+    /// the transfer waits for its file, then sends it.
+    on_disk: bool,
     /// `+FULLRESYNC <replid> <offset>`: the point the snapshot stands for.
     fullresync: String,
     /// When it started, for INFO's `rdb_current_bgsave_time_sec`.
@@ -63,7 +70,8 @@ impl Node {
     /// form when `eof`: `+FULLRESYNC`, `$EOF:<mark>`, then steps.
     pub(super) fn start_transfer(&mut self, peers: Vec<ClientId>, eof: bool) {
         let (offset, opts) = self.sync_point();
-        let source = self.rdb_source(&opts);
+        let on_disk = !eof && self.persist.is_started();
+        let source = (!on_disk).then(|| self.rdb_source(&opts));
         let form = if eof {
             Form::Eof { mark: super::super::hex40(&mut self.rng) }
         } else {
@@ -84,8 +92,40 @@ impl Node {
             let pid = self.process.process_id;
             self.log(LogLevel::Notice, format!("Background RDB transfer started by pid {pid}"));
         }
-        self.repl.transfer = Some(Transfer { peers, source, form, fullresync, start_ms: now });
-        self.transfer_step();
+        self.repl.transfer = Some(Transfer { peers, source, form, on_disk, fullresync, start_ms: now });
+        if on_disk {
+            self.start_sync_save(&opts);
+        } else {
+            self.transfer_step();
+        }
+    }
+
+    /// The sync's BGSAVE ended: its file goes to the replicas waiting for
+    /// it, a step at a time; or each of them is told why not and dropped
+    /// (Redis's `updateSlavesWaitingBgsave`), to come back for another.
+    pub(in crate::node) fn sync_save_done(&mut self, file: Result<Vec<u8>, String>) {
+        let Some(mut t) = self.repl.transfer.take().filter(|t| t.on_disk) else { return };
+        match file {
+            Ok(bytes) => {
+                let mut payload = format!("${}\r\n", bytes.len()).into_bytes();
+                payload.extend_from_slice(&bytes);
+                t.form = Form::Length { payload, sent: Some(0) };
+                self.repl.transfer = Some(t);
+                self.transfer_step();
+            }
+            Err(why) => {
+                for id in &t.peers {
+                    if self.repl.peers.get(id).is_some_and(|p| p.state == PeerState::Sending) {
+                        self.log(LogLevel::Warning, why.clone());
+                        if let Some(c) = self.clients.get_mut(id) {
+                            c.close_after_reply = true;
+                        }
+                    }
+                }
+                let now = self.now_ms;
+                self.start_due_full_syncs(now);
+            }
+        }
     }
 
     /// Replica `id` is sent what goes before its payload: `+FULLRESYNC`
@@ -169,7 +209,9 @@ impl Node {
             return None;
         }
         let t = self.repl.transfer.take()?;
-        t.source.cancel(self.engine.as_mut());
+        if let Some(source) = &t.source {
+            source.cancel(self.engine.as_mut());
+        }
         self.transfer_ended(&t);
         Some(t)
     }
@@ -183,7 +225,7 @@ impl Node {
     /// child. A length-form payload already made is only being sent, as
     /// Redis's parent sends the file its child wrote, with no child.
     pub(in crate::node) fn transfer_making_snapshot(&self) -> bool {
-        self.repl.transfer.as_ref().is_some_and(|t| !matches!(t.form, Form::Length { sent: Some(_), .. }))
+        self.repl.transfer.as_ref().is_some_and(|t| !t.on_disk && !matches!(t.form, Form::Length { sent: Some(_), .. }))
     }
 
     /// Whether the transfer under way is in the EOF form (Redis's socket target).
@@ -206,7 +248,13 @@ impl Node {
     /// When the transfer wants its next step: at once while one runs, or
     /// in a millisecond while a replica's connection has a window unwritten.
     pub(in crate::node) fn transfer_timer(&self) -> Option<i64> {
-        self.repl.transfer.as_ref().map(|t| if self.transfer_waits(t) { self.now_ms + 1 } else { self.now_ms })
+        let t = self.repl.transfer.as_ref().filter(|t| !Self::waits_for_its_save(t))?;
+        Some(if self.transfer_waits(t) { self.now_ms + 1 } else { self.now_ms })
+    }
+
+    /// A transfer to disk whose BGSAVE is still writing the file.
+    fn waits_for_its_save(t: &Transfer) -> bool {
+        t.on_disk && matches!(t.form, Form::Length { sent: None, .. })
     }
 
     /// Whether a replica's connection holds a window of snapshot unwritten.
@@ -221,12 +269,25 @@ impl Node {
     /// stream held meanwhile at once.
     pub(in crate::node) fn transfer_step(&mut self) {
         let Some(mut t) = self.repl.transfer.take() else { return };
+        if Self::waits_for_its_save(&t) {
+            self.repl.transfer = Some(t);
+            return;
+        }
         let peers = &self.repl.peers;
         t.peers.retain(|id| peers.get(id).is_some_and(|p| p.state == PeerState::Sending));
         if t.peers.is_empty() {
-            t.source.cancel(self.engine.as_mut());
-            self.transfer_ended(&t);
-            self.log(LogLevel::Warning, "Diskless rdb transfer, done reading from pipe, 0 replicas still up.".into());
+            if let Some(source) = &t.source {
+                source.cancel(self.engine.as_mut());
+            }
+            if !t.on_disk {
+                self.transfer_ended(&t);
+            }
+            if matches!(t.form, Form::Eof { .. }) {
+                self.log(
+                    LogLevel::Warning,
+                    "Diskless rdb transfer, done reading from pipe, 0 replicas still up.".into(),
+                );
+            }
             return;
         }
         if self.transfer_waits(&t) {
@@ -246,8 +307,10 @@ impl Node {
             _ => {
                 let mut piece = Vec::with_capacity(STEP_BYTES + STEP_BYTES / 2);
                 let mut made = false;
+                // Only a BGSAVE's payload has no source, and it never gets here.
+                debug_assert!(t.source.is_some());
                 while piece.len() < STEP_BYTES {
-                    match t.source.next_piece(self.engine.as_mut()) {
+                    match t.source.as_mut().and_then(|s| s.next_piece(self.engine.as_mut())) {
                         Some(bytes) => piece.extend_from_slice(&bytes),
                         None => {
                             made = true;
@@ -286,7 +349,9 @@ impl Node {
         }
         let now = self.now_ms;
         let eof = matches!(t.form, Form::Eof { .. });
-        self.transfer_ended(&t);
+        if !t.on_disk {
+            self.transfer_ended(&t);
+        }
         if eof {
             let up = t.peers.len();
             self.log(

@@ -1417,3 +1417,85 @@ fn flushall_from_the_master_kills_the_replicas_own_transfer_and_saves() {
     assert_eq!(net.cmd(2, &["DBSIZE"]), ":0\r\n");
     assert_eq!(net.digest(2), net.digest(0));
 }
+
+/// `repl-diskless-sync no` as Redis's disk target: the sync's snapshot is
+/// a BGSAVE of `dbfilename` (the master's persistence from then on, even
+/// with `save ""`), whose file is then sent.
+#[test]
+fn a_sync_to_disk_is_a_bgsave_whose_file_goes_to_the_replica() {
+    let mut net = Net::on_disks(2, "save \"\"\nrepl-diskless-sync no\n");
+    writes(&mut net, 0, "a");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    assert_eq!(net.digest(1), net.digest(0));
+    let order = [
+        "Starting BGSAVE for SYNC with target: disk",
+        "Background saving started by pid",
+        "DB saved on disk",
+        "Background saving terminated with success",
+        "Synchronization with replica 127.0.0.1:7001 succeeded",
+    ];
+    let at: Vec<usize> = order.iter().map(|l| net.log_position(0, l)).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{order:?} in order: {at:?}");
+    let persistence = net.cmd(0, &["INFO", "persistence"]);
+    for line in ["rdb_changes_since_last_save:0\r\n", "rdb_saves:1\r\n", "rdb_last_bgsave_status:ok\r\n"] {
+        assert!(persistence.contains(line), "{line} in {persistence}");
+    }
+    // The master dies and comes back with what its sync saved.
+    let digest = net.digest(0);
+    disk(&mut net, 0).crash();
+    net.restart(0, "");
+    assert_eq!(net.digest(0), digest);
+}
+
+#[test]
+fn a_sync_to_disk_that_fails_to_save_fails_the_sync_and_the_next_one_succeeds() {
+    use crate::node::persistence::mem_storage::OpKind;
+    use crate::node::persistence::StorageError;
+    let mut net = Net::on_disks(2, "save \"\"\nrepl-diskless-sync no\n");
+    writes(&mut net, 0, "a");
+    disk(&mut net, 0).fail(OpKind::Write, "temp-", StorageError::NoSpace, Some(1));
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(3000);
+    let failed = [
+        "Write error saving DB on disk: No space left on device",
+        "Background saving error",
+        "SYNC failed. BGSAVE child returned an error",
+    ];
+    let at: Vec<usize> = failed.iter().map(|l| net.log_position(0, l)).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{failed:?} in order: {at:?}");
+    assert!(at[2] < net.log_position(0, "Synchronization with replica 127.0.0.1:7001 succeeded"));
+    assert_eq!(net.digest(1), net.digest(0));
+}
+
+#[test]
+fn flushall_kills_a_sync_to_disk_and_its_replica_comes_back() {
+    let mut net = Net::on_disks(2, "save \"\"\nrepl-diskless-sync no\n");
+    writes(&mut net, 0, "a");
+    net.hold_disks();
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(100);
+    assert!(net.cmd(0, &["INFO", "persistence"]).contains("rdb_bgsave_in_progress:1\r\n"), "the sync's BGSAVE");
+    assert_eq!(net.cmd(0, &["BGSAVE"]), "-ERR Background save already in progress\r\n");
+    assert_eq!(net.cmd(0, &["FLUSHALL"]), "+OK\r\n");
+    let killed = net.log_position(0, "Background saving terminated by signal 10");
+    assert!(killed < net.log_position(0, "SYNC failed. BGSAVE child returned an error"));
+    net.release_disks();
+    net.advance(2000);
+    assert_eq!(net.cmd(1, &["DBSIZE"]), ":0\r\n");
+    assert_eq!(net.digest(1), net.digest(0));
+}
+
+#[test]
+fn rdb_del_sync_files_removes_the_file_a_sync_made_on_a_master_without_persistence() {
+    for (save, kept) in [("save \"\"\n", false), ("save \"3600 1\"\n", true)] {
+        let mut net = Net::on_disks(2, &format!("{save}repl-diskless-sync no\nrdb-del-sync-files yes\n"));
+        writes(&mut net, 0, "a");
+        net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+        net.advance(2000);
+        assert_eq!(net.digest(1), net.digest(0));
+        assert_eq!(disk(&mut net, 0).file("dump.rdb").is_some(), kept, "{save}");
+        let line = "Removing the RDB file used to feed replicas in a persistence-less instance";
+        assert_eq!(net.logged(0, line), !kept, "{save}");
+    }
+}
