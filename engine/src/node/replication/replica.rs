@@ -548,9 +548,11 @@ impl Node {
                     };
                     self.store_snapshot_prefix(end);
                     let Some(m) = &mut self.repl.master else { return };
-                    // What follows the snapshot (the stream) stays in `inbuf`.
-                    let snapshot: Vec<u8> = m.inbuf.drain(..end).collect();
-                    m.inbuf.drain(..skip);
+                    // What follows the snapshot (the stream) stays in `inbuf`;
+                    // the snapshot is cut off without a copy (it may be large).
+                    let rest = m.inbuf.split_off(end + skip);
+                    let mut snapshot = std::mem::replace(&mut m.inbuf, rest);
+                    snapshot.truncate(end);
                     self.start_snapshot_load(snapshot, replid, offset);
                     return;
                 }

@@ -107,9 +107,8 @@ impl Node {
         let Some(mut t) = self.repl.transfer.take().filter(|t| t.on_disk) else { return };
         match file {
             Ok(bytes) => {
-                let mut payload = format!("${}\r\n", bytes.len()).into_bytes();
-                payload.extend_from_slice(&bytes);
-                t.form = Form::Length { payload, sent: Some(0) };
+                self.send_length_head(&t.peers, bytes.len());
+                t.form = Form::Length { payload: bytes, sent: Some(0) };
                 self.repl.transfer = Some(t);
                 self.transfer_step();
             }
@@ -192,6 +191,19 @@ impl Node {
                 self.log(LogLevel::Warning, "SYNC failed. BGSAVE child returned an error".into());
                 if let Some(c) = self.clients.get_mut(id) {
                     c.close_after_reply = true;
+                }
+            }
+        }
+    }
+
+    /// `$<length>` to the replicas of a payload complete and about to be
+    /// sent (apart from it: a copy of a large payload would stall the node).
+    fn send_length_head(&mut self, peers: &[ClientId], len: usize) {
+        let head = format!("${len}\r\n");
+        for id in peers {
+            if self.repl.peers.get(id).is_some_and(|p| p.state == PeerState::Sending) {
+                if let Some(c) = self.clients.get_mut(id) {
+                    c.out.extend_from_slice(head.as_bytes());
                 }
             }
         }
@@ -328,10 +340,9 @@ impl Node {
                     Form::Length { payload, sent } => {
                         payload.extend_from_slice(&piece);
                         if made {
-                            let mut whole = format!("${}\r\n", payload.len()).into_bytes();
-                            whole.append(payload);
-                            *payload = whole;
                             *sent = Some(0);
+                            let len = payload.len();
+                            self.send_length_head(&t.peers, len);
                         }
                         (Vec::new(), false)
                     }
