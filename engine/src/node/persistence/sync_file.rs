@@ -104,10 +104,11 @@ impl Node {
 
     /// Gives the file up (the link dropped, the sync was cancelled): the
     /// temp file is removed, as Redis's `replicationAbortSyncTransfer`
-    /// unlinks it. Once renamed, it is `dbfilename` and stays.
+    /// unlinks it (also after a failed rename). Once renamed, it is
+    /// `dbfilename` and stays.
     pub(in crate::node) fn sync_file_abort(&mut self) {
         if let Some(f) = self.persist.sync_file.take() {
-            if matches!(f.stage, Stage::Writing | Stage::Closing | Stage::Fsync) {
+            if f.stage != Stage::SyncDir {
                 self.persist.io.issue(Owner::Cleanup, StorageOp::Remove { path: f.temp });
             }
         }
