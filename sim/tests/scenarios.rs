@@ -14,7 +14,7 @@ use redsim_sim::run::{run_seed, RunOptions, RunOutcome, TraceLevel};
 use redsim_sim::scenario::{scenario_files, EngineKind, Regressions, Scenario};
 
 /// The scenario files this suite runs, one test each.
-const SCENARIOS: [&str; 13] = [
+const SCENARIOS: [&str; 14] = [
     "no-faults",
     "crash-restart-always",
     "everysec-power-loss",
@@ -28,6 +28,7 @@ const SCENARIOS: [&str; 13] = [
     "replication-wait",
     "replication-swarm",
     "replication-saves",
+    "replication-sync-files",
 ];
 
 fn dir() -> PathBuf {
@@ -158,6 +159,11 @@ fn replication_swarm() {
 #[test]
 fn replication_saves() {
     run_scenario("replication-saves");
+}
+
+#[test]
+fn replication_sync_files() {
+    run_scenario("replication-sync-files");
 }
 
 /// Every replicated run ends with the replicas in sync with the master
