@@ -78,6 +78,8 @@ fn script(kind: Kind) -> Seen {
     wait_synced(kind, &mut m, &replica);
 
     let wanted_first = [
+        "Server initialized",
+        "Connecting to MASTER 127.0.0.1:",
         "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk",
         "MASTER <-> REPLICA sync: Flushing old data",
         "MASTER <-> REPLICA sync: Loading DB in memory",
@@ -88,6 +90,8 @@ fn script(kind: Kind) -> Seen {
     let wanted_restart = [
         "Done loading RDB, keys loaded: 2004, keys expired: 0.",
         "DB loaded from disk",
+        "Before turning into a replica, using my own master parameters to synthesize a cached master",
+        "Connecting to MASTER 127.0.0.1:",
         "Successful partial resynchronization with master.",
     ];
     let mut lines = lines_of(&first_log, &wanted_first);

@@ -85,7 +85,10 @@ pub async fn serve(config: Config, seed: Option<u64>) -> i32 {
         }
     };
     logger.running();
+    // A replica by its configuration is one from its first line, as Redis marks it.
+    logger.replica(node.is_replica());
     logger.notice(&format!("Running mode=standalone, port={port}, engine={engine}."));
+    logger.warning("Server initialized");
     if !pidfile.is_empty() {
         if let Err(e) = std::fs::write(&pidfile, format!("{pid}\n")) {
             logger.warning(&format!("Failed to write PID file: {e}"));

@@ -128,9 +128,9 @@ impl Node {
         let took = super::loading::seconds(self.now_ms - load.start_ms);
         match load.file {
             RdbFile::Dump => {
-                self.restore_repl_info(&load.reader.info);
                 self.persist.last_load = (loaded, expired);
                 self.log(LogLevel::Notice, format!("DB loaded from disk: {took} seconds"));
+                self.restore_repl_info(&load.reader.info);
                 self.rdb_file_loaded(loader);
             }
             RdbFile::AofBase(file) => {

@@ -228,6 +228,7 @@ impl Node {
                 m.restore_stream_db(replica::stream_db_of(info));
                 self.replid = id;
                 self.repl.offset = offset;
+                self.log_synthesized_cached_master();
             }
             None => {
                 self.repl.replid2 = Some((id, offset as i64 + 1));

@@ -275,10 +275,13 @@ impl Node {
     /// Follows `host:port` from now on (REPLICAOF, or `replicaof` at start).
     pub(in crate::node) fn set_master(&mut self, host: String, port: i64) {
         self.cancel_snapshot();
-        if let Some(old) = self.repl.master.take() {
-            if let Some(link) = old.link {
-                self.link_close(link);
+        match self.repl.master.take() {
+            Some(old) => {
+                if let Some(link) = old.link {
+                    self.link_close(link);
+                }
             }
+            None => self.log_synthesized_cached_master(),
         }
         self.unblock_all_for_role_change();
         // What this event propagated so far still reaches our replicas.
@@ -286,8 +289,7 @@ impl Node {
         let _ = self.config.set_startup(b"replicaof", &[Bytes::from(host.clone()), Bytes::from(port.to_string())]);
         self.engine_config.is_master = false;
         self.propagation.set_repl_feed(false);
-        self.repl.master = Some(MasterLink::new(host.clone(), port, self.now_ms));
-        self.log(LogLevel::Notice, format!("Connecting to MASTER {host}:{port}"));
+        self.repl.master = Some(MasterLink::new(host, port, self.now_ms));
         if !self.persist.is_loading() && self.persist.is_started() {
             self.connect_to_master();
         }
@@ -313,16 +315,30 @@ impl Node {
         self.propagation.force_select();
     }
 
+    /// Redis's line when a node's own history becomes the one it offers its
+    /// new master (a master turning replica, or a replica restarted from a
+    /// file that recorded its history): PSYNC may continue it.
+    pub(in crate::node) fn log_synthesized_cached_master(&mut self) {
+        self.log(
+            LogLevel::Notice,
+            "Before turning into a replica, using my own master parameters to synthesize a cached master: I may be \
+             able to synchronize with the new master with just a partial transfer."
+                .into(),
+        );
+    }
+
     /// Drops the snapshot being written to disk or loaded.
     fn cancel_snapshot(&mut self) {
         self.repl.snapshot_load = None;
         self.sync_file_abort();
     }
 
-    /// Opens the link to the master.
+    /// Opens the link to the master (REPLICAOF, or the cron while
+    /// disconnected), with Redis's line naming it.
     fn connect_to_master(&mut self) {
         let Some(m) = &self.repl.master else { return };
         let (host, port) = (m.host.clone(), m.port);
+        self.log(LogLevel::Notice, format!("Connecting to MASTER {host}:{port}"));
         let Ok(port16) = u16::try_from(port) else {
             self.log(LogLevel::Warning, "Unable to connect to MASTER: Invalid argument".into());
             return;
@@ -336,6 +352,15 @@ impl Node {
             m.inbuf.clear();
         }
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync started".into());
+    }
+
+    /// The connection to the master could not be made: logged, retried by the cron.
+    fn master_connect_failed(&mut self, message: String) {
+        self.log(LogLevel::Warning, message);
+        if let Some(m) = &mut self.repl.master {
+            m.link = None;
+        }
+        self.drop_master_link();
     }
 
     /// The link failed or must be dropped: back to `Connect`, retried by the cron.
@@ -369,7 +394,8 @@ impl Node {
         if !self.repl.master.as_ref().is_some_and(MasterLink::is_connected) {
             return false;
         }
-        self.log(LogLevel::Notice, "Connection with master lost.".into());
+        self.log(LogLevel::Warning, "Connection with master lost.".into());
+        self.log(LogLevel::Notice, "Caching the disconnected master state.".into());
         self.drop_master_link();
         true
     }
@@ -390,22 +416,37 @@ impl Node {
                 }
                 self.master_send(&[b"PING"]);
             }
-            LinkEvent::Unresolved(why) | LinkEvent::Failed(why) => {
-                self.log(LogLevel::Warning, format!("Unable to connect to MASTER: {why}"));
-                if let Some(m) = &mut self.repl.master {
-                    m.link = None;
-                }
-                self.drop_master_link();
-            }
+            // An address that does not resolve fails Redis's connect() at
+            // once; a refused connection shows on the socket later.
+            LinkEvent::Unresolved(why) => self.master_connect_failed(format!("Unable to connect to MASTER: {why}")),
+            LinkEvent::Failed(why) => self.master_connect_failed(format!("Error condition on socket for SYNC: {why}")),
             LinkEvent::Closed => {
                 if let Some(m) = &mut self.repl.master {
                     m.link = None;
                 }
-                if self.repl.master.as_ref().is_some_and(MasterLink::is_connected) {
-                    self.log(LogLevel::Notice, "Connection with master lost.".into());
-                    self.log(LogLevel::Notice, "Caching the disconnected master state.".into());
-                } else {
-                    self.log(LogLevel::Warning, "Master closed the connection during the synchronization".into());
+                // What Redis says depends on where the link was: its
+                // handshake reads the reply synchronously ("Success" is
+                // errno 0: no error, just the end of the stream).
+                let state = self.repl.master.as_ref().map(|m| m.state.clone());
+                let lines: &[(LogLevel, &str)] = match state {
+                    Some(State::Connected) => &[
+                        (LogLevel::Warning, "Connection with master lost."),
+                        (LogLevel::Notice, "Caching the disconnected master state."),
+                    ],
+                    Some(State::ReceivePsync) => &[
+                        (LogLevel::Warning, "Failed to read response from the server: Success"),
+                        (LogLevel::Warning, "Master did not reply to PSYNC, will try later"),
+                    ],
+                    Some(State::Transfer { .. }) => {
+                        &[(LogLevel::Warning, "I/O error trying to sync with MASTER: connection lost")]
+                    }
+                    _ => &[
+                        (LogLevel::Warning, "Failed to read response from the server: Success"),
+                        (LogLevel::Warning, "Master did not respond to command during SYNC handshake"),
+                    ],
+                };
+                for (level, line) in lines {
+                    self.log(*level, line.to_string());
                 }
                 self.drop_master_link();
             }
@@ -985,6 +1026,8 @@ impl Node {
             }
             State::Connected if silent => {
                 self.log(LogLevel::Warning, "MASTER timeout: no data nor PING received...".into());
+                self.log(LogLevel::Warning, "Connection with master lost.".into());
+                self.log(LogLevel::Notice, "Caching the disconnected master state.".into());
                 self.drop_master_link();
             }
             State::Connected => self.send_ack_to_master(),

@@ -771,7 +771,9 @@ fn a_replica_reconnects_after_its_master_comes_back() {
     net.cut(0);
     net.advance(3000);
     assert_eq!(net.info(1, "master_link_status"), "down");
-    assert!(net.logged(1, "Unable to connect to MASTER: Connection refused"));
+    assert!(net.logged(1, "Error condition on socket for SYNC: Connection refused"));
+    let attempts = net.logs.iter().filter(|(n, m)| *n == 1 && m == "Connecting to MASTER 127.0.0.1:7000").count();
+    assert!(attempts >= 3, "each attempt of the cron is logged as Redis's: {attempts}");
     net.down[0] = false;
     writes(&mut net, 0, "later");
     net.advance(1500);
@@ -874,6 +876,9 @@ fn a_restarted_replica_continues_from_the_history_its_rdb_file_recorded() {
     writes(&mut net, 0, "b");
     net.restart(1, "replicaof 127.0.0.1 7000\n");
     assert_eq!(net.info(1, "master_replid"), net.info(0, "master_replid"), "the history came back from dump.rdb");
+    // As Redis logs it at startup: after the load (and once before, at REPLICAOF on a master).
+    let last = |text: &str| net.logs.iter().rposition(|(n, m)| *n == 1 && m.contains(text)).expect(text);
+    assert!(last("DB loaded from disk") < last("Before turning into a replica, using my own master parameters"));
     net.advance(1500);
     assert_eq!(net.info(0, "sync_partial_ok"), "1", "it resumed from the offset of its save");
     assert_eq!(net.info(0, "sync_full"), "1");
@@ -1498,4 +1503,22 @@ fn rdb_del_sync_files_removes_the_file_a_sync_made_on_a_master_without_persisten
         let line = "Removing the RDB file used to feed replicas in a persistence-less instance";
         assert_eq!(net.logged(0, line), !kept, "{save}");
     }
+}
+
+/// A link that ends is reported as Redis reports it where it was: during
+/// the transfer ("I/O error"), or after the sync ("Connection with master
+/// lost.", the history cached for a partial resync).
+#[test]
+fn a_link_that_ends_is_logged_where_it_was() {
+    let mut net = Net::new(2, "");
+    start_sync_by_hand(&mut net);
+    net.replica_behind(true);
+    net.cut(1);
+    assert!(net.logged(1, "I/O error trying to sync with MASTER: connection lost"), "{:?}", net.logs);
+    net.timers = true;
+    net.advance(2000);
+    assert_eq!(net.info(1, "master_link_status"), "up");
+    net.cut(1);
+    let lost = net.log_position(1, "Connection with master lost.");
+    assert!(lost < net.log_position(1, "Caching the disconnected master state."));
 }
