@@ -11,7 +11,7 @@
 
 mod persistence_support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use persistence_support::{digest, fresh_dir, start, wait_for, write_mixed_dataset, Client, Kind, Rng, Server};
 
@@ -56,17 +56,39 @@ fn lines_of(log: &str, wanted: &[&str]) -> Vec<String> {
     log.lines().filter_map(|l| wanted.iter().find(|w| l.contains(*w)).map(|w| w.to_string())).collect()
 }
 
-fn script(kind: Kind) -> Seen {
-    let base = fresh_dir(&format!("sync-file-{kind:?}"));
+/// A master holding `keys` keys of the mixed dataset and a replica of it
+/// (synced), each in a directory of its own.
+/// (Dropping a [`Server`] kills it: bind the master while it must run.)
+struct Pair {
+    base: PathBuf,
+    mdir: PathBuf,
+    rdir: PathBuf,
+    master: Server,
+    m: Client,
+    replica: Server,
+    /// The replica's `--replicaof` argument.
+    replicaof: String,
+}
+
+fn pair(kind: Kind, name: &str, master_args: &[&str], replica_args: &[&str], keys: usize) -> Pair {
+    let base = fresh_dir(&format!("{name}-{kind:?}"));
     let (mdir, rdir) = (base.join("master"), base.join("replica"));
     std::fs::create_dir_all(&mdir).unwrap();
     std::fs::create_dir_all(&rdir).unwrap();
-    let master = start(kind, &mdir, &["--repl-diskless-sync-delay", "0"]);
+    let master = start(kind, &mdir, master_args);
     let mut m = master.client();
-    write_mixed_dataset(&mut m, &mut Rng(7), 2000);
+    write_mixed_dataset(&mut m, &mut Rng(7), keys);
     let replicaof = format!("127.0.0.1 {}", master.port);
-    let mut replica = start(kind, &rdir, &["--replicaof", &replicaof]);
+    let mut args = vec!["--replicaof", replicaof.as_str()];
+    args.extend_from_slice(replica_args);
+    let replica = start(kind, &rdir, &args);
     wait_synced(kind, &mut m, &replica);
+    Pair { base, mdir, rdir, master, m, replica, replicaof }
+}
+
+fn script(kind: Kind) -> Seen {
+    let Pair { base, rdir, master: _master, mut m, mut replica, replicaof, .. } =
+        pair(kind, "sync-file", &["--repl-diskless-sync-delay", "0"], &[], 2000);
     let files_after_sync = files(&rdir);
     let first_log = replica.log_text();
 
@@ -119,16 +141,9 @@ fn a_killed_replica_continues_from_the_snapshot_it_kept_on_both_servers() {
 
 /// An empty replica under `on-empty-db` loads from the socket: no file.
 fn on_empty_db(kind: Kind) -> (bool, Vec<String>) {
-    let base = fresh_dir(&format!("sync-file-empty-{kind:?}"));
-    let (mdir, rdir) = (base.join("master"), base.join("replica"));
-    std::fs::create_dir_all(&mdir).unwrap();
-    std::fs::create_dir_all(&rdir).unwrap();
-    let master = start(kind, &mdir, &["--repl-diskless-sync-delay", "0"]);
-    let mut m = master.client();
-    write_mixed_dataset(&mut m, &mut Rng(9), 200);
-    let replicaof = format!("127.0.0.1 {}", master.port);
-    let replica = start(kind, &rdir, &["--replicaof", &replicaof, "--repl-diskless-load", "on-empty-db"]);
-    wait_synced(kind, &mut m, &replica);
+    let master_args = ["--repl-diskless-sync-delay", "0"];
+    let Pair { base, rdir, master: _master, replica, .. } =
+        pair(kind, "sync-file-empty", &master_args, &["--repl-diskless-load", "on-empty-db"], 200);
     let to_parser = replica.log_text().contains("receiving streamed RDB from master with EOF to parser");
     let seen = (to_parser, files(&rdir));
     let _ = std::fs::remove_dir_all(&base);
@@ -145,16 +160,8 @@ fn an_empty_replica_under_on_empty_db_loads_from_the_socket_on_both_servers() {
 /// A master with `save ""` and `repl-diskless-sync no` serves a replica:
 /// what its directory, INFO and log show.
 fn sync_to_disk(kind: Kind) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let base = fresh_dir(&format!("sync-file-disk-{kind:?}"));
-    let (mdir, rdir) = (base.join("master"), base.join("replica"));
-    std::fs::create_dir_all(&mdir).unwrap();
-    std::fs::create_dir_all(&rdir).unwrap();
-    let master = start(kind, &mdir, &["--repl-diskless-sync", "no"]);
-    let mut m = master.client();
-    write_mixed_dataset(&mut m, &mut Rng(10), 300);
-    let replicaof = format!("127.0.0.1 {}", master.port);
-    let replica = start(kind, &rdir, &["--replicaof", &replicaof]);
-    wait_synced(kind, &mut m, &replica);
+    let Pair { base, mdir, master, mut m, .. } =
+        pair(kind, "sync-file-disk", &["--repl-diskless-sync", "no"], &[], 300);
     let fields = ["rdb_changes_since_last_save", "rdb_saves", "rdb_last_bgsave_status", "rdb_bgsave_in_progress"];
     let info = fields.iter().map(|f| format!("{f}:{}", info_field(&mut m, "persistence", f))).collect();
     let wanted = [

@@ -1313,20 +1313,6 @@ fn a_sync_file_the_disk_refuses_cancels_the_sync_and_the_next_one_succeeds() {
 }
 
 #[test]
-fn a_replica_without_persistence_removes_the_sync_file_with_rdb_del_sync_files() {
-    for (save, kept) in [("save \"\"\n", false), ("save \"3600 1\"\n", true)] {
-        let mut net = Net::on_disks(2, &format!("{save}rdb-del-sync-files yes\n"));
-        writes(&mut net, 0, "a");
-        net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
-        net.advance(1000);
-        assert_eq!(net.digest(1), net.digest(0));
-        assert_eq!(disk(&mut net, 1).file("dump.rdb").is_some(), kept, "{save}");
-        let removed = "Removing the RDB file obtained from the master. This replica has persistence disabled";
-        assert_eq!(net.logged(1, removed), !kept);
-    }
-}
-
-#[test]
 fn a_bgsave_of_the_replica_is_killed_when_the_snapshot_load_begins() {
     let mut net = Net::on_disks(2, "save \"\"\n");
     writes(&mut net, 0, "a");
@@ -1491,17 +1477,25 @@ fn flushall_kills_a_sync_to_disk_and_its_replica_comes_back() {
     assert_eq!(net.digest(1), net.digest(0));
 }
 
+/// `rdb-del-sync-files yes` without persistence (no save points, no AOF):
+/// the master removes the file its sync's BGSAVE wrote once no replica
+/// waits, the replica the file it loaded; with save points both stay.
 #[test]
-fn rdb_del_sync_files_removes_the_file_a_sync_made_on_a_master_without_persistence() {
+fn rdb_del_sync_files_removes_the_sync_files_of_nodes_without_persistence() {
     for (save, kept) in [("save \"\"\n", false), ("save \"3600 1\"\n", true)] {
         let mut net = Net::on_disks(2, &format!("{save}repl-diskless-sync no\nrdb-del-sync-files yes\n"));
         writes(&mut net, 0, "a");
         net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
         net.advance(2000);
         assert_eq!(net.digest(1), net.digest(0));
-        assert_eq!(disk(&mut net, 0).file("dump.rdb").is_some(), kept, "{save}");
-        let line = "Removing the RDB file used to feed replicas in a persistence-less instance";
-        assert_eq!(net.logged(0, line), !kept, "{save}");
+        let lines = [
+            "Removing the RDB file used to feed replicas in a persistence-less instance",
+            "Removing the RDB file obtained from the master. This replica has persistence disabled",
+        ];
+        for (node, line) in lines.iter().enumerate() {
+            assert_eq!(disk(&mut net, node).file("dump.rdb").is_some(), kept, "n{node}: {save}");
+            assert_eq!(net.logged(node, line), !kept, "n{node}: {save}");
+        }
     }
 }
 
