@@ -4,9 +4,10 @@
 //! its load), and DEBUG RELOAD's file, all at once (Redis blocks for it).
 //!
 //! The file is read and checked to its end before the dataset is replaced,
-//! so a bad one leaves the dataset as it was. A key found twice is caught
-//! by the engine as it inserts (the reader's set of every key would cost
-//! more than the load) and leaves what was loaded so far.
+//! so a bad one leaves the dataset as it was (DEBUG RELOAD keeps it; a
+//! replica empties it then, as Redis has flushed its own). A key found
+//! twice is caught by the engine as it inserts (the reader's set of every
+//! key would cost more than the load) and leaves what was loaded so far.
 
 use redsim_model::dataset::{Dataset, Record};
 use redsim_model::rdb::{self, RdbInfo, RdbReader};

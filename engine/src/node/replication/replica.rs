@@ -859,8 +859,8 @@ impl Node {
         }
     }
 
-    /// A snapshot that does not load: the link is retried (the old data
-    /// stays unless the load had replaced it already).
+    /// A snapshot that does not load: the dataset is left empty, as Redis
+    /// leaves it, and the link is retried.
     fn snapshot_load_failed(&mut self, e: String, from_disk: bool) {
         let source = if from_disk { "disk" } else { "socket" };
         self.log(LogLevel::Warning, format!("Failed trying to load the MASTER synchronization DB from {source}: {e}"));
