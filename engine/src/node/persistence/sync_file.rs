@@ -139,9 +139,10 @@ impl Node {
                     format!("Failed trying to sync DB directory {target} in MASTER <-> REPLICA synchronization: {text}")
                 }
             };
+            let retry_now = id != f.create;
             self.log(LogLevel::Warning, message);
             self.sync_file_abort();
-            self.snapshot_store_failed();
+            self.snapshot_store_failed(retry_now);
             return;
         }
         if f.inflight == 0 && f.stage != Stage::Writing {

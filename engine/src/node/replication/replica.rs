@@ -42,6 +42,17 @@ enum Payload {
     Mark { mark: Vec<u8>, scanned: usize },
 }
 
+/// When a dropped link is tried again. Redis reconnects at once after an
+/// established link ends (`Reconnecting to MASTER`, so that its backlog
+/// position is not lost waiting) or a sync fails (`... after failure`), and
+/// leaves a failed connect or handshake to its once-a-second cron.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Retry {
+    Cron,
+    Lost,
+    AfterFailure,
+}
+
 /// Where the link to the master is (Redis's `repl_state`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum State {
@@ -108,6 +119,10 @@ pub(in crate::node) struct MasterLink {
     /// Whether our id and offset are a history worth continuing (we were a
     /// master, or synced before); a replica started fresh asks `PSYNC ? -1`.
     has_history: bool,
+    /// The link ended while the snapshot, complete, was being loaded: Redis
+    /// does not read the link meanwhile, so it finishes the load and then
+    /// finds the link gone.
+    lost_while_loading: bool,
 }
 
 impl MasterLink {
@@ -127,6 +142,7 @@ impl MasterLink {
             down_since_ms: Some(now_ms),
             read_offset: 0,
             has_history: true,
+            lost_while_loading: false,
         }
     }
 
@@ -339,6 +355,27 @@ impl Node {
         let Some(m) = &self.repl.master else { return };
         let (host, port) = (m.host.clone(), m.port);
         self.log(LogLevel::Notice, format!("Connecting to MASTER {host}:{port}"));
+        self.open_master_link();
+    }
+
+    /// Drops the link as [`Node::drop_master_link`] does, then opens it again
+    /// at once when Redis would (see [`Retry`]).
+    fn drop_master_link_then(&mut self, retry: Retry) {
+        self.drop_master_link();
+        let Some(m) = &self.repl.master else { return };
+        if retry == Retry::Cron || self.persist.is_loading() {
+            return;
+        }
+        let (host, port) = (m.host.clone(), m.port);
+        let tail = if retry == Retry::AfterFailure { " after failure" } else { "" };
+        self.log(LogLevel::Notice, format!("Reconnecting to MASTER {host}:{port}{tail}"));
+        self.open_master_link();
+    }
+
+    /// Starts connecting to the master.
+    fn open_master_link(&mut self) {
+        let Some(m) = &self.repl.master else { return };
+        let (host, port) = (m.host.clone(), m.port);
         let Ok(port16) = u16::try_from(port) else {
             self.log(LogLevel::Warning, "Unable to connect to MASTER: Invalid argument".into());
             return;
@@ -352,6 +389,13 @@ impl Node {
             m.inbuf.clear();
         }
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync started".into());
+    }
+
+    /// Redis's lines when the established link to the master ends (it keeps
+    /// the master's state to continue from with PSYNC).
+    fn log_master_lost(&mut self) {
+        self.log(LogLevel::Warning, "Connection with master lost.".into());
+        self.log(LogLevel::Notice, "Caching the disconnected master state.".into());
     }
 
     /// The connection to the master could not be made: logged, retried by the cron.
@@ -373,6 +417,7 @@ impl Node {
         let was_connected = m.state == State::Connected;
         let link = m.link.take();
         m.state = State::Connect;
+        m.lost_while_loading = false;
         m.inbuf.clear();
         m.clear_raw();
         m.stream = RequestParser::new();
@@ -394,9 +439,8 @@ impl Node {
         if !self.repl.master.as_ref().is_some_and(MasterLink::is_connected) {
             return false;
         }
-        self.log(LogLevel::Warning, "Connection with master lost.".into());
-        self.log(LogLevel::Notice, "Caching the disconnected master state.".into());
-        self.drop_master_link();
+        self.log_master_lost();
+        self.drop_master_link_then(Retry::Lost);
         true
     }
 
@@ -428,27 +472,40 @@ impl Node {
                 // handshake reads the reply synchronously ("Success" is
                 // errno 0: no error, just the end of the stream).
                 let state = self.repl.master.as_ref().map(|m| m.state.clone());
-                let lines: &[(LogLevel, &str)] = match state {
-                    Some(State::Connected) => &[
-                        (LogLevel::Warning, "Connection with master lost."),
-                        (LogLevel::Notice, "Caching the disconnected master state."),
-                    ],
-                    Some(State::ReceivePsync) => &[
-                        (LogLevel::Warning, "Failed to read response from the server: Success"),
-                        (LogLevel::Warning, "Master did not reply to PSYNC, will try later"),
-                    ],
-                    Some(State::Transfer { .. }) => {
-                        &[(LogLevel::Warning, "I/O error trying to sync with MASTER: connection lost")]
+                let (lines, retry): (&[&str], Retry) = match state {
+                    Some(State::Loading) => {
+                        // Noticed once the load is done (see `lost_while_loading`).
+                        if let Some(m) = &mut self.repl.master {
+                            m.lost_while_loading = true;
+                        }
+                        return;
                     }
-                    _ => &[
-                        (LogLevel::Warning, "Failed to read response from the server: Success"),
-                        (LogLevel::Warning, "Master did not respond to command during SYNC handshake"),
-                    ],
+                    Some(State::Connected) => {
+                        self.log_master_lost();
+                        (&[], Retry::Lost)
+                    }
+                    Some(State::ReceivePsync) => (
+                        &[
+                            "Failed to read response from the server: Success",
+                            "Master did not reply to PSYNC, will try later",
+                        ],
+                        Retry::Cron,
+                    ),
+                    Some(State::Transfer { .. }) => {
+                        (&["I/O error trying to sync with MASTER: connection lost"], Retry::AfterFailure)
+                    }
+                    _ => (
+                        &[
+                            "Failed to read response from the server: Success",
+                            "Master did not respond to command during SYNC handshake",
+                        ],
+                        Retry::Cron,
+                    ),
                 };
-                for (level, line) in lines {
-                    self.log(*level, line.to_string());
+                for line in lines {
+                    self.log(LogLevel::Warning, line.to_string());
                 }
-                self.drop_master_link();
+                self.drop_master_link_then(retry);
             }
             LinkEvent::Bytes(bytes) => {
                 if let Some(m) = &mut self.repl.master {
@@ -539,7 +596,7 @@ impl Node {
                         Payload::Length(n)
                     } else if line.starts_with('-') {
                         self.log(LogLevel::Warning, format!("MASTER aborted replication with an error: {line}"));
-                        self.drop_master_link();
+                        self.drop_master_link_then(Retry::AfterFailure);
                         return;
                     } else {
                         self.log(
@@ -549,7 +606,7 @@ impl Node {
                                  sure the host and port are right?"
                             ),
                         );
-                        self.drop_master_link();
+                        self.drop_master_link_then(Retry::AfterFailure);
                         return;
                     };
                     m.state = State::Transfer { replid, offset, payload: Some(payload.clone()) };
@@ -790,11 +847,13 @@ impl Node {
 
     /// The snapshot's file could not be written: the sync is cancelled,
     /// and the dataset left empty, as Redis flushed it before the fsync.
-    pub(in crate::node) fn snapshot_store_failed(&mut self) {
+    /// `retry_now`: whether Redis reconnects at once (not when it could not
+    /// even create the file: that is part of its handshake).
+    pub(in crate::node) fn snapshot_store_failed(&mut self, retry_now: bool) {
         if self.repl.snapshot_load.take().is_some() {
             self.empty_after_failed_sync();
         }
-        self.drop_master_link();
+        self.drop_master_link_then(if retry_now { Retry::AfterFailure } else { Retry::Cron });
     }
 
     /// A sync that failed once Redis had flushed the old data: the dataset
@@ -866,7 +925,7 @@ impl Node {
         self.log(LogLevel::Warning, format!("Failed trying to load the MASTER synchronization DB from {source}: {e}"));
         // Redis flushed the old data before loading: the half-loaded data goes too.
         self.empty_after_failed_sync();
-        self.drop_master_link();
+        self.drop_master_link_then(Retry::AfterFailure);
     }
 
     /// The snapshot is in: we continue the master's history from its offset.
@@ -888,6 +947,10 @@ impl Node {
         // The first ACK at once: an EOF-form master waits for it.
         self.send_ack_to_master();
         self.master_progress();
+        if self.repl.master.as_mut().is_some_and(|m| std::mem::take(&mut m.lost_while_loading)) {
+            self.log_master_lost();
+            self.drop_master_link_then(Retry::Lost);
+        }
     }
 
     /// REPLCONF ACK with the offset applied so far.
@@ -911,7 +974,8 @@ impl Node {
                 Ok(None) => return,
                 Err(e) => {
                     self.log(LogLevel::Warning, format!("Protocol error from MASTER: {}", e.0));
-                    self.drop_master_link();
+                    self.log_master_lost();
+                    self.drop_master_link_then(Retry::Lost);
                     return;
                 }
             };
@@ -1013,7 +1077,7 @@ impl Node {
             State::Connect if !self.persist.is_loading() => self.connect_to_master(),
             State::Connecting | State::ReceivePong | State::Handshake(_) | State::ReceivePsync if silent => {
                 self.log(LogLevel::Warning, "Timeout connecting to the MASTER...".into());
-                self.drop_master_link();
+                self.drop_master_link_then(Retry::AfterFailure);
             }
             State::Transfer { .. } if silent => {
                 self.log(
@@ -1022,13 +1086,12 @@ impl Node {
                      'repl-timeout' parameter in redis.conf to a larger value."
                         .into(),
                 );
-                self.drop_master_link();
+                self.drop_master_link_then(Retry::AfterFailure);
             }
             State::Connected if silent => {
                 self.log(LogLevel::Warning, "MASTER timeout: no data nor PING received...".into());
-                self.log(LogLevel::Warning, "Connection with master lost.".into());
-                self.log(LogLevel::Notice, "Caching the disconnected master state.".into());
-                self.drop_master_link();
+                self.log_master_lost();
+                self.drop_master_link_then(Retry::Lost);
             }
             State::Connected => self.send_ack_to_master(),
             _ => {}
