@@ -889,13 +889,20 @@ fn a_restarted_replica_continues_from_the_history_its_rdb_file_recorded() {
     writes(&mut net, 0, "a");
     assert_eq!(net.cmd(1, &["SAVE"]), "+OK\r\n");
     writes(&mut net, 0, "b");
-    net.restart(1, "replicaof 127.0.0.1 7000\n");
-    assert_eq!(net.info(1, "master_replid"), net.info(0, "master_replid"), "the history came back from dump.rdb");
+    restart_and_continue(&mut net);
     // As Redis logs it at startup: after the load (and once before, at REPLICAOF on a master).
     let last = |text: &str| net.logs.iter().rposition(|(n, m)| *n == 1 && m.contains(text)).expect(text);
     assert!(last("DB loaded from disk") < last("Before turning into a replica, using my own master parameters"));
+}
+
+/// Node 1 dies and starts again as node 0's replica: it must come back with
+/// node 0's history from its dump.rdb and continue it with a partial resync
+/// (node 0 served it one full sync before).
+fn restart_and_continue(net: &mut Net) {
+    net.restart(1, "replicaof 127.0.0.1 7000\n");
+    assert_eq!(net.info(1, "master_replid"), net.info(0, "master_replid"), "the history came back from dump.rdb");
     net.advance(1500);
-    assert_eq!(net.info(0, "sync_partial_ok"), "1", "it resumed from the offset of its save");
+    assert_eq!(net.info(0, "sync_partial_ok"), "1", "it continued from the file's offset");
     assert_eq!(net.info(0, "sync_full"), "1");
     assert_eq!(net.digest(1), net.digest(0));
 }
@@ -1269,12 +1276,7 @@ fn a_replica_keeps_its_masters_snapshot_on_disk_and_continues_from_it_after_a_cr
     // not fsynced, and comes back with the synced file and its history.
     writes(&mut net, 0, "b");
     disk(&mut net, 1).crash();
-    net.restart(1, "replicaof 127.0.0.1 7000\n");
-    assert_eq!(net.info(1, "master_replid"), net.info(0, "master_replid"), "the history came back from dump.rdb");
-    net.advance(1500);
-    assert_eq!(net.info(0, "sync_partial_ok"), "1", "it continued from the snapshot's offset");
-    assert_eq!(net.info(0, "sync_full"), "1");
-    assert_eq!(net.digest(1), net.digest(0));
+    restart_and_continue(&mut net);
 }
 
 #[test]
