@@ -169,7 +169,7 @@ impl Node {
         self.repl.replid2 = Some((old, self.repl.offset as i64 + 1));
         let (replid, offset) = (self.replid.clone(), self.repl.offset);
         self.log(
-            super::LogLevel::Notice,
+            super::LogLevel::Warning,
             format!(
                 "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {replid}",
                 self.repl.replid2.as_ref().map_or("", |r| r.0.as_str()),

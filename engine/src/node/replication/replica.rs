@@ -316,6 +316,12 @@ impl Node {
     pub(super) fn unset_master(&mut self) {
         self.cancel_snapshot();
         if let Some(m) = self.repl.master.take() {
+            if m.is_connected() {
+                self.log_master_lost();
+            }
+            if m.has_history {
+                self.log_cached_master_discarded();
+            }
             if let Some(link) = m.link {
                 self.link_close(link);
             }
@@ -341,6 +347,13 @@ impl Node {
              able to synchronize with the new master with just a partial transfer."
                 .into(),
         );
+    }
+
+    /// Redis's line when the master state it kept to continue with PSYNC
+    /// (a history we had: `has_history`) is given up: a full sync replaces
+    /// it, or REPLICAOF NO ONE.
+    fn log_cached_master_discarded(&mut self) {
+        self.log(LogLevel::Notice, "Discarding previously cached master state.".into());
     }
 
     /// Drops the snapshot being written to disk or loaded.
@@ -818,6 +831,9 @@ impl Node {
         // A save under way would write the old dataset over the new file
         // (and copy every page Redis's load touches): Redis kills its child.
         self.kill_save_for_sync_load(from_disk);
+        if self.repl.master.as_ref().is_some_and(|m| m.has_history) {
+            self.log_cached_master_discarded();
+        }
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Flushing old data".into());
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Loading DB in memory".into());
         match self.start_rdb_replace(bytes) {

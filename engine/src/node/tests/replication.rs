@@ -1540,3 +1540,28 @@ fn a_link_that_ends_is_logged_where_it_was() {
     let lost = net.log_position(1, "Connection with master lost.");
     assert!(lost < net.log_position(1, "Caching the disconnected master state."));
 }
+
+/// The master state a replica keeps to continue with PSYNC is given up, as
+/// Redis logs it, when a full sync replaces it and at REPLICAOF NO ONE.
+#[test]
+fn a_replica_discards_its_cached_master_as_redis_logs_it() {
+    let mut net = Net::new(2, "");
+    net.cmd(1, &["SET", "mine", "1"]);
+    // A master turning replica offers its own history: refused, a full sync.
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    let discarded = net.log_position(1, "Discarding previously cached master state.");
+    assert!(net.log_position(1, "receiving streamed RDB from master") < discarded);
+    assert!(discarded < net.log_position(1, "MASTER <-> REPLICA sync: Flushing old data"));
+    assert_eq!(net.cmd(1, &["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    let at = |text: &str| net.logs.iter().rposition(|(n, m)| *n == 1 && m.starts_with(text)).expect(text);
+    let order = [
+        "Connection with master lost.",
+        "Caching the disconnected master state.",
+        "Discarding previously cached master state.",
+        "Setting secondary replication ID to",
+        "MASTER MODE enabled",
+    ];
+    let at: Vec<usize> = order.iter().map(|l| at(l)).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{order:?}: {at:?}");
+}
