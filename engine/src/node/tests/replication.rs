@@ -276,6 +276,19 @@ impl Net {
         self.until_replica_loads();
     }
 
+    /// Node `i` logged each of `lines` (the first time after the log's
+    /// position `from`) in this order.
+    fn assert_logged_in_order(&self, i: usize, from: usize, lines: &[&str]) {
+        let at: Vec<usize> = lines
+            .iter()
+            .map(|l| {
+                let found = self.logs[from..].iter().position(|(n, m)| *n == i && m.contains(l));
+                from + found.unwrap_or_else(|| panic!("{l} not logged after {from}"))
+            })
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{lines:?} in order: {at:?}");
+    }
+
     /// Where node `i` logged `text` first, in the order of all logs.
     fn log_position(&self, i: usize, text: &str) -> usize {
         self.logs.iter().position(|(n, m)| *n == i && m.contains(text)).unwrap_or_else(|| panic!("{text} not logged"))
@@ -1443,15 +1456,17 @@ fn a_sync_to_disk_is_a_bgsave_whose_file_goes_to_the_replica() {
     net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
     net.advance(1000);
     assert_eq!(net.digest(1), net.digest(0));
-    let order = [
-        "Starting BGSAVE for SYNC with target: disk",
-        "Background saving started by pid",
-        "DB saved on disk",
-        "Background saving terminated with success",
-        "Synchronization with replica 127.0.0.1:7001 succeeded",
-    ];
-    let at: Vec<usize> = order.iter().map(|l| net.log_position(0, l)).collect();
-    assert!(at.windows(2).all(|w| w[0] < w[1]), "{order:?} in order: {at:?}");
+    net.assert_logged_in_order(
+        0,
+        0,
+        &[
+            "Starting BGSAVE for SYNC with target: disk",
+            "Background saving started by pid",
+            "DB saved on disk",
+            "Background saving terminated with success",
+            "Synchronization with replica 127.0.0.1:7001 succeeded",
+        ],
+    );
     let persistence = net.cmd(0, &["INFO", "persistence"]);
     for line in ["rdb_changes_since_last_save:0\r\n", "rdb_saves:1\r\n", "rdb_last_bgsave_status:ok\r\n"] {
         assert!(persistence.contains(line), "{line} in {persistence}");
@@ -1472,14 +1487,16 @@ fn a_sync_to_disk_that_fails_to_save_fails_the_sync_and_the_next_one_succeeds() 
     disk(&mut net, 0).fail(OpKind::Write, "temp-", StorageError::NoSpace, Some(1));
     net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
     net.advance(3000);
-    let failed = [
-        "Write error saving DB on disk: No space left on device",
-        "Background saving error",
-        "SYNC failed. BGSAVE child returned an error",
-    ];
-    let at: Vec<usize> = failed.iter().map(|l| net.log_position(0, l)).collect();
-    assert!(at.windows(2).all(|w| w[0] < w[1]), "{failed:?} in order: {at:?}");
-    assert!(at[2] < net.log_position(0, "Synchronization with replica 127.0.0.1:7001 succeeded"));
+    net.assert_logged_in_order(
+        0,
+        0,
+        &[
+            "Write error saving DB on disk: No space left on device",
+            "Background saving error",
+            "SYNC failed. BGSAVE child returned an error",
+            "Synchronization with replica 127.0.0.1:7001 succeeded",
+        ],
+    );
     assert_eq!(net.digest(1), net.digest(0));
 }
 
@@ -1550,18 +1567,26 @@ fn a_replica_discards_its_cached_master_as_redis_logs_it() {
     // A master turning replica offers its own history: refused, a full sync.
     net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
     net.advance(1000);
-    let discarded = net.log_position(1, "Discarding previously cached master state.");
-    assert!(net.log_position(1, "receiving streamed RDB from master") < discarded);
-    assert!(discarded < net.log_position(1, "MASTER <-> REPLICA sync: Flushing old data"));
+    net.assert_logged_in_order(
+        1,
+        0,
+        &[
+            "receiving streamed RDB from master",
+            "Discarding previously cached master state.",
+            "MASTER <-> REPLICA sync: Flushing old data",
+        ],
+    );
+    let before = net.logs.len();
     assert_eq!(net.cmd(1, &["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
-    let at = |text: &str| net.logs.iter().rposition(|(n, m)| *n == 1 && m.starts_with(text)).expect(text);
-    let order = [
-        "Connection with master lost.",
-        "Caching the disconnected master state.",
-        "Discarding previously cached master state.",
-        "Setting secondary replication ID to",
-        "MASTER MODE enabled",
-    ];
-    let at: Vec<usize> = order.iter().map(|l| at(l)).collect();
-    assert!(at.windows(2).all(|w| w[0] < w[1]), "{order:?}: {at:?}");
+    net.assert_logged_in_order(
+        1,
+        before,
+        &[
+            "Connection with master lost.",
+            "Caching the disconnected master state.",
+            "Discarding previously cached master state.",
+            "Setting secondary replication ID to",
+            "MASTER MODE enabled",
+        ],
+    );
 }
