@@ -284,6 +284,7 @@ impl Node {
     /// Bytes read from a client's connection: runs every complete request.
     pub fn client_bytes(&mut self, id: ClientId, bytes: &[u8], now_ms: i64) {
         self.now_ms = now_ms;
+        self.replica_newline(id, bytes);
         let limit = self.config.query_buffer_limit();
         if let Some(c) = self.clients.get_mut(&id) {
             if !c.close_after_reply {

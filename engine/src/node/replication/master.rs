@@ -360,6 +360,18 @@ impl Node {
         }
     }
 
+    /// A blank line from a replica (Redis's replica sends one a second while
+    /// it loads its snapshot) refreshes its ACK time as Redis's master does,
+    /// so a long load is not taken for a silent replica.
+    pub(in crate::node) fn replica_newline(&mut self, id: ClientId, bytes: &[u8]) {
+        if bytes.is_empty() || !bytes.iter().all(|&b| b == b'\n' || b == b'\r') {
+            return;
+        }
+        if let Some(p) = self.repl.peers.get_mut(&id) {
+            p.ack_ms = self.now_ms;
+        }
+    }
+
     /// The master's once-a-second work: PING in the stream every
     /// `repl-ping-replica-period`, newlines to replicas waiting for their
     /// snapshot, dropping replicas silent for `repl-timeout`, and freeing the

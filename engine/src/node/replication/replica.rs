@@ -88,6 +88,8 @@ pub(in crate::node) struct SnapshotLoad {
     storing: bool,
     /// Whether the file's AUX lines were logged.
     aux_logged: bool,
+    /// The second a newline last went to the master (see `snapshot_load_step`).
+    newline_sent_secs: Option<i64>,
 }
 
 /// The master this node follows, and the link to it.
@@ -841,8 +843,15 @@ impl Node {
                 if let Some(m) = &mut self.repl.master {
                     m.state = State::Loading;
                 }
-                self.repl.snapshot_load =
-                    Some(SnapshotLoad { job, replid, offset, from_disk, storing: from_disk, aux_logged: false });
+                self.repl.snapshot_load = Some(SnapshotLoad {
+                    job,
+                    replid,
+                    offset,
+                    from_disk,
+                    storing: from_disk,
+                    aux_logged: false,
+                    newline_sent_secs: None,
+                });
                 if from_disk {
                     self.sync_file_close();
                 }
@@ -906,6 +915,16 @@ impl Node {
             return;
         }
         let outcome = self.rdb_replace_step(&mut load.job);
+        // A newline to the master once a second while loading, as Redis's
+        // replica sends: the master takes it for an ACK's sign of life and
+        // does not drop a replica whose load outlasts `repl-timeout`.
+        let secs = self.now_ms.div_euclid(1000);
+        if load.newline_sent_secs != Some(secs) {
+            load.newline_sent_secs = Some(secs);
+            if let Some(link) = self.repl.master.as_ref().and_then(|m| m.link) {
+                self.link_send(link, b"\n".to_vec());
+            }
+        }
         if !load.aux_logged {
             // The AUX fields come first: one step has read them, and Redis
             // logs them as it meets them.

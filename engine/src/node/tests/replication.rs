@@ -1590,3 +1590,29 @@ fn a_replica_discards_its_cached_master_as_redis_logs_it() {
         ],
     );
 }
+
+/// A load that outlasts the master's `repl-timeout`: the replica sends a
+/// newline a second while it loads, which the master takes for a sign of
+/// life as Redis's does, so the replica is not dropped in a loop of syncs.
+#[test]
+fn a_replica_loading_longer_than_repl_timeout_is_kept() {
+    let mut net = Net::new(2, "repl-timeout 1\n");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    // 60k more keys: a load of a dozen steps each way, one step per tick.
+    for batch in 0..60 {
+        let mut words = vec!["MSET".to_string()];
+        for j in 0..1000 {
+            words.extend([format!("many:{batch}:{j}"), "v".to_string()]);
+        }
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        net.cmd(0, &words);
+    }
+    net.full_sync_to_loading(net.now + 1000);
+    net.advance(4000);
+    let loads = net.logs.iter().filter(|(n, m)| *n == 1 && m.starts_with("Done loading RDB")).count();
+    assert_eq!(loads, 2, "the first sync's load and this one");
+    assert!(!net.logged(0, "Disconnecting timedout replica"), "{:?}", net.logs);
+    assert_eq!(net.info(0, "sync_full"), "2");
+    assert_eq!(net.digest(1), net.digest(0));
+}
