@@ -262,7 +262,8 @@ impl Node {
         if self.repl.failover.is_some() {
             return Frame::error("ERR REPLICAOF not allowed while failing over.");
         }
-        let who = self.clients.get(&id).map(|c| format!("id={id} addr={}", c.conn.addr)).unwrap_or_default();
+        // Redis describes the client as CLIENT INFO does.
+        let who = self.clients.get(&id).map(|c| super::super::client_list::line(c, self.now_ms)).unwrap_or_default();
         match master {
             None => {
                 if self.is_replica() {

@@ -1589,6 +1589,12 @@ fn a_replica_discards_its_cached_master_as_redis_logs_it() {
             "MASTER MODE enabled",
         ],
     );
+    // The client is described as CLIENT INFO describes it, as in Redis.
+    let enabled = &net.logs[net.log_position(1, "MASTER MODE enabled")].1;
+    assert!(
+        enabled.contains("laddr=") && enabled.ends_with("cmd=replicaof user=default redir=-1 resp=2')"),
+        "{enabled}"
+    );
 }
 
 /// A load that outlasts the master's `repl-timeout`: the replica sends a
