@@ -296,6 +296,12 @@ impl Node {
         !self.config.get("save").trim().is_empty()
     }
 
+    /// No save points and no AOF (Redis's `allPersistenceDisabled`): what
+    /// `rdb-del-sync-files` asks before removing a sync's file.
+    fn all_persistence_disabled(&self) -> bool {
+        !self.has_save_points() && !self.config.get_bool("appendonly")
+    }
+
     /// A fatal persistence error: Redis logs it and exits with status 1.
     fn fatal(&mut self, message: String) {
         self.log(LogLevel::Warning, message);

@@ -406,8 +406,11 @@ impl Node {
             self.persist.rdb.made_for_sync = false;
             return;
         }
-        let persistence_off = !self.has_save_points() && !self.config.get_bool("appendonly");
-        if !persistence_off || !self.persist.rdb.made_for_sync || replicas_waiting || self.persist.rdb.job.is_some() {
+        if !self.all_persistence_disabled()
+            || !self.persist.rdb.made_for_sync
+            || replicas_waiting
+            || self.persist.rdb.job.is_some()
+        {
             return;
         }
         self.persist.rdb.made_for_sync = false;

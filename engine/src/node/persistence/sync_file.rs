@@ -199,8 +199,7 @@ impl Node {
     /// `rdb-del-sync-files yes` on a replica with no persistence of its
     /// own (no save points, no AOF): the file loaded is removed.
     pub(in crate::node) fn remove_sync_file_if_unwanted(&mut self) {
-        let persistence_off = !self.has_save_points() && !self.config.get_bool("appendonly");
-        if self.config.get_bool("rdb-del-sync-files") && persistence_off {
+        if self.config.get_bool("rdb-del-sync-files") && self.all_persistence_disabled() {
             self.log(
                 LogLevel::Notice,
                 "Removing the RDB file obtained from the master. This replica has persistence disabled".into(),

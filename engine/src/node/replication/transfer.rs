@@ -252,9 +252,12 @@ impl Node {
     }
 
     /// The transfer ended, done or dropped: INFO's `rdb_last_bgsave_time_sec`
-    /// counts it, as Redis's does its child's.
+    /// counts it, as Redis's does its child's (a sync to disk's child is its
+    /// BGSAVE, which counted itself).
     fn transfer_ended(&mut self, t: &Transfer) {
-        self.persist.set_last_bgsave_secs((self.now_ms - t.start_ms).max(0) / 1000);
+        if !t.on_disk {
+            self.persist.set_last_bgsave_secs((self.now_ms - t.start_ms).max(0) / 1000);
+        }
     }
 
     /// When the transfer wants its next step: at once while one runs, or
@@ -291,9 +294,7 @@ impl Node {
             if let Some(source) = &t.source {
                 source.cancel(self.engine.as_mut());
             }
-            if !t.on_disk {
-                self.transfer_ended(&t);
-            }
+            self.transfer_ended(&t);
             if matches!(t.form, Form::Eof { .. }) {
                 self.log(
                     LogLevel::Warning,
@@ -360,9 +361,7 @@ impl Node {
         }
         let now = self.now_ms;
         let eof = matches!(t.form, Form::Eof { .. });
-        if !t.on_disk {
-            self.transfer_ended(&t);
-        }
+        self.transfer_ended(&t);
         if eof {
             let up = t.peers.len();
             self.log(
