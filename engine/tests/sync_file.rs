@@ -7,6 +7,8 @@
 //! `repl-diskless-load on-empty-db` an empty replica loads from the socket
 //! and writes no file. On the master's side, `repl-diskless-sync no` makes
 //! the sync's snapshot a BGSAVE of `dbfilename` whose file is then sent.
+//! With `repl-diskless-load swapdb` a replica whose partial resync fails
+//! loads the full sync beside its dataset and serves that meanwhile.
 //! Real `redis-server` must be installed.
 
 mod persistence_support;
@@ -48,6 +50,17 @@ fn wait_synced(kind: Kind, master: &mut Client, replica: &Server) {
     wait_for(&format!("{kind:?}: the replica in sync"), || {
         let Ok(mut r) = Client::try_connect(replica.port) else { return false };
         info_field(&mut r, "replication", "master_link_status") == "up" && digest(&mut r) == digest(master)
+    });
+}
+
+/// The replica's link is up and it applied all the master wrote: cheaper
+/// than [`wait_synced`]'s digests where the dataset is large.
+fn wait_caught_up(kind: Kind, master: &mut Client, replica: &Server) {
+    wait_for(&format!("{kind:?}: the replica caught up"), || {
+        let Ok(mut r) = Client::try_connect(replica.port) else { return false };
+        info_field(&mut r, "replication", "master_link_status") == "up"
+            && info_field(&mut r, "replication", "master_repl_offset")
+                == info_field(master, "replication", "master_repl_offset")
     });
 }
 
@@ -181,4 +194,91 @@ fn a_sync_to_disk_leaves_the_masters_dump_on_both_servers() {
     let redis = sync_to_disk(Kind::Redis);
     assert_eq!(sync_to_disk(Kind::Redsim), redis);
     assert_eq!(redis.0, vec!["dump.rdb".to_string()]);
+}
+
+/// What a client of a `swapdb` replica sees while its full sync loads.
+#[derive(Debug, PartialEq, Eq)]
+struct DuringLoad {
+    /// Replies read while INFO said `async_loading:1` before and after them.
+    replies: Vec<String>,
+    /// The replica's log lines from the resync on (reduced to what both write).
+    lines: Vec<String>,
+    /// The key written on the master meanwhile, once the replica is synced.
+    marker_after: String,
+}
+
+/// A synced `swapdb` replica of a master with 300 000 keys loses its
+/// link while the master takes more writes than its 16 KB backlog holds:
+/// the full sync that follows continues the replica's history (same
+/// replication ID), so the replica is read while it loads.
+fn swapdb_load(kind: Kind) -> DuringLoad {
+    let base = fresh_dir(&format!("swapdb-load-{kind:?}"));
+    let (mdir, rdir) = (base.join("master"), base.join("replica"));
+    std::fs::create_dir_all(&mdir).unwrap();
+    std::fs::create_dir_all(&rdir).unwrap();
+    let _master = start(kind, &mdir, &["--repl-diskless-sync-delay", "0", "--repl-backlog-size", "16kb"]);
+    let mut m = _master.client();
+    // DEBUG POPULATE is not replicated: the replica gets these keys by its first sync.
+    m.cmd(&["DEBUG", "POPULATE", "300000", "pop", "20"]);
+    m.cmd(&["SET", "marker", "old"]);
+    let replicaof = format!("127.0.0.1 {}", _master.port);
+    let replica = start(kind, &rdir, &["--replicaof", &replicaof, "--repl-diskless-load", "swapdb"]);
+    wait_caught_up(kind, &mut m, &replica);
+    let log_from = replica.log_text().len();
+    // The link ends and the backlog overflows in one transaction, before
+    // the replica can come back and ask for a partial resync.
+    let big = "x".repeat(100_000);
+    m.cmd(&["MULTI"]);
+    m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]);
+    m.cmd(&["SET", "marker", "new"]);
+    m.cmd(&["SET", "big", &big]);
+    m.cmd(&["EXEC"]);
+    let mut r = replica.client();
+    // Pipelined, so that Redis answers them all between two chunks of its
+    // load: the INFOs around the others say whether they ran during it.
+    let requests: [&[&str]; 4] = [&["INFO", "persistence"], &["GET", "marker"], &["DBSIZE"], &["INFO", "persistence"]];
+    let field = |info: &str, name: &str| {
+        let prefix = format!("{name}:");
+        info.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or("missing").trim().to_string()
+    };
+    let mut replies = None;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while replies.is_none() && std::time::Instant::now() < deadline {
+        for words in requests {
+            r.send_only(words).unwrap();
+        }
+        let got: Vec<String> = requests.iter().map(|_| r.read_reply().unwrap().text()).collect();
+        if field(&got[0], "async_loading") == "1" && field(&got[3], "async_loading") == "1" {
+            replies = Some(vec![
+                format!("loading:{}", field(&got[0], "loading")),
+                format!("GET marker: {}", got[1]),
+                format!("DBSIZE: {}", got[2]),
+            ]);
+        }
+    }
+    let replies = replies.unwrap_or_else(|| panic!("{kind:?}: the replica never loaded asynchronously"));
+    wait_caught_up(kind, &mut m, &replica);
+    assert_eq!(digest(&mut r), digest(&mut m), "{kind:?}: the replica holds the master's dataset");
+    let wanted = [
+        "Full resync from master",
+        "MASTER <-> REPLICA sync: Flushing old data",
+        "MASTER <-> REPLICA sync: Loading DB in memory",
+        "Done loading RDB, keys loaded: 300002, keys expired: 0.",
+        "Discarding previously cached master state.",
+        "MASTER <-> REPLICA sync: Swapping active DB with loaded DB",
+        "MASTER <-> REPLICA sync: Discarding old DB in background",
+        "MASTER <-> REPLICA sync: Finished with success",
+    ];
+    let lines = lines_of(&replica.log_text()[log_from..], &wanted);
+    let seen = DuringLoad { replies, lines, marker_after: r.cmd(&["GET", "marker"]).text() };
+    let _ = std::fs::remove_dir_all(&base);
+    seen
+}
+
+#[test]
+fn a_swapdb_replica_serves_its_old_dataset_while_it_loads_on_both_servers() {
+    let redis = swapdb_load(Kind::Redis);
+    assert_eq!(swapdb_load(Kind::Redsim), redis);
+    assert_eq!(redis.replies[1], "GET marker: old");
+    assert_eq!(redis.marker_after, "new");
 }

@@ -432,4 +432,23 @@ pub trait Engine {
     /// `keys` records are coming for the empty database `db` (an RDB file's
     /// RESIZEDB): room for them may be made at once. Only a hint.
     fn reserve(&mut self, _db: usize, _keys: usize) {}
+
+    /// An empty engine of the same kind with as many databases: Redis's
+    /// temporary databases for `repl-diskless-load swapdb`, where a
+    /// replica loads its master's snapshot while this one keeps serving.
+    fn empty_like(&self) -> Box<dyn Engine>;
+
+    /// Takes the databases of `loaded` (made by [`Engine::empty_like`] on
+    /// this engine) in place of its own, which are freed as FLUSHALL ASYNC
+    /// frees them; statistics stay. The swap at the end of a `swapdb` load.
+    fn swap_in(&mut self, loaded: Box<dyn Engine>);
+
+    /// Frees the databases of `other` (made by [`Engine::empty_like`] on
+    /// this engine) as FLUSHALL ASYNC frees its own: a `swapdb` load given
+    /// up must not stall the server for the keys it had loaded.
+    fn discard(&mut self, other: Box<dyn Engine>);
+
+    /// The engine as [`std::any::Any`], so that [`Engine::swap_in`] and
+    /// [`Engine::discard`] can take their own kind's databases.
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
 }

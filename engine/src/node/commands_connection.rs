@@ -226,8 +226,8 @@ impl Node {
         out
     }
 
-    /// CLIENT KILL: closes every matching client; the caller is closed after
-    /// its reply. The old form answers +OK or an error, the new one a count.
+    /// CLIENT KILL: closes every matching client at once; the caller is
+    /// closed after its reply. The old form answers +OK or an error, the new one a count.
     fn client_kill(&mut self, id: ClientId, f: &KillFilter) -> Frame {
         let matching: Vec<ClientId> = self
             .clients
@@ -242,15 +242,22 @@ impl Node {
         // TYPE master: the link to our master goes (the replica reconnects).
         let master = f.client_type == Some(ClientType::Master) && self.drop_master_for_kill();
         let killed = matching.len() + usize::from(master);
-        for k in &matching {
-            if let Some(c) = self.clients.get_mut(k) {
-                if *k != id {
-                    // Killed clients lose what was still waiting to be written.
-                    c.out.clear();
+        for &k in &matching {
+            if k == id {
+                if let Some(c) = self.clients.get_mut(&k) {
+                    c.close_after_reply = true;
                 }
-                c.close_after_reply = true;
+                self.pending.remove(&k);
+                continue;
             }
-            self.pending.remove(k);
+            // Gone at once, as Redis frees it: what it was still owed is
+            // lost, and nothing the caller does next reaches it (a replica
+            // killed inside MULTI misses the transaction's writes).
+            if let Some(c) = self.clients.get_mut(&k) {
+                c.out.clear();
+            }
+            self.forget_client(k);
+            self.close_after_held(k);
         }
         if f.old_form {
             if killed == 0 {

@@ -549,7 +549,8 @@ impl Node {
     /// used_memory which counts client buffers too.
     fn used_memory(&self) -> u64 {
         const BASE: u64 = 870_000;
-        BASE + self.engine.used_memory() + PER_CLIENT_BYTES * self.clients.len() as u64
+        // A `swapdb` load's second dataset counts too, as Redis's temporary databases do.
+        BASE + self.engine.used_memory() + self.snapshot_load_memory() + PER_CLIENT_BYTES * self.clients.len() as u64
     }
 }
 

@@ -358,6 +358,14 @@ impl Db {
         self.empty_out(Db { touched, ..Db::default() })
     }
 
+    /// Puts `loaded`'s contents in place of this database's (a replica's
+    /// `swapdb` load) and hands the old ones back, as [`Db::take`] does:
+    /// a snapshot under way keeps what it has not read yet.
+    pub fn swap_contents(&mut self, mut loaded: Db) -> Db {
+        loaded.touched = std::mem::take(&mut self.touched);
+        self.empty_out(loaded)
+    }
+
     /// A database given up for freeing in bounded steps: its entries, still
     /// in their slab chunks, and its expire index.
     pub fn into_teardown(self) -> (Teardown, BTreeSet<(i64, u32)>) {

@@ -414,6 +414,35 @@ impl redsim_model::Engine for Engine {
         }
         Ok(())
     }
+
+    fn empty_like(&self) -> Box<dyn redsim_model::Engine> {
+        Box::new(Engine::new(self.dbs.len()))
+    }
+
+    fn swap_in(&mut self, loaded: Box<dyn redsim_model::Engine>) {
+        let loaded = own_kind(loaded);
+        for (db, contents) in self.dbs.iter_mut().zip(loaded.dbs) {
+            let old = db.swap_contents(contents);
+            if !old.is_empty() {
+                self.lazyfree.free_db(old);
+            }
+        }
+    }
+
+    fn discard(&mut self, other: Box<dyn redsim_model::Engine>) {
+        for db in own_kind(other).dbs.into_iter().filter(|db| !db.is_empty()) {
+            self.lazyfree.free_db(db);
+        }
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
+}
+
+/// An engine handed back to the one whose [`redsim_model::Engine::empty_like`] made it.
+fn own_kind(engine: Box<dyn redsim_model::Engine>) -> Engine {
+    *engine.into_any().downcast::<Engine>().expect("an engine made by this one's empty_like")
 }
 
 impl std::fmt::Debug for Engine {

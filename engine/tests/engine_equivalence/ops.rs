@@ -92,6 +92,10 @@ pub enum Op {
         db: usize,
     },
     Set(Setting),
+    /// Each engine's dataset loaded into an engine of its `empty_like` and
+    /// swapped in (a replica's `swapdb` load of the same data): nothing a
+    /// client sees may change, a snapshot under way included.
+    SwapIn,
 }
 
 /// Draws choices from an operation's parameters; zeros (what shrinking
@@ -408,6 +412,7 @@ pub fn generic_op(kind: usize, p: &mut P<'_>, now: i64) -> Op {
         21 => W::new("DBSIZE").on(p),
         22 => W::new("DEBUG").a("DIGEST").on(p),
         23 => Op::ActiveExpire,
+        24 => Op::SwapIn,
         _ => Op::Advance(p.below(2500) as i64),
     }
 }

@@ -72,6 +72,19 @@ pub fn cycle_on(engine: &mut dyn Engine, config: &EngineConfig, now: i64, seed: 
     }
 }
 
+/// What a replica's `swapdb` load does, with the engine's own dataset as
+/// the snapshot: loaded into an empty engine of its kind, then swapped in.
+fn swap_in_a_copy(engine: &mut dyn Engine) {
+    let data = engine.snapshot();
+    let mut temp = engine.empty_like();
+    for (db, records) in data.dbs.into_iter().enumerate() {
+        temp.reserve(db, records.len());
+        let loaded = temp.load_records(records.into_iter().map(|r| (db, r)).collect());
+        assert!(loaded.is_ok(), "a snapshot holds each key once");
+    }
+    engine.swap_in(temp);
+}
+
 pub fn show(words: &[Vec<u8>]) -> String {
     words
         .iter()
@@ -238,6 +251,11 @@ impl Pair {
             Op::RandomKey { db } => {
                 let _ = writeln!(self.trace, "[db{db}] RANDOMKEY");
                 self.randomkey(*db)?;
+            }
+            Op::SwapIn => {
+                let _ = writeln!(self.trace, "(dataset reloaded beside itself and swapped in)");
+                swap_in_a_copy(&mut self.model);
+                swap_in_a_copy(&mut self.engine);
             }
         }
         self.check_state()

@@ -234,7 +234,7 @@ impl Client {
         Ok(line.trim_end_matches("\r\n").to_string())
     }
 
-    fn read_reply(&mut self) -> std::io::Result<Reply> {
+    pub fn read_reply(&mut self) -> std::io::Result<Reply> {
         let line = self.line()?;
         let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad reply");
         let (kind, rest) = line.split_at(1);

@@ -290,6 +290,23 @@ impl Engine for Model {
         result
     }
 
+    fn empty_like(&self) -> Box<dyn Engine> {
+        Box::new(Model::new(self.dbs.len()))
+    }
+
+    /// The old databases go at once: the model frees nothing later.
+    fn swap_in(&mut self, loaded: Box<dyn Engine>) {
+        self.dbs = own_kind(loaded).dbs;
+    }
+
+    fn discard(&mut self, other: Box<dyn Engine>) {
+        drop(own_kind(other));
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
+
     fn key_state(&self, db: usize, key: &[u8], now_ms: i64) -> KeyState {
         match self.dbs.get(db).and_then(|d| d.get(key)) {
             None => KeyState::Missing,
@@ -329,4 +346,9 @@ impl Engine for Model {
             .map(|(k, e)| (k.len() + e.value.approx_bytes() + 64) as u64)
             .sum()
     }
+}
+
+/// A model handed back to the one whose [`Engine::empty_like`] made it.
+fn own_kind(engine: Box<dyn Engine>) -> Model {
+    *engine.into_any().downcast::<Model>().expect("a model made by this one's empty_like")
 }

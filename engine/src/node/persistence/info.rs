@@ -12,8 +12,8 @@ impl Node {
         let rewrite = p.rewrite.as_ref().filter(|_| self.aof_rewrite_running());
         let secs = |start: i64| ((now - start).max(0) / 1000).to_string();
         let mut v: Vec<(&str, String)> = vec![
-            ("loading", u8::from(p.loading || self.snapshot_loading()).to_string()),
-            ("async_loading", "0".into()),
+            ("loading", u8::from(p.loading || (self.snapshot_loading() && !self.async_loading())).to_string()),
+            ("async_loading", u8::from(self.async_loading()).to_string()),
             ("current_cow_peak", "0".into()),
             ("current_cow_size", "0".into()),
             ("current_cow_size_age", "0".into()),

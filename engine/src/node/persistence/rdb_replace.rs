@@ -5,12 +5,16 @@
 //!
 //! The file is read and checked to its end before the dataset is replaced,
 //! so a bad one leaves the dataset as it was (DEBUG RELOAD keeps it; a
-//! replica empties it then, as Redis has flushed its own). A key found
+//! replica empties it then, as Redis has flushed its own). A replica with
+//! `repl-diskless-load swapdb` loads into a second, empty engine instead
+//! (Redis's temporary databases) while its own keeps serving, and swaps
+//! the two once the load is complete. A key found
 //! twice is caught by the engine as it inserts (the reader's set of every
 //! key would cost more than the load) and leaves what was loaded so far.
 
 use redsim_model::dataset::{Dataset, Record};
 use redsim_model::rdb::{self, RdbInfo, RdbReader};
+use redsim_model::Engine;
 
 use super::rdb_load::{used_mem, KEYS_PER_STEP};
 use super::{LoadProgress, Node};
@@ -25,6 +29,10 @@ pub(in crate::node) struct RdbReplace {
     insert: Option<std::vec::IntoIter<(usize, Record)>>,
     records: usize,
     start_ms: i64,
+    /// Whether the records go to a second engine rather than the live one
+    /// (`swapdb`); that engine, once the file was read to its end.
+    into_temp: bool,
+    temp: Option<Box<dyn Engine>>,
 }
 
 impl std::fmt::Debug for RdbReplace {
@@ -34,9 +42,20 @@ impl std::fmt::Debug for RdbReplace {
 }
 
 impl RdbReplace {
-    /// Whether the old dataset is gone (the file was good to its end).
+    /// Whether the old dataset is gone (the file was good to its end, and
+    /// is loaded in its place rather than beside it).
     pub(in crate::node) fn replacing(&self) -> bool {
-        self.insert.is_some()
+        self.insert.is_some() && !self.into_temp
+    }
+
+    /// The second engine the file went into (`swapdb`), if it got that far.
+    pub(in crate::node) fn take_temp(&mut self) -> Option<Box<dyn Engine>> {
+        self.temp.take()
+    }
+
+    /// Memory the second engine holds so far, for INFO memory.
+    pub(in crate::node) fn temp_memory(&self) -> u64 {
+        self.temp.as_ref().map_or(0, |t| t.used_memory())
     }
 
     /// What the file says of itself so far (its AUX fields come first).
@@ -71,11 +90,20 @@ fn bad(e: rdb::RdbError) -> String {
 }
 
 impl Node {
-    /// Starts replacing the dataset with `bytes`, an RDB file; an error if
-    /// its header is not one.
-    pub(in crate::node) fn start_rdb_replace(&self, bytes: Vec<u8>) -> Result<RdbReplace, String> {
+    /// Starts replacing the dataset with `bytes`, an RDB file, loaded into
+    /// a second engine with `into_temp`; an error if its header is not one.
+    pub(in crate::node) fn start_rdb_replace(&self, bytes: Vec<u8>, into_temp: bool) -> Result<RdbReplace, String> {
         let reader = RdbReader::new(&bytes, &self.rdb_load_options()).map_err(bad)?;
-        Ok(RdbReplace { bytes, reader, read: Vec::new(), insert: None, records: 0, start_ms: self.now_ms })
+        Ok(RdbReplace {
+            bytes,
+            reader,
+            read: Vec::new(),
+            insert: None,
+            records: 0,
+            start_ms: self.now_ms,
+            into_temp,
+            temp: None,
+        })
     }
 
     /// One step: up to [`KEYS_PER_STEP`] records read, or inserted once
@@ -88,9 +116,14 @@ impl Node {
                 Ok(false) => return None,
                 Ok(true) => {}
             }
-            self.load_dataset(Dataset::empty(self.config.databases()));
+            let target = if job.into_temp {
+                job.temp.insert(self.engine.empty_like())
+            } else {
+                self.load_dataset(Dataset::empty(self.config.databases()));
+                &mut self.engine
+            };
             for (db, keys) in job.reader.take_size_hints() {
-                self.engine.reserve(db, keys);
+                target.reserve(db, keys);
             }
             job.records = job.read.len();
             job.insert = Some(std::mem::take(&mut job.read).into_iter());
@@ -100,7 +133,8 @@ impl Node {
         if chunk.is_empty() {
             return Some(Ok(std::mem::take(&mut job.reader.info)));
         }
-        match self.engine.load_records(chunk) {
+        let target = job.temp.as_mut().unwrap_or(&mut self.engine);
+        match target.load_records(chunk) {
             Ok(()) => None,
             Err((db, key)) => Some(Err(rdb::duplicated_key(db, &key))),
         }
@@ -108,7 +142,7 @@ impl Node {
 
     /// The whole replacement in one go (DEBUG RELOAD; tests).
     pub(in crate::node) fn replace_dataset_from_rdb(&mut self, bytes: Vec<u8>) -> Result<RdbInfo, String> {
-        let mut job = self.start_rdb_replace(bytes)?;
+        let mut job = self.start_rdb_replace(bytes, false)?;
         loop {
             if let Some(outcome) = self.rdb_replace_step(&mut job) {
                 return outcome;

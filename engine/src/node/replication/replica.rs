@@ -77,6 +77,14 @@ enum State {
 /// The master's snapshot on its way into the dataset, a step per timer
 /// turn (clients get `-LOADING` meanwhile, as Redis answers between chunks
 /// of its load), and the history it stands for.
+///
+/// With `repl-diskless-load swapdb` it goes into a second engine, swapped
+/// in at the end; the old dataset stays until then and is kept if the load
+/// fails. When the snapshot continues the history the replica already
+/// holds (same replication ID: the old dataset is an earlier point of the
+/// same data), clients are served from the old dataset meanwhile (Redis's
+/// async loading: INFO `async_loading:1`, only the commands flagged
+/// `no-async-loading` get `-LOADING`).
 #[derive(Debug)]
 pub(in crate::node) struct SnapshotLoad {
     job: RdbReplace,
@@ -90,6 +98,9 @@ pub(in crate::node) struct SnapshotLoad {
     aux_logged: bool,
     /// The second a newline last went to the master (see `snapshot_load_step`).
     newline_sent_secs: Option<i64>,
+    /// Loaded beside the live dataset (`swapdb`), and served from it meanwhile.
+    swapdb: bool,
+    async_loading: bool,
 }
 
 /// The master this node follows, and the link to it.
@@ -361,8 +372,17 @@ impl Node {
 
     /// Drops the snapshot being written to disk or loaded.
     fn cancel_snapshot(&mut self) {
-        self.repl.snapshot_load = None;
+        if let Some(load) = self.repl.snapshot_load.take() {
+            self.discard_temp_db(load);
+        }
         self.sync_file_abort();
+    }
+
+    /// A `swapdb` load given up: what it loaded is freed in the background.
+    fn discard_temp_db(&mut self, mut load: SnapshotLoad) {
+        if let Some(temp) = load.job.take_temp() {
+            self.engine.discard(temp);
+        }
     }
 
     /// Opens the link to the master (REPLICAOF, or the cron while
@@ -834,12 +854,18 @@ impl Node {
         // A save under way would write the old dataset over the new file
         // (and copy every page Redis's load touches): Redis kills its child.
         self.kill_save_for_sync_load(from_disk);
-        if self.repl.master.as_ref().is_some_and(|m| m.has_history) {
-            self.log_cached_master_discarded();
+        let swapdb = !from_disk && self.config.get("repl-diskless-load") == "swapdb";
+        // The old dataset stands for an earlier point of the snapshot's own
+        // history: it may be served until the new one is in.
+        let async_loading = swapdb && replid == self.replid;
+        if !swapdb {
+            if self.repl.master.as_ref().is_some_and(|m| m.has_history) {
+                self.log_cached_master_discarded();
+            }
+            self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Flushing old data".into());
         }
-        self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Flushing old data".into());
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Loading DB in memory".into());
-        match self.start_rdb_replace(bytes) {
+        match self.start_rdb_replace(bytes, swapdb) {
             Ok(job) => {
                 if let Some(m) = &mut self.repl.master {
                     m.state = State::Loading;
@@ -852,6 +878,8 @@ impl Node {
                     storing: from_disk,
                     aux_logged: false,
                     newline_sent_secs: None,
+                    swapdb,
+                    async_loading,
                 });
                 if from_disk {
                     self.sync_file_close();
@@ -859,7 +887,7 @@ impl Node {
             }
             Err(e) => {
                 self.sync_file_abort();
-                self.snapshot_load_failed(e, from_disk);
+                self.snapshot_load_failed(e, from_disk, swapdb);
             }
         }
     }
@@ -902,6 +930,17 @@ impl Node {
         self.repl.snapshot_load.is_some()
     }
 
+    /// Whether clients are served from the old dataset while the snapshot
+    /// loads beside it (INFO `async_loading`, see [`SnapshotLoad`]).
+    pub(in crate::node) fn async_loading(&self) -> bool {
+        self.repl.snapshot_load.as_ref().is_some_and(|l| l.async_loading)
+    }
+
+    /// Memory held by a `swapdb` load's second engine.
+    pub(in crate::node) fn snapshot_load_memory(&self) -> u64 {
+        self.repl.snapshot_load.as_ref().map_or(0, |l| l.job.temp_memory())
+    }
+
     /// How far the snapshot load is.
     pub(in crate::node) fn snapshot_load_progress(&self) -> Option<LoadProgress> {
         self.repl.snapshot_load.as_ref().map(|l| l.job.progress())
@@ -942,12 +981,19 @@ impl Node {
         }
         match outcome {
             None => self.repl.snapshot_load = Some(load),
-            Some(Err(e)) => self.snapshot_load_failed(e, load.from_disk),
+            Some(Err(e)) => {
+                let (from_disk, swapdb) = (load.from_disk, load.swapdb);
+                self.discard_temp_db(load);
+                self.snapshot_load_failed(e, from_disk, swapdb)
+            }
             Some(Ok(info)) => {
                 let keys = load.job.records();
                 self.log(LogLevel::Notice, format!("Done loading RDB, keys loaded: {keys}, keys expired: 0."));
                 if load.from_disk {
                     self.remove_sync_file_if_unwanted();
+                }
+                if let Some(temp) = load.job.take_temp() {
+                    self.swap_in_loaded_db(temp);
                 }
                 self.snapshot_loaded(&info, load.replid, load.offset)
             }
@@ -955,13 +1001,31 @@ impl Node {
     }
 
     /// A snapshot that does not load: the dataset is left empty, as Redis
-    /// leaves it, and the link is retried.
-    fn snapshot_load_failed(&mut self, e: String, from_disk: bool) {
+    /// leaves it, and the link is retried. A `swapdb` load leaves the old
+    /// dataset and its history (Redis keeps its cached master then).
+    fn snapshot_load_failed(&mut self, e: String, from_disk: bool, swapdb: bool) {
         let source = if from_disk { "disk" } else { "socket" };
         self.log(LogLevel::Warning, format!("Failed trying to load the MASTER synchronization DB from {source}: {e}"));
+        if swapdb {
+            self.drop_master_link_then(Retry::AfterFailure);
+            self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Discarding temporary DB in background".into());
+            return;
+        }
         // Redis flushed the old data before loading: the half-loaded data goes too.
         self.empty_after_failed_sync();
         self.drop_master_link_then(Retry::AfterFailure);
+    }
+
+    /// The end of a `swapdb` load: the loaded engine's databases replace
+    /// the live ones, which are freed in the background, with Redis's lines.
+    fn swap_in_loaded_db(&mut self, temp: Box<dyn redsim_model::Engine>) {
+        // Only now is the history the replica held given up.
+        if self.repl.master.as_ref().is_some_and(|m| m.has_history) {
+            self.log_cached_master_discarded();
+        }
+        self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Swapping active DB with loaded DB".into());
+        self.engine.swap_in(temp);
+        self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Discarding old DB in background".into());
     }
 
     /// The snapshot is in: we continue the master's history from its offset.

@@ -117,8 +117,10 @@ impl Node {
                 "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
             ));
         }
-        // After READONLY and MASTERDOWN, as Redis checks them.
-        if self.snapshot_loading() && !spec.has(Flag::Loading) {
+        // After READONLY and MASTERDOWN, as Redis checks them. Loading
+        // beside the dataset served, only what would disturb the load waits.
+        let refused = if self.async_loading() { spec.has(Flag::NoAsyncLoading) } else { !spec.has(Flag::Loading) };
+        if self.snapshot_loading() && refused {
             return Some(redsim_model::errors::LOADING);
         }
         None

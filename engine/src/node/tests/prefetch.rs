@@ -78,6 +78,18 @@ impl Engine for Spy {
     fn cancel_snapshot(&mut self) {
         self.model.cancel_snapshot()
     }
+    fn empty_like(&self) -> Box<dyn Engine> {
+        self.model.empty_like()
+    }
+    fn swap_in(&mut self, loaded: Box<dyn Engine>) {
+        self.model.swap_in(loaded)
+    }
+    fn discard(&mut self, other: Box<dyn Engine>) {
+        self.model.discard(other)
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
     fn snapshot_running(&self) -> bool {
         self.model.snapshot_running()
     }

@@ -1258,6 +1258,123 @@ fn a_snapshot_that_does_not_load_leaves_the_replica_empty_until_the_next_sync() 
     }
 }
 
+/// `repl-diskless-load swapdb` and a full sync of the history the replica
+/// already follows (its partial resync failed: same replication ID): the
+/// snapshot loads beside the dataset, which clients go on reading (INFO
+/// `async_loading:1`; only `no-async-loading` commands such as BGSAVE get
+/// `-LOADING`), and is swapped in at the end with Redis 7's lines.
+#[test]
+fn a_swapdb_load_of_the_same_history_serves_the_old_dataset_meanwhile() {
+    let mut net = Net::new(2, "repl-diskless-load swapdb\n");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    net.cmd(0, &["SET", "marker", "old"]);
+    net.advance(200);
+    assert_eq!(net.cmd(1, &["GET", "marker"]), "$3\r\nold\r\n");
+    let from = net.logs.len();
+    net.cut(1);
+    fill_incompressible(&mut net, 0);
+    net.cmd(0, &["SET", "marker", "new"]);
+    net.timers = false;
+    net.now += 1000;
+    net.isolated.fill(false);
+    net.nodes[1].tick(net.now);
+    net.pump();
+    net.until_replica_loads();
+    assert_eq!(net.info(0, "sync_full"), "2", "the partial resync failed");
+    let info = net.cmd(1, &["INFO", "persistence"]);
+    assert!(info.contains("\r\nloading:0\r\n") && info.contains("\r\nasync_loading:1\r\n"), "{info}");
+    assert!(info.contains("loading_total_bytes:"), "the load's progress is shown: {info}");
+    assert_eq!(net.cmd(1, &["GET", "marker"]), "$3\r\nold\r\n", "the old dataset is served");
+    assert_eq!(net.cmd(1, &["DBSIZE"]), ":1\r\n");
+    assert!(net.cmd(1, &["BGSAVE"]).starts_with("-LOADING"));
+    assert!(net.cmd(1, &["REPLICAOF", "NO", "ONE"]).starts_with("-LOADING"));
+    net.timers = true;
+    net.advance(2000);
+    assert_eq!(net.cmd(1, &["GET", "marker"]), "$3\r\nnew\r\n");
+    assert!(net.cmd(1, &["INFO", "persistence"]).contains("\r\nasync_loading:0\r\n"));
+    assert_eq!(net.digest(1), net.digest(0));
+    net.assert_logged_in_order(
+        1,
+        from,
+        &[
+            "MASTER <-> REPLICA sync: Loading DB in memory",
+            "Done loading RDB, keys loaded: 4001",
+            "Discarding previously cached master state.",
+            "MASTER <-> REPLICA sync: Swapping active DB with loaded DB",
+            "MASTER <-> REPLICA sync: Discarding old DB in background",
+            "MASTER <-> REPLICA sync: Finished with success",
+        ],
+    );
+    assert!(!net.logs[from..].iter().any(|(n, m)| *n == 1 && m.contains("Flushing old data")));
+}
+
+/// `swapdb` with a snapshot of another history (a node that was a master
+/// turns replica): its own data is no earlier point of the master's, so
+/// clients get `-LOADING` as with the other settings; but a snapshot that
+/// does not load leaves that data in place (the load went to a second
+/// dataset), where the other settings leave the replica empty.
+#[test]
+fn a_swapdb_load_of_another_history_answers_loading_and_keeps_the_data_if_it_fails() {
+    let mut net = Net::new(2, "repl-diskless-load swapdb\n");
+    writes(&mut net, 0, "a");
+    net.cmd(1, &["SET", "mine", "1"]);
+    net.break_next_snapshot = true;
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    let failed = "Failed trying to load the MASTER synchronization DB from socket: ";
+    for _ in 0..20 {
+        if net.logged(1, failed) {
+            break;
+        }
+        net.advance(10);
+    }
+    net.assert_logged_in_order(
+        1,
+        0,
+        &[failed, "Reconnecting to MASTER 127.0.0.1:7000 after failure", "Discarding temporary DB in background"],
+    );
+    assert_eq!(net.cmd(1, &["GET", "mine"]), "$1\r\n1\r\n", "the replica's own data stays");
+    assert!(!net.logged(1, "Flushing old data"));
+
+    net.down[0] = false;
+    net.timers = false;
+    net.now += 1000;
+    net.nodes[1].tick(net.now);
+    net.pump();
+    net.until_replica_loads();
+    let info = net.cmd(1, &["INFO", "persistence"]);
+    assert!(info.contains("\r\nloading:1\r\n") && info.contains("\r\nasync_loading:0\r\n"), "{info}");
+    assert!(net.cmd(1, &["GET", "mine"]).starts_with("-LOADING"));
+    net.timers = true;
+    net.advance(2000);
+    assert_eq!(net.cmd(1, &["GET", "mine"]), "$-1\r\n", "the master's dataset took its place");
+    assert_eq!(net.digest(1), net.digest(0));
+}
+
+/// CLIENT KILL frees a replica at once, as Redis frees a killed client:
+/// the writes that follow it in the same transaction are not sent on the
+/// dead link, and the replica asks for them when it comes back.
+#[test]
+fn a_replica_killed_inside_a_transaction_misses_its_writes() {
+    let mut net = Net::new(2, "");
+    net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+    net.advance(1000);
+    let from = net.logs.len();
+    let c = net.client(0);
+    for words in [&["MULTI"][..], &["CLIENT", "KILL", "TYPE", "replica"], &["SET", "k", "v"]] {
+        net.send(0, c, words);
+    }
+    assert_eq!(net.send(0, c, &["EXEC"]), "*2\r\n:1\r\n+OK\r\n");
+    net.advance(1000);
+    let resync = net.logs[from..]
+        .iter()
+        .find(|(n, m)| *n == 0 && m.starts_with("Partial resynchronization request from"))
+        .map(|(_, m)| m.clone())
+        .expect("the replica came back");
+    assert!(!resync.contains("Sending 0 bytes"), "the SET was not sent before the kill: {resync}");
+    assert_eq!(net.cmd(1, &["GET", "k"]), "$1\r\nv\r\n");
+}
+
 /// The disk of node `i` in a [`Net::on_disks`] network.
 fn disk(net: &mut Net, i: usize) -> &mut MemStorage {
     net.disks[i].as_mut().expect("the nodes run on disks")
