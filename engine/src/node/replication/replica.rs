@@ -101,6 +101,9 @@ pub(in crate::node) struct SnapshotLoad {
     /// Loaded beside the live dataset (`swapdb`), and served from it meanwhile.
     swapdb: bool,
     async_loading: bool,
+    /// INFO's `master_sync_read_bytes` and `master_sync_total_bytes` while
+    /// it loads (see [`Node::sync_progress`]).
+    sync_bytes: (i64, i64),
 }
 
 /// The master this node follows, and the link to it.
@@ -197,20 +200,6 @@ impl MasterLink {
             State::ReceivePong | State::Handshake(_) | State::ReceivePsync => "handshake",
             State::Transfer { .. } | State::Loading => "sync",
             State::Connected => "connected",
-        }
-    }
-
-    /// Bytes of the snapshot read so far, and its size when announced.
-    pub fn transfer_progress(&self) -> Option<(u64, Option<u64>)> {
-        match &self.state {
-            State::Transfer { payload, .. } => {
-                let total = match payload {
-                    Some(Payload::Length(n)) => Some(*n as u64),
-                    _ => None,
-                };
-                Some((self.inbuf.len() as u64, total))
-            }
-            _ => None,
         }
     }
 
@@ -687,7 +676,13 @@ impl Node {
                     let rest = m.inbuf.split_off(end + skip);
                     let mut snapshot = std::mem::replace(&mut m.inbuf, rest);
                     snapshot.truncate(end);
-                    self.start_snapshot_load(snapshot, replid, offset);
+                    // Redis's count of what went to the file includes the mark.
+                    let read = if self.sync_file_open_now() { (end + skip) as i64 } else { 0 };
+                    let total = match payload {
+                        Payload::Length(n) => n as i64,
+                        Payload::Mark { .. } => 0,
+                    };
+                    self.start_snapshot_load(snapshot, replid, offset, (read, total));
                     return;
                 }
             }
@@ -849,7 +844,8 @@ impl Node {
 
     /// Starts loading the master's snapshot in steps (see [`SnapshotLoad`]),
     /// once its file is stored when it goes to disk.
-    fn start_snapshot_load(&mut self, bytes: Vec<u8>, replid: String, offset: i64) {
+    /// `sync_bytes`: INFO's figures of the transfer (see [`Node::sync_progress`]).
+    fn start_snapshot_load(&mut self, bytes: Vec<u8>, replid: String, offset: i64, sync_bytes: (i64, i64)) {
         let from_disk = self.sync_file_open_now();
         // A save under way would write the old dataset over the new file
         // (and copy every page Redis's load touches): Redis kills its child.
@@ -880,6 +876,7 @@ impl Node {
                     newline_sent_secs: None,
                     swapdb,
                     async_loading,
+                    sync_bytes,
                 });
                 if from_disk {
                     self.sync_file_close();
@@ -934,6 +931,29 @@ impl Node {
     /// loads beside it (INFO `async_loading`, see [`SnapshotLoad`]).
     pub(in crate::node) fn async_loading(&self) -> bool {
         self.repl.snapshot_load.as_ref().is_some_and(|l| l.async_loading)
+    }
+
+    /// INFO's `master_sync_read_bytes` and `master_sync_total_bytes` while
+    /// a full sync is under way (transfer or load), as Redis counts them:
+    /// the bytes written to the sync file (none for a load from the socket,
+    /// whose parser reads it directly), and the size the master announced
+    /// (0 for an EOF-marked snapshot, so that a file's `left` goes negative;
+    /// -1 until the master said which).
+    pub(in crate::node) fn sync_progress(&self) -> Option<(i64, i64)> {
+        let m = self.repl.master.as_ref()?;
+        match &m.state {
+            State::Transfer { payload, .. } => {
+                let read = if self.sync_file_open_now() { m.inbuf.len() as i64 } else { 0 };
+                let total = match payload {
+                    Some(Payload::Length(n)) => *n as i64,
+                    Some(Payload::Mark { .. }) => 0,
+                    None => -1,
+                };
+                Some((read, total))
+            }
+            State::Loading => self.repl.snapshot_load.as_ref().map(|l| l.sync_bytes),
+            _ => None,
+        }
     }
 
     /// Memory held by a `swapdb` load's second engine.

@@ -67,12 +67,11 @@ impl Node {
                 v.push(("master_sync_in_progress", u8::from(m.in_transfer()).to_string()));
                 v.push(("slave_read_repl_offset", m.read_offset.max(self.repl.offset).to_string()));
                 v.push(("slave_repl_offset", self.repl.offset.to_string()));
-                if let Some((read, total)) = m.transfer_progress() {
-                    let total = total.unwrap_or(0);
+                if let Some((read, total)) = self.sync_progress() {
                     v.push(("master_sync_total_bytes", total.to_string()));
                     v.push(("master_sync_read_bytes", read.to_string()));
-                    v.push(("master_sync_left_bytes", total.saturating_sub(read).to_string()));
-                    let perc = if total > 0 { read as f64 * 100.0 / total as f64 } else { 0.0 };
+                    v.push(("master_sync_left_bytes", (total - read).to_string()));
+                    let perc = if total != 0 { read as f64 * 100.0 / total as f64 } else { 0.0 };
                     v.push(("master_sync_perc", format!("{perc:.2}")));
                     v.push(("master_sync_last_io_seconds_ago", secs(m.last_io_ms)));
                 }

@@ -1351,6 +1351,25 @@ fn a_swapdb_load_of_another_history_answers_loading_and_keeps_the_data_if_it_fai
     assert_eq!(net.digest(1), net.digest(0));
 }
 
+/// INFO's `master_sync_*` figures while a replica loads its master's
+/// snapshot, as Redis's: loaded from a file, the bytes written to it (the
+/// EOF mark included) against a size of 0 for an EOF-marked snapshot, so
+/// that `left` goes negative; loaded from the socket, none read that way.
+#[test]
+fn the_sync_figures_while_loading_count_what_went_to_the_file() {
+    for disks in [true, false] {
+        let mut net = if disks { Net::on_disks(2, "save \"\"\n") } else { Net::new(2, "") };
+        net.cmd(1, &["REPLICAOF", "127.0.0.1", "7000"]);
+        net.advance(1000);
+        net.full_sync_to_loading(net.now + 1000);
+        let read: i64 = net.info(1, "master_sync_read_bytes").parse().unwrap();
+        assert_eq!(net.info(1, "master_sync_total_bytes"), "0");
+        assert_eq!(net.info(1, "master_sync_left_bytes"), (-read).to_string());
+        assert_eq!(net.info(1, "master_sync_perc"), "0.00");
+        assert_eq!(read > 1_000_000, disks, "{read} bytes read into the file");
+    }
+}
+
 /// CLIENT KILL frees a replica at once, as Redis frees a killed client:
 /// the writes that follow it in the same transaction are not sent on the
 /// dead link, and the replica asks for them when it comes back.
