@@ -112,7 +112,8 @@ impl Default for RdbState {
 /// A save's bytes: the snapshot's records as an RDB file, made a chunk at
 /// a time.
 pub(in crate::node) struct SaveSource {
-    records: SnapshotRecords,
+    /// `None`: a file of no keys (a replica's `rdb-filter-only`).
+    records: Option<SnapshotRecords>,
     stream: RdbStream,
     started: bool,
     finished: bool,
@@ -132,7 +133,10 @@ impl SaveSource {
         let mut records = Vec::with_capacity(RECORDS_PER_READ);
         while out.len() < CHUNK {
             records.clear();
-            let done = self.records.read(engine, RECORDS_PER_READ, &mut records);
+            let done = match &mut self.records {
+                Some(r) => r.read(engine, RECORDS_PER_READ, &mut records),
+                None => true,
+            };
             for (db, record) in &records {
                 self.stream.record(&mut out, *db, record);
             }
@@ -147,7 +151,9 @@ impl SaveSource {
 
     /// Gives the engine's snapshot back if this source holds it unfinished.
     pub(in crate::node) fn cancel(&self, engine: &mut dyn Engine) {
-        self.records.cancel(engine);
+        if let Some(r) = &self.records {
+            r.cancel(engine);
+        }
     }
 }
 
@@ -191,7 +197,14 @@ impl Node {
         let stream = RdbStream::new(opts, shape)
             .key_access(KeyAccess::from_config(&self.engine_config, self.now_ms))
             .list_max_listpack_size(self.engine_config.list_max_listpack_size);
-        SaveSource { records, stream, started: false, finished: false }
+        SaveSource { records: Some(records), stream, started: false, finished: false }
+    }
+
+    /// An RDB file of no keys, only the header's fields: what a replica
+    /// asking `REPLCONF rdb-filter-only ""` gets (Redis leaves the data
+    /// out, and keeps functions only when asked for them; redsim has none).
+    pub(in crate::node) fn rdb_source_without_data(&self, opts: &RdbOptions) -> SaveSource {
+        SaveSource { records: None, stream: RdbStream::new(opts, Vec::new()), started: false, finished: false }
     }
 
     /// Starts a save of the current dataset. The caller has checked that no

@@ -46,6 +46,8 @@ pub(super) struct Peer {
     pub ack_ms: i64,
     /// Asked with SYNC: no `+FULLRESYNC` line before the snapshot.
     pub pre_psync: bool,
+    /// `REPLCONF rdb-filter-only`: its snapshot leaves the keys out.
+    pub exclude_data: bool,
     /// Stream bytes held while its snapshot is made, and in the EOF form
     /// until its first ACK.
     pub held: Vec<u8>,
@@ -62,6 +64,7 @@ impl Peer {
             ack_offset: 0,
             ack_ms: 0,
             pre_psync: false,
+            exclude_data: false,
             held: Vec::new(),
         }
     }
@@ -128,6 +131,15 @@ impl Node {
                     "0" | "1" => {}
                     _ => return Some(Frame::error("ERR rdb-only value must be 0 or 1")),
                 },
+                // The parts of the snapshot wanted ("" for none): Redis's only
+                // filter is `functions`, which redsim has none of; the keys
+                // are left out either way (`redis-cli --replica` asks for this).
+                "rdb-filter-only" => {
+                    if let Some(other) = text.split_whitespace().find(|f| !f.eq_ignore_ascii_case("functions")) {
+                        return Some(Frame::error(format!("ERR Unsupported rdb-filter-only option: {other}")));
+                    }
+                    self.peer_entry(id).exclude_data = true;
+                }
                 other => return Some(Frame::error(format!("ERR Unrecognized REPLCONF option: {other}"))),
             }
         }
@@ -172,6 +184,11 @@ impl Node {
         // Redis refuses while earlier replies are still unwritten.
         if self.clients.get(&id).is_some_and(|c| !c.out.is_empty() || c.unsent > 0) {
             return Some(Frame::error("ERR SYNC and PSYNC are invalid with pending output"));
+        }
+        // A filtered snapshot is always made for the sockets (a file of it
+        // would replace the real one), which takes the EOF form.
+        if self.repl.peers.get(&id).is_some_and(|p| p.exclude_data && !p.capa_eof) {
+            return Some(Frame::error("ERR Filtered replica requires EOF capability"));
         }
         let addr = self.peer_name(id);
         self.log(LogLevel::Notice, format!("Replica {addr} asks for synchronization"));
@@ -315,17 +332,26 @@ impl Node {
             return;
         }
         let diskless = self.config.get_bool("repl-diskless-sync");
-        let (eof, length): (Vec<(ClientId, bool)>, Vec<_>) = self
+        let due: Vec<(ClientId, &Peer)> = self
             .repl
             .peers
             .iter()
             .filter(|(_, p)| matches!(p.state, PeerState::WaitSync { start_at_ms } if start_at_ms <= now_ms))
-            .map(|(id, p)| (*id, diskless && p.capa_eof))
+            .map(|(id, p)| (*id, p))
+            .collect();
+        // One snapshot serves the replicas that want the same parts of it,
+        // as the first due wants (Redis's `slave_req`); the others wait for
+        // the next. A filtered one always goes to the sockets.
+        let Some(exclude_data) = due.first().map(|(_, p)| p.exclude_data) else { return };
+        let (eof, length): (Vec<(ClientId, bool)>, Vec<_>) = due
+            .iter()
+            .filter(|(_, p)| p.exclude_data == exclude_data)
+            .map(|(id, p)| (*id, (diskless || p.exclude_data) && p.capa_eof))
             .partition(|(_, eof)| *eof);
         if !eof.is_empty() {
-            self.start_transfer(eof.into_iter().map(|(id, _)| id).collect(), true);
+            self.start_transfer(eof.into_iter().map(|(id, _)| id).collect(), true, exclude_data);
         } else if !length.is_empty() {
-            self.start_transfer(length.into_iter().map(|(id, _)| id).collect(), false);
+            self.start_transfer(length.into_iter().map(|(id, _)| id).collect(), false, false);
         }
     }
 

@@ -67,11 +67,13 @@ impl std::fmt::Debug for Transfer {
 
 impl Node {
     /// Starts sending the snapshot of this moment to `peers`, in the EOF
-    /// form when `eof`: `+FULLRESYNC`, `$EOF:<mark>`, then steps.
-    pub(super) fn start_transfer(&mut self, peers: Vec<ClientId>, eof: bool) {
+    /// form when `eof`: `+FULLRESYNC`, `$EOF:<mark>`, then steps. With
+    /// `exclude_data` (always in the EOF form) it holds no keys.
+    pub(super) fn start_transfer(&mut self, peers: Vec<ClientId>, eof: bool, exclude_data: bool) {
         let (offset, opts) = self.sync_point();
         let on_disk = !eof && self.persist.is_started();
-        let source = (!on_disk).then(|| self.rdb_source(&opts));
+        let source =
+            (!on_disk).then(|| if exclude_data { self.rdb_source_without_data(&opts) } else { self.rdb_source(&opts) });
         let form = if eof {
             Form::Eof { mark: super::super::hex40(&mut self.rng) }
         } else {
@@ -151,8 +153,8 @@ impl Node {
     /// replica already on it: Redis attaches such a replica to the BGSAVE
     /// made for another ("Waiting for end of BGSAVE for SYNC"). False when
     /// it cannot: the EOF form (its payload is already going out), a
-    /// payload complete and being sent, or capabilities narrower than
-    /// those of the replica it would copy.
+    /// payload complete and being sent, capabilities narrower than those
+    /// of the replica it would copy, or a replica that wants no keys.
     pub(super) fn attach_to_transfer(&mut self, id: ClientId) -> bool {
         let Some(t) = &self.repl.transfer else { return false };
         if !matches!(t.form, Form::Length { sent: None, .. }) {
@@ -163,7 +165,7 @@ impl Node {
             return false;
         };
         let Some(new) = peers.get(&id) else { return false };
-        if (other.capa_eof && !new.capa_eof) || (other.capa_psync2 && !new.capa_psync2) {
+        if (other.capa_eof && !new.capa_eof) || (other.capa_psync2 && !new.capa_psync2) || new.exclude_data {
             return false;
         }
         let held = other.held.clone();

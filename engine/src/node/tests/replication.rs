@@ -1370,6 +1370,37 @@ fn the_sync_figures_while_loading_count_what_went_to_the_file() {
     }
 }
 
+/// `REPLCONF rdb-filter-only ""` (what `redis-cli --replica` sends) asks
+/// for a snapshot without the keys, as Redis 7 makes it: the header's
+/// fields only, for the socket. Filters other than `functions` are refused,
+/// and so is a filtered SYNC without the EOF capability.
+#[test]
+fn a_filtered_replica_gets_a_snapshot_without_keys() {
+    let mut net = Net::new(1, "");
+    net.cmd(0, &["SET", "the-key", "the-value"]);
+    let snapshot = |net: &mut Net, filter: bool| {
+        let c = net.client(0);
+        if filter {
+            let refused = net.send(0, c, &["REPLCONF", "rdb-filter-only", "functions x"]);
+            assert_eq!(refused, "-ERR Unsupported rdb-filter-only option: x\r\n");
+            assert_eq!(net.send(0, c, &["REPLCONF", "rdb-filter-only", ""]), "+OK\r\n");
+            assert_eq!(net.send(0, c, &["SYNC"]), "-ERR Filtered replica requires EOF capability\r\n");
+        }
+        assert_eq!(net.send(0, c, &["REPLCONF", "capa", "eof"]), "+OK\r\n");
+        let mut out = net.send(0, c, &["SYNC"]);
+        net.advance(200);
+        out.push_str(&net.take(0, c));
+        assert!(out.starts_with("$EOF:") && out.contains("REDIS0010"), "{out:?}");
+        net.nodes[0].client_closed(c, net.now);
+        net.pump();
+        out
+    };
+    let whole = snapshot(&mut net, false);
+    let filtered = snapshot(&mut net, true);
+    assert!(whole.contains("the-key"));
+    assert!(!filtered.contains("the-key") && filtered.contains("repl-id"), "{filtered:?}");
+}
+
 /// CLIENT KILL frees a replica at once, as Redis frees a killed client:
 /// the writes that follow it in the same transaction are not sent on the
 /// dead link, and the replica asks for them when it comes back.
