@@ -139,6 +139,8 @@ pub(in crate::node) struct MasterLink {
     /// does not read the link meanwhile, so it finishes the load and then
     /// finds the link gone.
     lost_while_loading: bool,
+    /// When the snapshot's `$` line came (a load from the socket starts then).
+    payload_since_ms: i64,
 }
 
 impl MasterLink {
@@ -159,6 +161,7 @@ impl MasterLink {
             read_offset: 0,
             has_history: true,
             lost_while_loading: false,
+            payload_since_ms: now_ms,
         }
     }
 
@@ -635,6 +638,7 @@ impl Node {
                         return;
                     };
                     m.state = State::Transfer { replid, offset, payload: Some(payload.clone()) };
+                    m.payload_since_ms = self.now_ms;
                     let to = if self.sync_file_open_now() { "to disk" } else { "to parser" };
                     let message = match &payload {
                         Payload::Length(n) => format!("MASTER <-> REPLICA sync: receiving {n} bytes from master {to}"),
@@ -922,15 +926,33 @@ impl Node {
         self.repl.snapshot_load.as_ref().filter(|l| !l.storing).map(|_| self.now_ms)
     }
 
-    /// Whether the master's snapshot is being loaded (`-LOADING`, INFO `loading`).
+    /// Whether the master's snapshot is being loaded (`-LOADING`, INFO
+    /// `loading`, no cron jobs): from the socket, as soon as it arrives.
     pub(in crate::node) fn snapshot_loading(&self) -> bool {
-        self.repl.snapshot_load.is_some()
+        self.repl.snapshot_load.is_some() || self.socket_load_arriving().is_some()
     }
 
     /// Whether clients are served from the old dataset while the snapshot
     /// loads beside it (INFO `async_loading`, see [`SnapshotLoad`]).
     pub(in crate::node) fn async_loading(&self) -> bool {
-        self.repl.snapshot_load.as_ref().is_some_and(|l| l.async_loading)
+        match &self.repl.snapshot_load {
+            Some(l) => l.async_loading,
+            None => self.socket_load_arriving() == Some(true),
+        }
+    }
+
+    /// A snapshot arriving that will load from the socket (no sync file):
+    /// Redis's parser reads the socket itself, so its load starts with the
+    /// first byte, where redsim gathers the bytes first; meanwhile it
+    /// answers as Redis's loading replica does. Whether the load will be
+    /// asynchronous, while so (see [`SnapshotLoad`]).
+    fn socket_load_arriving(&self) -> Option<bool> {
+        let m = self.repl.master.as_ref()?;
+        let State::Transfer { replid, payload: Some(_), .. } = &m.state else { return None };
+        if self.sync_file_open_now() {
+            return None;
+        }
+        Some(self.config.get("repl-diskless-load") == "swapdb" && *replid == self.replid)
     }
 
     /// INFO's `master_sync_read_bytes` and `master_sync_total_bytes` while
@@ -961,9 +983,19 @@ impl Node {
         self.repl.snapshot_load.as_ref().map_or(0, |l| l.job.temp_memory())
     }
 
-    /// How far the snapshot load is.
+    /// How far the snapshot load is (arriving from the socket: the bytes in).
     pub(in crate::node) fn snapshot_load_progress(&self) -> Option<LoadProgress> {
-        self.repl.snapshot_load.as_ref().map(|l| l.job.progress())
+        if let Some(l) = &self.repl.snapshot_load {
+            return Some(l.job.progress());
+        }
+        self.socket_load_arriving()?;
+        let m = self.repl.master.as_ref()?;
+        let total_bytes = match &m.state {
+            State::Transfer { payload: Some(Payload::Length(n)), .. } => *n as u64,
+            _ => 0,
+        };
+        let loaded_bytes = m.inbuf.len() as u64;
+        Some(LoadProgress { start_ms: m.payload_since_ms, total_bytes, loaded_bytes, rdb_used_mem: 0 })
     }
 
     /// One step of the snapshot load; at its end the link is up and the

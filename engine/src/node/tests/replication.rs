@@ -250,10 +250,12 @@ impl Net {
     }
 
     /// Runs only node 0's timers (the transfer's steps) until node 1, its
-    /// replica, is loading the snapshot: the load's steps are the test's.
+    /// replica, has the whole snapshot and loads it: the load's steps are
+    /// the test's. (A snapshot for the socket counts as loading from its
+    /// first byte, as in Redis; its steps begin once it is all in.)
     fn until_replica_loads(&mut self) {
         for _ in 0..1000 {
-            if self.cmd(1, &["INFO", "persistence"]).contains("loading:1") {
+            if self.nodes[1].snapshot_load_timer().is_some() {
                 return;
             }
             self.nodes[0].timers(self.now);
@@ -1256,6 +1258,33 @@ fn a_snapshot_that_does_not_load_leaves_the_replica_empty_until_the_next_sync() 
         net.advance(2000);
         assert_eq!(net.digest(1), net.digest(0), "{source}: the next sync succeeds");
     }
+}
+
+/// A snapshot for the socket (no sync file) is a load from its first byte
+/// in Redis, whose parser reads the socket: while it arrives the replica
+/// answers `-LOADING` and says `loading:1`, although redsim gathers the
+/// bytes before its load steps begin.
+#[test]
+fn a_replica_loads_from_the_first_byte_of_a_snapshot_for_the_socket() {
+    let mut net = Net::new(2, "");
+    net.cmd(1, &["SET", "mine", "1"]);
+    start_sync_by_hand(&mut net);
+    let mut arriving = false;
+    for _ in 0..100 {
+        net.nodes[0].timers(net.now);
+        net.pump();
+        if net.cmd(1, &["INFO", "persistence"]).contains("\r\nloading:1\r\n") {
+            arriving = true;
+            break;
+        }
+    }
+    assert!(arriving, "the replica never said it loads");
+    assert!(net.nodes[1].snapshot_load_timer().is_none(), "still arriving: no load step yet");
+    assert!(net.cmd(1, &["GET", "mine"]).starts_with("-LOADING"));
+    assert_eq!(net.info(1, "master_sync_in_progress"), "1");
+    net.timers = true;
+    net.advance(2000);
+    assert_eq!(net.digest(1), net.digest(0));
 }
 
 /// `repl-diskless-load swapdb` and a full sync of the history the replica
