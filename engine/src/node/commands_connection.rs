@@ -9,7 +9,7 @@ use redsim_model::errors::{self, RedisResult};
 use redsim_model::resp::{Frame, Protocol};
 
 use super::client_list;
-use super::{ClientId, Node, Pause};
+use super::{Action, ClientId, Node, Pause};
 
 impl Node {
     pub(super) fn connection_command(&mut self, id: ClientId, cmd: ConnectionCommand) -> Option<Frame> {
@@ -251,13 +251,12 @@ impl Node {
                 continue;
             }
             // Gone at once, as Redis frees it: what it was still owed is
-            // lost, and nothing the caller does next reaches it (a replica
-            // killed inside MULTI misses the transaction's writes).
-            if let Some(c) = self.clients.get_mut(&k) {
-                c.out.clear();
-            }
+            // lost (replies held for an fsync too), and nothing the caller
+            // does next reaches it (a replica killed inside MULTI misses the
+            // transaction's writes).
             self.forget_client(k);
-            self.close_after_held(k);
+            self.drop_held_output(k);
+            self.actions.push(Action::Close { client: k });
         }
         if f.old_form {
             if killed == 0 {
