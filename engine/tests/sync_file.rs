@@ -216,12 +216,12 @@ fn swapdb_load(kind: Kind) -> DuringLoad {
     let (mdir, rdir) = (base.join("master"), base.join("replica"));
     std::fs::create_dir_all(&mdir).unwrap();
     std::fs::create_dir_all(&rdir).unwrap();
-    let _master = start(kind, &mdir, &["--repl-diskless-sync-delay", "0", "--repl-backlog-size", "16kb"]);
-    let mut m = _master.client();
+    let master = start(kind, &mdir, &["--repl-diskless-sync-delay", "0", "--repl-backlog-size", "16kb"]);
+    let mut m = master.client();
     // DEBUG POPULATE is not replicated: the replica gets these keys by its first sync.
     m.cmd(&["DEBUG", "POPULATE", "300000", "pop", "20"]);
     m.cmd(&["SET", "marker", "old"]);
-    let replicaof = format!("127.0.0.1 {}", _master.port);
+    let replicaof = format!("127.0.0.1 {}", master.port);
     let replica = start(kind, &rdir, &["--replicaof", &replicaof, "--repl-diskless-load", "swapdb"]);
     wait_caught_up(kind, &mut m, &replica);
     let log_from = replica.log_text().len();
