@@ -19,6 +19,17 @@ use redsim_model::Engine;
 use super::rdb_load::{used_mem, KEYS_PER_STEP};
 use super::{LoadProgress, Node};
 
+/// Where a file's records go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::node) enum LoadTarget {
+    /// In place of the dataset, emptied once the file was read; with
+    /// `lazy` (a replica's `replica-lazy-flush`) the old keys are freed in
+    /// the background, as FLUSHALL ASYNC frees them.
+    Replace { lazy: bool },
+    /// Into a second engine, swapped in by the caller (`swapdb`).
+    Beside,
+}
+
 /// A file on its way into the dataset.
 pub(in crate::node) struct RdbReplace {
     bytes: Vec<u8>,
@@ -29,9 +40,8 @@ pub(in crate::node) struct RdbReplace {
     insert: Option<std::vec::IntoIter<(usize, Record)>>,
     records: usize,
     start_ms: i64,
-    /// Whether the records go to a second engine rather than the live one
-    /// (`swapdb`); that engine, once the file was read to its end.
-    into_temp: bool,
+    target: LoadTarget,
+    /// The second engine of [`LoadTarget::Beside`], once the file was read to its end.
     temp: Option<Box<dyn Engine>>,
 }
 
@@ -45,7 +55,7 @@ impl RdbReplace {
     /// Whether the old dataset is gone (the file was good to its end, and
     /// is loaded in its place rather than beside it).
     pub(in crate::node) fn replacing(&self) -> bool {
-        self.insert.is_some() && !self.into_temp
+        self.insert.is_some() && self.target != LoadTarget::Beside
     }
 
     /// The second engine the file went into (`swapdb`), if it got that far.
@@ -90,9 +100,9 @@ fn bad(e: rdb::RdbError) -> String {
 }
 
 impl Node {
-    /// Starts replacing the dataset with `bytes`, an RDB file, loaded into
-    /// a second engine with `into_temp`; an error if its header is not one.
-    pub(in crate::node) fn start_rdb_replace(&self, bytes: Vec<u8>, into_temp: bool) -> Result<RdbReplace, String> {
+    /// Starts loading `bytes`, an RDB file, into `target`; an error if its
+    /// header is not one.
+    pub(in crate::node) fn start_rdb_replace(&self, bytes: Vec<u8>, target: LoadTarget) -> Result<RdbReplace, String> {
         let reader = RdbReader::new(&bytes, &self.rdb_load_options()).map_err(bad)?;
         Ok(RdbReplace {
             bytes,
@@ -101,7 +111,7 @@ impl Node {
             insert: None,
             records: 0,
             start_ms: self.now_ms,
-            into_temp,
+            target,
             temp: None,
         })
     }
@@ -116,11 +126,12 @@ impl Node {
                 Ok(false) => return None,
                 Ok(true) => {}
             }
-            let target = if job.into_temp {
-                job.temp.insert(self.engine.empty_like())
-            } else {
-                self.load_dataset(Dataset::empty(self.config.databases()));
-                &mut self.engine
+            let target = match job.target {
+                LoadTarget::Beside => job.temp.insert(self.engine.empty_like()),
+                LoadTarget::Replace { lazy } => {
+                    self.empty_dataset(lazy);
+                    &mut self.engine
+                }
             };
             for (db, keys) in job.reader.take_size_hints() {
                 target.reserve(db, keys);
@@ -140,9 +151,20 @@ impl Node {
         }
     }
 
+    /// Empties the dataset, at once or (`lazy`) handing the old keys to
+    /// the engine's lazy free: an empty engine's databases swapped in.
+    pub(in crate::node) fn empty_dataset(&mut self, lazy: bool) {
+        if lazy {
+            let empty = self.engine.empty_like();
+            self.engine.swap_in(empty);
+        } else {
+            self.load_dataset(Dataset::empty(self.config.databases()));
+        }
+    }
+
     /// The whole replacement in one go (DEBUG RELOAD; tests).
     pub(in crate::node) fn replace_dataset_from_rdb(&mut self, bytes: Vec<u8>) -> Result<RdbInfo, String> {
-        let mut job = self.start_rdb_replace(bytes, false)?;
+        let mut job = self.start_rdb_replace(bytes, LoadTarget::Replace { lazy: false })?;
         loop {
             if let Some(outcome) = self.rdb_replace_step(&mut job) {
                 return outcome;

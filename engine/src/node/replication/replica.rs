@@ -11,14 +11,13 @@
 
 use bytes::Bytes;
 use redsim_model::command::Command;
-use redsim_model::dataset::Dataset;
 use redsim_model::rdb;
 use redsim_model::resp::RequestParser;
 use redsim_model::table;
 use redsim_model::Context;
 
 use super::super::links::{LinkEvent, LinkId, LinkOwner};
-use super::super::persistence::rdb_replace::RdbReplace;
+use super::super::persistence::rdb_replace::{LoadTarget, RdbReplace};
 use super::super::persistence::LoadProgress;
 use super::super::{LogLevel, Node};
 
@@ -865,7 +864,8 @@ impl Node {
             self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Flushing old data".into());
         }
         self.log(LogLevel::Notice, "MASTER <-> REPLICA sync: Loading DB in memory".into());
-        match self.start_rdb_replace(bytes, swapdb) {
+        let target = if swapdb { LoadTarget::Beside } else { LoadTarget::Replace { lazy: self.lazy_flush() } };
+        match self.start_rdb_replace(bytes, target) {
             Ok(job) => {
                 if let Some(m) = &mut self.repl.master {
                     m.state = State::Loading;
@@ -914,10 +914,16 @@ impl Node {
     /// A sync that failed once Redis had flushed the old data: the dataset
     /// is empty and stands for no history (the next sync is a full one).
     fn empty_after_failed_sync(&mut self) {
-        self.load_dataset(Dataset::empty(self.config.databases()));
+        self.empty_dataset(self.lazy_flush());
         if let Some(m) = &mut self.repl.master {
             m.has_history = false;
         }
+    }
+
+    /// `replica-lazy-flush`: a full sync frees the old dataset in the
+    /// background, as Redis's replica empties it with EMPTYDB_ASYNC.
+    fn lazy_flush(&self) -> bool {
+        self.config.get_bool("replica-lazy-flush")
     }
 
     /// When the snapshot load wants its next step: at once while one runs

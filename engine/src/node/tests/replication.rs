@@ -1260,6 +1260,31 @@ fn a_snapshot_that_does_not_load_leaves_the_replica_empty_until_the_next_sync() 
     }
 }
 
+/// `replica-lazy-flush yes`: the dataset a full sync replaces is freed in
+/// the background (INFO `lazyfree_pending_objects` counts its keys), as
+/// Redis's replica empties it with EMPTYDB_ASYNC; by default at once.
+#[test]
+fn replica_lazy_flush_frees_the_old_dataset_in_the_background() {
+    for lazy in [true, false] {
+        let mut net = Net::new(2, if lazy { "replica-lazy-flush yes\n" } else { "" });
+        for i in 0..100 {
+            net.cmd(1, &["SET", &format!("mine:{i}"), "v"]);
+        }
+        start_sync_by_hand(&mut net);
+        net.until_replica_loads();
+        net.nodes[1].timers(net.now);
+        net.pump();
+        assert!(net.logged(1, "MASTER <-> REPLICA sync: Flushing old data"));
+        let info = net.cmd(1, &["INFO", "memory"]);
+        let pending = if lazy { "lazyfree_pending_objects:100\r\n" } else { "lazyfree_pending_objects:0\r\n" };
+        assert!(info.contains(pending), "lazy {lazy}: {info}");
+        net.timers = true;
+        net.advance(2000);
+        assert!(net.cmd(1, &["INFO", "memory"]).contains("lazyfree_pending_objects:0\r\n"));
+        assert_eq!(net.digest(1), net.digest(0));
+    }
+}
+
 /// A snapshot for the socket (no sync file) is a load from its first byte
 /// in Redis, whose parser reads the socket: while it arrives the replica
 /// answers `-LOADING` and says `loading:1`, although redsim gathers the
