@@ -29,9 +29,13 @@ struct Seen {
 }
 
 fn info_field(c: &mut Client, section: &str, field: &str) -> String {
-    let text = c.cmd(&["INFO", section]).text();
+    field_of(&c.cmd(&["INFO", section]).text(), field)
+}
+
+/// The value of `field` in an INFO reply's text.
+fn field_of(info: &str, field: &str) -> String {
     let prefix = format!("{field}:");
-    text.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or("missing").trim().to_string()
+    info.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or("missing").trim().to_string()
 }
 
 /// The data files in `dir` (logs left out), sorted.
@@ -237,10 +241,6 @@ fn swapdb_load(kind: Kind) -> DuringLoad {
     // Pipelined, so that Redis answers them all between two chunks of its
     // load: the INFOs around the others say whether they ran during it.
     let requests: [&[&str]; 4] = [&["INFO", "persistence"], &["GET", "marker"], &["DBSIZE"], &["INFO", "persistence"]];
-    let field = |info: &str, name: &str| {
-        let prefix = format!("{name}:");
-        info.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or("missing").trim().to_string()
-    };
     let mut replies = None;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while replies.is_none() && std::time::Instant::now() < deadline {
@@ -248,9 +248,9 @@ fn swapdb_load(kind: Kind) -> DuringLoad {
             r.send_only(words).unwrap();
         }
         let got: Vec<String> = requests.iter().map(|_| r.read_reply().unwrap().text()).collect();
-        if field(&got[0], "async_loading") == "1" && field(&got[3], "async_loading") == "1" {
+        if field_of(&got[0], "async_loading") == "1" && field_of(&got[3], "async_loading") == "1" {
             replies = Some(vec![
-                format!("loading:{}", field(&got[0], "loading")),
+                format!("loading:{}", field_of(&got[0], "loading")),
                 format!("GET marker: {}", got[1]),
                 format!("DBSIZE: {}", got[2]),
             ]);

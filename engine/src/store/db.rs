@@ -353,14 +353,13 @@ impl Db {
     /// see `lazyfree.rs`).
     pub fn take(&mut self, interest: Option<Vec<Bytes>>) -> Db {
         self.touch_all(interest);
-        let touched = std::mem::take(&mut self.touched);
-        // A snapshot under way may keep the old contents (see `snapshot.rs`).
-        self.empty_out(Db { touched, ..Db::default() })
+        self.swap_contents(Db::default())
     }
 
-    /// Puts `loaded`'s contents in place of this database's (a replica's
-    /// `swapdb` load) and hands the old ones back, as [`Db::take`] does:
-    /// a snapshot under way keeps what it has not read yet.
+    /// Puts `loaded`'s contents in place of this database's (empty ones
+    /// for [`Db::take`], a replica's `swapdb` load) and hands the old ones
+    /// back; the log of touched keys stays. A snapshot under way may keep
+    /// the old contents it has not read yet (see `snapshot.rs`).
     pub fn swap_contents(&mut self, mut loaded: Db) -> Db {
         loaded.touched = std::mem::take(&mut self.touched);
         self.empty_out(loaded)

@@ -41,6 +41,16 @@ enum Payload {
     Mark { mark: Vec<u8>, scanned: usize },
 }
 
+impl Payload {
+    /// The size the master announced, as INFO shows it: 0 for an EOF mark.
+    fn announced(&self) -> i64 {
+        match self {
+            Payload::Length(n) => *n as i64,
+            Payload::Mark { .. } => 0,
+        }
+    }
+}
+
 /// When a dropped link is tried again. Redis reconnects at once after an
 /// established link ends (`Reconnecting to MASTER`, so that its backlog
 /// position is not lost waiting) or a sync fails (`... after failure`), and
@@ -681,11 +691,7 @@ impl Node {
                     snapshot.truncate(end);
                     // Redis's count of what went to the file includes the mark.
                     let read = if self.sync_file_open_now() { (end + skip) as i64 } else { 0 };
-                    let total = match payload {
-                        Payload::Length(n) => n as i64,
-                        Payload::Mark { .. } => 0,
-                    };
-                    self.start_snapshot_load(snapshot, replid, offset, (read, total));
+                    self.start_snapshot_load(snapshot, replid, offset, (read, payload.announced()));
                     return;
                 }
             }
@@ -853,10 +859,8 @@ impl Node {
         // A save under way would write the old dataset over the new file
         // (and copy every page Redis's load touches): Redis kills its child.
         self.kill_save_for_sync_load(from_disk);
-        let swapdb = !from_disk && self.config.get("repl-diskless-load") == "swapdb";
-        // The old dataset stands for an earlier point of the snapshot's own
-        // history: it may be served until the new one is in.
-        let async_loading = swapdb && replid == self.replid;
+        let swap = if from_disk { None } else { self.swapdb_load(&replid) };
+        let (swapdb, async_loading) = (swap.is_some(), swap == Some(true));
         if !swapdb {
             if self.repl.master.as_ref().is_some_and(|m| m.has_history) {
                 self.log_cached_master_discarded();
@@ -958,7 +962,16 @@ impl Node {
         if self.sync_file_open_now() {
             return None;
         }
-        Some(self.config.get("repl-diskless-load") == "swapdb" && *replid == self.replid)
+        Some(self.swapdb_load(replid) == Some(true))
+    }
+
+    /// For a load from the socket of the snapshot of history `replid`:
+    /// `Some` under `repl-diskless-load swapdb` (beside the dataset), with
+    /// whether it is asynchronous: the old dataset is an earlier point of
+    /// the snapshot's own history, so it may be served until the new one
+    /// is in.
+    fn swapdb_load(&self, replid: &str) -> Option<bool> {
+        (self.config.get("repl-diskless-load") == "swapdb").then(|| replid == self.replid)
     }
 
     /// INFO's `master_sync_read_bytes` and `master_sync_total_bytes` while
@@ -972,12 +985,7 @@ impl Node {
         match &m.state {
             State::Transfer { payload, .. } => {
                 let read = if self.sync_file_open_now() { m.inbuf.len() as i64 } else { 0 };
-                let total = match payload {
-                    Some(Payload::Length(n)) => *n as i64,
-                    Some(Payload::Mark { .. }) => 0,
-                    None => -1,
-                };
-                Some((read, total))
+                Some((read, payload.as_ref().map_or(-1, Payload::announced)))
             }
             State::Loading => self.repl.snapshot_load.as_ref().map(|l| l.sync_bytes),
             _ => None,
@@ -997,7 +1005,7 @@ impl Node {
         self.socket_load_arriving()?;
         let m = self.repl.master.as_ref()?;
         let total_bytes = match &m.state {
-            State::Transfer { payload: Some(Payload::Length(n)), .. } => *n as u64,
+            State::Transfer { payload: Some(p), .. } => p.announced() as u64,
             _ => 0,
         };
         let loaded_bytes = m.inbuf.len() as u64;

@@ -119,9 +119,11 @@ impl Node {
         }
         // After READONLY and MASTERDOWN, as Redis checks them. Loading
         // beside the dataset served, only what would disturb the load waits.
-        let refused = if self.async_loading() { spec.has(Flag::NoAsyncLoading) } else { !spec.has(Flag::Loading) };
-        if self.snapshot_loading() && refused {
-            return Some(redsim_model::errors::LOADING);
+        if self.snapshot_loading() {
+            let refused = if self.async_loading() { spec.has(Flag::NoAsyncLoading) } else { !spec.has(Flag::Loading) };
+            if refused {
+                return Some(redsim_model::errors::LOADING);
+            }
         }
         None
     }
